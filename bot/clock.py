@@ -18,7 +18,7 @@ class Clock:
     def local_now(self) -> datetime:
         return self.now().astimezone(self.tz)
 
-    def today(self):  # noqa: ANN201 - a date
+    def today(self):
         return self.local_now().date()
 
 

@@ -1,5 +1,6 @@
 """The `branchbot` command line."""
 
+
 def main() -> None:
     from bot.cli.main import app
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 
 
@@ -30,7 +35,7 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
 
 def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record) -> None:
         # aiosqlite opens an implicit transaction before DDL/DML; turning Python's
         # own transaction handling off lets SQLAlchemy's BEGIN below take effect.
         dbapi_conn.isolation_level = None
@@ -43,7 +48,7 @@ def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn) -> None:  # noqa: ANN001
+    def _on_begin(conn) -> None:
         # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on
         # busy_timeout instead of failing later with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE")

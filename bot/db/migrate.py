@@ -29,7 +29,7 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to head over an existing engine (same code on both backends)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
 
-    def _do(conn) -> None:  # noqa: ANN001
+    def _do(conn) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -1,0 +1,82 @@
+"""The audit log: who changed what, when, with old and new values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AuditLog
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a Telegram user, or a command-line operator (telegram_id None)."""
+
+    telegram_id: int | None
+    label: str
+
+    @classmethod
+    def cli(cls, what: str = "cli") -> Actor:
+        return cls(None, what)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed."""
+    return {
+        k: [_plain(before.get(k)), _plain(after.get(k))]
+        for k in after
+        if _plain(before.get(k)) != _plain(after.get(k))
+    }
+
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    entity: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, Any],
+) -> None:
+    await record_many(session, actor, now, [(entity, entity_id, action, changes)])
+
+
+async def record_many(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    rows: Iterable[tuple[str, int, str, Mapping[str, Any]]],
+) -> None:
+    """One multi-row INSERT, so a 26,000-row import writes its audit in one go."""
+    values = [
+        {
+            "at": now,
+            "actor_id": actor.telegram_id,
+            "actor": actor.label[:100],
+            "entity": entity,
+            "entity_id": entity_id,
+            "action": action,
+            "changes": dict(changes),
+        }
+        for entity, entity_id, action, changes in rows
+    ]
+    if values:
+        await session.execute(insert(AuditLog), values)

@@ -1,0 +1,236 @@
+"""The organisation tree: committees and branches, any depth."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Domain, Member, MemberStatus, Organisation, OrgKind
+from bot.services import audit
+from bot.services.audit import Actor
+from bot.services.errors import ServiceError
+from bot.services.paging import PAGE_SIZE, Page, paginate
+
+MAX_NAME = 200
+PATH_SEP = "/"
+
+
+def clean_name(name: str) -> str:
+    value = " ".join((name or "").split())
+    if not value:
+        raise ServiceError("org.name_empty")
+    if len(value) > MAX_NAME:
+        raise ServiceError("org.name_too_long", max=MAX_NAME)
+    if PATH_SEP in value:
+        raise ServiceError("org.name_has_slash")
+    return value
+
+
+def _parent_is(parent_id: int | None):
+    if parent_id is None:
+        return Organisation.parent_id.is_(None)
+    return Organisation.parent_id == parent_id
+
+
+async def get_org(session: AsyncSession, org_id: int) -> Organisation | None:
+    return await session.get(Organisation, org_id)
+
+
+async def require_org(session: AsyncSession, org_id: int) -> Organisation:
+    org = await session.get(Organisation, org_id)
+    if org is None:
+        raise ServiceError("org.not_found")
+    return org
+
+
+def ancestor_ids(org: Organisation) -> list[int]:
+    """Ids from the root down to (and including) `org`, read off its path."""
+    return [int(p) for p in org.path.strip(PATH_SEP).split(PATH_SEP) if p]
+
+
+def is_within(org: Organisation, root: Organisation) -> bool:
+    return org.path.startswith(root.path)
+
+
+async def names_on_path(session: AsyncSession, orgs: Iterable[Organisation]) -> dict[int, str]:
+    """Full 'city/town/branch' names for many organisations in one query."""
+    orgs = list(orgs)
+    ids = {i for o in orgs for i in ancestor_ids(o)}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+    )
+    name = dict(rows.all())
+    return {o.id: PATH_SEP.join(name[i] for i in ancestor_ids(o)) for o in orgs}
+
+
+async def display_path(session: AsyncSession, org: Organisation) -> str:
+    return (await names_on_path(session, [org]))[org.id]
+
+
+async def create_org(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    *,
+    name: str,
+    kind: OrgKind | str,
+    parent_id: int | None = None,
+    domain: Domain | str | None = None,
+) -> Organisation:
+    name = clean_name(name)
+    kind = OrgKind(kind)
+    if kind is OrgKind.branch and domain is None:
+        raise ServiceError("org.domain_required")
+    domain = Domain(domain) if domain is not None else None
+    parent = None
+    if parent_id is not None:
+        parent = await require_org(session, parent_id)
+        if parent.kind != OrgKind.committee:
+            raise ServiceError("org.parent_is_branch", parent=parent.name)
+    elif kind is OrgKind.branch:
+        raise ServiceError("org.branch_needs_parent")
+    clash = await session.execute(
+        select(Organisation.id).where(
+            Organisation.parent_id.is_(None)
+            if parent_id is None
+            else Organisation.parent_id == parent_id,
+            Organisation.name == name,
+        )
+    )
+    if clash.first() is not None:
+        raise ServiceError("org.name_taken", name=name)
+    org = Organisation(
+        parent_id=parent_id,
+        kind=kind.value,
+        name=name,
+        domain=domain.value if domain else None,
+        created_at=now,
+    )
+    session.add(org)
+    await session.flush()
+    org.path = f"{parent.path if parent else PATH_SEP}{org.id}{PATH_SEP}"
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        now,
+        "organisation",
+        org.id,
+        "create",
+        {
+            "name": [None, name],
+            "kind": [None, kind.value],
+            "parent_id": [None, parent_id],
+            "domain": [None, org.domain],
+        },
+    )
+    return org
+
+
+async def children_page(
+    session: AsyncSession, parent_id: int | None, page: int = 0, size: int = PAGE_SIZE
+) -> Page[Organisation]:
+    cond = (
+        Organisation.parent_id.is_(None)
+        if parent_id is None
+        else Organisation.parent_id == parent_id
+    )
+    stmt = select(Organisation).where(cond).order_by(Organisation.kind.desc(), Organisation.name)
+    return await paginate(session, stmt, page, size)
+
+
+async def member_counts(session: AsyncSession, orgs: Sequence[Organisation]) -> dict[int, int]:
+    """Members (not left) in each organisation's whole subtree, in one grouped query."""
+    if not orgs:
+        return {}
+    # Character-wise prefix, cut back to a separator: the nearest common ancestor.
+    common = os.path.commonprefix([o.path for o in orgs])  # noqa: RUF071
+    common = common[: common.rfind(PATH_SEP) + 1]
+    rows = await session.execute(
+        select(Organisation.path, func.count(Member.id))
+        .join(Member, Member.org_id == Organisation.id)
+        .where(Organisation.path.startswith(common), Member.status != MemberStatus.left.value)
+        .group_by(Organisation.path)
+    )
+    counts = {o.id: 0 for o in orgs}
+    for path, n in rows.all():
+        for org in orgs:
+            if path.startswith(org.path):
+                counts[org.id] += n
+    return counts
+
+
+async def subtree_branch_ids(session: AsyncSession, root: Organisation) -> list[int]:
+    rows = await session.execute(
+        select(Organisation.id).where(
+            Organisation.path.startswith(root.path), Organisation.kind == OrgKind.branch.value
+        )
+    )
+    return list(rows.scalars())
+
+
+async def find_by_path(session: AsyncSession, path: str) -> Organisation | None:
+    """Resolve 'city/town/branch' (names) to an organisation."""
+    parts = split_path(path)
+    orgs = await resolve_paths(session, [parts], create=False)
+    return orgs.get(parts)
+
+
+def split_path(path: str) -> tuple[str, ...]:
+    parts = tuple(" ".join(p.split()) for p in path.replace("／", PATH_SEP).split(PATH_SEP))
+    parts = tuple(p for p in parts if p)
+    if not parts:
+        raise ServiceError("org.path_empty")
+    return parts
+
+
+async def resolve_paths(
+    session: AsyncSession,
+    paths: Iterable[tuple[str, ...]],
+    *,
+    create: bool,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    leaf_domains: dict[tuple[str, ...], str] | None = None,
+) -> dict[tuple[str, ...], Organisation]:
+    """Map name paths to organisations, loading the tree once (a city has ~1,300 rows).
+
+    With `create`, missing committees along a path and missing leaf branches are
+    created (leaves get the domain given in `leaf_domains`).
+    """
+    wanted = {tuple(p) for p in paths}
+    all_orgs = (await session.execute(select(Organisation))).scalars().all()
+    by_key: dict[tuple[int | None, str], Organisation] = {
+        (o.parent_id, o.name): o for o in all_orgs
+    }
+    found: dict[tuple[str, ...], Organisation] = {}
+    for parts in sorted(wanted, key=len):
+        parent: Organisation | None = None
+        for depth, name in enumerate(parts):
+            node = by_key.get((parent.id if parent else None, name))
+            if node is None:
+                if not create:
+                    parent = None
+                    break
+                is_leaf = depth == len(parts) - 1
+                domain = (leaf_domains or {}).get(parts) if is_leaf else None
+                node = await create_org(
+                    session,
+                    actor or Actor.cli(),
+                    now,  # type: ignore[arg-type]
+                    name=name,
+                    kind=OrgKind.branch if is_leaf else OrgKind.committee,
+                    parent_id=parent.id if parent else None,
+                    domain=domain,
+                )
+                by_key[(node.parent_id, node.name)] = node
+            parent = node
+        if parent is not None:
+            found[parts] = parent
+    return found

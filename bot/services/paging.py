@@ -1,0 +1,44 @@
+"""Pagination for every list a user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int  # 0-based
+    total: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+async def paginate(session: AsyncSession, stmt: Select, page: int, size: int = PAGE_SIZE) -> Page:
+    """Run `stmt` (already ordered) for one page, clamping the page number to what exists."""
+    total = (
+        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ).scalar_one()
+    last = max(0, -(-total // size) - 1)
+    page = min(max(page, 0), last)
+    rows = (await session.execute(stmt.limit(size).offset(page * size))).scalars().all()
+    return Page(list(rows), page, total, size)
