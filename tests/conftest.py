@@ -1,0 +1,89 @@
+"""Shared fixtures: a migrated, empty database on SQLite always, PostgreSQL when configured.
+
+`TEST_DATABASE_URL` (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) adds the
+PostgreSQL variant of every database test. Under CI=true a missing PostgreSQL fails
+the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import SQLModel
+
+from bot.db.engine import create_engine, session_factory
+from bot.db.migrate import upgrade
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip on a laptop without the service; fail under CI, where it must exist."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+
+    async def _make() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(_make())
+    return path
+
+
+_pg_migrated = False
+
+
+async def _pg_engine() -> AsyncEngine:
+    global _pg_migrated
+    engine = create_engine(PG_URL)  # type: ignore[arg-type]
+    if not _pg_migrated:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+        _pg_migrated = True
+    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[AsyncEngine]:
+    if request.param == "postgres":
+        need(bool(PG_URL), "TEST_DATABASE_URL is not set (PostgreSQL tests)")
+        eng = await _pg_engine()
+    else:
+        db = tmp_path / "test.db"
+        shutil.copy(sqlite_template, db)
+        eng = create_engine(f"sqlite+aiosqlite:///{db}")
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with session_factory(engine)() as s:
+        yield s
