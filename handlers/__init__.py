@@ -1,0 +1,35 @@
+"""Routers, one per feature. Handlers adapt updates to services and render replies."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from handlers.callbacks import Noop
+
+
+def _fallback() -> Router:
+    router = Router(name="fallback")
+
+    @router.callback_query(Noop.filter())
+    async def noop(query: CallbackQuery) -> None:
+        await query.answer()
+
+    @router.callback_query(F.data)
+    async def stale(query: CallbackQuery) -> None:
+        # Forged, outdated, or from a conversation that has ended: nothing is written.
+        await query.answer(_("This button has expired. Please start again."), show_alert=True)
+
+    return router
+
+
+def setup_routers() -> Router:
+    """The fixed order: /cancel and commands first, conversations next, the fallback last."""
+    from handlers import join, notify, orgs, roster, start
+
+    root = Router(name="root")
+    root.include_routers(
+        start.router, join.router, notify.router, orgs.router, roster.router, _fallback()
+    )
+    return root

@@ -1,0 +1,185 @@
+"""The composition root: settings → engine → i18n → Dispatcher(**deps) → routers.
+
+Nothing here runs at import time; `build()` assembles an application and the
+`run_*` functions drive it. Tests and the demo call the same functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.engine import create_engine, session_factory
+from bot.errors import on_error
+from bot.i18n import LOCALES_DIR, compile_catalogues
+from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.locale import LocaleMiddleware
+from bot.middlewares.principal import PrincipalMiddleware
+from bot.middlewares.refusals import RefusalMiddleware
+
+log = logging.getLogger("branchbot")
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.engine.dispose()
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # HTTP client and server loggers can print request URLs, and the bot token is
+    # part of every Bot API URL: keep them quiet.
+    for noisy in ("aiohttp", "aiohttp.access", "aiohttp.client", "asyncio", "urllib3", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        # Several processes behind one webhook share conversation state and locks.
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(storage.redis)
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
+    from handlers import setup_routers
+
+    clock = clock or Clock(settings.tz)
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    compile_catalogues()
+    i18n = I18n(path=LOCALES_DIR, default_locale=settings.default_locale, domain="messages")
+    storage, isolation = _storage(settings)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        # Dependencies handlers receive by parameter name.
+        settings=settings,
+        clock=clock,
+        i18n=i18n,
+    )
+    # Order matters: the transaction wraps everything; the principal needs the
+    # session; the locale needs the principal; refusals need the locale.
+    dp.update.outer_middleware(DbSessionMiddleware(sessions, clock))
+    dp.update.outer_middleware(PrincipalMiddleware(settings.superuser_ids))
+    LocaleMiddleware(i18n).setup(dp)
+    refusals = RefusalMiddleware()
+    dp.message.middleware(refusals)
+    dp.callback_query.middleware(refusals)
+    dp.errors.register(on_error)
+    dp.include_router(setup_routers())
+    return App(settings, clock, engine, sessions, i18n, dp)
+
+
+def make_bot(settings: Settings) -> Bot:
+    token = settings.require_token()
+    session = None
+    if settings.telegram_api_base is not None:
+        base = str(settings.telegram_api_base).rstrip("/")
+        session = AiohttpSession(api=TelegramAPIServer.from_base(base, is_local=False))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def prepare_bot(app: App, bot: Bot) -> None:
+    from handlers.commands import register_commands
+
+    await register_commands(bot, app.i18n)
+
+
+async def run_polling(app: App, bot: Bot) -> None:
+    await prepare_bot(app, bot)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await app.dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+
+
+def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
+    """An aiohttp app that accepts updates only with the right secret-token header."""
+    path = app.settings.webhook_path
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403)
+        try:
+            payload = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        # Answer at once and handle in the background: Telegram retries slow webhooks.
+        task = asyncio.create_task(app.dispatcher.feed_raw_update(bot, payload))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+        return web.Response(status=200)
+
+    web_app = web.Application()
+    web_app.router.add_post(path, receive)
+    return web_app
+
+
+_background: set[asyncio.Task] = set()
+
+
+async def run_webhook(app: App, bot: Bot) -> None:
+    settings = app.settings
+    secret = settings.require_webhook_secret()
+    await prepare_bot(app, bot)
+    url = str(settings.webhook_url).rstrip("/") + settings.webhook_path
+    await bot.set_webhook(
+        url, secret_token=secret, allowed_updates=app.dispatcher.resolve_used_update_types()
+    )
+    runner = web.AppRunner(make_webhook_app(app, bot, secret), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def serve(app: App, bot: Bot) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = run_webhook if app.settings.webhook_url else run_polling
+    task = asyncio.create_task(runner(app, bot))
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()
+    else:
+        if not app.settings.webhook_url:
+            await app.dispatcher.stop_polling()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    log.info("stopped")

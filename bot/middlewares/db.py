@@ -1,0 +1,51 @@
+"""One database transaction per update: the only place that commits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.db.models import ProcessedUpdate
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Open a session, drop an update seen before, commit on success, roll back on error.
+
+    The update id is recorded in the same transaction as the handler's writes, so a
+    webhook retry of a handled update does nothing, and a failed one can be retried.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        async with self.sessions() as session:
+            try:
+                await session.execute(
+                    insert(ProcessedUpdate).values(update_id=event.update_id, at=self.clock.now())
+                )
+            except IntegrityError:
+                await session.rollback()
+                return None  # a duplicate delivery: handled already (or being handled)
+            data["session"] = session
+            try:
+                result = await handler(event, data)
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+            return result

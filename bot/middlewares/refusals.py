@@ -1,0 +1,46 @@
+"""Turn a service's refusal into a clear message, with nothing written."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.errors import ServiceError
+from bot.texts import error_text
+
+log = logging.getLogger(__name__)
+
+
+class RefusalMiddleware(BaseMiddleware):
+    """Inner middleware: a ServiceError rolls the update's writes back and is explained.
+
+    Handlers can then call services straight through; every refusal has one
+    rendering path, as an alert for a button press or a reply for a message.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        except ServiceError as err:
+            await data["session"].rollback()
+            log.info("refused: %s", err.code)
+            text = error_text(err, _)
+            try:
+                if isinstance(event, CallbackQuery):
+                    await event.answer(text, show_alert=True)
+                elif isinstance(event, Message):
+                    await event.answer(text)
+            except TelegramBadRequest:
+                pass  # the query was already answered or is too old; nothing to repair
+            return None

@@ -1,0 +1,324 @@
+"""Members: who someone is, their record, roles, and the link to a Telegram account."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Category, Member, MemberStatus, Organisation, OrgKind, Role, Staff
+from bot.services import audit
+from bot.services.audit import Actor
+from bot.services.errors import ServiceError
+from bot.services.orgs import clean_name, is_within, require_org
+from bot.services.paging import PAGE_SIZE, Page, paginate
+
+RECORD_FIELDS = ("name", "category", "role", "status", "phone", "roster_no", "joined_on", "org_id")
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Chinese mobile numbers as 11 digits; +86 / 86 prefixes and separators dropped.
+
+    Returns None for an empty value; raises for a malformed one.
+    """
+    if raw is None or not str(raw).strip():
+        return None
+    digits = re.sub(r"[\s\-()（）]", "", str(raw))
+    digits = digits.removeprefix("+")
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not re.fullmatch(r"1\d{10}", digits):
+        raise ServiceError("member.phone_malformed", value=str(raw))
+    return digits
+
+
+def same_phone(a: str | None, b: str | None) -> bool:
+    try:
+        na, nb = normalize_phone(a), normalize_phone(b)
+    except ServiceError:
+        return False
+    return na is not None and na == nb
+
+
+@dataclass
+class Principal:
+    """Everything the bot knows about who sent an update, loaded once per update."""
+
+    telegram_id: int
+    member: Member | None = None
+    branch: Organisation | None = None
+    staff_orgs: list[Organisation] = field(default_factory=list)
+    is_superuser: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_superuser or bool(self.staff_orgs)
+
+    @property
+    def is_branch_leader(self) -> bool:
+        return self.member is not None and self.member.role in (Role.secretary, Role.organiser)
+
+    @property
+    def actor(self) -> Actor:
+        label = self.member.name if self.member else f"tg:{self.telegram_id}"
+        return Actor(self.telegram_id, label)
+
+    def can_manage(self, org: Organisation) -> bool:
+        """Act for the superior over `org`: superusers, or staff of an ancestor committee."""
+        return self.is_superuser or any(is_within(org, root) for root in self.staff_orgs)
+
+    def can_lead(self, branch: Organisation) -> bool:
+        """Act inside a branch: its secretary or organising member, or the superior's staff."""
+        own = self.branch is not None and self.branch.id == branch.id and self.is_branch_leader
+        return own or self.can_manage(branch)
+
+
+async def load_principal(
+    session: AsyncSession, telegram_id: int, superusers: frozenset[int]
+) -> Principal:
+    row = (
+        await session.execute(
+            select(Member, Organisation)
+            .join(Organisation, Organisation.id == Member.org_id)
+            .where(Member.telegram_id == telegram_id)
+        )
+    ).first()
+    staff = (
+        await session.execute(
+            select(Organisation)
+            .join(Staff, Staff.org_id == Organisation.id)
+            .where(Staff.telegram_id == telegram_id)
+            .order_by(Organisation.path)
+        )
+    ).scalars()
+    return Principal(
+        telegram_id=telegram_id,
+        member=row[0] if row else None,
+        branch=row[1] if row else None,
+        staff_orgs=list(staff),
+        is_superuser=telegram_id in superusers,
+    )
+
+
+async def require_member(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise ServiceError("member.not_found")
+    return member
+
+
+async def roster_page(
+    session: AsyncSession,
+    org_id: int,
+    query: str = "",
+    page: int = 0,
+    *,
+    unlinked_only: bool = False,
+    size: int = PAGE_SIZE,
+) -> Page[Member]:
+    """A branch's roster, optionally filtered by a name fragment, in pages."""
+    stmt = select(Member).where(Member.org_id == org_id, Member.status != MemberStatus.left.value)
+    query = " ".join(query.split())
+    if query:
+        stmt = stmt.where(Member.name.contains(query, autoescape=True))
+    if unlinked_only:
+        stmt = stmt.where(Member.telegram_id.is_(None))
+    return await paginate(session, stmt.order_by(Member.name, Member.id), page, size)
+
+
+async def add_member(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    *,
+    org_id: int,
+    name: str,
+    category: str,
+    role: str = Role.member,
+    phone: str | None = None,
+    telegram_id: int | None = None,
+    joined_on: date | None = None,
+) -> Member:
+    org = await require_org(session, org_id)
+    if org.kind != OrgKind.branch:
+        raise ServiceError("member.org_not_branch")
+    member = Member(
+        org_id=org_id,
+        name=clean_name(name),
+        category=Category(category).value,
+        role=Role(role).value,
+        status=MemberStatus.active.value,
+        phone=normalize_phone(phone),
+        telegram_id=telegram_id,
+        joined_on=joined_on,
+        created_at=now,
+        updated_at=now,
+    )
+    await _check_unique_phone(session, member.phone, None)
+    session.add(member)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        now,
+        "member",
+        member.id,
+        "create",
+        {f: [None, v] for f, v in audit.snapshot(member, RECORD_FIELDS).items() if v is not None},
+    )
+    return member
+
+
+async def _check_unique_phone(session: AsyncSession, phone: str | None, member_id: int | None):
+    if phone is None:
+        return
+    stmt = select(Member.id).where(Member.phone == phone)
+    if member_id is not None:
+        stmt = stmt.where(Member.id != member_id)
+    if (await session.execute(stmt)).first() is not None:
+        raise ServiceError("member.phone_taken", value=phone)
+
+
+EDITABLE = {"name", "category", "status", "phone", "roster_no"}
+
+
+async def update_member(
+    session: AsyncSession, actor: Actor, now: datetime, member: Member, **changes: object
+) -> dict[str, list]:
+    """Change a member's record; returns {field: [old, new]} for what really changed."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ServiceError("member.field_unknown", field=", ".join(sorted(unknown)))
+    before = audit.snapshot(member, RECORD_FIELDS)
+    for key, value in changes.items():
+        if key == "name":
+            value = clean_name(str(value))
+        elif key == "category":
+            value = _enum(Category, value, "member.category_unknown")
+        elif key == "status":
+            value = _enum(MemberStatus, value, "member.status_unknown")
+        elif key == "phone":
+            value = normalize_phone(value)  # type: ignore[arg-type]
+            await _check_unique_phone(session, value, member.id)
+        elif key == "roster_no":
+            value = (str(value).strip() or None) if value is not None else None
+        setattr(member, key, value)
+    delta = audit.diff(before, audit.snapshot(member, RECORD_FIELDS))
+    if delta:
+        member.updated_at = now
+        await session.flush()
+        await audit.record(session, actor, now, "member", member.id, "update", delta)
+    return delta
+
+
+def _enum(kind: type, value: object, code: str) -> str:
+    try:
+        return kind(value).value
+    except ValueError:
+        raise ServiceError(code, value=str(value)) from None
+
+
+async def set_role(
+    session: AsyncSession, actor: Actor, now: datetime, member: Member, role: Role | str
+) -> Member | None:
+    """Appoint or remove a secretary / organising member.
+
+    A branch has one secretary and one organising member: appointing a new one
+    makes the previous holder an ordinary member (returned, so they can be told).
+    """
+    role = Role(role)
+    if member.status == MemberStatus.left:
+        raise ServiceError("member.has_left")
+    previous = None
+    if role is not Role.member:
+        previous = (
+            await session.execute(
+                select(Member).where(
+                    Member.org_id == member.org_id,
+                    Member.role == role.value,
+                    Member.id != member.id,
+                )
+            )
+        ).scalar_one_or_none()
+        if previous is not None:
+            previous.role = Role.member.value
+            previous.updated_at = now
+            await audit.record(
+                session,
+                actor,
+                now,
+                "member",
+                previous.id,
+                "role",
+                {"role": [role.value, Role.member.value]},
+            )
+    if member.role != role.value:
+        await audit.record(
+            session, actor, now, "member", member.id, "role", {"role": [member.role, role.value]}
+        )
+        member.role = role.value
+        member.updated_at = now
+    await session.flush()
+    return previous
+
+
+async def leaders(session: AsyncSession, org_id: int) -> list[Member]:
+    """The branch's secretary and organising member (linked or not), secretary first."""
+    rows = await session.execute(
+        select(Member)
+        .where(
+            Member.org_id == org_id, Member.role.in_([Role.secretary.value, Role.organiser.value])
+        )
+        .order_by(Member.role.desc())
+    )
+    return list(rows.scalars())
+
+
+async def link_telegram(
+    session: AsyncSession, actor: Actor, now: datetime, member: Member, telegram_id: int
+) -> None:
+    """Tie one Telegram account to one member; refuse a second account or a second member."""
+    if member.telegram_id == telegram_id:
+        return
+    if member.telegram_id is not None:
+        raise ServiceError("member.already_linked", name=member.name)
+    other = (
+        await session.execute(select(Member.id).where(Member.telegram_id == telegram_id))
+    ).first()
+    if other is not None:
+        raise ServiceError("member.account_in_use")
+    member.telegram_id = telegram_id
+    member.updated_at = now
+    await session.flush()
+    await audit.record(
+        session, actor, now, "member", member.id, "link", {"telegram_id": [None, telegram_id]}
+    )
+
+
+async def unlink_telegram(session: AsyncSession, actor: Actor, now: datetime, member: Member):
+    if member.telegram_id is None:
+        return
+    await audit.record(
+        session,
+        actor,
+        now,
+        "member",
+        member.id,
+        "unlink",
+        {"telegram_id": [member.telegram_id, None]},
+    )
+    member.telegram_id = None
+    member.updated_at = now
+    await session.flush()
+
+
+async def count_members(session: AsyncSession, org_id: int) -> int:
+    stmt = select(func.count(Member.id)).where(
+        Member.org_id == org_id, Member.status != MemberStatus.left.value
+    )
+    return (await session.execute(stmt)).scalar_one()

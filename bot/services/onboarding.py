@@ -1,0 +1,315 @@
+"""Invite links and joining a branch: roster claim, contact check, approval."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Category,
+    Domain,
+    Invite,
+    InviteKind,
+    JoinRequest,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    RequestStatus,
+    Role,
+    Staff,
+)
+from bot.services import audit, members
+from bot.services.audit import Actor
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.services.orgs import ancestor_ids, clean_name, require_org
+
+CODE_BYTES = 16  # 22 URL-safe characters: unguessable, and well inside /start's 64-char limit
+
+DEFAULT_CATEGORY = {
+    Domain.village: Category.rural_community,
+    Domain.community: Category.rural_community,
+    Domain.agency: Category.agency,
+    Domain.two_new: Category.two_new,
+}
+
+
+async def create_invite(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    org_id: int,
+    *,
+    kind: InviteKind = InviteKind.member,
+    ttl_days: int | None = None,
+) -> Invite:
+    org = await require_org(session, org_id)
+    if kind is InviteKind.member and org.kind != OrgKind.branch:
+        raise ServiceError("invite.member_needs_branch")
+    if kind is InviteKind.staff and org.kind != OrgKind.committee:
+        raise ServiceError("invite.staff_needs_committee")
+    allowed = principal.can_manage(org) if kind is InviteKind.staff else principal.can_lead(org)
+    if not allowed:
+        raise ServiceError("access.denied")
+    invite = Invite(
+        code=secrets.token_urlsafe(CODE_BYTES),
+        org_id=org.id,
+        kind=kind.value,
+        created_by=principal.telegram_id,
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days) if ttl_days else None,
+    )
+    session.add(invite)
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "invite",
+        invite.id,
+        "create",
+        {"org_id": [None, org.id], "kind": [None, kind.value]},
+    )
+    return invite
+
+
+async def revoke_invites(
+    session: AsyncSession, principal: Principal, now: datetime, org_id: int
+) -> int:
+    """Revoke every live invite of an organisation; returns how many were revoked."""
+    org = await require_org(session, org_id)
+    if not principal.can_lead(org):
+        raise ServiceError("access.denied")
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.org_id == org_id, Invite.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if result.rowcount:
+        await audit.record(
+            session,
+            principal.actor,
+            now,
+            "organisation",
+            org_id,
+            "revoke_invites",
+            {"revoked": [None, result.rowcount]},
+        )
+    return result.rowcount
+
+
+async def open_invite(
+    session: AsyncSession, code: str, now: datetime
+) -> tuple[Invite, Organisation]:
+    """Check an invite code from a /start deep link."""
+    if not code or len(code) > 64 or not all(c.isalnum() or c in "-_" for c in code):
+        raise ServiceError("invite.unknown")
+    invite = (await session.execute(select(Invite).where(Invite.code == code))).scalar_one_or_none()
+    if invite is None:
+        raise ServiceError("invite.unknown")
+    if invite.revoked_at is not None:
+        raise ServiceError("invite.revoked")
+    if invite.expires_at is not None and invite.expires_at <= now:
+        raise ServiceError("invite.expired")
+    return invite, await require_org(session, invite.org_id)
+
+
+async def accept_staff_invite(
+    session: AsyncSession, now: datetime, invite: Invite, telegram_id: int, name: str
+) -> Organisation:
+    """Staff invites are single-use: the first person to open one becomes staff."""
+    org = await require_org(session, invite.org_id)
+    exists = await session.execute(
+        select(Staff.id).where(Staff.org_id == org.id, Staff.telegram_id == telegram_id)
+    )
+    if exists.first() is None:
+        staff = Staff(org_id=org.id, telegram_id=telegram_id, name=clean_name(name), created_at=now)
+        session.add(staff)
+        await session.flush()
+        await audit.record(
+            session,
+            Actor(telegram_id, name),
+            now,
+            "staff",
+            staff.id,
+            "create",
+            {"org_id": [None, org.id], "telegram_id": [None, telegram_id]},
+        )
+    invite.revoked_at = now
+    await session.flush()
+    return org
+
+
+class ClaimKind(StrEnum):
+    needs_contact = "needs_contact"
+    pending = "pending"
+    conflict = "conflict"
+
+
+@dataclass
+class ClaimOutcome:
+    kind: ClaimKind
+    member: Member | None
+    request: JoinRequest | None = None
+    notify: list[int] = field(default_factory=list)  # Telegram ids to tell
+
+
+async def claim_member(
+    session: AsyncSession, now: datetime, org_id: int, member_id: int, telegram_id: int, name: str
+) -> ClaimOutcome:
+    """A newcomer says "this roster entry is me"."""
+    await _refuse_if_member(session, telegram_id)
+    member = await members.require_member(session, member_id)
+    if member.org_id != org_id or member.status == MemberStatus.left:
+        raise ServiceError("member.not_found")
+    if member.telegram_id is not None and member.telegram_id != telegram_id:
+        # Someone else already holds this roster entry: refuse, and tell the branch.
+        return ClaimOutcome(ClaimKind.conflict, member, notify=await approvers(session, org_id))
+    if member.phone:
+        return ClaimOutcome(ClaimKind.needs_contact, member)
+    request = await _pending_request(session, now, org_id, telegram_id, name, member.id)
+    return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
+
+
+async def confirm_contact(
+    session: AsyncSession,
+    now: datetime,
+    org_id: int,
+    member_id: int,
+    telegram_id: int,
+    contact_user_id: int | None,
+    phone: str,
+) -> Member:
+    """Link the account when the shared contact is the user's own and matches the roster."""
+    await _refuse_if_member(session, telegram_id)
+    member = await members.require_member(session, member_id)
+    if member.org_id != org_id:
+        raise ServiceError("member.not_found")
+    if contact_user_id != telegram_id:
+        raise ServiceError("join.contact_not_own")
+    if not members.same_phone(member.phone, phone):
+        raise ServiceError("join.contact_mismatch")
+    await members.link_telegram(session, Actor(telegram_id, member.name), now, member, telegram_id)
+    await _close_requests(session, now, telegram_id, RequestStatus.approved, telegram_id)
+    return member
+
+
+async def request_as_new(
+    session: AsyncSession, now: datetime, org_id: int, telegram_id: int, name: str
+) -> ClaimOutcome:
+    """Someone not on the roster asks to join under the name they typed."""
+    await _refuse_if_member(session, telegram_id)
+    org = await require_org(session, org_id)
+    if org.kind != OrgKind.branch:
+        raise ServiceError("member.org_not_branch")
+    request = await _pending_request(session, now, org_id, telegram_id, clean_name(name), None)
+    return ClaimOutcome(ClaimKind.pending, None, request, await approvers(session, org_id))
+
+
+async def request_approval_for(
+    session: AsyncSession, now: datetime, org_id: int, member_id: int, telegram_id: int, name: str
+) -> ClaimOutcome:
+    """Fallback when the contact check fails: ask the secretary to confirm instead."""
+    await _refuse_if_member(session, telegram_id)
+    member = await members.require_member(session, member_id)
+    if member.org_id != org_id or member.telegram_id is not None:
+        raise ServiceError("member.not_found")
+    request = await _pending_request(session, now, org_id, telegram_id, name, member.id)
+    return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
+
+
+@dataclass
+class Decision:
+    request: JoinRequest
+    member: Member | None
+    org: Organisation
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, now: datetime, request_id: int, approve: bool
+) -> Decision:
+    request = await session.get(JoinRequest, request_id)
+    if request is None:
+        raise ServiceError("request.not_found")
+    org = await require_org(session, request.org_id)
+    if not principal.can_lead(org):
+        raise ServiceError("access.denied")
+    if request.status != RequestStatus.pending:
+        raise ServiceError("request.already_decided", status=request.status)
+    actor = principal.actor
+    member = None
+    if approve:
+        if request.member_id is not None:
+            member = await members.require_member(session, request.member_id)
+        else:
+            member = await members.add_member(
+                session,
+                actor,
+                now,
+                org_id=org.id,
+                name=request.name,
+                category=DEFAULT_CATEGORY[Domain(org.domain)],
+                role=Role.member,
+                joined_on=now.date(),
+            )
+        await members.link_telegram(session, actor, now, member, request.telegram_id)
+    request.status = (RequestStatus.approved if approve else RequestStatus.rejected).value
+    request.decided_by = principal.telegram_id
+    request.decided_at = now
+    await session.flush()
+    return Decision(request, member, org)
+
+
+async def approvers(session: AsyncSession, org_id: int) -> list[int]:
+    """Who hears about a join request: the branch's linked leaders, else the superior's staff."""
+    ids = [m.telegram_id for m in await members.leaders(session, org_id) if m.telegram_id]
+    if ids:
+        return ids
+    org = await require_org(session, org_id)
+    rows = await session.execute(
+        select(Staff.telegram_id).where(Staff.org_id.in_(ancestor_ids(org))).distinct()
+    )
+    return list(rows.scalars())
+
+
+async def _refuse_if_member(session: AsyncSession, telegram_id: int) -> None:
+    found = await session.execute(select(Member.id).where(Member.telegram_id == telegram_id))
+    if found.first() is not None:
+        raise ServiceError("join.already_member")
+
+
+async def _pending_request(
+    session: AsyncSession,
+    now: datetime,
+    org_id: int,
+    telegram_id: int,
+    name: str,
+    member_id: int | None,
+) -> JoinRequest:
+    """One open request per person: asking again replaces the earlier one."""
+    await _close_requests(session, now, telegram_id, RequestStatus.rejected, None)
+    request = JoinRequest(
+        org_id=org_id, telegram_id=telegram_id, name=name, member_id=member_id, created_at=now
+    )
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def _close_requests(
+    session: AsyncSession, now: datetime, telegram_id: int, status: RequestStatus, by: int | None
+) -> None:
+    await session.execute(
+        update(JoinRequest)
+        .where(
+            JoinRequest.telegram_id == telegram_id,
+            JoinRequest.status == RequestStatus.pending.value,
+        )
+        .values(status=status.value, decided_at=now, decided_by=by)
+    )

@@ -1,0 +1,102 @@
+"""Words shared by chat handlers and the command line: refusals, enum labels.
+
+Each function takes the translation function to use (`_`), so the same text serves a
+chat user in their language and an operator at the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.services.errors import ServiceError
+
+Gettext = Callable[[str], str]
+
+
+def error_text(err: ServiceError, _: Gettext) -> str:
+    texts = {
+        "access.denied": _("You are not allowed to do that."),
+        "org.not_found": _("That organisation no longer exists."),
+        "org.name_empty": _("The name cannot be empty."),
+        "org.name_too_long": _("The name is too long (at most {max} characters)."),
+        "org.name_has_slash": _("The name cannot contain “/”."),
+        "org.name_taken": _("There is already an organisation called “{name}” here."),
+        "org.domain_required": _("A branch needs a domain."),
+        "org.parent_is_branch": _("“{parent}” is a branch; only a committee can have sub-units."),
+        "org.branch_needs_parent": _("A branch must sit under a committee."),
+        "org.path_empty": _("The organisation path is empty."),
+        "member.not_found": _("That member is not on the roster (any more)."),
+        "member.phone_malformed": _(
+            "“{value}” is not a mobile number (11 digits starting with 1)."
+        ),
+        "member.phone_taken": _("The phone number {value} belongs to another member."),
+        "member.org_not_branch": _("Members belong to branches, not committees."),
+        "member.already_linked": _("{name} is already linked to another Telegram account."),
+        "member.account_in_use": _("This Telegram account is already linked to a member."),
+        "member.has_left": _("This member has left the branch."),
+        "member.field_unknown": _("Unknown field: {field}."),
+        "member.category_unknown": _("Unknown member category: {value}."),
+        "member.status_unknown": _("Unknown status: {value}."),
+        "invite.unknown": _("This invite link is not valid. Ask your secretary for a new one."),
+        "invite.revoked": _(
+            "This invite link has been withdrawn. Ask your secretary for a new one."
+        ),
+        "invite.expired": _("This invite link has expired. Ask your secretary for a new one."),
+        "invite.member_needs_branch": _("Member invites are for branches."),
+        "invite.staff_needs_committee": _("Staff invites are for committees."),
+        "join.already_member": _("You are already a member; /me shows your branch."),
+        "join.contact_not_own": _("Please share your own contact with the button below."),
+        "join.contact_mismatch": _(
+            "That phone number does not match the roster. Ask the secretary to confirm you instead."
+        ),
+        "request.not_found": _("That request no longer exists."),
+        "request.already_decided": _("This request has already been handled."),
+        "locale.unknown": _("That language is not available."),
+        "stale": _("This button has expired. Please start again."),
+    }
+    template = texts.get(err.code)
+    if template is None:
+        return _("That did not work. Nothing was saved; please try again.")
+    try:
+        return template.format(**err.params)
+    except (KeyError, IndexError):
+        return template
+
+
+def role_label(role: str, _: Gettext) -> str:
+    return {
+        "secretary": _("secretary"),
+        "organiser": _("organising member"),
+        "member": _("member"),
+    }.get(role, role)
+
+
+def status_label(status: str, _: Gettext) -> str:
+    return {
+        "active": _("active"),
+        "on_leave": _("on leave"),
+        "mobile": _("mobile member"),
+        "left": _("left"),
+    }.get(status, status)
+
+
+def category_label(category: str, _: Gettext) -> str:
+    return {
+        "rural_community": _("rural & community member"),
+        "agency": _("agency, enterprise or institution member"),
+        "two_new": _("“two new” organisation member"),
+        "mobile": _("mobile member"),
+    }.get(category, category)
+
+
+def domain_label(domain: str | None, _: Gettext) -> str:
+    return {
+        "village": _("village / rural community"),
+        "community": _("urban community"),
+        "agency": _("agency, enterprise or institution"),
+        "two_new": _("“two new” organisation"),
+    }.get(domain or "", "—")
+
+
+def kind_label(kind: str, _: Gettext) -> str:
+    return {"committee": _("committee"), "branch": _("branch")}.get(kind, kind)

@@ -1,0 +1,73 @@
+"""Callback data: short ids only (Telegram allows 64 bytes), re-checked on every press."""
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Lang(CallbackData, prefix="lg"):
+    code: str
+
+
+class JoinPage(CallbackData, prefix="jp"):
+    org: int
+    page: int
+
+
+class JoinPick(CallbackData, prefix="jk"):
+    org: int
+    member: int
+
+
+class JoinNew(CallbackData, prefix="jn"):
+    org: int
+
+
+class JoinAsk(CallbackData, prefix="ja"):
+    org: int
+    member: int
+
+
+class Decide(CallbackData, prefix="dc"):
+    request: int
+    ok: bool
+
+
+class OrgView(CallbackData, prefix="ov"):
+    org: int  # 0: the principal's own top level
+    page: int = 0
+
+
+class OrgAct(CallbackData, prefix="oa"):
+    org: int
+    act: str  # new | invite | revoke | staff | roster
+
+
+class NewKind(CallbackData, prefix="nk"):
+    kind: str
+
+
+class NewDomain(CallbackData, prefix="nd"):
+    domain: str
+
+
+class RosterPage(CallbackData, prefix="rp"):
+    org: int
+    page: int
+
+
+class MemberCard(CallbackData, prefix="mc"):
+    member: int
+
+
+class MemberAct(CallbackData, prefix="ma"):
+    member: int
+    act: str  # secretary | organiser | member | name | phone | status | category | unlink
+
+
+class MemberSet(CallbackData, prefix="ms"):
+    member: int
+    field: str  # status | category
+    value: str
+
+
+class Noop(CallbackData, prefix="no"):
+    pass

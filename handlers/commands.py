@@ -1,0 +1,28 @@
+"""The command list shown by Telegram's menu button, in Chinese and English."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+
+def command_list() -> list[BotCommand]:
+    return [
+        BotCommand(command="start", description=_("Start or join with an invite link")),
+        BotCommand(command="me", description=_("Who I am, my branch and roles")),
+        BotCommand(command="roster", description=_("Branch roster (secretaries)")),
+        BotCommand(command="invite", description=_("Invite link for new members")),
+        BotCommand(command="orgs", description=_("Organisations I oversee (staff)")),
+        BotCommand(command="language", description=_("Language: 中文 / English")),
+        BotCommand(command="help", description=_("What I can do")),
+        BotCommand(command="cancel", description=_("Leave the current step")),
+    ]
+
+
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    # Chinese is the default for clients whose language has no list of its own.
+    for language_code, locale in ((None, "zh_Hans"), ("zh", "zh_Hans"), ("en", "en")):
+        with i18n.use_locale(locale):
+            await bot.set_my_commands(command_list(), language_code=language_code)

@@ -1,0 +1,227 @@
+"""Joining a branch from an invite link: find yourself on the roster, prove it, or ask."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.models import InviteKind
+from bot.services import members, onboarding, orgs
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.services.onboarding import ClaimKind, ClaimOutcome
+from bot.texts import error_text
+from handlers.callbacks import JoinAsk, JoinNew, JoinPage, JoinPick
+from handlers.menu import menu_keyboard
+from handlers.notify import notify_approvers, tell_joined
+from handlers.states import Join
+from handlers.views import Button, keyboard, pager
+
+router = Router(name="join")
+
+
+async def roster_view(session: AsyncSession, org_id: int, query: str, page: int):
+    found = await members.roster_page(session, org_id, query, page, unlinked_only=True)
+    rows = [
+        [Button(text=m.name, callback_data=JoinPick(org=org_id, member=m.id).pack())]
+        for m in found.items
+    ]
+    rows.append(pager(found, lambda p: JoinPage(org=org_id, page=p)))
+    rows.append(
+        [Button(text=_("I am not on the roster"), callback_data=JoinNew(org=org_id).pack())]
+    )
+    if found.total == 0 and query:
+        text = _("No one called “{query}” is waiting to join. Try another part of your name.")
+        return text.format(query=query), keyboard(rows)
+    return _("Tap your name, or type part of it to search:"), keyboard(rows)
+
+
+@router.message(CommandStart(deep_link=True))
+async def open_invite(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    principal: Principal,
+) -> None:
+    invite, org = await onboarding.open_invite(session, command.args or "", clock.now())
+    if invite.kind == InviteKind.staff:
+        org = await onboarding.accept_staff_invite(
+            session, clock.now(), invite, message.from_user.id, message.from_user.full_name
+        )
+        principal.staff_orgs.append(org)
+        text = _("You now act for {org} and everything under it. Try /orgs.")
+        await message.answer(text.format(org=org.name), reply_markup=menu_keyboard(principal))
+        return
+    if principal.member is not None:
+        raise ServiceError("join.already_member")
+    path = await orgs.display_path(session, org)
+    await state.set_state(Join.search)
+    await state.update_data(org_id=org.id)
+    await message.answer(_("You are joining <b>{path}</b>.").format(path=path))
+    text, markup = await roster_view(session, org.id, "", 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(Join.search, F.text, ~F.text.startswith("/"))
+async def search(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    text, markup = await roster_view(session, data["org_id"], message.text[:50], 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(JoinPage.filter())
+async def turn_page(query: CallbackQuery, callback_data: JoinPage, session: AsyncSession) -> None:
+    text, markup = await roster_view(session, callback_data.org, "", callback_data.page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(JoinPick.filter())
+async def pick(
+    query: CallbackQuery,
+    callback_data: JoinPick,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    user = query.from_user
+    outcome = await onboarding.claim_member(
+        session, clock.now(), callback_data.org, callback_data.member, user.id, user.full_name
+    )
+    await query.answer()
+    if outcome.kind is ClaimKind.needs_contact:
+        await state.set_state(Join.contact)
+        await state.update_data(org_id=callback_data.org, member_id=callback_data.member)
+        share = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
+        await query.message.answer(
+            _("To confirm you are {name}, share your phone number with the button below.").format(
+                name=outcome.member.name
+            ),
+            reply_markup=ReplyKeyboardMarkup(
+                keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True
+            ),
+        )
+        return
+    await _after_request(query.message, state, session, bot, i18n, outcome, user.full_name)
+
+
+@router.message(Join.contact, F.contact)
+async def contact(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    principal: Principal,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    try:
+        member = await onboarding.confirm_contact(
+            session,
+            clock.now(),
+            data["org_id"],
+            data["member_id"],
+            message.from_user.id,
+            message.contact.user_id,
+            message.contact.phone_number,
+        )
+    except ServiceError as err:
+        if err.code != "join.contact_mismatch":
+            raise
+        ask = JoinAsk(org=data["org_id"], member=data["member_id"])
+        await message.answer(
+            error_text(err, _),
+            reply_markup=keyboard(
+                [[Button(text=_("Ask the secretary to confirm me"), callback_data=ask.pack())]]
+            ),
+        )
+        return
+    await state.clear()
+    await tell_joined(message, session, principal, member)
+
+
+@router.message(Join.contact)
+async def contact_expected(message: Message) -> None:
+    await message.answer(_("Please use the “Share my phone number” button, or /cancel."))
+
+
+@router.callback_query(JoinAsk.filter())
+async def ask_secretary(
+    query: CallbackQuery,
+    callback_data: JoinAsk,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    user = query.from_user
+    outcome = await onboarding.request_approval_for(
+        session, clock.now(), callback_data.org, callback_data.member, user.id, user.full_name
+    )
+    await query.answer()
+    await _after_request(query.message, state, session, bot, i18n, outcome, user.full_name)
+
+
+@router.callback_query(JoinNew.filter())
+async def not_on_roster(query: CallbackQuery, callback_data: JoinNew, state: FSMContext) -> None:
+    await state.set_state(Join.name)
+    await state.update_data(org_id=callback_data.org)
+    await query.answer()
+    await query.message.answer(_("Please type your full name as the branch knows it:"))
+
+
+@router.message(Join.name, F.text, ~F.text.startswith("/"))
+async def typed_name(
+    message: Message, state: FSMContext, session: AsyncSession, clock: Clock, bot: Bot, i18n: I18n
+) -> None:
+    data = await state.get_data()
+    outcome = await onboarding.request_as_new(
+        session, clock.now(), data["org_id"], message.from_user.id, message.text
+    )
+    await _after_request(message, state, session, bot, i18n, outcome, message.from_user.full_name)
+
+
+async def _after_request(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+    outcome: ClaimOutcome,
+    tg_name: str,
+) -> None:
+    await state.clear()
+    await notify_approvers(bot, session, i18n, outcome, tg_name)
+    if outcome.kind is ClaimKind.conflict:
+        text = _(
+            "{name} is already linked to another Telegram account. The secretary has been told."
+        )
+        await message.answer(
+            text.format(name=outcome.member.name), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    await message.answer(
+        _(
+            "Your request has been sent to the branch secretary. "
+            "I will tell you when it is decided."
+        ),
+        reply_markup=ReplyKeyboardRemove(),
+    )

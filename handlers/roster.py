@@ -1,0 +1,230 @@
+"""A branch's roster and a member's record: roles for staff, record fixes for leaders."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.models import Category, InviteKind, Member, MemberStatus, Role
+from bot.services import members, orgs
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.texts import category_label, status_label
+from handlers.callbacks import MemberAct, MemberCard, MemberSet, RosterPage
+from handlers.menu import INVITE, ROSTER, MenuButton
+from handlers.orgs import send_invite
+from handlers.states import EditMember
+from handlers.views import Button, keyboard, member_line, member_record, pager
+
+router = Router(name="roster")
+
+ROLE_ACTS = {"secretary": Role.secretary, "organiser": Role.organiser, "member": Role.member}
+TEXT_FIELDS = {"name", "phone"}
+
+
+async def roster_view(session: AsyncSession, principal: Principal, org_id: int, page: int):
+    branch = await orgs.require_org(session, org_id)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    found = await members.roster_page(session, org_id, "", page)
+    rows = [
+        [Button(text=member_line(m), callback_data=MemberCard(member=m.id).pack())]
+        for m in found.items
+    ]
+    rows.append(pager(found, lambda p: RosterPage(org=org_id, page=p)))
+    text = _(
+        "Roster of {branch}: {n} members.\n★ secretary ☆ organising member ⏸ on leave "
+        "✈ mobile ✓ on Telegram"
+    ).format(branch=branch.name, n=found.total)
+    return text, keyboard(rows)
+
+
+async def card_view(session: AsyncSession, principal: Principal, member: Member):
+    branch = await orgs.require_org(session, member.org_id)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    act = lambda a: MemberAct(member=member.id, act=a).pack()  # noqa: E731
+    rows = []
+    if principal.can_manage(branch):
+        rows.append(
+            [
+                Button(text=_("Make secretary"), callback_data=act("secretary")),
+                Button(text=_("Make organising member"), callback_data=act("organiser")),
+            ]
+        )
+        if member.role != Role.member:
+            rows.append([Button(text=_("Remove from this role"), callback_data=act("member"))])
+    rows.append(
+        [
+            Button(text=_("✏️ Name"), callback_data=act("name")),
+            Button(text=_("✏️ Phone"), callback_data=act("phone")),
+        ]
+    )
+    rows.append(
+        [
+            Button(text=_("Status ▸"), callback_data=act("status")),
+            Button(text=_("Category ▸"), callback_data=act("category")),
+        ]
+    )
+    if member.telegram_id and principal.can_manage(branch):
+        rows.append([Button(text=_("Unlink Telegram account"), callback_data=act("unlink"))])
+    rows.append(
+        [Button(text=_("◀ Roster"), callback_data=RosterPage(org=branch.id, page=0).pack())]
+    )
+    return member_record(member, await orgs.display_path(session, branch)), keyboard(rows)
+
+
+def _own_branch(principal: Principal) -> int:
+    if principal.branch is None or not principal.is_branch_leader:
+        raise ServiceError("access.denied")
+    return principal.branch.id
+
+
+@router.message(Command("roster"))
+@router.message(MenuButton(ROSTER))
+async def roster(message: Message, session: AsyncSession, principal: Principal) -> None:
+    text, markup = await roster_view(session, principal, _own_branch(principal), 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(Command("invite"))
+@router.message(MenuButton(INVITE))
+async def invite(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    await send_invite(
+        message, bot, session, principal, clock, settings, _own_branch(principal), InviteKind.member
+    )
+
+
+@router.callback_query(RosterPage.filter())
+async def page(
+    query: CallbackQuery, callback_data: RosterPage, session: AsyncSession, principal: Principal
+) -> None:
+    text, markup = await roster_view(session, principal, callback_data.org, callback_data.page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(MemberCard.filter())
+async def card(
+    query: CallbackQuery, callback_data: MemberCard, session: AsyncSession, principal: Principal
+) -> None:
+    member = await members.require_member(session, callback_data.member)
+    text, markup = await card_view(session, principal, member)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(MemberAct.filter(F.act.in_(set(ROLE_ACTS) | {"unlink"})))
+async def change_role(
+    query: CallbackQuery,
+    callback_data: MemberAct,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    member = await members.require_member(session, callback_data.member)
+    if not principal.can_manage(await orgs.require_org(session, member.org_id)):
+        raise ServiceError("access.denied")
+    if callback_data.act == "unlink":
+        await members.unlink_telegram(session, principal.actor, clock.now(), member)
+    else:
+        await members.set_role(
+            session, principal.actor, clock.now(), member, ROLE_ACTS[callback_data.act]
+        )
+    text, markup = await card_view(session, principal, member)
+    await query.answer(_("Saved."))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(MemberAct.filter(F.act.in_({"status", "category"})))
+async def choose(
+    query: CallbackQuery, callback_data: MemberAct, session: AsyncSession, principal: Principal
+) -> None:
+    member = await members.require_member(session, callback_data.member)
+    await card_view(session, principal, member)  # checks the right to edit
+    field = callback_data.act
+    options = (
+        [(s.value, status_label(s, _)) for s in MemberStatus]
+        if field == "status"
+        else [(c.value, category_label(c, _)) for c in Category]
+    )
+    rows = [
+        [
+            Button(
+                text=label,
+                callback_data=MemberSet(member=member.id, field=field, value=value).pack(),
+            )
+        ]
+        for value, label in options
+    ]
+    rows.append([Button(text=_("◀ Back"), callback_data=MemberCard(member=member.id).pack())])
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=keyboard(rows))
+
+
+@router.callback_query(MemberSet.filter(F.field.in_({"status", "category"})))
+async def set_choice(
+    query: CallbackQuery,
+    callback_data: MemberSet,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    member = await members.require_member(session, callback_data.member)
+    await card_view(session, principal, member)
+    await members.update_member(
+        session, principal.actor, clock.now(), member, **{callback_data.field: callback_data.value}
+    )
+    text, markup = await card_view(session, principal, member)
+    await query.answer(_("Saved."))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(MemberAct.filter(F.act.in_(TEXT_FIELDS)))
+async def ask_value(
+    query: CallbackQuery,
+    callback_data: MemberAct,
+    session: AsyncSession,
+    principal: Principal,
+    state: FSMContext,
+) -> None:
+    member = await members.require_member(session, callback_data.member)
+    await card_view(session, principal, member)
+    await state.set_state(EditMember.value)
+    await state.update_data(member_id=member.id, field=callback_data.act)
+    prompt = (
+        _("Type the new name:")
+        if callback_data.act == "name"
+        else _("Type the new mobile number (11 digits), or “-” to clear it:")
+    )
+    await query.answer()
+    await query.message.answer(prompt)
+
+
+@router.message(EditMember.value, F.text, ~F.text.startswith("/"))
+async def save_value(
+    message: Message, state: FSMContext, session: AsyncSession, principal: Principal, clock: Clock
+) -> None:
+    data = await state.get_data()
+    member = await members.require_member(session, data["member_id"])
+    await card_view(session, principal, member)
+    value = None if data["field"] == "phone" and message.text.strip() == "-" else message.text
+    await members.update_member(
+        session, principal.actor, clock.now(), member, **{data["field"]: value}
+    )
+    await state.clear()
+    text, markup = await card_view(session, principal, member)
+    await message.answer(_("Saved.") + "\n\n" + text, reply_markup=markup)

@@ -1,0 +1,119 @@
+"""/start without an invite, /help, /me, /language, /cancel and the menu's own buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import orgs, prefs
+from bot.services.members import Principal
+from handlers.callbacks import Lang
+from handlers.menu import HELP, LANGUAGE, ME, MenuButton, menu_keyboard
+from handlers.views import Button, keyboard, whoami
+
+router = Router(name="start")
+
+
+def language_keyboard():
+    return keyboard(
+        [
+            [
+                Button(text="中文", callback_data=Lang(code="zh_Hans").pack()),
+                Button(text="English", callback_data=Lang(code="en").pack()),
+            ]
+        ]
+    )
+
+
+@router.message(Command("cancel"))
+@router.message(F.text.in_({"取消", "Cancel", "cancel"}), ~StateFilter(None))
+async def cancel(message: Message, state: FSMContext, principal: Principal) -> None:
+    had = await state.get_state()
+    await state.clear()
+    text = _("Cancelled. Nothing was saved.") if had else _("There is nothing to cancel.")
+    await message.answer(text, reply_markup=menu_keyboard(principal) or ReplyKeyboardRemove())
+
+
+@router.message(CommandStart(deep_link=False), F.text.regexp(r"^/start(@\w+)?\s*$"))
+async def start(message: Message, state: FSMContext, principal: Principal) -> None:
+    await state.clear()
+    if principal.member is None and not principal.is_staff:
+        await message.answer(
+            _(
+                "Hello! I am branchbot, the assistant for your branch's monthly work: "
+                "the Fortress Index checklist, meeting records, member self-assessments "
+                "and votes.\n\nTo join, ask your branch secretary for an invite link and "
+                "open it. Choose your language:"
+            ),
+            reply_markup=language_keyboard(),
+        )
+        return
+    name = principal.member.name if principal.member else message.from_user.full_name
+    await message.answer(
+        _("Welcome back, {name}. Use the menu below, or /help.").format(name=name),
+        reply_markup=menu_keyboard(principal),
+    )
+
+
+@router.message(Command("help"))
+@router.message(MenuButton(HELP))
+async def help_(message: Message, principal: Principal) -> None:
+    lines = [_("What I can do for you:"), _("/me — who I am, my branch and my roles")]
+    lines.append(_("/language — 中文 / English"))
+    lines.append(_("/cancel — leave the current step"))
+    if principal.is_branch_leader:
+        lines.append(_("/roster — the branch roster; fix a member's record"))
+        lines.append(_("/invite — an invite link for new members"))
+    if principal.is_staff:
+        lines.append(_("/orgs — organisations you oversee: add units, invite links, roles"))
+    if principal.member is None and not principal.is_staff:
+        lines.append(_("To join, open the invite link your branch secretary gives you."))
+    await message.answer("\n".join(lines), reply_markup=menu_keyboard(principal))
+
+
+@router.message(Command("me"))
+@router.message(MenuButton(ME))
+async def me(message: Message, principal: Principal, session: AsyncSession) -> None:
+    if principal.member is None and not principal.is_staff:
+        await message.answer(
+            _("You are not linked to any branch yet. Open the invite link from your secretary.")
+        )
+        return
+    known = ([principal.branch] if principal.branch else []) + principal.staff_orgs
+    paths = await orgs.names_on_path(session, known)
+    branch_path = paths.get(principal.branch.id) if principal.branch else None
+    staff_paths = [paths[o.id] for o in principal.staff_orgs]
+    await message.answer(
+        whoami(principal, branch_path, staff_paths), reply_markup=menu_keyboard(principal)
+    )
+
+
+@router.message(Command("language"))
+@router.message(MenuButton(LANGUAGE))
+async def language(message: Message) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
+
+
+@router.callback_query(Lang.filter())
+async def set_language(
+    query: CallbackQuery,
+    callback_data: Lang,
+    principal: Principal,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    await prefs.set_locale(session, principal, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        await query.answer()
+        await query.message.edit_text(_("Language set: English."))
+        hint = (
+            _("Use the menu below, or /help.")
+            if principal.member or principal.is_staff
+            else _("To join, open the invite link your branch secretary gives you.")
+        )
+        await query.message.answer(hint, reply_markup=menu_keyboard(principal))

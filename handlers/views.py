@@ -1,0 +1,91 @@
+"""Renderings shared by several handlers: text and inline keyboards, built per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.db.models import Member, Organisation
+from bot.services.members import Principal
+from bot.services.paging import Page
+from bot.texts import category_label, domain_label, kind_label, role_label, status_label
+from handlers.callbacks import Noop
+
+Button = InlineKeyboardButton
+
+
+def pager(page: Page, make: Callable[[int], CallbackData]) -> list[Button]:
+    """◀ 2/5 ▶ — present only when there is more than one page."""
+    if page.pages <= 1:
+        return []
+    row = []
+    if page.has_prev:
+        row.append(Button(text="◀", callback_data=make(page.page - 1).pack()))
+    row.append(Button(text=f"{page.page + 1}/{page.pages}", callback_data=Noop().pack()))
+    if page.has_next:
+        row.append(Button(text="▶", callback_data=make(page.page + 1).pack()))
+    return row
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows if r])
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return "—"
+    return phone[:3] + "****" + phone[-4:]
+
+
+def member_line(m: Member) -> str:
+    marks = ""
+    if m.role != "member":
+        marks += " ★" if m.role == "secretary" else " ☆"
+    if m.status in ("on_leave", "mobile"):
+        marks += " ⏸" if m.status == "on_leave" else " ✈"
+    if m.telegram_id:
+        marks += " ✓"
+    return f"{m.name}{marks}"
+
+
+def member_record(m: Member, branch_path: str) -> str:
+    lines = [
+        f"<b>{html.quote(m.name)}</b>",
+        _("Branch: {path}").format(path=html.quote(branch_path)),
+        _("Role: {role}").format(role=role_label(m.role, _)),
+        _("Category: {category}").format(category=category_label(m.category, _)),
+        _("Status: {status}").format(status=status_label(m.status, _)),
+        _("Phone: {phone}").format(phone=mask_phone(m.phone)),
+    ]
+    if m.roster_no:
+        lines.append(_("Roster no.: {no}").format(no=html.quote(m.roster_no)))
+    lines.append(_("Telegram: linked") if m.telegram_id else _("Telegram: not linked yet"))
+    return "\n".join(lines)
+
+
+def org_heading(org: Organisation, path: str, members: int) -> str:
+    lines = [f"<b>{html.quote(org.name)}</b> · {kind_label(org.kind, _)}"]
+    if org.domain:
+        lines.append(_("Domain: {domain}").format(domain=domain_label(org.domain, _)))
+    lines.append(_("Path: {path}").format(path=html.quote(path)))
+    lines.append(_("Members: {n}").format(n=members))
+    return "\n".join(lines)
+
+
+def whoami(principal: Principal, branch_path: str | None, staff_paths: list[str]) -> str:
+    parts = []
+    if principal.member is not None and branch_path is not None:
+        parts.append(member_record(principal.member, branch_path))
+    if staff_paths:
+        parts.append(
+            _("You act for the superior organisation over:")
+            + "\n"
+            + "\n".join(f"• {html.quote(p)}" for p in staff_paths)
+        )
+    if principal.is_superuser:
+        parts.append(_("You are a superuser: you can act for every organisation."))
+    return "\n\n".join(parts)
