@@ -1,0 +1,982 @@
+"""Roster import and export: a city's members from one spreadsheet, all or nothing.
+
+Reading (`read_roster`) turns a .xlsx or .csv into raw cells under canonical field
+names; checking (`plan_import`) validates every row and compares it with the
+database without writing, collecting *all* problems as `RowError`s; writing
+(`apply_plan`) happens only when there are none. `import_roster` chains the two.
+Nothing here commits: the caller owns the transaction.
+
+Matching rules (re-importing the same file changes nothing):
+- a row updates the member with its roster number, else the member with its phone,
+  else — for a row with neither — the only member of that name in that branch;
+  otherwise it creates a member;
+- an empty cell in an optional column means "not given": it never clears a value,
+  and a missing optional column leaves that field alone on update;
+- the domain column is used only to create branches; a branch that already exists
+  in another domain is reported rather than silently kept or changed;
+- a new top-level organisation is created only into an empty tree, so that a typo
+  in the city's name cannot start a second city.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Category,
+    Domain,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    Role,
+)
+from bot.services import audit, orgs
+from bot.services.audit import Actor
+from bot.services.errors import ServiceError
+
+# Progress callback: (phase, done, total); total is 0 when unknown.
+Progress = Callable[[str, int, int], None]
+
+# Canonical fields, in the order the exported sheet shows them.
+FIELDS = (
+    "roster_no",
+    "name",
+    "branch",
+    "domain",
+    "category",
+    "role",
+    "status",
+    "phone",
+    "joined",
+    "language",
+)
+REQUIRED = ("name", "branch", "category")
+
+HEADERS = {
+    "zh": {
+        "roster_no": "编号",
+        "name": "姓名",
+        "branch": "所在党组织",
+        "domain": "领域",
+        "category": "人员类别",
+        "role": "职务",
+        "status": "状态",
+        "phone": "手机号码",
+        "joined": "入党日期",
+        "language": "语言",
+    },
+    "en": {f: f for f in FIELDS} | {"roster_no": "id"},
+}
+
+_HEADER_WORDS = {
+    "roster_no": ("编号", "党员编号", "id", "roster_no", "roster number", "number"),
+    "name": ("姓名", "名字", "name", "full name"),
+    "branch": (
+        "所在党组织",
+        "所在支部",
+        "所在党支部",
+        "所属支部",
+        "党组织",
+        "支部",
+        "branch",
+        "organisation",
+        "organization",
+    ),
+    "domain": ("领域", "所属领域", "domain"),
+    "category": ("人员类别", "类别", "党员类别", "category"),
+    "role": ("职务", "党内职务", "role", "position"),
+    "status": ("状态", "党员状态", "status"),
+    "phone": ("手机号码", "手机号", "手机", "电话", "联系电话", "phone", "mobile", "phone number"),
+    "joined": ("入党日期", "入党时间", "加入日期", "joined", "joined on", "join date"),
+    "language": ("语言", "language", "locale"),
+}
+
+# The first word of each tuple is what the Chinese export writes.
+_CATEGORY_WORDS = {
+    Category.rural_community: (
+        "农村社区党员",
+        "农村党员",
+        "城市社区党员",
+        "社区党员",
+        "农村社区",
+        "农村",
+        "城市社区",
+        "社区",
+        "rural_community",
+        "rural and community",
+        "rural & community",
+    ),
+    Category.agency: (
+        "机关企事业单位党员",
+        "机关企事业单位",
+        "机关党员",
+        "企事业单位党员",
+        "机关",
+        "agency",
+    ),
+    Category.two_new: ("两新组织党员", "两新组织", "两新党员", "两新", "two_new", "two new"),
+    Category.mobile: ("流动党员", "流动", "mobile"),
+}
+_ROLE_WORDS = {
+    Role.secretary: ("支部书记", "书记", "党支部书记", "secretary", "branch secretary"),
+    Role.organiser: (
+        "组织委员",
+        "organiser",
+        "organizer",
+        "organising member",
+        "organizing member",
+    ),
+    Role.member: ("党员", "普通党员", "member"),
+}
+_STATUS_WORDS = {
+    MemberStatus.active: ("正常", "在岗", "在册", "active"),
+    MemberStatus.on_leave: ("请假", "病假", "on_leave", "on leave"),
+    MemberStatus.mobile: ("流动", "外出流动", "mobile"),
+    MemberStatus.left: ("转出", "离开", "已转出", "迁出", "left"),
+}
+_DOMAIN_WORDS = {
+    Domain.village: ("农村", "村", "village", "rural"),
+    Domain.community: ("城市社区", "社区", "community", "urban community"),
+    Domain.agency: ("机关企事业单位", "机关", "agency"),
+    Domain.two_new: ("两新组织", "两新", "two_new", "two new"),
+}
+_LANGUAGE_WORDS = {
+    "zh_Hans": ("中文", "简体中文", "汉语", "zh_Hans", "zh", "zh-cn", "chinese"),
+    "en": ("English", "英文", "英语", "en"),
+}
+
+_SPACES = re.compile(r"[\s_\-*·]+")
+_BRACKETED = re.compile(r"[(（\[【].*?[)）\]】]")
+
+
+def _key(text: str) -> str:
+    """Compare words ignoring case, spaces, underscores, dashes and '(optional)' notes."""
+    return _SPACES.sub("", _BRACKETED.sub("", text)).casefold()
+
+
+def _lookup(words: dict[Any, tuple[str, ...]]) -> dict[str, str]:
+    return {_key(w): str(value) for value, ws in words.items() for w in ws}
+
+
+_HEADER_LOOKUP = _lookup(_HEADER_WORDS)
+_CATEGORY_LOOKUP = _lookup(_CATEGORY_WORDS)
+_ROLE_LOOKUP = _lookup(_ROLE_WORDS)
+_STATUS_LOOKUP = _lookup(_STATUS_WORDS)
+_DOMAIN_LOOKUP = _lookup(_DOMAIN_WORDS)
+_LANGUAGE_LOOKUP = _lookup(_LANGUAGE_WORDS)
+
+MAX_NAME = 100
+MAX_ROSTER_NO = 64
+# Under SQLite's historical 999-variable limit, with room for other parameters.
+IN_CHUNK = 500
+WRITE_CHUNK = 2000
+_HEADER_SEARCH_ROWS = 10
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one cell: `row` as the spreadsheet numbers it (header is row 1
+    unless the sheet has a title above it), `column` as the file's header writes it."""
+
+    row: int
+    column: str
+    code: str
+    value: str = ""
+    other_row: int | None = None
+    detail: str = ""
+
+
+class RosterFileError(ServiceError):
+    """The file as a whole cannot be read: type, encoding, damage, missing columns."""
+
+
+class RosterInvalid(ServiceError):
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        super().__init__("roster.invalid", count=len(errors))
+        self.errors = list(errors)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class RosterFile:
+    name: str
+    header_row: int
+    columns: dict[str, str]  # canonical field -> header as written in the file
+    rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row, field -> raw cell)
+
+    def label(self, field_name: str) -> str:
+        return self.columns.get(field_name, field_name)
+
+
+def read_roster(path: str | Path, progress: Progress | None = None) -> RosterFile:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raw, total = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        rows = _csv_rows(path)
+        raw, total = iter(rows), len(rows)
+    else:
+        raise RosterFileError("roster.file_type", suffix=suffix or path.name)
+    return _map_rows(path.name, raw, total, progress)
+
+
+def _xlsx_rows(path: Path) -> tuple[Iterator[tuple[Any, ...]], int]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise RosterFileError("roster.unreadable") from None
+    sheet = book.worksheets[0] if book.worksheets else None
+    if sheet is None:
+        raise RosterFileError("roster.empty")
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        try:
+            yield from sheet.iter_rows(values_only=True)
+        except Exception:
+            # The sheet's XML is damaged past the zip directory openpyxl checked.
+            raise RosterFileError("roster.unreadable") from None
+        finally:
+            book.close()
+
+    return rows(), sheet.max_row or 0
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    text = _decode(data)
+    first = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first.count) if first else ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 — a superset of the GBK Chinese Excel writes."""
+    if data.startswith(b"PK\x03\x04"):
+        raise RosterFileError("roster.xlsx_as_csv")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        # UTF-16 ("Unicode text") or a binary file: neither is a CSV we can trust.
+        raise RosterFileError("roster.encoding")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+            return text
+    raise RosterFileError("roster.encoding")
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    text = str(value).replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(text.split())
+
+
+def _map_header(cells: Sequence[Any]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        field_name = _HEADER_LOOKUP.get(_key(_cell_text(cell)))
+        if field_name:
+            found[index] = field_name
+    return found
+
+
+def _map_rows(
+    name: str, raw: Iterator[Sequence[Any]], total: int, progress: Progress | None
+) -> RosterFile:
+    # Chinese sheets often carry a title row ("XX支部党员花名册") above the header.
+    header_row, header, seen = 0, None, []
+    for number, cells in enumerate(raw, start=1):
+        if not any(_cell_text(c) for c in cells):
+            continue
+        seen.append((number, cells))
+        mapped = _map_header(cells)
+        if len(mapped) >= 2:
+            header_row, header = number, (cells, mapped)
+            break
+        if len(seen) >= _HEADER_SEARCH_ROWS:
+            break
+    if header is None:
+        if not seen:
+            raise RosterFileError("roster.empty")
+        raise RosterFileError("roster.missing_columns", columns=list(REQUIRED))
+    cells, mapped = header
+    columns: dict[str, str] = {}
+    for index, field_name in mapped.items():
+        if field_name in columns:
+            raise RosterFileError(
+                "roster.duplicate_column",
+                columns=[columns[field_name], _cell_text(cells[index])],
+            )
+        columns[field_name] = _cell_text(cells[index])
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise RosterFileError("roster.missing_columns", columns=missing)
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, cells in enumerate(raw, start=header_row + 1):
+        values = {f: cells[i] for i, f in mapped.items() if i < len(cells)}
+        if any(_cell_text(v) for v in values.values()):
+            rows.append((number, values))
+        if progress and number % 1000 == 0:
+            progress("read", number, total)
+    if progress:
+        progress("read", total or len(rows), total or len(rows))
+    return RosterFile(name=name, header_row=header_row, columns=columns, rows=rows)
+
+
+# --------------------------------------------------------------------------- checking rows
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A row whose cells are all valid; None means "not given"."""
+
+    row: int
+    path: tuple[str, ...]
+    name: str
+    category: str
+    role: str | None = None
+    status: str | None = None
+    phone: str | None = None
+    roster_no: str | None = None
+    domain: str | None = None
+    joined_on: date | None = None
+    locale: str | None = None
+
+
+_PHONE_NOISE = re.compile(r"[\s\-()（）]")
+_PHONE = re.compile(r"^(?:\+?86)?(1\d{10})$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)$")
+_DATE_TIME_TAIL = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def normalize_phone(text: str) -> str | None:
+    """A Chinese mobile number as 11 digits, or None if it is not one."""
+    match = _PHONE.match(_PHONE_NOISE.sub("", text))
+    return match.group(1) if match else None
+
+
+def parse_date(value: Any) -> date | None:
+    """A date cell, or text such as 2020-03-15, 2020/3/15, 2020年3月15日, 20200315, 2020.03
+    (a month alone, as party records often give it, means its first day)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _DATE_TIME_TAIL.sub("", _cell_text(value))
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    match = _DATE.match(text)
+    if not match:
+        return None
+    year, month, day = match.group(1), match.group(2), match.group(3) or "1"
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+class _RowChecker:
+    """Checks one file's rows; every problem found is appended to `errors`."""
+
+    def __init__(self, roster: RosterFile) -> None:
+        self.roster = roster
+        self.errors: list[RowError] = []
+
+    def error(self, row: int, field_name: str, code: str, value: Any = "", **kw: Any) -> None:
+        label = self.roster.label(field_name)
+        self.errors.append(RowError(row, label, code, _cell_text(value), **kw))
+
+    def word(self, row: int, values: dict, field_name: str, table: dict[str, str]) -> str | None:
+        text = _cell_text(values.get(field_name))
+        if not text:
+            return None
+        found = table.get(_key(text))
+        if found is None:
+            self.error(row, field_name, f"{field_name}_unknown", text)
+        return found
+
+    def check(self, number: int, values: dict[str, Any]) -> MemberRow | None:
+        before = len(self.errors)
+        name = _cell_text(values.get("name"))
+        if not name:
+            self.error(number, "name", "name_missing")
+        elif len(name) > MAX_NAME:
+            self.error(number, "name", "name_too_long", name[:20] + "…", detail=str(MAX_NAME))
+        path = self.path(number, values)
+        category = self.word(number, values, "category", _CATEGORY_LOOKUP)
+        if category is None and not _cell_text(values.get("category")):
+            self.error(number, "category", "category_missing")
+        role = self.word(number, values, "role", _ROLE_LOOKUP)
+        status = self.word(number, values, "status", _STATUS_LOOKUP)
+        domain = self.word(number, values, "domain", _DOMAIN_LOOKUP)
+        locale = self.word(number, values, "language", _LANGUAGE_LOOKUP)
+        phone = None
+        if phone_text := _cell_text(values.get("phone")):
+            phone = normalize_phone(phone_text)
+            if phone is None:
+                self.error(number, "phone", "phone_malformed", phone_text)
+        roster_no = _cell_text(values.get("roster_no")) or None
+        if roster_no and len(roster_no) > MAX_ROSTER_NO:
+            self.error(number, "roster_no", "roster_no_too_long", roster_no[:20] + "…")
+        joined = None
+        if _cell_text(values.get("joined")):
+            joined = parse_date(values["joined"])
+            if joined is None:
+                self.error(number, "joined", "date_malformed", values["joined"])
+        if len(self.errors) > before or path is None or category is None:
+            return None
+        return MemberRow(
+            number, path, name, category, role, status, phone, roster_no, domain, joined, locale
+        )
+
+    def path(self, number: int, values: dict[str, Any]) -> tuple[str, ...] | None:
+        text = _cell_text(values.get("branch"))
+        if not text:
+            self.error(number, "branch", "branch_missing")
+            return None
+        try:
+            parts = orgs.split_path(text)
+            for part in parts:
+                orgs.clean_name(part)
+        except ServiceError:
+            self.error(number, "branch", "branch_bad_path", text)
+            return None
+        return parts
+
+
+def _first_rows(rows: Iterable[MemberRow], key: Callable[[MemberRow], Any]) -> dict[Any, int]:
+    first: dict[Any, int] = {}
+    for r in rows:
+        k = key(r)
+        if k is not None:
+            first.setdefault(k, r.row)
+    return first
+
+
+def check_rows(roster: RosterFile) -> tuple[list[MemberRow], list[RowError]]:
+    """Every check that needs no database: cell values and clashes between rows."""
+    checker = _RowChecker(roster)
+    rows = [r for n, v in roster.rows if (r := checker.check(n, v)) is not None]
+    err = checker.error
+
+    def once(key: Callable[[MemberRow], Any], field_name: str, code: str) -> None:
+        first: dict[Any, int] = {}
+        for r in rows:
+            k = key(r)
+            if k is None:
+                continue
+            if k in first:
+                err(r.row, field_name, code, k[-1] if isinstance(k, tuple) else k,
+                    other_row=first[k])  # fmt: skip
+            else:
+                first[k] = r.row
+
+    once(lambda r: r.phone, "phone", "phone_duplicate")
+    once(lambda r: r.roster_no, "roster_no", "roster_no_duplicate")
+    once(lambda r: r.path if r.role == Role.secretary else None, "role", "secretary_duplicate")
+    # Two rows with neither phone nor number and the same name in one branch cannot be
+    # told apart on the next import: the same person twice, or two people to key.
+    once(
+        lambda r: (r.path, r.name) if not (r.phone or r.roster_no) else None,
+        "name",
+        "person_duplicate",
+    )
+    domains: dict[tuple[str, ...], tuple[str, int]] = {}
+    for r in rows:
+        if r.domain is None:
+            continue
+        seen = domains.setdefault(r.path, (r.domain, r.row))
+        if seen[0] != r.domain:
+            err(r.row, "domain", "domain_conflict", r.domain, other_row=seen[1])
+    leaves = _first_rows(rows, lambda r: r.path)
+    for r in rows:
+        for depth in range(1, len(r.path)):
+            if r.path[:depth] in leaves:
+                err(leaves[r.path[:depth]], "branch", "branch_used_as_committee",
+                    "/".join(r.path[:depth]), other_row=r.row)  # fmt: skip
+    return rows, checker.errors
+
+
+# --------------------------------------------------------------------------- planning
+
+
+_MEMBER_COLUMNS = (
+    Member.id,
+    Member.org_id,
+    Member.name,
+    Member.category,
+    Member.role,
+    Member.status,
+    Member.phone,
+    Member.roster_no,
+    Member.locale,
+    Member.joined_on,
+)
+# Row attribute -> Member column, for the fields an import may set.
+_WRITABLE = {
+    "name": "name",
+    "category": "category",
+    "role": "role",
+    "status": "status",
+    "phone": "phone",
+    "roster_no": "roster_no",
+    "locale": "locale",
+    "joined_on": "joined_on",
+}
+
+
+@dataclass
+class _Orgs:
+    """The tree as loaded once: enough to classify every path in the file."""
+
+    by_key: dict[tuple[int | None, str], Any]
+    by_id: dict[int, Any]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> _Orgs:
+        rows = await session.execute(
+            select(
+                Organisation.id,
+                Organisation.parent_id,
+                Organisation.name,
+                Organisation.kind,
+                Organisation.domain,
+            )
+        )
+        all_rows = rows.all()
+        return cls({(o.parent_id, o.name): o for o in all_rows}, {o.id: o for o in all_rows})
+
+    def roots(self) -> list[str]:
+        return sorted(name for parent, name in self.by_key if parent is None)
+
+    def branches_named(self, name: str) -> list[Any]:
+        return [o for (_, n), o in self.by_key.items() if n == name and o.kind == OrgKind.branch]
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    orgs_created: int = 0
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do; `errors` non-empty means it must not be applied."""
+
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+    creates: list[tuple[MemberRow, int | None]] = field(default_factory=list)
+    updates: list[tuple[MemberRow, int, dict[str, Any], dict[str, Any]]] = field(
+        default_factory=list
+    )  # (row, member id, old values, new values) of the changed fields only
+    unchanged: int = 0
+    new_orgs: int = 0
+    new_paths: dict[tuple[str, ...], str] = field(default_factory=dict)  # path -> domain
+    org_ids: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> ImportSummary:
+        return ImportSummary(len(self.creates), len(self.updates), self.unchanged, self.new_orgs)
+
+
+async def plan_import(
+    session: AsyncSession, roster: RosterFile, progress: Progress | None = None
+) -> ImportPlan:
+    """Validate every row and decide what each one does, reading but never writing."""
+    rows, errors = check_rows(roster)
+    plan = ImportPlan(errors=errors, rows=len(roster.rows))
+    label = roster.label
+    tree = await _Orgs.load(session)
+    refused = _classify_paths(tree, rows, plan, label)
+    bad = {e.row for e in plan.errors}
+    rows = [r for r in rows if r.row not in bad and r.path not in refused]
+    existing = await _load_members(session, rows, plan.org_ids)
+    by_no = {m.roster_no: m for m in existing if m.roster_no}
+    by_phone = {m.phone: m for m in existing if m.phone}
+    by_name: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for m in existing:
+        by_name[(m.org_id, m.name)].append(m)
+    claimed: dict[int, int] = {}
+    for done, r in enumerate(rows, start=1):
+        if progress and done % 1000 == 0:
+            progress("check", done, len(rows))
+        org_id = plan.org_ids.get(r.path)
+        target = _match(r, org_id, by_no, by_phone, by_name, plan, label)
+        if target is False:
+            continue
+        if target is not None and target.id in claimed:
+            plan.errors.append(
+                RowError(r.row, label("name"), "person_duplicate", r.name, claimed[target.id])
+            )
+            continue
+        if target is None:
+            plan.creates.append((r, org_id))
+            continue
+        claimed[target.id] = r.row
+        new = _wanted(r)
+        old = {k: getattr(target, k) for k in new}
+        if org_id != target.org_id:
+            new["org_id"], old["org_id"] = org_id, target.org_id
+        changed = {k for k in new if new[k] != old[k]}
+        if changed:
+            plan.updates.append((r, target.id, {k: old[k] for k in changed},
+                                 {k: new[k] for k in changed}))  # fmt: skip
+        else:
+            plan.unchanged += 1
+    if progress:
+        progress("check", len(rows), len(rows))
+    plan.errors.sort(key=lambda e: (e.row, e.column))
+    return plan
+
+
+def _classify_paths(
+    tree: _Orgs, rows: list[MemberRow], plan: ImportPlan, label: Callable[[str], str]
+) -> set[tuple[str, ...]]:
+    """Map each branch path to an existing branch or to one to create, or report why not."""
+    first = _first_rows(rows, lambda r: r.path)
+    domains = {r.path: r.domain for r in rows if r.domain}
+    new_roots = {r.path[0] for r in rows if (None, r.path[0]) not in tree.by_key}
+    problems: dict[tuple[str, ...], RowError] = {}
+    column = label("branch")
+    for path, row in first.items():
+        text = "/".join(path)
+        node, depth = None, 0
+        for depth, name in enumerate(path):
+            child = tree.by_key.get((node.id if node else None, name))
+            if child is None:
+                break
+            if child.kind == OrgKind.branch and depth < len(path) - 1:
+                problems[path] = RowError(row, column, "branch_under_branch", text, detail=name)
+                break
+            node = child
+        else:
+            if node.kind != OrgKind.branch:
+                problems[path] = RowError(row, column, "branch_is_committee", text)
+            elif domains.get(path, node.domain) != node.domain:
+                problems[path] = RowError(
+                    row, label("domain"), "domain_mismatch", domains[path], detail=node.domain
+                )
+            else:
+                plan.org_ids[path] = node.id
+            continue
+        if path in problems:
+            continue
+        if len(path) == 1:
+            # A bare branch name, as a secretary might type it: fine if it is unique.
+            named = tree.branches_named(path[0])
+            if len(named) == 1:
+                plan.org_ids[path] = named[0].id
+            else:
+                code = "branch_ambiguous" if named else "branch_unknown"
+                problems[path] = RowError(row, column, code, text)
+        elif node is None and (tree.by_key or len(new_roots) > 1):
+            problems[path] = RowError(
+                row, column, "root_unknown", path[0], detail="、".join(tree.roots())
+            )
+        elif path not in domains:
+            problems[path] = RowError(row, label("domain"), "domain_required", text)
+        else:
+            plan.new_paths[path] = domains[path]
+    # Reported once, on the path's first row: a branch of thirty members would
+    # otherwise bury every other problem under thirty copies of the same one.
+    plan.errors.extend(problems.values())
+    plan.new_orgs = len(
+        {p[:d] for p in plan.new_paths for d in range(1, len(p) + 1)} - _existing_prefixes(tree)
+    )
+    return set(problems)
+
+
+def _existing_prefixes(tree: _Orgs) -> set[tuple[str, ...]]:
+    paths: dict[int, tuple[str, ...]] = {}
+
+    def path_of(org: Any) -> tuple[str, ...]:
+        if org.id not in paths:
+            parent = tree.by_id.get(org.parent_id)
+            paths[org.id] = (path_of(parent) if parent else ()) + (org.name,)
+        return paths[org.id]
+
+    return {path_of(o) for o in tree.by_id.values()}
+
+
+async def _load_members(
+    session: AsyncSession, rows: list[MemberRow], org_ids: dict[tuple[str, ...], int]
+) -> list[Any]:
+    """Every member a row could update, in a few chunked IN queries."""
+    found: dict[int, Any] = {}
+
+    async def by(column: Any, keys: Iterable[Any], *extra: Any) -> None:
+        keys = sorted(set(keys))
+        for start in range(0, len(keys), IN_CHUNK):
+            chunk = keys[start : start + IN_CHUNK]
+            result = await session.execute(
+                select(*_MEMBER_COLUMNS).where(column.in_(chunk), *extra)
+            )
+            found.update((m.id, m) for m in result.all())
+
+    await by(Member.roster_no, (r.roster_no for r in rows if r.roster_no))
+    await by(Member.phone, (r.phone for r in rows if r.phone))
+    keyless = [r for r in rows if not (r.roster_no or r.phone) and r.path in org_ids]
+    if keyless:
+        await by(Member.name, (r.name for r in keyless),
+                 Member.org_id.in_({org_ids[r.path] for r in keyless}))  # fmt: skip
+    return list(found.values())
+
+
+def _match(
+    r: MemberRow,
+    org_id: int | None,
+    by_no: dict[str, Any],
+    by_phone: dict[str, Any],
+    by_name: dict[tuple[int, str], list[Any]],
+    plan: ImportPlan,
+    label: Callable[[str], str],
+) -> Any:
+    """The member this row updates, None to create one, False after reporting a clash."""
+    target = by_no.get(r.roster_no) if r.roster_no else None
+    owner = by_phone.get(r.phone) if r.phone else None
+    if target is None and owner is not None:
+        if r.roster_no and owner.roster_no and owner.roster_no != r.roster_no:
+            plan.errors.append(RowError(r.row, label("roster_no"), "roster_no_conflict",
+                                        r.roster_no, detail=owner.roster_no))  # fmt: skip
+            return False
+        return owner
+    if owner is not None and owner.id != target.id:
+        plan.errors.append(
+            RowError(r.row, label("phone"), "phone_taken", r.phone, detail=owner.name)
+        )
+        return False
+    if target is None and not (r.roster_no or r.phone) and org_id is not None:
+        same = by_name.get((org_id, r.name), [])
+        return same[0] if len(same) == 1 else None
+    return target
+
+
+def _wanted(r: MemberRow) -> dict[str, Any]:
+    """The values this row sets on an existing member: only what the file gives."""
+    values = {k: getattr(r, k) for k in _WRITABLE}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+async def apply_plan(
+    session: AsyncSession,
+    plan: ImportPlan,
+    *,
+    actor: Actor,
+    now: datetime,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    if plan.errors:
+        raise RosterInvalid(plan.errors)
+    total = len(plan.creates) + len(plan.updates)
+    if plan.new_paths:
+        created = await orgs.resolve_paths(
+            session, plan.new_paths, create=True, actor=actor, now=now, leaf_domains=plan.new_paths
+        )
+        plan.org_ids.update({p: o.id for p, o in created.items()})
+    log: list[tuple[str, int, str, dict[str, Any]]] = []
+    done = 0
+    for start in range(0, len(plan.updates), WRITE_CHUNK):
+        chunk = plan.updates[start : start + WRITE_CHUNK]
+        for r, _, _, new in chunk:
+            if "org_id" in new and new["org_id"] is None:
+                new["org_id"] = plan.org_ids[r.path]
+        await session.execute(
+            update(Member), [{"id": mid, **new, "updated_at": now} for _, mid, _, new in chunk]
+        )
+        log.extend(("member", mid, "update", audit.diff(old, new)) for _, mid, old, new in chunk)
+        done += len(chunk)
+        if progress:
+            progress("write", done, total)
+    for start in range(0, len(plan.creates), WRITE_CHUNK):
+        chunk = plan.creates[start : start + WRITE_CHUNK]
+        values = [_new_member(r, org_id or plan.org_ids[r.path], now) for r, org_id in chunk]
+        ids = await session.scalars(
+            insert(Member).returning(Member.id, sort_by_parameter_order=True), values
+        )
+        for member_id, v in zip(ids, values, strict=True):
+            log.append(("member", member_id, "create", _created(v)))
+        done += len(chunk)
+        if progress:
+            progress("write", done, total)
+    await audit.record_many(session, actor, now, log)
+    return plan.summary
+
+
+def _new_member(r: MemberRow, org_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "name": r.name,
+        "category": r.category,
+        "role": r.role or Role.member.value,
+        "status": r.status or MemberStatus.active.value,
+        "phone": r.phone,
+        "roster_no": r.roster_no,
+        "locale": r.locale,
+        "joined_on": r.joined_on,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _created(values: dict[str, Any]) -> dict[str, list[Any]]:
+    shown = {k: v for k, v in values.items() if k not in ("created_at", "updated_at")}
+    return audit.diff({}, {k: v for k, v in shown.items() if v is not None})
+
+
+async def import_roster(
+    session: AsyncSession,
+    roster: RosterFile,
+    *,
+    actor: Actor,
+    now: datetime,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Validate then write, all or nothing; raises RosterInvalid with every error."""
+    plan = await plan_import(session, roster, progress)
+    return await apply_plan(session, plan, actor=actor, now=now, progress=progress)
+
+
+# --------------------------------------------------------------------------- export
+
+
+@dataclass(frozen=True)
+class RosterRecord:
+    """One member as the sheet shows it (enum values, not labels)."""
+
+    roster_no: str | None
+    name: str
+    branch: str
+    domain: str | None
+    category: str
+    role: str
+    status: str
+    phone: str | None
+    joined: date | None
+    language: str | None
+
+
+_ROLE_ORDER = {Role.secretary.value: 0, Role.organiser.value: 1}
+
+
+async def export_rows(
+    session: AsyncSession, root: Organisation | None = None
+) -> list[RosterRecord]:
+    """Members of `root`'s subtree (everyone without a root), branch by branch."""
+    stmt = select(Organisation)
+    if root is not None:
+        stmt = stmt.where(Organisation.path.startswith(root.path))
+    tree = (await session.execute(stmt)).scalars().all()
+    names = await orgs.names_on_path(session, tree)
+    by_id = {o.id: o for o in tree}
+    members = select(*_MEMBER_COLUMNS).join(Organisation, Organisation.id == Member.org_id)
+    if root is not None:
+        members = members.where(Organisation.path.startswith(root.path))
+    records = [
+        RosterRecord(
+            roster_no=m.roster_no,
+            name=m.name,
+            branch=names[m.org_id],
+            domain=by_id[m.org_id].domain,
+            category=m.category,
+            role=m.role,
+            status=m.status,
+            phone=m.phone,
+            joined=m.joined_on,
+            language=m.locale,
+        )
+        for m in (await session.execute(members)).all()
+    ]
+    records.sort(key=lambda r: (r.branch, _ROLE_ORDER.get(r.role, 2), r.roster_no or "", r.name))
+    return records
+
+
+_LABELS = {
+    "domain": _DOMAIN_WORDS,
+    "category": _CATEGORY_WORDS,
+    "role": _ROLE_WORDS,
+    "status": _STATUS_WORDS,
+    "language": _LANGUAGE_WORDS,
+}
+
+
+def _shown(field_name: str, value: Any, lang: str) -> Any:
+    if value is None:
+        return None
+    words = _LABELS.get(field_name)
+    if words is None or lang != "zh":
+        return value
+    return next((ws[0] for v, ws in words.items() if str(v) == value), value)
+
+
+def write_xlsx(
+    records: Iterable[RosterRecord], path: str | Path, lang: str = "zh", title: str | None = None
+) -> int:
+    """Write the sheet `read_roster` reads back; returns the number of members written."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    lang = "zh" if lang.startswith("zh") else "en"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title or ("党员花名册" if lang == "zh" else "Roster"))
+    widths = {"branch": 48, "name": 14, "category": 20, "domain": 16, "phone": 16, "joined": 12}
+    for index, f in enumerate(FIELDS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = widths.get(f, 12)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for f in FIELDS:
+        cell = WriteOnlyCell(sheet, HEADERS[lang][f])
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for r in records:
+        row: list[Any] = []
+        for f in FIELDS:
+            value = _shown(f, getattr(r, f), lang)
+            if isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value)
+                cell.number_format = "yyyy-mm-dd"
+                value = cell
+            row.append(value)
+        sheet.append(row)
+        count += 1
+    book.save(path)
+    return count
