@@ -32,7 +32,8 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
         if update.callback_query.message is not None:
             chat_id = update.callback_query.message.chat.id
     locale = (normalize_locale(user.language_code) if user else None) or DEFAULT
-    text = gettext_for(locale)("That failed and nothing was saved. Please try again.")
+    _ = gettext_for(locale)
+    text = _("That failed and nothing was saved. Please try again.")
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
