@@ -1,0 +1,207 @@
+"""Evidence: a branch's facts folded into per-month arrays, and readers for each kind.
+
+A branch is scored in month M of year Y. Its facts are folded once into arrays of 24
+months, January of Y−1 to December of Y, so that every item's window (and the previous
+period's window, for carrying credit) is a slice. Facts after M are ignored: the score
+of a month never depends on the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from scoring.model import BranchFacts, Evidence, EvidenceKind, MemberFacts
+from scoring.periods import Period, parse_month
+
+SPAN = 24
+RATE_PLACES = Decimal("0.0001")
+_MONTHS_IN = {Period.MONTH: 1, Period.QUARTER: 3, Period.HALF: 6, Period.YEAR: 12}
+_month_cache: dict[str, int] = {}
+
+
+def month_index(month: str) -> int:
+    """``"2026-07"`` → months since year 0, cached: the same few keys recur a lot."""
+    idx = _month_cache.get(month)
+    if idx is None:
+        year, mon = parse_month(month)
+        idx = _month_cache[month] = year * 12 + mon - 1
+    return idx
+
+
+def rate(num: int, den: int) -> Decimal | None:
+    """A share rounded to 4 places (half up), or None when there is nothing to divide by."""
+    if den <= 0:
+        return None
+    return (Decimal(num) / Decimal(den)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass(slots=True)
+class Window:
+    first: int  # offsets into the 24-month arrays, inclusive
+    last: int
+    prev_first: int  # the previous period, for carrying credit; −1 when out of range
+    prev_last: int
+    open: bool  # the period continues after the scored month
+
+
+class _Meetings:
+    __slots__ = ("attended", "counted", "expected", "held")
+
+    def __init__(self) -> None:
+        self.held = [0] * SPAN
+        self.counted = [0] * SPAN
+        self.attended = [0] * SPAN
+        self.expected = [0] * SPAN
+
+
+_EMPTY = [0] * SPAN
+
+
+class BranchEvidence:
+    """The facts of one branch for one scored month, ready for the readers below."""
+
+    __slots__ = ("base", "counts", "current", "grades", "meetings", "windows")
+
+    def __init__(self, facts: BranchFacts, quorum: Mapping[str, Decimal]) -> None:
+        year, mon = parse_month(facts.period)
+        self.base = (year - 1) * 12
+        self.current = 12 + mon - 1
+        self.grades = facts.grades
+        self.counts: dict[tuple[str, str], list[int]] = {}
+        for source, table in (
+            ("events", facts.events),
+            ("tasks", facts.tasks),
+            ("flags", facts.flags),
+        ):
+            for key, months in table.items():
+                self.counts[source, key] = self._fold(months)
+        self.meetings: dict[str, _Meetings] = {}
+        for meeting in facts.meetings:
+            self.add_meeting(
+                meeting.kind,
+                meeting.date.year * 12 + meeting.date.month - 1,
+                meeting.attended,
+                meeting.expected,
+                meeting.counts,
+                quorum,
+            )
+        self.windows = {p: self._window(p) for p in Period}
+
+    def _fold(self, months: Mapping[str, int]) -> list[int]:
+        arr = [0] * SPAN
+        base, current = self.base, self.current
+        for month, n in months.items():
+            off = month_index(month) - base
+            if 0 <= off <= current:
+                arr[off] += n
+        return arr
+
+    def add_meeting(
+        self,
+        kind: str,
+        index: int,
+        attended: int,
+        expected: int,
+        counts: bool | None,
+        quorum: Mapping[str, Decimal],
+    ) -> None:
+        off = index - self.base
+        if not 0 <= off <= self.current:
+            return
+        rec = self.meetings.get(kind)
+        if rec is None:
+            rec = self.meetings[kind] = _Meetings()
+        rec.held[off] += 1
+        if counts is None:
+            share = quorum.get(kind)
+            # "More than half" is strict; without a headcount the quorum cannot be shown.
+            counts = share is None or (expected > 0 and attended > expected * share)
+        if counts:
+            rec.counted[off] += 1
+        rec.attended[off] += attended
+        rec.expected[off] += expected
+
+    def add_count(self, source: str, key: str, n: int) -> None:
+        arr = self.counts.get((source, key))
+        if arr is None:
+            arr = self.counts[source, key] = [0] * SPAN
+        arr[self.current] += n
+
+    def _window(self, period: Period) -> Window:
+        size = _MONTHS_IN[period]
+        first = self.current - (self.current % size)
+        prev_first = first - size
+        return Window(first, self.current, prev_first, first - 1, self.current != first + size - 1)
+
+    def copy(self) -> BranchEvidence:
+        """A copy whose arrays can be changed (for "what if") without touching this one."""
+        other = object.__new__(BranchEvidence)
+        other.base, other.current, other.grades = self.base, self.current, dict(self.grades)
+        other.windows = self.windows
+        other.counts = {k: list(v) for k, v in self.counts.items()}
+        other.meetings = {}
+        for kind, rec in self.meetings.items():
+            new = other.meetings[kind] = _Meetings()
+            for attr in _Meetings.__slots__:
+                setattr(new, attr, list(getattr(rec, attr)))
+        return other
+
+
+Reader = Callable[[BranchEvidence, int, int], Any]
+
+
+def branch_reader(ev: Evidence) -> Reader:
+    """A function (evidence, first, last) → the value of ``ev`` over that window."""
+    key = ev.key
+    kind = ev.kind
+    if kind is EvidenceKind.GRADE:
+        return lambda be, a, b: be.grades.get(key)
+    if kind in (EvidenceKind.EVENTS, EvidenceKind.TASK, EvidenceKind.FLAG):
+        source = {"events": "events", "task": "tasks", "flag": "flags"}[kind.value]
+        return lambda be, a, b: sum(be.counts.get((source, key), _EMPTY)[a : b + 1])
+    if kind is EvidenceKind.RATIO:
+        den = ev.den
+
+        def ratio(be: BranchEvidence, a: int, b: int) -> Decimal | None:
+            get = be.counts.get
+            return rate(
+                sum(get(("events", key), _EMPTY)[a : b + 1]),
+                sum(get(("events", den), _EMPTY)[a : b + 1]),
+            )
+
+        return ratio
+    attr = "counted" if ev.quorum_only else "held"
+    if kind is EvidenceKind.MEETINGS:
+        return lambda be, a, b: sum(_series(be, key, attr)[a : b + 1])
+    if kind is EvidenceKind.MONTHS_WITHOUT:
+        return lambda be, a, b: _series(be, key, attr)[a : b + 1].count(0)
+
+    def attendance(be: BranchEvidence, a: int, b: int) -> Decimal | None:
+        rec = be.meetings.get(key)
+        if rec is None:
+            return None
+        return rate(sum(rec.attended[a : b + 1]), sum(rec.expected[a : b + 1]))
+
+    return attendance
+
+
+def _series(be: BranchEvidence, kind: str, attr: str) -> list[int]:
+    rec = be.meetings.get(kind)
+    return _EMPTY if rec is None else getattr(rec, attr)
+
+
+MemberReader = Callable[[MemberFacts], Any]
+
+
+def member_reader(ev: Evidence) -> MemberReader:
+    key = ev.key
+    if ev.kind is EvidenceKind.GRADE:
+        return lambda mf: mf.grades.get(key)
+    if ev.kind is EvidenceKind.RATIO:
+        den = ev.den
+        return lambda mf: rate(mf.events.get(key, 0), mf.events.get(den, 0))
+    source = {"events": "events", "task": "tasks", "flag": "flags"}[ev.kind.value]
+    return lambda mf: getattr(mf, source).get(key, 0)

@@ -1,0 +1,270 @@
+"""The Fortress Index of a branch: items → dimensions → pools → total, with the reasons.
+
+The order of operations, which ``docs/rubric.md`` states too:
+
+1. every applicable item is scored on its window; an item whose period is still open
+   and that has not yet earned its full points keeps the credit of the previous period
+   ("not yet due" is not "failed");
+2. item zeroing clauses, then dimension zeroing clauses, remove points;
+3. featured items count up to the featured cap, bonus items up to the bonus cap;
+   deductions (to date, never carried) subtract up to the deduction cap;
+4. a total zeroing clause sets the total to 0; the total is clamped to [0, maximum];
+5. vetoes put the branch at the lowest star level or cap its level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from scoring.evidence import BranchEvidence, Reader, Window, branch_reader
+from scoring.model import (
+    ZERO,
+    BranchFacts,
+    BranchResult,
+    DimensionResult,
+    Domain,
+    FortressRubric,
+    Item,
+    ItemResult,
+    Part,
+    PoolResult,
+    RuleKind,
+    StarMethod,
+    Veto,
+    VetoHit,
+    Zeroing,
+    ZeroingHit,
+    ZeroTarget,
+)
+from scoring.periods import Period
+from scoring.rules import Scorer, compile_rule, triggered
+from scoring.stars import meets_standard, threshold_rating
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledItem:
+    item: Item
+    read: Reader
+    score: Scorer
+    max_points: Decimal
+    carry: bool  # positive items keep the previous period's credit while theirs is open
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCondition:
+    key: str
+    period: Period
+    read: Reader
+    below: Decimal | None
+    at_least: Decimal | None
+    clause: Veto | Zeroing
+
+    def holds(self, ev: BranchEvidence) -> bool:
+        w = ev.windows[self.period]
+        return triggered(self.read(ev, w.first, w.last), self.below, self.at_least)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainPlan:
+    items: tuple[CompiledItem, ...]  # common then domain items
+    bonus: tuple[CompiledItem, ...]
+    deductions: tuple[CompiledItem, ...]
+    vetoes: tuple[CompiledCondition, ...]
+    zeroing: tuple[CompiledCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FortressPlan:
+    rubric: FortressRubric
+    domains: dict[str, DomainPlan]
+    featured: dict[str, CompiledItem]
+    dimensions: tuple[str, ...]
+
+
+def _applies(domains: frozenset[str] | None, domain: str) -> bool:
+    return domains is None or domain in domains
+
+
+def _compile_item(item: Item) -> CompiledItem:
+    positive = item.part not in (Part.DEDUCTION,)
+    return CompiledItem(
+        item, branch_reader(item.evidence), compile_rule(item.rule), item.max_points, positive
+    )
+
+
+def _compile_condition(clause: Veto | Zeroing) -> CompiledCondition:
+    when = clause.when
+    return CompiledCondition(
+        clause.key, clause.period, branch_reader(when.evidence), when.below, when.at_least, clause
+    )
+
+
+@lru_cache(maxsize=16)
+def compile_fortress(rubric: FortressRubric) -> FortressPlan:
+    """Compile once per rubric: readers and scorers are closures, grouped per domain."""
+    items = {i.key: _compile_item(i) for i in (*rubric.items, *rubric.bonus, *rubric.deductions)}
+    vetoes = [_compile_condition(v) for v in rubric.vetoes]
+    zeroing = [_compile_condition(z) for z in rubric.zeroing]
+    domains = {}
+    for domain in Domain:
+        d = domain.value
+
+        def pick(source: Sequence[Any], d: str = d) -> tuple[Any, ...]:
+            return tuple(items[i.key] for i in source if _applies(i.domains, d))
+
+        domains[d] = DomainPlan(
+            tuple(
+                items[i.key]
+                for i in rubric.items
+                if i.part is not Part.FEATURED and _applies(i.domains, d)
+            ),
+            pick(rubric.bonus),
+            pick(rubric.deductions),
+            tuple(c for c in vetoes if _applies(c.clause.domains, d)),
+            tuple(c for c in zeroing if _applies(c.clause.domains, d)),
+        )
+    featured = {i.key: items[i.key] for i in rubric.items if i.part is Part.FEATURED}
+    return FortressPlan(rubric, domains, featured, tuple(d.key for d in rubric.dimensions))
+
+
+def evaluate_item(ci: CompiledItem, ev: BranchEvidence) -> ItemResult:
+    w: Window = ev.windows[ci.item.period]
+    value = ci.read(ev, w.first, w.last)
+    points = ci.score(value)
+    window = (w.first, w.last)
+    if ci.carry and w.open and points < ci.max_points and w.prev_first >= 0:
+        prev_value = ci.read(ev, w.prev_first, w.prev_last)
+        prev_points = ci.score(prev_value)
+        if prev_points > points:
+            points, value, window = prev_points, prev_value, (w.prev_first, w.prev_last)
+    item = ci.item
+    return ItemResult(
+        item.key,
+        item.part,
+        item.dimension,
+        points,
+        ci.max_points,
+        value,
+        item.evidence.kind,
+        item.rule.kind,
+        (_month_label(ev, window[0]), _month_label(ev, window[1])),
+    )
+
+
+def _month_label(ev: BranchEvidence, offset: int) -> str:
+    idx = ev.base + offset
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def featured_items(plan: FortressPlan, featured: Sequence[str]) -> tuple[CompiledItem, ...]:
+    unknown = [k for k in featured if k not in plan.featured]
+    if unknown:
+        raise ValueError(f"unknown featured items: {', '.join(unknown)}")
+    return tuple(plan.featured[k] for k in dict.fromkeys(featured))
+
+
+def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -> BranchResult:
+    """Score prepared evidence (``score_branch`` and "what if" both come through here)."""
+    rubric = plan.rubric
+    dp = plan.domains[facts.domain]
+    featured = featured_items(plan, facts.featured)
+    main = [evaluate_item(ci, ev) for ci in (*dp.items, *featured)]
+    bonus = [evaluate_item(ci, ev) for ci in dp.bonus]
+    deds = [evaluate_item(ci, ev) for ci in dp.deductions]
+
+    hits = [c.clause for c in dp.zeroing if c.holds(ev)]
+    zeroed: list[ZeroingHit] = []
+    gone_items = {z.target_key for z in hits if z.target is ZeroTarget.ITEM}
+    gone_dims = {z.target_key for z in hits if z.target is ZeroTarget.DIMENSION}
+    for z in hits:
+        if z.target is ZeroTarget.ITEM:
+            removed = sum((r.points for r in (*main, *bonus) if r.key == z.target_key), ZERO)
+            zeroed.append(ZeroingHit(z.key, z.target, z.target_key, removed))
+
+    dims = {d: [ZERO, ZERO] for d in plan.dimensions}
+    featured_earned = ZERO
+    for r in main:
+        kept = ZERO if r.key in gone_items else r.points
+        dims[r.dimension][1] += r.max_points
+        if r.dimension in gone_dims:
+            continue
+        dims[r.dimension][0] += kept
+        if r.part is Part.FEATURED:
+            featured_earned += kept
+    for z in hits:
+        if z.target is ZeroTarget.DIMENSION:
+            removed = sum(
+                (r.points for r in main if r.dimension == z.target_key and r.key not in gone_items),
+                ZERO,
+            )
+            zeroed.append(ZeroingHit(z.key, z.target, z.target_key, removed))
+
+    featured_pool = _pool(featured_earned, rubric.featured_cap)
+    bonus_pool = _pool(
+        sum((r.points for r in bonus if r.key not in gone_items), ZERO), rubric.bonus_cap
+    )
+    ded_pool = _pool(sum((r.points for r in deds), ZERO), rubric.deduction_cap)
+    raw = (
+        sum((v[0] for v in dims.values()), ZERO)
+        - featured_earned
+        + featured_pool.counted
+        + bonus_pool.counted
+        - ded_pool.counted
+    )
+    total = min(max(raw, ZERO), rubric.max_points)
+    for z in hits:
+        if z.target is ZeroTarget.TOTAL:
+            zeroed.append(ZeroingHit(z.key, z.target, "", total))
+            total = ZERO
+
+    vetoes = tuple(
+        VetoHit(c.key, c.clause.effect, c.clause.level) for c in dp.vetoes if c.holds(ev)
+    )
+    deduction_lines = [
+        ItemResult(
+            r.key,
+            r.part,
+            r.dimension,
+            -r.points,
+            r.max_points,
+            r.value,
+            r.evidence,
+            RuleKind.DEDUCTION,
+            r.window,
+        )
+        for r in deds
+    ]
+    result = BranchResult(
+        branch_id=facts.branch_id,
+        domain=facts.domain,
+        period=facts.period,
+        total=total,
+        max_points=rubric.max_points,
+        dimensions=tuple(DimensionResult(k, v[0], v[1]) for k, v in dims.items()),
+        items=(*main, *bonus, *deduction_lines),
+        featured=featured_pool,
+        bonus=bonus_pool,
+        deductions=ded_pool,
+        zeroed=tuple(zeroed),
+        vetoes=vetoes,
+        stars=None,
+        meets_standard=False,
+    )
+    scheme = rubric.schemes[rubric.default_scheme]
+    rating = threshold_rating(scheme, result) if scheme.method is StarMethod.THRESHOLD else None
+    result = replace(result, stars=rating)
+    return replace(result, meets_standard=meets_standard(rubric, result))
+
+
+def _pool(earned: Decimal, cap: Decimal) -> PoolResult:
+    return PoolResult(earned, cap, min(earned, cap))
+
+
+def score_branch(rubric: FortressRubric, facts: BranchFacts) -> BranchResult:
+    """The Fortress Index of one branch for ``facts.period``, with every reason."""
+    plan = compile_fortress(rubric)
+    return score_evidence(plan, facts, BranchEvidence(facts, rubric.quorum))

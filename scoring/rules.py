@@ -1,0 +1,113 @@
+"""Turning an evidence value into points, one compiled function per rule.
+
+Each function takes the evidence value (a count, a rate as ``Decimal``, a grade label,
+or None when there is nothing to measure) and returns points ≥ 0, already rounded.
+Deductions also return a positive amount; the caller subtracts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from scoring.model import ONE, ZERO, Rule, RuleKind, q
+
+Scorer = Callable[[Any], Decimal]
+
+
+def compile_rule(rule: Rule) -> Scorer:
+    return _COMPILERS[rule.kind](rule)
+
+
+def _done(rule: Rule) -> Scorer:
+    points, at_least = rule.points, rule.at_least
+
+    def score(value: Any) -> Decimal:
+        return points if value is not None and value >= at_least else ZERO
+
+    return score
+
+
+def _per_unit(rule: Rule) -> Scorer:
+    points, cap = rule.points, rule.max_points
+    # Counts are small whole numbers: a table avoids Decimal arithmetic on the hot path.
+    table = _count_table(points, cap)
+
+    def score(value: Any) -> Decimal:
+        if value is None or value <= 0:
+            return ZERO
+        if type(value) is int:
+            return table[value] if value < len(table) else cap
+        return min(cap, q(points * value))
+
+    return score
+
+
+def _count_table(points: Decimal, cap: Decimal) -> tuple[Decimal, ...]:
+    if points <= 0:
+        return (ZERO,)
+    table = [ZERO]
+    while table[-1] < cap:
+        table.append(min(cap, q(points * len(table))))
+    return tuple(table)
+
+
+def _proportional(rule: Rule) -> Scorer:
+    points, full_at = rule.points, rule.full_at
+
+    def score(value: Any) -> Decimal:
+        if value is None or value <= 0:
+            return ZERO
+        if value >= full_at:
+            return points
+        return q(points * Decimal(value) / full_at)
+
+    return score
+
+
+def _ladder(rule: Rule) -> Scorer:
+    steps = rule.steps
+
+    def score(value: Any) -> Decimal:
+        if value is None:
+            return ZERO
+        for at_least, points in steps:
+            if value >= at_least:
+                return points
+        return ZERO
+
+    return score
+
+
+def _by_grade(rule: Rule) -> Scorer:
+    table = dict(rule.grades)
+
+    def score(value: Any) -> Decimal:
+        return table.get(value, ZERO)
+
+    return score
+
+
+_COMPILERS: dict[RuleKind, Callable[[Rule], Scorer]] = {
+    RuleKind.DONE: _done,
+    RuleKind.PER_EVENT: _per_unit,
+    RuleKind.DEDUCTION: _per_unit,
+    RuleKind.PROPORTIONAL: _proportional,
+    RuleKind.LADDER: _ladder,
+    RuleKind.BY_GRADE: _by_grade,
+}
+
+
+def triggered(value: Any, below: Decimal | None, at_least: Decimal | None) -> bool:
+    """Whether a condition holds. A missing value is 0 for counts: nothing happened."""
+    if value is None:
+        value = ZERO
+    if isinstance(value, str):
+        return False
+    if below is not None and value < below:
+        return True
+    return at_least is not None and value >= at_least
+
+
+__all__ = ["ONE", "Scorer", "compile_rule", "triggered"]
