@@ -1,0 +1,158 @@
+"""getMe, chats and members, and the bot's command menu."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..errors import bad_request
+from ..params import Params
+from ..world import World
+from .content import chat_id
+from .registry import method
+
+_COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_pin_messages",
+)
+
+
+@method("getMe")
+async def get_me(world: World, p: Params) -> dict[str, Any]:
+    return world.bot.get_me()
+
+
+@method("logOut", "close")
+async def log_out(world: World, p: Params) -> bool:
+    return True
+
+
+@method(
+    "setMyDescription",
+    "setMyShortDescription",
+    "setMyName",
+    "setChatMenuButton",
+    "setMyDefaultAdministratorRights",
+)
+async def accept_profile_setting(world: World, p: Params) -> bool:
+    # profile cosmetics that nothing in the emulator displays
+    return True
+
+
+@method("getChat")
+async def get_chat(world: World, p: Params) -> dict[str, Any]:
+    return world.chat(chat_id(p)).to_full_info()
+
+
+def member(world: World, user_id: int, status: str) -> dict[str, Any]:
+    user = world.bot.to_api() if user_id == world.bot.id else world.user(user_id).to_api()
+    data: dict[str, Any] = {"status": status, "user": user}
+    if status == "creator":
+        data["is_anonymous"] = False
+    elif status == "administrator":
+        data.update({"can_be_edited": False, "is_anonymous": False})
+        data.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+        data["can_send_welcome_messages"] = True
+    elif status == "restricted":
+        data.update({"is_member": True, "until_date": 0})
+        data.update(
+            dict.fromkeys(
+                (
+                    "can_send_messages",
+                    "can_send_audios",
+                    "can_send_documents",
+                    "can_send_photos",
+                    "can_send_videos",
+                    "can_send_video_notes",
+                    "can_send_voice_notes",
+                    "can_send_polls",
+                    "can_send_other_messages",
+                    "can_add_web_page_previews",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_pin_messages",
+                    "can_manage_topics",
+                ),
+                False,
+            )
+        )
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
+
+
+@method("getChatMember")
+async def get_chat_member(world: World, p: Params) -> dict[str, Any]:
+    chat = world.chat(chat_id(p))
+    user_id = p.int("user_id")
+    if user_id != world.bot.id and user_id not in world.users:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if chat.user is not None:
+        status = "member" if user_id in (chat.id, world.bot.id) else "left"
+    else:
+        status = chat.members.get(user_id, "left")
+    return member(world, user_id, status)
+
+
+@method("getChatAdministrators")
+async def get_chat_administrators(world: World, p: Params) -> list[dict[str, Any]]:
+    chat = world.chat(chat_id(p))
+    return [
+        member(world, uid, status)
+        for uid, status in chat.members.items()
+        if status in ("creator", "administrator")
+    ]
+
+
+@method("getChatMemberCount")
+async def get_chat_member_count(world: World, p: Params) -> int:
+    chat = world.chat(chat_id(p))
+    if chat.user is not None:
+        return 2
+    return sum(1 for uid in chat.members if chat.is_member(uid))
+
+
+def _commands_key(p: Params) -> tuple[str, str]:
+    scope = p.json("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), p.str("language_code", "")
+
+
+@method("setMyCommands")
+async def set_my_commands(world: World, p: Params) -> bool:
+    commands = p.json("commands", list)
+    if commands is None:
+        raise bad_request("commands is empty")
+    cleaned = []
+    for item in commands:
+        if not isinstance(item, dict) or not _COMMAND_RE.match(str(item.get("command", ""))):
+            raise bad_request("BOT_COMMAND_INVALID")
+        description = item.get("description")
+        if not isinstance(description, str) or not 1 <= len(description) <= 256:
+            raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        cleaned.append({"command": item["command"], "description": description})
+    if len(cleaned) > 100:
+        raise bad_request("too many commands")
+    world.commands[_commands_key(p)] = cleaned
+    return True
+
+
+@method("getMyCommands")
+async def get_my_commands(world: World, p: Params) -> list[dict[str, str]]:
+    return world.commands.get(_commands_key(p), [])
+
+
+@method("deleteMyCommands")
+async def delete_my_commands(world: World, p: Params) -> bool:
+    world.commands.pop(_commands_key(p), None)
+    return True
