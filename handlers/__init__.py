@@ -30,6 +30,6 @@ def setup_routers() -> Router:
 
     root = Router(name="root")
     root.include_routers(
-        start.router, join.router, notify.router, orgs.router, roster.router, _fallback()
+        *(m.router.router() for m in (start, join, notify, orgs, roster)), _fallback()
     )
     return root

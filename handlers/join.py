@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -26,10 +26,11 @@ from bot.texts import error_text
 from handlers.callbacks import JoinAsk, JoinNew, JoinPage, JoinPick
 from handlers.menu import menu_keyboard
 from handlers.notify import notify_approvers, tell_joined
+from handlers.registry import Handlers
 from handlers.states import Join
 from handlers.views import Button, keyboard, pager
 
-router = Router(name="join")
+router = Handlers("join")
 
 
 async def roster_view(session: AsyncSession, org_id: int, query: str, page: int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router, html
+from aiogram import Bot, html
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -19,10 +19,11 @@ from bot.services.members import Principal, load_principal
 from bot.services.onboarding import ClaimKind, ClaimOutcome
 from handlers.callbacks import Decide
 from handlers.menu import menu_keyboard
+from handlers.registry import Handlers
 from handlers.views import Button, keyboard
 
 log = logging.getLogger(__name__)
-router = Router(name="approvals")
+router = Handlers("approvals")
 
 
 async def _send(bot: Bot, chat_id: int, text: str, **kwargs) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router, html
+from aiogram import Bot, F, html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,10 +18,11 @@ from bot.services.members import Principal
 from bot.texts import domain_label, kind_label
 from handlers.callbacks import NewDomain, NewKind, OrgAct, OrgView, RosterPage
 from handlers.menu import ORGS, MenuButton
+from handlers.registry import Handlers
 from handlers.states import NewOrg
 from handlers.views import Button, keyboard, org_heading, pager
 
-router = Router(name="orgs")
+router = Handlers("orgs")
 
 
 async def top_view(session: AsyncSession, principal: Principal, page: int):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -19,10 +19,11 @@ from bot.texts import category_label, status_label
 from handlers.callbacks import MemberAct, MemberCard, MemberSet, RosterPage
 from handlers.menu import INVITE, ROSTER, MenuButton
 from handlers.orgs import send_invite
+from handlers.registry import Handlers
 from handlers.states import EditMember
 from handlers.views import Button, keyboard, member_line, member_record, pager
 
-router = Router(name="roster")
+router = Handlers("roster")
 
 ROLE_ACTS = {"secretary": Role.secretary, "organiser": Role.organiser, "member": Role.member}
 TEXT_FIELDS = {"name", "phone"}

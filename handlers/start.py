@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
@@ -14,9 +14,10 @@ from bot.services import orgs, prefs
 from bot.services.members import Principal
 from handlers.callbacks import Lang
 from handlers.menu import HELP, LANGUAGE, ME, MenuButton, menu_keyboard
+from handlers.registry import Handlers
 from handlers.views import Button, keyboard, whoami
 
-router = Router(name="start")
+router = Handlers("start")
 
 
 def language_keyboard():
