@@ -478,20 +478,40 @@ class WeightedPart:
 
 @dataclass(frozen=True, slots=True)
 class MemberResult:
+    """One member's Vanguard Index. Key tuples are shared with the rubric's plan (26,000 of
+    these must stay small); ``*_points`` line up with them."""
+
     member_id: Any
     branch_id: Any
     category: str
     period: str
-    subindices: tuple[DimensionResult, ...]
-    item_points: tuple[tuple[str, Decimal], ...]  # (item key, points) in rubric order
+    subindex_keys: tuple[str, ...]
+    subindex_points: tuple[Decimal, ...]  # after zeroing
+    subindex_max: tuple[Decimal, ...]
+    item_keys: tuple[str, ...]  # the variant's sub-index items
+    item_points: tuple[Decimal, ...]
     parts: tuple[WeightedPart, ...]
     basic: Decimal  # the weighted sum, 0–100
+    bonus_items: tuple[tuple[str, Decimal], ...]  # only the lines that earned something
     bonus: PoolResult
+    deduction_items: tuple[tuple[str, Decimal], ...]  # only the lines that took something
     deductions: PoolResult
     zeroed: tuple[ZeroingHit, ...]
     total: Decimal  # basic + bonus − deductions, clamped to 0–100, after zeroing
     hard_rules: tuple[HardRuleHit, ...]
     grade: Grade  # from the thresholds and hard rules, before the branch-level cap
+
+    def subindex(self, key: str) -> Decimal:
+        return self.subindex_points[self.subindex_keys.index(key)]
+
+    def items(self) -> tuple[tuple[str, Decimal], ...]:
+        return tuple(zip(self.item_keys, self.item_points, strict=True))
+
+    def part(self, part: VanguardPart) -> WeightedPart | None:
+        for p in self.parts:
+            if p.part is part:
+                return p
+        return None
 
 
 @dataclass(frozen=True, slots=True)
