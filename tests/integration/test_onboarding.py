@@ -99,7 +99,7 @@ async def test_second_account_for_linked_member_is_refused_and_secretary_told(se
 
 
 async def test_request_then_approval_creates_and_links_member(session):
-    city, branch = await _branch(session)
+    _city, branch = await _branch(session)
     await _member(session, branch, "书记", role="secretary", tg=10)
     out = await onboarding.request_as_new(session, NOW, branch.id, 99, "  赵  六 ")
     assert out.kind is ClaimKind.pending and out.notify == [10]
