@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from scoring.model import ONE, ZERO, Rule, RuleKind, q
+from scoring.model import ZERO, Rule, RuleKind, q
 
 Scorer = Callable[[Any], Decimal]
 
@@ -109,5 +109,3 @@ def triggered(value: Any, below: Decimal | None, at_least: Decimal | None) -> bo
         return True
     return at_least is not None and value >= at_least
 
-
-__all__ = ["ONE", "Scorer", "compile_rule", "triggered"]
