@@ -17,13 +17,15 @@ app = typer.Typer(
 def _register() -> None:
     # Sub-apps are imported here, not at module import, so `--help` stays fast and
     # importing this module has no side effects beyond building the Typer tree.
-    from bot.cli import i18n_cmd, ops, rubric
+    from bot.cli import i18n_cmd, ops, roster, rubric
 
     app.command("run")(ops.run)
     app.add_typer(ops.db_app, name="db")
     app.add_typer(ops.org_app, name="org")
     app.add_typer(rubric.app, name="rubric")
     app.add_typer(i18n_cmd.app, name="i18n")
+    app.add_typer(roster.import_app, name="import")
+    app.add_typer(roster.export_app, name="export")
 
 
 _register()
