@@ -24,5 +24,5 @@ def command_list() -> list[BotCommand]:
 async def register_commands(bot: Bot, i18n: I18n) -> None:
     # Chinese is the default for clients whose language has no list of its own.
     for language_code, locale in ((None, "zh_Hans"), ("zh", "zh_Hans"), ("en", "en")):
-        with i18n.use_locale(locale):
+        with i18n.context(), i18n.use_locale(locale):
             await bot.set_my_commands(command_list(), language_code=language_code)

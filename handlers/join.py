@@ -79,14 +79,18 @@ async def open_invite(
 
 @router.message(Join.search, F.text, ~F.text.startswith("/"))
 async def search(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    text, markup = await roster_view(session, data["org_id"], message.text[:50], 0)
+    data = await state.update_data(query=message.text[:50])
+    text, markup = await roster_view(session, data["org_id"], data["query"], 0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(JoinPage.filter())
-async def turn_page(query: CallbackQuery, callback_data: JoinPage, session: AsyncSession) -> None:
-    text, markup = await roster_view(session, callback_data.org, "", callback_data.page)
+async def turn_page(
+    query: CallbackQuery, callback_data: JoinPage, session: AsyncSession, state: FSMContext
+) -> None:
+    # The search typed earlier (kept in the conversation) still filters the pages.
+    searched = (await state.get_data()).get("query", "")
+    text, markup = await roster_view(session, callback_data.org, searched, callback_data.page)
     await query.answer()
     await query.message.edit_text(text, reply_markup=markup)
 

@@ -16,6 +16,12 @@ async def saved_locale(session: AsyncSession, telegram_id: int) -> str | None:
     return pref.locale if pref else None
 
 
+async def remember_locale(session: AsyncSession, telegram_id: int, locale: str) -> None:
+    """Store a detected language for someone who has not chosen one."""
+    session.add(UserPref(telegram_id=telegram_id, locale=locale))
+    await session.flush()
+
+
 async def set_locale(session: AsyncSession, principal: Principal, locale: str) -> None:
     if locale not in SUPPORTED:
         raise ServiceError("locale.unknown")
