@@ -33,7 +33,9 @@ class RecordingSession(BaseSession):
         self.staged: deque[Any] = deque()
         self._ids = 1000
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None):
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ):
         self.requests.append(method)
         if self.staged:
             response = Response[method.__returning__](ok=True, result=self.staged.popleft())
@@ -48,7 +50,9 @@ class RecordingSession(BaseSession):
                 message_id=self._ids,
                 date=datetime.now(UTC),
                 chat=Chat(id=chat_id, type="private"),
-                from_user=User(id=BOT_ID, is_bot=True, first_name="branchbot", username="branchbot"),
+                from_user=User(
+                    id=BOT_ID, is_bot=True, first_name="branchbot", username="branchbot"
+                ),
                 text=getattr(method, "text", None),
             )
         if "User" in str(method.__returning__):
@@ -78,8 +82,11 @@ class Harness:
     async def text(self, user: User, text: str) -> None:
         self._message_id += 1
         message = Message(
-            message_id=self._message_id, date=datetime.now(UTC),
-            chat=Chat(id=user.id, type="private"), from_user=user, text=text,
+            message_id=self._message_id,
+            date=datetime.now(UTC),
+            chat=Chat(id=user.id, type="private"),
+            from_user=user,
+            text=text,
         )
         await self.feed(Update(update_id=self._next(), message=message))
 
@@ -87,11 +94,15 @@ class Harness:
         from aiogram.types import CallbackQuery
 
         message = Message(
-            message_id=message_id, date=datetime.now(UTC), chat=Chat(id=user.id, type="private"),
-            from_user=User(id=BOT_ID, is_bot=True, first_name="branchbot"), text="…",
+            message_id=message_id,
+            date=datetime.now(UTC),
+            chat=Chat(id=user.id, type="private"),
+            from_user=User(id=BOT_ID, is_bot=True, first_name="branchbot"),
+            text="…",
         )
-        query = CallbackQuery(id=str(self._next()), from_user=user, chat_instance="1",
-                              message=message, data=data)
+        query = CallbackQuery(
+            id=str(self._next()), from_user=user, chat_instance="1", message=message, data=data
+        )
         await self.feed(Update(update_id=self._update_id, callback_query=query))
 
     async def feed(self, update: Update) -> None:
@@ -105,9 +116,10 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(engine) -> AsyncIterator[Harness]:  # noqa: ANN001
+async def harness(engine) -> AsyncIterator[Harness]:
     settings = load_settings(
-        bot_token="42:TEST", database_url="sqlite+aiosqlite:///unused.db",
+        bot_token="42:TEST",
+        database_url="sqlite+aiosqlite:///unused.db",
         superuser_ids=str(SUPERUSER),
     )
     app = build(settings, clock=FixedClock(), engine=engine)

@@ -30,8 +30,13 @@ async def test_same_update_twice_is_handled_once(harness):
 
     from aiogram.types import Chat, Message, Update
 
-    message = Message(message_id=1, date=datetime.now(UTC), chat=Chat(id=5, type="private"),
-                      from_user=user(5), text="/start")
+    message = Message(
+        message_id=1,
+        date=datetime.now(UTC),
+        chat=Chat(id=5, type="private"),
+        from_user=user(5),
+        text="/start",
+    )
     update = Update(update_id=4242, message=message)
     await harness.feed(update)
     await harness.feed(update)
