@@ -46,7 +46,7 @@ from scoring.model import (
 from scoring.periods import Period, due_date, period_bounds, period_key, window
 from scoring.rubric import check_files, load_fortress_rubric, load_vanguard_rubric
 from scoring.stars import compliance_rate, rate_branches
-from scoring.vanguard import OverrideError, grade_branch_members, score_member
+from scoring.vanguard import OverrideError, grade_branch_members, score_member, score_members
 
 __all__ = [
     "PROBLEMS",
@@ -95,6 +95,7 @@ __all__ = [
     "rate_branches",
     "score_branch",
     "score_member",
+    "score_members",
     "what_if",
     "window",
 ]

@@ -373,9 +373,13 @@ class MemberFacts:
 
 
 # ---------------------------------------------------------------- results
+#
+# Results are plain slotted dataclasses, not frozen ones: a city makes hundreds of
+# thousands of them and a frozen dataclass costs five times as much to create. Treat
+# them as read-only.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemResult:
     key: str
     part: Part
@@ -388,21 +392,21 @@ class ItemResult:
     window: tuple[str, str]  # first and last month of evidence looked at
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DimensionResult:
     key: str
     points: Decimal  # after zeroing
     max_points: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VetoHit:
     key: str
     effect: VetoEffect
     level: int  # the level the branch is put at (LOWEST) or capped at (CAP)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ZeroingHit:
     key: str
     target: ZeroTarget
@@ -410,7 +414,7 @@ class ZeroingHit:
     points_removed: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PoolResult:
     """A capped pool (featured items, bonus, deductions): what was earned and what counted."""
 
@@ -419,7 +423,7 @@ class PoolResult:
     counted: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StarRating:
     branch_id: Any
     scheme: str
@@ -431,7 +435,7 @@ class StarRating:
     rank: int | None = None  # QUOTA: 1-based place in the ranking
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BranchResult:
     branch_id: Any
     domain: str
@@ -455,20 +459,20 @@ class BranchResult:
         raise KeyError(key)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ComplianceRate:
     met: int
     total: int
     rate: Decimal  # met / total, rounded to 4 places (0.9932 = 99.32%); 0 for no branches
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HardRuleHit:
     key: str
     max_grade: Grade
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WeightedPart:
     part: VanguardPart
     value: Decimal | None  # 0–100; None when missing
@@ -476,45 +480,97 @@ class WeightedPart:
     points: Decimal  # value × weight, rounded
 
 
-@dataclass(frozen=True, slots=True)
+def cents(value: int) -> Decimal:
+    """Hundredths (the engine's integer form of points) as a Decimal: 1234 → 12.34."""
+    return Decimal(value).scaleb(-2)
+
+
+@dataclass(slots=True)
 class MemberResult:
-    """One member's Vanguard Index. Key tuples are shared with the rubric's plan (26,000 of
-    these must stay small); ``*_points`` line up with them."""
+    """One member's Vanguard Index.
+
+    Scoring 26,000 members has to be fast, so numbers are kept as integer hundredths
+    (``*_c``) and key tuples are shared with the rubric's plan; the properties give the
+    usual ``Decimal`` values and structures.
+    """
 
     member_id: Any
     branch_id: Any
     category: str
     period: str
     subindex_keys: tuple[str, ...]
-    subindex_points: tuple[Decimal, ...]  # after zeroing
-    subindex_max: tuple[Decimal, ...]
+    subindex_c: tuple[int, ...]  # after zeroing
+    subindex_max_c: tuple[int, ...]
     item_keys: tuple[str, ...]  # the variant's sub-index items
-    item_points: tuple[Decimal, ...]
-    parts: tuple[WeightedPart, ...]
-    basic: Decimal  # the weighted sum, 0–100
-    bonus_items: tuple[tuple[str, Decimal], ...]  # only the lines that earned something
-    bonus: PoolResult
-    deduction_items: tuple[tuple[str, Decimal], ...]  # only the lines that took something
-    deductions: PoolResult
+    item_c: tuple[int, ...]
+    part_keys: tuple[VanguardPart, ...]
+    part_value_c: tuple[int | None, ...]  # 0–10000; None: not given
+    part_weight: tuple[Decimal, ...]  # the weights used, after any reweighting
+    part_c: tuple[int, ...]
+    basic_c: int  # the weighted sum, 0–10000
+    bonus_items: tuple[tuple[str, int], ...]  # lines that earned something
+    bonus_earned_c: int
+    bonus_c: int  # counted, after the cap
+    deduction_items: tuple[tuple[str, int], ...]  # lines that took something
+    deduction_earned_c: int
+    deduction_c: int  # counted, after the cap; subtracted
     zeroed: tuple[ZeroingHit, ...]
-    total: Decimal  # basic + bonus − deductions, clamped to 0–100, after zeroing
+    total_c: int  # basic + bonus − deductions, clamped to 0–10000, after zeroing
     hard_rules: tuple[HardRuleHit, ...]
     grade: Grade  # from the thresholds and hard rules, before the branch-level cap
+    bonus_cap_c: int = 0
+    deduction_cap_c: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return cents(self.total_c)
+
+    @property
+    def basic(self) -> Decimal:
+        return cents(self.basic_c)
+
+    @property
+    def subindices(self) -> tuple[DimensionResult, ...]:
+        return tuple(
+            DimensionResult(k, cents(p), cents(m))
+            for k, p, m in zip(
+                self.subindex_keys, self.subindex_c, self.subindex_max_c, strict=True
+            )
+        )
 
     def subindex(self, key: str) -> Decimal:
-        return self.subindex_points[self.subindex_keys.index(key)]
+        return cents(self.subindex_c[self.subindex_keys.index(key)])
 
     def items(self) -> tuple[tuple[str, Decimal], ...]:
-        return tuple(zip(self.item_keys, self.item_points, strict=True))
+        return tuple((k, cents(p)) for k, p in zip(self.item_keys, self.item_c, strict=True))
 
-    def part(self, part: VanguardPart) -> WeightedPart | None:
-        for p in self.parts:
-            if p.part is part:
-                return p
-        return None
+    @property
+    def parts(self) -> tuple[WeightedPart, ...]:
+        return tuple(
+            WeightedPart(k, None if v is None else cents(v), w, cents(p))
+            for k, v, w, p in zip(
+                self.part_keys, self.part_value_c, self.part_weight, self.part_c, strict=True
+            )
+        )
+
+    def part_value(self, part: VanguardPart) -> Decimal | None:
+        if part not in self.part_keys:
+            return None
+        value = self.part_value_c[self.part_keys.index(part)]
+        return None if value is None else cents(value)
+
+    @property
+    def bonus(self) -> PoolResult:
+        return PoolResult(cents(self.bonus_earned_c), cents(self.bonus_cap_c), cents(self.bonus_c))
+
+    @property
+    def deductions(self) -> PoolResult:
+        return PoolResult(
+            cents(self.deduction_earned_c), cents(self.deduction_cap_c), cents(self.deduction_c)
+        )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CapDecision:
     member_id: Any
     before: Grade
@@ -524,7 +580,7 @@ class CapDecision:
     reason: str = ""  # OVERRIDE: the branch's written reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Override:
     """A branch review's decision that overrules the computed grade (看票不唯票)."""
 
@@ -533,7 +589,7 @@ class Override:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BranchGrading:
     branch_id: Any
     grades: Mapping[Any, Grade]  # member id → final grade

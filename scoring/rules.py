@@ -108,4 +108,3 @@ def triggered(value: Any, below: Decimal | None, at_least: Decimal | None) -> bo
     if below is not None and value < below:
         return True
     return at_least is not None and value >= at_least
-

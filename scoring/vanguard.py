@@ -19,20 +19,23 @@ Grading a branch then caps the excellent share: see ``grade_branch_members``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from itertools import product, repeat
 from typing import Any
 
-from scoring.evidence import MemberReader, member_reader
+from scoring.evidence import rate
 from scoring.model import (
-    HUNDRED,
     ZERO,
     BranchGrading,
     CapDecision,
     CapMove,
     Condition,
+    Evidence,
+    EvidenceKind,
     Grade,
     HardRuleHit,
     Item,
@@ -40,16 +43,15 @@ from scoring.model import (
     MemberResult,
     MissingPart,
     Override,
-    PoolResult,
     VanguardPart,
     VanguardRubric,
-    WeightedPart,
     Zeroing,
     ZeroingHit,
     ZeroTarget,
+    cents,
     q,
 )
-from scoring.rules import Scorer, compile_rule, triggered
+from scoring.rules import compile_rule, triggered
 
 
 class OverrideError(ValueError):
@@ -62,31 +64,83 @@ class OverrideError(ValueError):
         super().__init__(f"{code}: {member_id!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    key: str
-    group: int  # index of the sub-index; −1 for sheets
-    read: MemberReader
-    score: Scorer
+class _Batch:
+    """The members of one category being scored together, with shared value columns."""
+
+    __slots__ = ("cache", "facts", "n")
+
+    def __init__(self, facts: list[MemberFacts]) -> None:
+        self.facts = facts
+        self.n = len(facts)
+        self.cache: dict[Any, list[Any]] = {}
+
+    def nonempty(self, attr: str) -> list[int]:
+        """Positions of members with any tasks (or flags): most have none."""
+        key = ("nonempty", attr)
+        if key not in self.cache:
+            self.cache[key] = [i for i, f in enumerate(self.facts) if getattr(f, attr)]
+        return self.cache[key]
+
+    def values(self, ev: Evidence) -> list[Any]:
+        key = (ev.kind, ev.key, ev.den)
+        if key not in self.cache:
+            self.cache[key] = self._read(ev)
+        return self.cache[key]
+
+    def _read(self, ev: Evidence) -> list[Any]:
+        """Each member's value: a count, a grade, or (numerator, denominator)."""
+        key, fs = ev.key, self.facts
+        if ev.kind is EvidenceKind.GRADE:
+            return [f.grades.get(key) for f in fs]
+        if ev.kind is EvidenceKind.RATIO:
+            den = ev.den
+            return [(e.get(key, 0), e.get(den, 0)) for e in [f.events for f in fs]]
+        if ev.kind in (EvidenceKind.TASK, EvidenceKind.FLAG):
+            attr = "tasks" if ev.kind is EvidenceKind.TASK else "flags"
+            col = [0] * self.n
+            for i in self.nonempty(attr):
+                col[i] = getattr(fs[i], attr).get(key, 0)
+            return col
+        return [f.events.get(key, 0) for f in fs]
 
 
-@dataclass(frozen=True, slots=True)
-class _Check:
-    key: str
-    read: MemberReader
-    below: Decimal | None
-    at_least: Decimal | None
+Column = Callable[[_Batch], list[Any]]
 
-    def holds(self, facts: MemberFacts) -> bool:
-        return triggered(self.read(facts), self.below, self.at_least)
+
+def _memoised(ev: Evidence, fn: Callable[[Any], Any]) -> Column:
+    """Apply ``fn`` to each member's value, remembering results: values repeat a lot
+    (small counts, a few grades), so the Decimal rule runs once per distinct value."""
+    ratio = ev.kind is EvidenceKind.RATIO
+    memo: dict[Any, Any] = {}
+
+    def compute(v: Any) -> Any:
+        out = fn(rate(*v) if ratio else v)
+        if len(memo) < 50_000:
+            memo[v] = out
+        return out
+
+    return lambda batch: [memo[v] if v in memo else compute(v) for v in batch.values(ev)]
+
+
+def _points_column(item: Item) -> Column:
+    scorer = compile_rule(item.rule)
+    return _memoised(item.evidence, lambda v: int(scorer(v) * 100))
+
+
+def _condition_column(when: Condition) -> Column:
+    return _memoised(when.evidence, lambda v: triggered(v, when.below, when.at_least))
 
 
 @dataclass(frozen=True, slots=True)
 class _VariantPlan:
-    lines: tuple[_Line, ...]
     keys: tuple[str, ...]
-    bonus: tuple[_Line, ...]
-    deductions: tuple[_Line, ...]
+    columns: tuple[Column, ...]
+    groups: tuple[tuple[int, ...], ...]  # per sub-index, the positions of its items
+    group_of: tuple[int, ...]  # per item, its sub-index
+    bonus_keys: tuple[str, ...]
+    bonus: tuple[Column, ...]
+    deduction_keys: tuple[str, ...]
+    deductions: tuple[Column, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,177 +148,286 @@ class VanguardPlan:
     rubric: VanguardRubric
     variants: dict[str, _VariantPlan]
     groups: tuple[str, ...]
-    group_max: tuple[Decimal, ...]
-    index_max: Decimal
-    zeroing: tuple[tuple[_Check, Zeroing], ...]
-    hard_rules: tuple[tuple[_Check, Grade], ...]
-    votes: dict[str, Decimal]
-    empty_bonus: PoolResult
-    empty_deductions: PoolResult
+    group_max_c: tuple[int, ...]
+    index_max_c: int
+    zeroing: tuple[tuple[Column, Zeroing], ...]
+    hard_rules: tuple[tuple[Column, HardRuleHit], ...]
+    votes_c: dict[str, int]
+    parts: tuple[VanguardPart, ...]
+    weights: tuple[int, ...]  # numerators over a common denominator
+    # For each pattern of parts present: the denominator and the weights as Decimals.
+    patterns: dict[tuple[bool, ...], tuple[int, tuple[Decimal, ...]]]
+    grade_mins: tuple[int, ...]  # thresholds, ascending, for bisect
+    grade_at: tuple[Grade, ...]
+    bonus_cap_c: int
+    deduction_cap_c: int
 
 
-def _check(key: str, when: Condition) -> _Check:
-    return _Check(key, member_reader(when.evidence), when.below, when.at_least)
+def _c(value: Decimal) -> int:
+    return int(value * 100)
+
+
+def _weight_patterns(rubric: VanguardRubric) -> tuple[tuple[int, ...], dict]:
+    scale = 10 ** max(-w.as_tuple().exponent for _, w in rubric.weights)
+    weights = tuple(int(w * scale) for _, w in rubric.weights)
+    patterns = {}
+    for present in product((True, False), repeat=len(weights)):
+        if rubric.missing is MissingPart.REWEIGHT:
+            denom = sum(w for w, here in zip(weights, present, strict=True) if here)
+        else:
+            denom = scale
+        used = tuple(
+            (Decimal(w) / denom).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            if here and denom
+            else ZERO
+            for w, here in zip(weights, present, strict=True)
+        )
+        patterns[present] = (denom, used)
+    return weights, patterns
 
 
 @lru_cache(maxsize=16)
 def compile_vanguard(rubric: VanguardRubric) -> VanguardPlan:
     groups = tuple(s.key for s in rubric.subindices)
-
-    def lines(items: Sequence[Item]) -> tuple[_Line, ...]:
-        return tuple(
-            _Line(
-                i.key,
-                groups.index(i.dimension) if i.dimension in groups else -1,
-                member_reader(i.evidence),
-                compile_rule(i.rule),
-            )
-            for i in items
-        )
-
-    variants = {
-        cat: _VariantPlan(
-            lines(v.items),
+    variants = {}
+    for cat, v in rubric.variants.items():
+        group_of = tuple(groups.index(i.dimension) for i in v.items)
+        bonus, deds = (*rubric.bonus, *v.bonus), (*rubric.deductions, *v.deductions)
+        variants[cat] = _VariantPlan(
             tuple(i.key for i in v.items),
-            lines((*rubric.bonus, *v.bonus)),
-            lines((*rubric.deductions, *v.deductions)),
+            tuple(_points_column(i) for i in v.items),
+            tuple(tuple(j for j, g in enumerate(group_of) if g == k) for k in range(len(groups))),
+            group_of,
+            tuple(i.key for i in bonus),
+            tuple(_points_column(i) for i in bonus),
+            tuple(i.key for i in deds),
+            tuple(_points_column(i) for i in deds),
         )
-        for cat, v in rubric.variants.items()
-    }
-    group_max = tuple(rubric.subindex_max[g] for g in groups)
+    group_max_c = tuple(_c(rubric.subindex_max[g]) for g in groups)
+    weights, patterns = _weight_patterns(rubric)
     return VanguardPlan(
         rubric,
         variants,
         groups,
-        group_max,
-        sum(group_max, ZERO),
-        tuple((_check(z.key, z.when), z) for z in rubric.zeroing),
-        tuple((_check(h.key, h.when), h.max_grade) for h in rubric.hard_rules),
-        {o.key: o.value for o in rubric.vote_options},
-        PoolResult(ZERO, rubric.bonus_cap, ZERO),
-        PoolResult(ZERO, rubric.deduction_cap, ZERO),
+        group_max_c,
+        sum(group_max_c),
+        tuple((_condition_column(z.when), z) for z in rubric.zeroing),
+        tuple(
+            (_condition_column(h.when), HardRuleHit(h.key, h.max_grade)) for h in rubric.hard_rules
+        ),
+        {o.key: _c(o.value) for o in rubric.vote_options},
+        tuple(p for p, _ in rubric.weights),
+        weights,
+        patterns,
+        tuple(_c(m) for _, m in reversed(rubric.grades)),
+        tuple(g for g, _ in reversed(rubric.grades)),
+        _c(rubric.bonus_cap),
+        _c(rubric.deduction_cap),
     )
 
 
-def vote_value(plan: VanguardPlan, ballots: Mapping[str, int]) -> Decimal | None:
-    """The average value of the ballots cast, 0–100, or None when nobody voted."""
+def _half_up(num: int, den: int) -> int:
+    """num / den rounded half up, for num ≥ 0 and den > 0, in integers."""
+    return (2 * num + den) // (2 * den)
+
+
+def _score_c(value: Decimal | int | None) -> int | None:
+    if value is None:
+        return None
+    c = value * 100 if type(value) is int else _c(q(Decimal(value)))
+    return min(max(c, 0), 10000)
+
+
+def _vote_c(plan: VanguardPlan, ballots: Mapping[str, int], memo: dict) -> int | None:
+    key = tuple(ballots.items())
+    if key in memo:
+        return memo[key]
     cast = worth = 0
-    for option, count in ballots.items():
-        value = plan.votes.get(option)
-        if value is None:
+    for option, count in key:
+        if option not in plan.votes_c:
             raise ValueError(f"unknown vote option: {option!r}")
         cast += count
-        worth += value * count
-    return q(Decimal(worth) / cast) if cast else None
-
-
-def _sheet(lines: tuple[_Line, ...], facts: MemberFacts, empty: PoolResult):
-    earned = [(ln.key, p) for ln in lines if (p := ln.score(ln.read(facts)))]
-    if not earned:
-        return (), empty
-    total = sum((p for _, p in earned), ZERO)
-    return tuple(earned), PoolResult(total, empty.cap, min(total, empty.cap))
+        worth += plan.votes_c[option] * count
+    memo[key] = out = _half_up(worth, cast) if cast else None
+    return out
 
 
 def score_member(rubric: VanguardRubric, facts: MemberFacts) -> MemberResult:
     """The Vanguard Index of one member for ``facts.period``, with every reason."""
+    return score_members(rubric, [facts])[0]
+
+
+def score_members(rubric: VanguardRubric, facts: Sequence[MemberFacts]) -> list[MemberResult]:
+    """Score many members at once (in the order given): each rule runs column by column."""
     plan = compile_vanguard(rubric)
-    vp = plan.variants[facts.category]
-    sub = [ZERO] * len(plan.groups)
-    points = []
-    for ln in vp.lines:
-        p = ln.score(ln.read(facts))
-        points.append(p)
-        sub[ln.group] += p
+    by_category: dict[str, list[int]] = {}
+    for i, f in enumerate(facts):
+        by_category.setdefault(f.category, []).append(i)
+    out: list[Any] = [None] * len(facts)
+    for category, positions in by_category.items():
+        if category not in plan.variants:
+            raise ValueError(f"no Vanguard variant for member category {category!r}")
+        batch = [facts[i] for i in positions]
+        for i, result in zip(
+            positions, _score_batch(plan, plan.variants[category], batch), strict=True
+        ):
+            out[i] = result
+    return out
 
-    zeroed: list[ZeroingHit] = []
-    zero_total = False
-    for check, clause in plan.zeroing:
-        if check.holds(facts):
-            removed, zero_total = _apply_zeroing(clause, vp, plan.groups, sub, points, zero_total)
-            zeroed.append(ZeroingHit(clause.key, clause.target, clause.target_key, removed))
 
-    indices = q(sum(sub, ZERO) * HUNDRED / plan.index_max)
-    parts = _weighted_parts(plan, facts, indices)
-    basic = min(sum((p.points for p in parts), ZERO), HUNDRED)
-    bonus_items, bonus = _sheet(vp.bonus, facts, plan.empty_bonus)
-    ded_items, deductions = _sheet(vp.deductions, facts, plan.empty_deductions)
-    total = min(max(basic + bonus.counted - deductions.counted, ZERO), HUNDRED)
-    if zero_total:
-        total = ZERO
+def _columns(columns: Sequence[Column], batch: _Batch) -> list[list[Any]]:
+    return [col(batch) for col in columns]
 
-    hard = tuple(HardRuleHit(c.key, g) for c, g in plan.hard_rules if c.holds(facts))
-    grade = Grade.UNQUALIFIED
-    for g, minimum in rubric.grades:
-        if total >= minimum:
-            grade = g
-            break
-    for hit in hard:
-        grade = min(grade, hit.max_grade)
-    return MemberResult(
-        facts.member_id,
-        facts.branch_id,
-        facts.category,
-        facts.period,
-        plan.groups,
-        tuple(sub),
-        plan.group_max,
-        vp.keys,
-        tuple(points),
-        parts,
-        basic,
-        bonus_items,
-        bonus,
-        ded_items,
-        deductions,
-        tuple(zeroed),
-        total,
-        hard,
-        grade,
+
+def _sum_columns(columns: list[list[int]], n: int) -> list[int]:
+    return list(map(sum, zip(*columns, strict=True))) if columns else [0] * n
+
+
+def _rows(columns: list[list[Any]], n: int) -> list[tuple[Any, ...]]:
+    return list(zip(*columns, strict=True)) if columns else [()] * n
+
+
+def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
+    """Everything is done column by column (list comprehensions over the members);
+    the rare members hit by a zeroing clause are then fixed one by one."""
+    batch = _Batch(fs)
+    n = batch.n
+    cols = _columns(vp.columns, batch)
+    rows = _rows(cols, n)
+    sub_rows = _rows([_sum_columns([cols[j] for j in g], n) for g in vp.groups], n)
+    max_c = plan.index_max_c
+    indices = [_half_up(t * 10000, max_c) for t in map(sum, sub_rows)]
+    value_cols = _part_columns(plan, fs, indices)
+    patterns = [
+        plan.patterns[p] for p in _rows([[v is not None for v in col] for col in value_cols], n)
+    ]
+    part_cols = [
+        [0 if v is None else (2 * v * w + d) // (2 * d) for v, (d, _) in zip(col, patterns)]  # noqa: B905
+        for col, w in zip(value_cols, plan.weights, strict=True)
+    ]
+    part_rows = _rows(part_cols, n)
+    basic = [min(t, 10000) for t in map(sum, part_rows)]
+    bonus_cols, ded_cols = _columns(vp.bonus, batch), _columns(vp.deductions, batch)
+    bonus, deds = _sum_columns(bonus_cols, n), _sum_columns(ded_cols, n)
+    b_cap, d_cap = plan.bonus_cap_c, plan.deduction_cap_c
+    b_counted = [min(b, b_cap) for b in bonus]
+    d_counted = [min(d, d_cap) for d in deds]
+    totals = [min(max(x + b - d, 0), 10000) for x, b, d in zip(basic, b_counted, d_counted)]  # noqa: B905
+    zeroed: list[tuple[ZeroingHit, ...]] = [()] * n
+    value_rows = _rows(value_cols, n)
+    if plan.zeroing:
+        zero_rows = _rows(_columns([c for c, _ in plan.zeroing], batch), n)
+        for i in [i for i, z in enumerate(zero_rows) if True in z]:
+            row, zeroed[i], zero_total = _zero(plan, vp, rows[i], zero_rows[i])
+            rows[i] = row
+            sub_rows[i] = tuple(sum(row[j] for j in g) for g in vp.groups)
+            idx = _half_up(sum(sub_rows[i]) * 10000, max_c)
+            part_rows[i], basic[i] = _reweigh(plan, value_rows[i], idx, patterns[i][0])
+            totals[i] = (
+                0 if zero_total else min(max(basic[i] + b_counted[i] - d_counted[i], 0), 10000)
+            )
+    hard_rows = _rows(_columns([c for c, _ in plan.hard_rules], batch), n)
+    hits = [
+        tuple(h for (_, h), hit in zip(plan.hard_rules, row, strict=True) if hit)
+        if True in row
+        else ()
+        for row in hard_rows
+    ]
+    grades = [_grade(plan, t, h) for t, h in zip(totals, hits, strict=True)]
+    return list(
+        map(
+            MemberResult,
+            [f.member_id for f in fs],
+            [f.branch_id for f in fs],
+            [f.category for f in fs],
+            [f.period for f in fs],
+            repeat(plan.groups),
+            sub_rows,
+            repeat(plan.group_max_c),
+            repeat(vp.keys),
+            rows,
+            repeat(plan.parts),
+            value_rows,
+            [p[1] for p in patterns],
+            part_rows,
+            basic,
+            [_lines(vp.bonus_keys, bonus_cols, i) if b else () for i, b in enumerate(bonus)],
+            bonus,
+            b_counted,
+            [_lines(vp.deduction_keys, ded_cols, i) if d else () for i, d in enumerate(deds)],
+            deds,
+            d_counted,
+            zeroed,
+            totals,
+            hits,
+            grades,
+            repeat(b_cap),
+            repeat(d_cap),
+        )
     )
 
 
-def _apply_zeroing(
-    clause: Zeroing,
-    vp: _VariantPlan,
-    groups: tuple[str, ...],
-    sub: list[Decimal],
-    points: list[Decimal],
-    zero_total: bool,
-):
-    if clause.target is ZeroTarget.TOTAL:
-        return ZERO, True
-    if clause.target is ZeroTarget.DIMENSION:
-        g = groups.index(clause.target_key)
-        removed, sub[g] = sub[g], ZERO
-        return removed, zero_total
-    if clause.target_key not in vp.keys:
-        return ZERO, zero_total
-    i = vp.keys.index(clause.target_key)
-    removed, points[i] = points[i], ZERO
-    sub[vp.lines[i].group] -= removed
-    return removed, zero_total
+def _reweigh(plan: VanguardPlan, values: tuple, indices: int, denom: int):
+    """Parts again after zeroing changed the indices part (rare: member by member)."""
+    values = tuple(
+        indices if p is VanguardPart.INDICES else v for p, v in zip(plan.parts, values, strict=True)
+    )
+    parts = tuple(
+        0 if v is None else _half_up(v * w, denom)
+        for v, w in zip(values, plan.weights, strict=True)
+    )
+    return parts, min(sum(parts), 10000)
 
 
-def _weighted_parts(plan: VanguardPlan, facts: MemberFacts, indices: Decimal):
-    values = {
-        VanguardPart.INDICES: indices,
-        VanguardPart.SELF: _score_0_100(facts.self_score),
-        VanguardPart.VOTE: vote_value(plan, facts.ballots),
-        VanguardPart.REVIEW: _score_0_100(facts.review_score),
+def _grade(plan: VanguardPlan, total: int, hits: tuple[HardRuleHit, ...]) -> Grade:
+    grade = plan.grade_at[bisect_right(plan.grade_mins, total) - 1]
+    for h in hits:
+        grade = min(grade, h.max_grade)
+    return grade
+
+
+def _lines(keys: tuple[str, ...], cols: list[list[int]], i: int) -> tuple[tuple[str, int], ...]:
+    return tuple((k, col[i]) for k, col in zip(keys, cols, strict=True) if col[i])
+
+
+def _part_columns(plan: VanguardPlan, fs: list[MemberFacts], indices: list[int]):
+    scores: dict[Any, int | None] = {}
+    votes: dict[Any, int | None] = {}
+
+    def score(v: Any) -> int | None:
+        if v not in scores:
+            scores[v] = _score_c(v)
+        return scores[v]
+
+    table = {
+        VanguardPart.INDICES: lambda: indices,
+        VanguardPart.SELF: lambda: [score(f.self_score) for f in fs],
+        VanguardPart.VOTE: lambda: [_vote_c(plan, f.ballots, votes) for f in fs],
+        VanguardPart.REVIEW: lambda: [score(f.review_score) for f in fs],
     }
-    weights = plan.rubric.weights
-    if plan.rubric.missing is MissingPart.REWEIGHT:
-        present = sum((w for p, w in weights if values[p] is not None), ZERO)
-        scale = (1 / present) if present else ZERO
-        weights = tuple((p, w * scale if values[p] is not None else ZERO) for p, w in weights)
-    return tuple(WeightedPart(p, values[p], w, q((values[p] or ZERO) * w)) for p, w in weights)
+    return [table[p]() for p in plan.parts]
 
 
-def _score_0_100(value: Decimal | int | None) -> Decimal | None:
-    if value is None:
-        return None
-    return min(max(Decimal(value), ZERO), HUNDRED)
+def _zero(plan: VanguardPlan, vp: _VariantPlan, row: tuple[int, ...], flags: tuple[bool, ...]):
+    """Apply the zeroing clauses a member triggered (rare: done member by member)."""
+    points = list(row)
+    hits, zero_total = [], False
+    for (_, clause), hit in zip(plan.zeroing, flags, strict=True):
+        if not hit:
+            continue
+        if clause.target is ZeroTarget.TOTAL:
+            zero_total, removed = True, 0
+        else:
+            if clause.target is ZeroTarget.DIMENSION:
+                g = plan.groups.index(clause.target_key)
+                chosen = vp.groups[g]
+            else:
+                chosen = [j for j, k in enumerate(vp.keys) if k == clause.target_key]
+            removed = sum(points[j] for j in chosen)
+            for j in chosen:
+                points[j] = 0
+        hits.append(ZeroingHit(clause.key, clause.target, clause.target_key, cents(removed)))
+    return tuple(points), tuple(hits), zero_total
 
 
 # ---------------------------------------------------------------- a branch's grades
@@ -280,12 +443,15 @@ def excellent_places(rubric: VanguardRubric, members: int) -> int:
     return min(members, max(places, cap.minimum))
 
 
-def _sort_key(rubric: VanguardRubric, result: MemberResult) -> tuple[Decimal, ...]:
+def _sort_key(rubric: VanguardRubric, result: MemberResult) -> tuple[int, ...]:
     """Higher is better; a part that is missing ranks below any given value."""
-    key = [result.total]
+    key = [result.total_c]
     for name in rubric.excellent_cap.tie_break:
-        part = result.part(VanguardPart(name))
-        key.append(part.value if part is not None and part.value is not None else Decimal(-1))
+        part = VanguardPart(name)
+        value = None
+        if part in result.part_keys:
+            value = result.part_value_c[result.part_keys.index(part)]
+        key.append(-1 if value is None else value)
     return tuple(key)
 
 
