@@ -19,6 +19,7 @@ def _register() -> None:
     # importing this module has no side effects beyond building the Typer tree.
     from bot.cli import i18n_cmd, ops, roster, rubric
 
+    app.command("demo")(ops.demo)
     app.command("run")(ops.run)
     app.add_typer(ops.db_app, name="db")
     app.add_typer(ops.org_app, name="org")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import typer
 
@@ -50,6 +51,24 @@ def run() -> None:
             await app.close()
 
     asyncio.run(_main())
+
+
+def demo(
+    port: int = typer.Option(8080, help="Port of the local Telegram and its browser chat."),
+    lang: str = typer.Option("zh", help="Language of the personas and the bot's default: zh|en."),
+    db: Path = typer.Option(None, help="Keep the demo in this SQLite file (default: a new one)."),
+    fresh: bool = typer.Option(False, "--fresh", help="With --db: start again from the seed."),
+) -> None:
+    """Try branchbot without Telegram: a local Telegram, a browser chat and a demo city."""
+    from bot.demo.run import main
+    from bot.emulator import PortInUseError
+
+    if lang not in ("zh", "en"):
+        raise fail("--lang: must be zh or en")
+    try:
+        main(port, lang, db, fresh)
+    except PortInUseError:
+        raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
 
 
 @db_app.command("upgrade")
