@@ -1,4 +1,3 @@
-# ruff: noqa: ASYNC109 - `timeout=` is the deadline the emulator long-polls for, by design
 """Act as Telegram users against the emulator, for end-to-end tests and seeding.
 
 Typical test::
@@ -534,7 +533,7 @@ class EmuUser:
         caption: str | None,
         chat: ChatHandle | int | None,
     ) -> Message:
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(quote_fields=False)  # keeps non-ASCII file names intact
         form.add_field("user_id", str(self.id))
         form.add_field("chat_id", str(self._chat_id(chat)))
         form.add_field("kind", kind)

@@ -12,9 +12,17 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 
+class LocalSession(AiohttpSession):
+    """aiogram's session minus the 250 ms pause on close, which only TLS connections need."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
 def aiogram_bot(base_url: str, token: str, **bot_kwargs: Any) -> Bot:
     """An aiogram ``Bot`` whose requests go to the emulator at ``base_url``."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(base_url))
+    session = LocalSession(api=TelegramAPIServer.from_base(base_url))
     return Bot(token, session=session, **bot_kwargs)
 
 

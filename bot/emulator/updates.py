@@ -149,7 +149,7 @@ class WebhookSender:
         while True:
             await queue.hub.wait_for(lambda: queue.webhook is None or queue.pending, 3600)
             webhook = queue.webhook
-            if webhook is None:
+            if webhook is None or queue.hub.closing:
                 return
             if not queue.pending:
                 continue
