@@ -185,7 +185,7 @@ def import_roster(
         "members created: {created}, updated: {updated}, unchanged: {unchanged}; "
         "organisations created: {orgs}"
     ).format(created=s.created, updated=s.updated, unchanged=s.unchanged, orgs=s.orgs_created)
-    console.print(f"{done} — {counts}", markup=False, highlight=False)
+    console.print(f"{done} — {counts}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_errors(errors: list[roster.RowError], _: Gettext, locale: str) -> None:
@@ -224,4 +224,5 @@ def export_roster(
         _("Exported {count} members to {file}").format(count=count, file=file),
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )

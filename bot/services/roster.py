@@ -8,8 +8,8 @@ Nothing here commits: the caller owns the transaction.
 
 Matching rules (re-importing the same file changes nothing):
 - a row updates the member with its roster number, else the member with its phone,
-  else — for a row with neither — the only member of that name in that branch;
-  otherwise it creates a member;
+  else the only member of that name in that branch (one with no phone or number of
+  its own, if the row has either); otherwise it creates a member;
 - an empty cell in an optional column means "not given": it never clears a value,
   and a missing optional column leaves that field alone on update;
 - the domain column is used only to create branches; a branch that already exists
@@ -116,6 +116,8 @@ _CATEGORY_WORDS = {
         "城市社区",
         "社区",
         "rural_community",
+        "rural",
+        "community",
         "rural and community",
         "rural & community",
     ),
@@ -266,8 +268,9 @@ def _xlsx_rows(path: Path) -> tuple[Iterator[tuple[Any, ...]], int]:
 def _csv_rows(path: Path) -> list[list[str]]:
     data = path.read_bytes()
     text = _decode(data)
-    first = text.split("\n", 1)[0]
-    delimiter = max(",\t;", key=first.count) if first else ","
+    # Sniffed over the first lines, not the first: a title row has no separators.
+    head = text[:4096]
+    delimiter = max(",\t;", key=head.count)
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
@@ -511,12 +514,6 @@ def check_rows(roster: RosterFile) -> tuple[list[MemberRow], list[RowError]]:
         seen = domains.setdefault(r.path, (r.domain, r.row))
         if seen[0] != r.domain:
             err(r.row, "domain", "domain_conflict", r.domain, other_row=seen[1])
-    leaves = _first_rows(rows, lambda r: r.path)
-    for r in rows:
-        for depth in range(1, len(r.path)):
-            if r.path[:depth] in leaves:
-                err(leaves[r.path[:depth]], "branch", "branch_used_as_committee",
-                    "/".join(r.path[:depth]), other_row=r.row)  # fmt: skip
     return rows, checker.errors
 
 
@@ -672,6 +669,8 @@ def _classify_paths(
     new_roots = {r.path[0] for r in rows if (None, r.path[0]) not in tree.by_key}
     problems: dict[tuple[str, ...], RowError] = {}
     column = label("branch")
+    # Paths other rows put organisations under: such a path cannot be a new branch.
+    under = {r.path[:d]: r.row for r in rows for d in range(1, len(r.path))}
     for path, row in first.items():
         text = "/".join(path)
         node, depth = None, 0
@@ -686,10 +685,6 @@ def _classify_paths(
         else:
             if node.kind != OrgKind.branch:
                 problems[path] = RowError(row, column, "branch_is_committee", text)
-            elif domains.get(path, node.domain) != node.domain:
-                problems[path] = RowError(
-                    row, label("domain"), "domain_mismatch", domains[path], detail=node.domain
-                )
             else:
                 plan.org_ids[path] = node.id
             continue
@@ -709,10 +704,19 @@ def _classify_paths(
             )
         elif node is None and len(new_roots) > 1:
             problems[path] = RowError(row, column, "root_several", path[0])
+        elif path in under:
+            problems[path] = RowError(
+                row, column, "branch_used_as_committee", text, other_row=under[path]
+            )
         elif path not in domains:
             problems[path] = RowError(row, label("domain"), "domain_required", text)
         else:
             plan.new_paths[path] = domains[path]
+    for r in rows:
+        org_id = plan.org_ids.get(r.path)
+        if r.domain and org_id is not None and tree.by_id[org_id].domain != r.domain:
+            plan.errors.append(RowError(r.row, label("domain"), "domain_mismatch", r.domain,
+                                        detail=tree.by_id[org_id].domain))  # fmt: skip
     # Reported once, on the path's first row: a branch of thirty members would
     # otherwise bury every other problem under thirty copies of the same one.
     plan.errors.extend(problems.values())
@@ -751,10 +755,16 @@ async def _load_members(
 
     await by(Member.roster_no, (r.roster_no for r in rows if r.roster_no))
     await by(Member.phone, (r.phone for r in rows if r.phone))
-    keyless = [r for r in rows if not (r.roster_no or r.phone) and r.path in org_ids]
-    if keyless:
-        await by(Member.name, (r.name for r in keyless),
-                 Member.org_id.in_({org_ids[r.path] for r in keyless}))  # fmt: skip
+    numbers = {m.roster_no for m in found.values()}
+    phones = {m.phone for m in found.values()}
+    unmatched = [
+        r
+        for r in rows
+        if r.path in org_ids and r.roster_no not in numbers and r.phone not in phones
+    ]
+    if unmatched:
+        await by(Member.name, (r.name for r in unmatched),
+                 Member.org_id.in_({org_ids[r.path] for r in unmatched}))  # fmt: skip
     return list(found.values())
 
 
@@ -781,8 +791,12 @@ def _match(
             RowError(r.row, label("phone"), "phone_taken", r.phone, detail=owner.name)
         )
         return False
-    if target is None and not (r.roster_no or r.phone) and org_id is not None:
+    if target is None and org_id is not None:
+        # Found by nothing else: the only member of that name in the branch, provided
+        # that member has no phone or number of its own this row could contradict.
         same = by_name.get((org_id, r.name), [])
+        if r.roster_no or r.phone:
+            same = [m for m in same if not (m.roster_no or m.phone)]
         return same[0] if len(same) == 1 else None
     return target
 
