@@ -93,11 +93,18 @@ class _Context:
 class _Table:
     """A TOML table being read: typed getters that record errors and allowed keys."""
 
-    def __init__(self, ctx: _Context, data: dict[str, Any], path: str = "") -> None:
+    def __init__(
+        self, ctx: _Context, data: dict[str, Any], path: str = "", quiet: bool = False
+    ) -> None:
         self.ctx = ctx
         self.data = data
         self.path = path
         self.allowed: set[str] = set()
+        self.quiet = quiet  # a stand-in for a missing table: its absence is reported once
+
+    @classmethod
+    def stand_in(cls, ctx: _Context, path: str) -> _Table:
+        return cls(ctx, {}, path, quiet=True)
 
     def where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -110,7 +117,8 @@ class _Table:
         self.allowed.add(key)
         if key not in self.data:
             if default is _REQUIRED:
-                self.ctx.error(self.where(key), Problem.MISSING_KEY)
+                if not self.quiet:
+                    self.ctx.error(self.where(key), Problem.MISSING_KEY)
                 return None
             return default
         value = self.data[key]
@@ -466,7 +474,7 @@ class _FortressParser(_ItemParser):
 
     def common(self) -> None:
         s, root = self.rf.sections, self.root
-        total = root.table("total", required=True) or _Table(root.ctx, {}, "total")
+        total = root.table("total", required=True) or _Table.stand_in(root.ctx, "total")
         for key in ("max_points", "common_points", "domain_points", "featured_points"):
             s[key] = total.number(key)
         s["bonus_cap"] = total.number("bonus_cap", ZERO)
@@ -514,7 +522,7 @@ class _FortressParser(_ItemParser):
         s, root = self.rf.sections, self.root
         s["schemes"] = tuple(self.scheme(t) for t in root.tables("schemes"))
         s["default_scheme"] = root.text("default_scheme")
-        comp = root.table("compliance", required=True) or _Table(root.ctx, {}, "compliance")
+        comp = root.table("compliance", required=True) or _Table.stand_in(root.ctx, "compliance")
         s["compliance"] = Compliance(
             comp.number("min_points"),
             comp.integer("min_stars", 0),
@@ -613,16 +621,16 @@ class _VanguardParser(_ItemParser):
             s["subindex_max"][named.key] = t.number("max_points")
             t.close()
         s["zeroing"] = self.zeroing()
-        self.combine(root.table("combine", required=True) or _Table(root.ctx, {}, "combine"))
+        self.combine(root.table("combine", required=True) or _Table.stand_in(root.ctx, "combine"))
         s["vote_options"] = tuple(self.vote_option(t) for t in root.tables("vote_options"))
-        total = root.table("total") or _Table(root.ctx, {}, "total")
+        total = root.table("total") or _Table.stand_in(root.ctx, "total")
         s["bonus_cap"] = total.number("bonus_cap", ZERO)
         s["deduction_cap"] = total.number("deduction_cap", ZERO)
         total.close()
         s["grades"] = self.grades(root.tables("grades"))
         s["hard_rules"] = tuple(self.hard_rule(t) for t in root.tables("hard_rules"))
         s["excellent_cap"] = self.excellent_cap(
-            root.table("excellent_cap", required=True) or _Table(root.ctx, {}, "excellent_cap")
+            root.table("excellent_cap", required=True) or _Table.stand_in(root.ctx, "excellent_cap")
         )
 
     def combine(self, t: _Table) -> None:
