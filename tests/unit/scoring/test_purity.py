@@ -9,9 +9,23 @@ from pathlib import Path
 import scoring
 
 PACKAGE = Path(scoring.__file__).parent
-FORBIDDEN = {"aiogram", "sqlalchemy", "sqlmodel", "bot", "handlers", "socket", "urllib",
-             "http", "requests", "aiohttp", "asyncio", "subprocess", "sqlite3", "random",
-             "time"}
+FORBIDDEN = {
+    "aiogram",
+    "sqlalchemy",
+    "sqlmodel",
+    "bot",
+    "handlers",
+    "socket",
+    "urllib",
+    "http",
+    "requests",
+    "aiohttp",
+    "asyncio",
+    "subprocess",
+    "sqlite3",
+    "random",
+    "time",
+}
 ALLOWED_IO = {"rubric.py"}  # the loader reads rubric files, nothing else does I/O
 
 

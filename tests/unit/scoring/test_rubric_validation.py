@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def all_rubric_files() -> list[Path]:
-    return sorted(p for p in REPO.rglob("*.toml") if "rubrics" in p.parts
-                  and ".venv" not in p.parts)
+    return sorted(
+        p for p in REPO.rglob("*.toml") if "rubrics" in p.parts and ".venv" not in p.parts
+    )
 
 
 def test_every_rubric_file_in_the_repository_passes():
@@ -33,8 +34,12 @@ def test_shipped_fortress_rubric_composes_to_100(fortress):
 
 def test_shipped_vanguard_rubric_has_the_four_categories(vanguard):
     assert set(vanguard.variants) == {"rural_community", "agency", "two_new", "mobile"}
-    assert [s.key for s in vanguard.subindices] == ["political", "discipline", "moral",
-                                                    "dedication"]
+    assert [s.key for s in vanguard.subindices] == [
+        "political",
+        "discipline",
+        "moral",
+        "dedication",
+    ]
 
 
 def problems(tmp_path: Path, text: str, name: str = "r.toml"):
@@ -87,7 +92,8 @@ def test_misspelt_value_suggests_the_choice(tmp_path):
 
 def test_wrong_types_and_ranges(tmp_path):
     text = HEAD + ITEM.replace("points = 5", 'points = "five"').replace(
-        'kind = "task"', 'kind = "meetings", meeting = "commitee"')
+        'kind = "task"', 'kind = "meetings", meeting = "commitee"'
+    )
     found, _ = problems(tmp_path, text)
     assert ("items[x].score.points", Problem.EXPECTED_NUMBER, None) in found
     assert ("items[x].evidence.meeting", Problem.NOT_ONE_OF, "committee") in found
@@ -96,19 +102,22 @@ def test_wrong_types_and_ranges(tmp_path):
 
 
 def test_cap_below_points_and_rule_mismatch(tmp_path):
-    text = HEAD + ITEM.replace('{ rule = "done", points = 5 }',
-                               '{ rule = "per_event", points = 3, cap = 2 }')
+    text = HEAD + ITEM.replace(
+        '{ rule = "done", points = 5 }', '{ rule = "per_event", points = 3, cap = 2 }'
+    )
     found, _ = problems(tmp_path, text)
     assert ("items[x].score.cap", Problem.CAP_BELOW_POINTS, None) in found
-    text = HEAD + ITEM.replace('{ rule = "done", points = 5 }',
-                               '{ rule = "by_grade", grades = { A = 1 } }')
+    text = HEAD + ITEM.replace(
+        '{ rule = "done", points = 5 }', '{ rule = "by_grade", grades = { A = 1 } }'
+    )
     found, _ = problems(tmp_path, text)
     assert ("items[x].score.rule", Problem.INCOMPATIBLE, None) in found
 
 
 def test_ladder_steps_must_fall(tmp_path):
-    text = HEAD + ITEM.replace('{ rule = "done", points = 5 }',
-                               '{ rule = "ladder", steps = [[0.5, 1], [0.9, 3]] }')
+    text = HEAD + ITEM.replace(
+        '{ rule = "done", points = 5 }', '{ rule = "ladder", steps = [[0.5, 1], [0.9, 3]] }'
+    )
     found, _ = problems(tmp_path, text)
     assert ("items[x].score.steps", Problem.STEPS_ORDER, None) in found
 
@@ -125,8 +134,9 @@ def test_missing_file(tmp_path):
 
 
 def test_sum_mismatch_and_duplicates_across_files(tmp_path):
-    folder = write_mini(tmp_path / "r", extra_common=ITEM.replace('"a"', '"b"')
-                        .replace('key = "x"', 'key = "vol"'))
+    folder = write_mini(
+        tmp_path / "r", extra_common=ITEM.replace('"a"', '"b"').replace('key = "x"', 'key = "vol"')
+    )
     errors = check_files(sorted(folder.glob("*.toml")))
     found = {(e.path, e.problem) for e in errors}
     assert ("items[vol]", Problem.DUPLICATE) in found
@@ -157,7 +167,9 @@ def test_missing_domain_part(tmp_path):
 def test_star_levels_must_be_ordered_and_shares_add_up(tmp_path):
     folder = write_mini(tmp_path / "r")
     stars = (folder / "stars.toml").read_text()
-    stars = stars.replace("min_points = 15", "min_points = 19").replace("share = 0.5", "share = 0.4")
+    stars = stars.replace("min_points = 15", "min_points = 19").replace(
+        "share = 0.5", "share = 0.4"
+    )
     (folder / "stars.toml").write_text(stars)
     found = {(e.path, e.problem) for e in check_files(sorted(folder.glob("*.toml")))}
     assert ("schemes[m].levels", Problem.LEVELS_ORDER) in found
