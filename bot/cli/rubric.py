@@ -69,7 +69,7 @@ def show(
 ) -> None:
     """Show rubric files as readable tables (default: the shipped rubrics)."""
     _ = _gettext(lang)
-    console = Console(width=140)
+    console = Console()  # the terminal's width (or $COLUMNS)
     paths = _expand([file or RUBRICS_DIR])
     failed = False
     for path in paths:
@@ -146,6 +146,8 @@ def _items_table(title: str, items: tuple[Item, ...], lang: str, _) -> Table:
 def _show_file(console: Console, rf: RubricFile, lang: str, _) -> None:
     console.rule(f"{_name(rf, lang)} — {rf.path} ({_('version')} {rf.version})")
     s = rf.sections
+    for group in (*s.get("dimensions", ()), *s.get("subindices", ())):
+        console.print(f"• {group.key}: {_name(group, lang)}")
     for key, title in (
         ("items", _("Items")),
         ("bonus", _("Bonus items")),
