@@ -167,7 +167,7 @@ def test_quota_shares_are_met_with_the_stated_ties(tmp_path_factory, totals, tie
     for place in range(n):
         j = next(j for j, b in enumerate(bounds) if place < b)
         by_place.append(scheme.shares[j][0])
-    for place, i in enumerate(order):
+    for i in order:
         group = [p for p, k in enumerate(order) if totals[k] == totals[i]]
         expected = by_place[group[0] if ties == "higher" else group[-1]]
         assert levels[i][0] == expected
