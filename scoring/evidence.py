@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from scoring.model import BranchFacts, Evidence, EvidenceKind, MemberFacts
@@ -45,6 +46,8 @@ class Window:
     prev_first: int  # the previous period, for carrying credit; −1 when out of range
     prev_last: int
     open: bool  # the period continues after the scored month
+    label: tuple[str, str]  # first and last month as "YYYY-MM", for the results
+    prev_label: tuple[str, str]
 
 
 class _Meetings:
@@ -63,32 +66,34 @@ _EMPTY = [0] * SPAN
 class BranchEvidence:
     """The facts of one branch for one scored month, ready for the readers below."""
 
-    __slots__ = ("base", "counts", "current", "grades", "meetings", "windows")
+    __slots__ = ("base", "counts", "current", "grades", "meetings", "raw", "windows")
 
     def __init__(self, facts: BranchFacts, quorum: Mapping[str, Decimal]) -> None:
         year, mon = parse_month(facts.period)
         self.base = (year - 1) * 12
         self.current = 12 + mon - 1
         self.grades = facts.grades
+        # Counts are folded on first use: facts often carry keys no item reads.
+        self.raw = {"events": facts.events, "tasks": facts.tasks, "flags": facts.flags}
         self.counts: dict[tuple[str, str], list[int]] = {}
-        for source, table in (
-            ("events", facts.events),
-            ("tasks", facts.tasks),
-            ("flags", facts.flags),
-        ):
-            for key, months in table.items():
-                self.counts[source, key] = self._fold(months)
         self.meetings: dict[str, _Meetings] = {}
-        for meeting in facts.meetings:
+        for m in facts.meetings:
             self.add_meeting(
-                meeting.kind,
-                meeting.date.year * 12 + meeting.date.month - 1,
-                meeting.attended,
-                meeting.expected,
-                meeting.counts,
+                m.kind,
+                m.date.year * 12 + m.date.month - 1,
+                m.attended,
+                m.expected,
+                m.counts,
                 quorum,
             )
-        self.windows = {p: self._window(p) for p in Period}
+        self.windows = _windows(self.base, self.current)
+
+    def series(self, source: str, key: str) -> list[int]:
+        arr = self.counts.get((source, key))
+        if arr is None:
+            months = self.raw[source].get(key)
+            arr = self.counts[source, key] = self._fold(months) if months else _EMPTY
+        return arr
 
     def _fold(self, months: Mapping[str, int]) -> list[int]:
         arr = [0] * SPAN
@@ -125,22 +130,16 @@ class BranchEvidence:
         rec.expected[off] += expected
 
     def add_count(self, source: str, key: str, n: int) -> None:
-        arr = self.counts.get((source, key))
-        if arr is None:
+        arr = self.series(source, key)
+        if arr is _EMPTY:
             arr = self.counts[source, key] = [0] * SPAN
         arr[self.current] += n
-
-    def _window(self, period: Period) -> Window:
-        size = _MONTHS_IN[period]
-        first = self.current - (self.current % size)
-        prev_first = first - size
-        return Window(first, self.current, prev_first, first - 1, self.current != first + size - 1)
 
     def copy(self) -> BranchEvidence:
         """A copy whose arrays can be changed (for "what if") without touching this one."""
         other = object.__new__(BranchEvidence)
         other.base, other.current, other.grades = self.base, self.current, dict(self.grades)
-        other.windows = self.windows
+        other.windows, other.raw = self.windows, self.raw
         other.counts = {k: list(v) for k, v in self.counts.items()}
         other.meetings = {}
         for kind, rec in self.meetings.items():
@@ -148,6 +147,29 @@ class BranchEvidence:
             for attr in _Meetings.__slots__:
                 setattr(new, attr, list(getattr(rec, attr)))
         return other
+
+
+@lru_cache(maxsize=64)
+def _windows(base: int, current: int) -> dict[Period, Window]:
+    """The windows of every period for a scored month (the same for every branch)."""
+    out = {}
+    for period, size in _MONTHS_IN.items():
+        first = current - (current % size)
+        prev_first = first - size
+        out[period] = Window(
+            first,
+            current,
+            prev_first,
+            first - 1,
+            current != first + size - 1,
+            (_label(base + first), _label(base + current)),
+            (_label(base + prev_first), _label(base + first - 1)),
+        )
+    return out
+
+
+def _label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 Reader = Callable[[BranchEvidence, int, int], Any]
@@ -161,15 +183,13 @@ def branch_reader(ev: Evidence) -> Reader:
         return lambda be, a, b: be.grades.get(key)
     if kind in (EvidenceKind.EVENTS, EvidenceKind.TASK, EvidenceKind.FLAG):
         source = {"events": "events", "task": "tasks", "flag": "flags"}[kind.value]
-        return lambda be, a, b: sum(be.counts.get((source, key), _EMPTY)[a : b + 1])
+        return lambda be, a, b: sum(be.series(source, key)[a : b + 1])
     if kind is EvidenceKind.RATIO:
         den = ev.den
 
         def ratio(be: BranchEvidence, a: int, b: int) -> Decimal | None:
-            get = be.counts.get
             return rate(
-                sum(get(("events", key), _EMPTY)[a : b + 1]),
-                sum(get(("events", den), _EMPTY)[a : b + 1]),
+                sum(be.series("events", key)[a : b + 1]), sum(be.series("events", den)[a : b + 1])
             )
 
         return ratio

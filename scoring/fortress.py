@@ -135,12 +135,12 @@ def evaluate_item(ci: CompiledItem, ev: BranchEvidence) -> ItemResult:
     w: Window = ev.windows[ci.item.period]
     value = ci.read(ev, w.first, w.last)
     points = ci.score(value)
-    window = (w.first, w.last)
+    window = w.label
     if ci.carry and w.open and points < ci.max_points and w.prev_first >= 0:
         prev_value = ci.read(ev, w.prev_first, w.prev_last)
         prev_points = ci.score(prev_value)
         if prev_points > points:
-            points, value, window = prev_points, prev_value, (w.prev_first, w.prev_last)
+            points, value, window = prev_points, prev_value, w.prev_label
     item = ci.item
     return ItemResult(
         item.key,
@@ -151,13 +151,8 @@ def evaluate_item(ci: CompiledItem, ev: BranchEvidence) -> ItemResult:
         value,
         item.evidence.kind,
         item.rule.kind,
-        (_month_label(ev, window[0]), _month_label(ev, window[1])),
+        window,
     )
-
-
-def _month_label(ev: BranchEvidence, offset: int) -> str:
-    idx = ev.base + offset
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
 
 
 def featured_items(plan: FortressPlan, featured: Sequence[str]) -> tuple[CompiledItem, ...]:
