@@ -77,15 +77,11 @@ class BranchEvidence:
         self.raw = {"events": facts.events, "tasks": facts.tasks, "flags": facts.flags}
         self.counts: dict[tuple[str, str], list[int]] = {}
         self.meetings: dict[str, _Meetings] = {}
+        ratios = _ratios(tuple(quorum.items()))
+        add = self.add_meeting
         for m in facts.meetings:
-            self.add_meeting(
-                m.kind,
-                m.date.year * 12 + m.date.month - 1,
-                m.attended,
-                m.expected,
-                m.counts,
-                quorum,
-            )
+            d = m.date
+            add(m.kind, d.year * 12 + d.month - 1, m.attended, m.expected, m.counts, ratios)
         self.windows = _windows(self.base, self.current)
 
     def series(self, source: str, key: str) -> list[int]:
@@ -111,8 +107,9 @@ class BranchEvidence:
         attended: int,
         expected: int,
         counts: bool | None,
-        quorum: Mapping[str, Decimal],
+        ratios: Mapping[str, tuple[int, int]],
     ) -> None:
+        """Record a meeting; ``ratios`` is the quorum as fractions (see ``_ratios``)."""
         off = index - self.base
         if not 0 <= off <= self.current:
             return
@@ -121,9 +118,9 @@ class BranchEvidence:
             rec = self.meetings[kind] = _Meetings()
         rec.held[off] += 1
         if counts is None:
-            share = quorum.get(kind)
+            ratio = ratios.get(kind)
             # "More than half" is strict; without a headcount the quorum cannot be shown.
-            counts = share is None or (expected > 0 and attended > expected * share)
+            counts = ratio is None or (expected > 0 and attended * ratio[1] > expected * ratio[0])
         if counts:
             rec.counted[off] += 1
         rec.attended[off] += attended
@@ -147,6 +144,16 @@ class BranchEvidence:
             for attr in _Meetings.__slots__:
                 setattr(new, attr, list(getattr(rec, attr)))
         return other
+
+
+@lru_cache(maxsize=16)
+def _ratios(quorum: tuple[tuple[str, Decimal], ...]) -> dict[str, tuple[int, int]]:
+    """Quorum shares as integer fractions, so checking a meeting needs no Decimal."""
+    return {kind: share.as_integer_ratio() for kind, share in quorum}
+
+
+def quorum_ratios(quorum: Mapping[str, Decimal]) -> dict[str, tuple[int, int]]:
+    return _ratios(tuple(quorum.items()))
 
 
 @lru_cache(maxsize=64)

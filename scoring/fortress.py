@@ -15,7 +15,7 @@ The order of operations, which ``docs/rubric.md`` states too:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -250,9 +250,10 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
         meets_standard=False,
     )
     scheme = rubric.schemes[rubric.default_scheme]
-    rating = threshold_rating(scheme, result) if scheme.method is StarMethod.THRESHOLD else None
-    result = replace(result, stars=rating)
-    return replace(result, meets_standard=meets_standard(rubric, result))
+    if scheme.method is StarMethod.THRESHOLD:
+        result.stars = threshold_rating(scheme, result)
+    result.meets_standard = meets_standard(rubric, result)
+    return result
 
 
 def _pool(earned: Decimal, cap: Decimal) -> PoolResult:

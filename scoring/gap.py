@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from scoring.evidence import BranchEvidence
+from scoring.evidence import BranchEvidence, quorum_ratios
 from scoring.fortress import (
     CompiledItem,
     FortressPlan,
@@ -109,11 +109,12 @@ class GapResult:
 
 def apply_changes(ev: BranchEvidence, changes: Iterable[Change], quorum) -> BranchEvidence:
     ev = ev.copy()
+    ratios = quorum_ratios(quorum)
     month = ev.base + ev.current
     for ch in changes:
         if ch.kind is ChangeKind.MEETING:
             for _ in range(ch.count):
-                ev.add_meeting(ch.key, month, ch.attended, ch.expected, None, quorum)
+                ev.add_meeting(ch.key, month, ch.attended, ch.expected, None, ratios)
         elif ch.kind is ChangeKind.GRADE:
             ev.grades[ch.key] = ch.grade
         else:

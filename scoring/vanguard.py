@@ -443,16 +443,11 @@ def excellent_places(rubric: VanguardRubric, members: int) -> int:
     return min(members, max(places, cap.minimum))
 
 
-def _sort_key(rubric: VanguardRubric, result: MemberResult) -> tuple[int, ...]:
+def _sort_key(tie_parts: tuple[VanguardPart, ...], result: MemberResult) -> tuple[int, ...]:
     """Higher is better; a part that is missing ranks below any given value."""
-    key = [result.total_c]
-    for name in rubric.excellent_cap.tie_break:
-        part = VanguardPart(name)
-        value = None
-        if part in result.part_keys:
-            value = result.part_value_c[result.part_keys.index(part)]
-        key.append(-1 if value is None else value)
-    return tuple(key)
+    keys, values = result.part_keys, result.part_value_c
+    ties = [values[keys.index(p)] if p in keys else None for p in tie_parts]
+    return (result.total_c, *(-1 if v is None else v for v in ties))
 
 
 def grade_branch_members(
@@ -471,7 +466,8 @@ def grade_branch_members(
     branches = {r.branch_id for r in results}
     if len(branches) > 1:
         raise ValueError("grade_branch_members takes the members of one branch")
-    keys = {r.member_id: _sort_key(rubric, r) for r in results}
+    tie_parts = tuple(VanguardPart(name) for name in rubric.excellent_cap.tie_break)
+    keys = {r.member_id: _sort_key(tie_parts, r) for r in results}
     ranking = tuple(sorted(by_id, key=lambda m: keys[m], reverse=True))
     rank = _ranks(ranking, keys)
     grades = {r.member_id: r.grade for r in results}
