@@ -17,11 +17,15 @@ log = logging.getLogger(__name__)
 WORLD = web.AppKey("emulator_world", World)
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
 def json_response(body: Any, status: int = 200) -> web.Response:
+    # headers as a plain dict: cheaper than content_type=, which parses it (hot path)
     return web.Response(
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
         status=status,
-        content_type="application/json",
+        headers=_JSON,
     )
 
 

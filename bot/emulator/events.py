@@ -25,6 +25,7 @@ class EventHub:
         self._changed = asyncio.Event()
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self.closing = False
+        self._waiting = 0  # callers inside wait_for; nobody to wake when zero
 
     def publish(self, event: Event, chat: Chat | None = None) -> Event:
         self.seq += 1
@@ -44,8 +45,9 @@ class EventHub:
         return event
 
     def notify(self) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        if self._waiting:
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
 
     async def wait_for(self, check: Callable[[], Any], seconds: float) -> Any:
         """Wait until ``check()`` returns something truthy, or ``seconds`` pass."""
@@ -55,10 +57,13 @@ class EventHub:
             if remaining <= 0:
                 return result
             changed = self._changed
+            self._waiting += 1
             try:
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 return check()
+            finally:
+                self._waiting -= 1
         return result
 
     def subscribe(self) -> asyncio.Queue[Event]:

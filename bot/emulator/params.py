@@ -28,7 +28,7 @@ class Upload:
 
 
 async def read_params(request: web.Request) -> Params:
-    values: dict[str, Any] = dict(request.query)
+    values: dict[str, Any] = dict(request.query) if request.query_string else {}
     uploads: dict[str, Upload] = {}
     if request.method == "POST" and request.body_exists:
         ctype = request.content_type
