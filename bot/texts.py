@@ -25,6 +25,8 @@ def error_text(err: ServiceError, _: Gettext) -> str:
         "org.parent_is_branch": _("“{parent}” is a branch; only a committee can have sub-units."),
         "org.branch_needs_parent": _("A branch must sit under a committee."),
         "org.path_empty": _("The organisation path is empty."),
+        "org.path_unknown": _("No organisation at {path}"),
+        "org.staff_needs_committee": _("“{path}” is a branch: staff act for a committee."),
         "member.not_found": _("That member is not on the roster (any more)."),
         "member.phone_malformed": _(
             "“{value}” is not a mobile number (11 digits starting with 1)."
@@ -53,6 +55,21 @@ def error_text(err: ServiceError, _: Gettext) -> str:
         "request.already_decided": _("This request has already been handled."),
         "locale.unknown": _("That language is not available."),
         "stale": _("This button has expired. Please start again."),
+        "month.no_branch": _("You are not a member of a branch, so there is no checklist."),
+        "meeting.kind_unknown": _("Unknown kind of meeting."),
+        "meeting.future_date": _("The meeting date cannot be in the future."),
+        "meeting.period_closed": _(
+            "That month is closed. Only the superior organisation's staff can change it, "
+            "with a reason."
+        ),
+        "meeting.reason_required": _("Changing a closed month needs a reason."),
+        "meeting.topic_empty": _("The topic cannot be empty."),
+        "meeting.too_long": _("{field} is too long (at most {max} characters)."),
+        "meeting.time_malformed": _("The time should look like 19:30."),
+        "meeting.attendee_foreign": _("Someone chosen is not a member of this branch."),
+        "meeting.duplicate": _("This meeting has already been logged (same kind, date and topic)."),
+        "meeting.not_found": _("That meeting no longer exists."),
+        "content.not_found": _("That material is not available to this branch."),
     }
     template = texts.get(err.code)
     if template is None:
@@ -100,3 +117,19 @@ def domain_label(domain: str | None, _: Gettext) -> str:
 
 def kind_label(kind: str, _: Gettext) -> str:
     return {"committee": _("committee"), "branch": _("branch")}.get(kind, kind)
+
+
+def meeting_kind_label(kind: str, _: Gettext) -> str:
+    return {
+        "committee": _("branch committee meeting"),
+        "group": _("party group meeting"),
+        "general": _("general member meeting"),
+        "lesson": _("party lesson"),
+        "theme_day": _("theme party day"),
+        "org_life": _("organisational-life meeting"),
+        "other": _("other meeting"),
+    }.get(kind, kind)
+
+
+def stars(level: int) -> str:
+    return "★" * level + "☆" * max(0, 5 - level)

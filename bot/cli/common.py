@@ -14,7 +14,9 @@ from bot.clock import Clock
 from bot.config import Settings, SettingsError, load_settings
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import is_up_to_date
+from bot.i18n import gettext_for
 from bot.services.errors import ServiceError
+from bot.texts import error_text
 
 T = TypeVar("T")
 
@@ -23,7 +25,8 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(message, style="red", markup=False, highlight=False)
+    # soft_wrap: one message stays one line, however narrow the terminal (or a pipe).
+    err_console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -66,4 +69,4 @@ def run_in_session(
     try:
         return asyncio.run(_main())
     except ServiceError as exc:
-        raise fail(f"error: {exc}", code=1) from None
+        raise fail(error_text(exc, gettext_for(settings.default_locale)), code=1) from None

@@ -11,6 +11,7 @@ from bot.cli.common import UPGRADE_HINT, console, fail, run_in_session, settings
 from bot.config import SettingsError
 from bot.db.engine import create_engine
 from bot.db.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from bot.db.models import Domain
 
 db_app = typer.Typer(
     help="Database schema: upgrade to the latest, show the current revision.", no_args_is_help=True
@@ -26,8 +27,6 @@ def run() -> None:
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
     that one deliberate step (not every process at start-up) changes the schema.
     """
-    from bot.app import build, configure_logging, make_bot, serve
-
     settings = settings_or_exit()
     try:
         settings.require_token()
@@ -35,14 +34,23 @@ def run() -> None:
             settings.require_webhook_secret()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+
+    async def _schema_ok() -> bool:
+        engine = create_engine(settings.database_url)
+        try:
+            return await is_up_to_date(engine)
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(_schema_ok()):
+        raise fail(UPGRADE_HINT)
+    # Imported after the checks: aiogram takes seconds to import, a refusal should not.
+    from bot.app import build, configure_logging, make_bot, serve
+
     configure_logging()
 
     async def _main() -> None:
-        engine = create_engine(settings.database_url)
-        if not await is_up_to_date(engine):
-            await engine.dispose()
-            raise fail(UPGRADE_HINT)
-        app = build(settings, engine=engine)
+        app = build(settings, engine=create_engine(settings.database_url))
         bot = make_bot(settings)
         try:
             await serve(app, bot)
@@ -113,7 +121,7 @@ def org_add(
     name: str = typer.Argument(..., help="Name of the new committee or branch."),
     parent: str = typer.Option(None, help="Path of the superior, e.g. 'City committee/Town'."),
     branch: bool = typer.Option(False, "--branch", help="Create a branch (default: committee)."),
-    domain: str = typer.Option(None, help="For a branch: village, community, agency, two_new."),
+    domain: Domain = typer.Option(None, help="For a branch: the domain it belongs to."),
 ) -> None:
     """Create a committee (or, with --branch, a branch) under PARENT, or a top committee."""
     from bot.services import orgs
@@ -123,7 +131,7 @@ def org_add(
     async def work(session, clock, settings):
         parent_org = await orgs.find_by_path(session, parent) if parent else None
         if parent and parent_org is None:
-            raise ServiceError("org.not_found")
+            raise ServiceError("org.path_unknown", path=parent)
         org = await orgs.create_org(
             session,
             Actor.cli(),
@@ -154,8 +162,10 @@ def org_staff(
 
     async def work(session, clock, settings):
         org = await orgs.find_by_path(session, path)
-        if org is None or org.kind != "committee":
-            raise ServiceError("org.not_found")
+        if org is None:
+            raise ServiceError("org.path_unknown", path=path)
+        if org.kind != "committee":
+            raise ServiceError("org.staff_needs_committee", path=path)
         found = await session.execute(
             select(Staff).where(Staff.org_id == org.id, Staff.telegram_id == telegram_id)
         )

@@ -1,0 +1,127 @@
+"""`branchbot db …`, `branchbot run` on an old schema, and `branchbot org …` on a SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app as cli_app
+from bot.config import Settings
+from tests.unit.test_settings import one_line, run_cli
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A SQLite file named by DATABASE_URL; nothing else from the outer environment."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "branchbot.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    return path
+
+
+def cli(*args: str, code: int = 0):
+    done = runner.invoke(cli_app, list(args))
+    assert done.exit_code == code, (args, done.output, done.exception)
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+    return done
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_upgrade_then_current_says_up_to_date(db: Path) -> None:
+    before = cli("db", "current")
+    assert "out of date" in before.output and "branchbot db upgrade" in before.output
+    cli("db", "upgrade")
+    assert "up to date" in cli("db", "current").output
+    cli("db", "upgrade")  # safe to run again
+    assert "up to date" in cli("db", "current").output
+
+
+def test_run_on_an_old_schema_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    done = run_cli(tmp_path, "run", BOT_TOKEN="123:abc", DATABASE_URL=f"sqlite:///{path}")
+    assert done.returncode == 2
+    assert "branchbot db upgrade" in one_line(done.stderr)
+    assert done.stdout == ""
+
+
+def test_org_commands_need_an_upgraded_schema(db: Path) -> None:
+    done = cli("org", "add", "City", code=2)
+    assert "branchbot db upgrade" in done.output
+
+
+def test_org_add_and_staff(db: Path) -> None:
+    cli("db", "upgrade")
+    assert "created City" in cli("org", "add", "City").output
+    assert "created City/Town" in cli("org", "add", "Town", "--parent", "City").output
+    done = cli("org", "add", "Red Flag", "--branch", "--domain", "village", "--parent", "City/Town")
+    assert "created City/Town/Red Flag" in done.output
+    assert "Wang is staff of City/Town" in cli("org", "staff", "City/Town", "4242", "Wang").output
+    cli("org", "staff", "City/Town", "4242", "Wang")  # again: still one staff row
+
+    orgs = rows(db, "SELECT name, kind, domain, path FROM organisation ORDER BY id")
+    assert [(n, k, d) for n, k, d, _ in orgs] == [
+        ("City", "committee", None),
+        ("Town", "committee", None),
+        ("Red Flag", "branch", "village"),
+    ]
+    assert orgs[2][3] == "/1/2/3/"
+    assert rows(db, "SELECT telegram_id, name FROM staff") == [(4242, "Wang")]
+    audit = rows(db, "SELECT entity, action, actor FROM audit_log ORDER BY id")
+    assert audit == [("organisation", "create", "cli")] * 3 + [("staff", "create", "cli")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("org", "add", "Town", "--parent", "City"), "There is already an organisation"),
+        (("org", "add", "X", "--parent", "City/Nowhere"), "No organisation at City/Nowhere"),
+        (("org", "add", "X", "--parent", "City/Town/Red Flag"), "is a branch"),
+        (("org", "add", "X", "--branch", "--parent", "City"), "A branch needs a domain"),
+        (("org", "add", "A/B", "--parent", "City"), "cannot contain “/”"),
+        (("org", "staff", "City/Nowhere", "1", "Li"), "No organisation at City/Nowhere"),
+        (("org", "staff", "City/Town/Red Flag", "1", "Li"), "is a branch"),
+    ],
+)
+def test_org_errors_are_one_clear_line(db: Path, args: tuple[str, ...], message: str) -> None:
+    cli("db", "upgrade")
+    cli("org", "add", "City")
+    cli("org", "add", "Town", "--parent", "City")
+    cli("org", "add", "Red Flag", "--branch", "--domain", "village", "--parent", "City/Town")
+    before = rows(db, "SELECT count(*) FROM audit_log")
+    done = runner.invoke(cli_app, list(args))
+    assert done.exit_code == 1, done.output
+    line = one_line(done.output)
+    assert message in line and "org." not in line  # words, not an error code
+    assert rows(db, "SELECT count(*) FROM audit_log") == before  # nothing written
+    assert rows(db, "SELECT count(*) FROM organisation") == [(3,)]
+    assert rows(db, "SELECT count(*) FROM staff") == [(0,)]
+
+
+def test_org_errors_in_chinese(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli("db", "upgrade")
+    cli("org", "add", "市委")
+    monkeypatch.setenv("DEFAULT_LOCALE", "zh_Hans")
+    done = runner.invoke(cli_app, ["org", "add", "市委"])
+    assert done.exit_code == 1
+    assert "市委" in one_line(done.output) and "already" not in done.output
+
+
+def test_unknown_domain_is_a_usage_error(db: Path) -> None:
+    cli("db", "upgrade")
+    cli("org", "add", "City")
+    done = runner.invoke(cli_app, ["org", "add", "X", "--branch", "--domain", "moon"])
+    assert done.exit_code == 2
+    assert "village" in done.output and "Traceback" not in done.output
+    assert rows(db, "SELECT count(*) FROM organisation") == [(1,)]
