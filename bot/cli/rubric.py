@@ -84,6 +84,24 @@ def show(
         raise typer.Exit(1)
 
 
+def _labels(_: Callable[[str], str]) -> dict[str, str]:
+    """Words for the rubric's own keywords (periods, parts, grades)."""
+    return {
+        "month": _("month"),
+        "quarter": _("quarter"),
+        "half": _("half-year"),
+        "year": _("year"),
+        "indices": _("indices from facts"),
+        "self": _("self-assessment"),
+        "vote": _("democratic evaluation"),
+        "review": _("branch review"),
+        "excellent": _("excellent"),
+        "qualified": _("qualified"),
+        "basically_qualified": _("basically qualified"),
+        "unqualified": _("unqualified"),
+    }
+
+
 def _name(thing: object, lang: str) -> str:
     return getattr(thing, "name_zh" if lang == "zh" else "name_en")
 
@@ -135,7 +153,7 @@ def _items_table(title: str, items: tuple[Item, ...], lang: str, _) -> Table:
             item.key,
             _name(item, lang),
             item.dimension,
-            _(item.period.value),
+            _labels(_)[item.period.value],
             _evidence_text(item),
             _rule_text(item.rule, _),
             _num(item.max_points),
@@ -144,7 +162,8 @@ def _items_table(title: str, items: tuple[Item, ...], lang: str, _) -> Table:
 
 
 def _show_file(console: Console, rf: RubricFile, lang: str, _) -> None:
-    console.rule(f"{_name(rf, lang)} — {rf.path} ({_('version')} {rf.version})")
+    version = _("version {version}").format(version=rf.version)
+    console.rule(f"{_name(rf, lang)} — {rf.path} ({version})")
     s = rf.sections
     for group in (*s.get("dimensions", ()), *s.get("subindices", ())):
         console.print(f"• {group.key}: {_name(group, lang)}")
@@ -179,7 +198,7 @@ def _show_file(console: Console, rf: RubricFile, lang: str, _) -> None:
 
 def _scheme_table(scheme, lang: str, _) -> Table:
     quota = scheme.method is StarMethod.QUOTA
-    table = Table(title=f"{_name(scheme, lang)} ({_(scheme.period.value)})")
+    table = Table(title=f"{_name(scheme, lang)} ({_labels(_)[scheme.period.value]})")
     table.add_column(_("Level"))
     table.add_column(_("Share") if quota else _("From points"))
     shares = dict(scheme.shares)
@@ -196,9 +215,9 @@ def _vanguard_table(s: dict, lang: str, _) -> Table:
     table.add_column(_("Part"))
     table.add_column(_("Weight"))
     for part, weight in s["weights"]:
-        table.add_row(_(part.value), f"{weight * 100:.0f}%")
+        table.add_row(_labels(_)[part.value], f"{weight * 100:.0f}%")
     for grade, minimum in s["grades"]:
-        table.add_row(_(grade.key), "≥ " + _num(minimum))
+        table.add_row(_labels(_)[grade.key], "≥ " + _num(minimum))
     cap = s["excellent_cap"]
     table.add_row(
         _("excellent"), _("at most {share}% of a branch").format(share=f"{cap.share * 100:.0f}")
