@@ -1,0 +1,148 @@
+"""The secretary's checklist for a month: every item due, what it earns, what is left.
+
+`star` is the default scheme's level when it rates by thresholds; with a quota scheme
+a branch's level depends on every other branch, so `star` is 0 until month close
+(the snapshot's proposed star) and `gap` is None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import EducationContent, Organisation
+from bot.services.content import content_for
+from bot.services.facts import branch_facts
+from bot.services.periods import is_closed
+from scoring import (
+    BranchResult,
+    FortressRubric,
+    GapResult,
+    ItemSpec,
+    checklist_items,
+    gap_analysis,
+    score_branch,
+)
+from scoring.model import EvidenceKind, StarMethod
+
+Recordable = Literal["leader", "staff", "meeting"]
+MEETING_EVIDENCE = frozenset(
+    {EvidenceKind.MEETINGS, EvidenceKind.ATTENDANCE, EvidenceKind.MONTHS_WITHOUT}
+)
+
+
+def recordable_by(evidence: EvidenceKind) -> Recordable:
+    """Meetings come through the meeting log; grades are the superior's; the rest, leaders'."""
+    if evidence in MEETING_EVIDENCE:
+        return "meeting"
+    if evidence is EvidenceKind.GRADE:
+        return "staff"
+    return "leader"
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    spec: ItemSpec
+    earned: Decimal
+    possible: Decimal
+    done: bool  # full points
+    name_zh: str
+    name_en: str
+    recordable_by: Recordable
+
+    @property
+    def evidence_kind(self) -> EvidenceKind:
+        return self.spec.evidence
+
+    @property
+    def evidence_key(self) -> str:
+        return self.spec.evidence_key
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+
+@dataclass(frozen=True)
+class Checklist:
+    branch: Organisation
+    period: str
+    entries: list[ChecklistEntry]
+    done: int
+    total: int
+    score: Decimal
+    max_score: Decimal
+    star: int  # 0: the default scheme rates by quota, decided at month close
+    meets_standard: bool
+    result: BranchResult
+    gap: GapResult | None  # what it takes for each higher star; None with a quota scheme
+    content: list[EducationContent]
+    closed: bool  # the month has been closed (a snapshot exists)
+
+    def entry(self, key: str) -> ChecklistEntry:
+        for entry in self.entries:
+            if entry.spec.key == key:
+                return entry
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class ChecklistChange:
+    newly_done: list[ChecklistEntry]
+    score_delta: Decimal
+    star_before: int
+    star_after: int
+
+
+async def month_checklist(
+    session: AsyncSession, rubric: FortressRubric, branch: Organisation, period: str
+) -> Checklist:
+    facts = await branch_facts(session, branch, period, rubric=rubric)
+    result = score_branch(rubric, facts)
+    points = {r.key: r for r in result.items}
+    entries = []
+    for spec in checklist_items(rubric, facts.domain, facts.featured, period):
+        item = rubric.item(spec.key)
+        earned = points[spec.key].points
+        entries.append(
+            ChecklistEntry(
+                spec,
+                earned,
+                spec.points,
+                earned >= spec.points,
+                item.name_zh,
+                item.name_en,
+                recordable_by(spec.evidence),
+            )
+        )
+    threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
+    gap = gap_analysis(rubric, facts) if threshold else None
+    return Checklist(
+        branch=branch,
+        period=period,
+        entries=entries,
+        done=sum(e.done for e in entries),
+        total=len(entries),
+        score=result.total,
+        max_score=result.max_points,
+        star=result.stars.stars if result.stars is not None else 0,
+        meets_standard=result.meets_standard,
+        result=result,
+        gap=gap,
+        content=await content_for(session, branch, period),
+        closed=await is_closed(session, branch.id, period),
+    )
+
+
+def compare(before: Checklist, after: Checklist) -> ChecklistChange:
+    """What a save changed, for the reply."""
+    was_done = {e.spec.key for e in before.entries if e.done}
+    return ChecklistChange(
+        newly_done=[e for e in after.entries if e.done and e.spec.key not in was_done],
+        score_delta=after.score - before.score,
+        star_before=before.star,
+        star_after=after.star,
+    )
