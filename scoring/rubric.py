@@ -431,13 +431,24 @@ class _ItemParser:
             at_least = ONE
         return Condition(evidence, below, at_least)
 
+    def clause(self, t: _Table) -> tuple[str, str, str, Period, Condition, frozenset | None]:
+        """What vetoes and zeroing clauses share: names, period, condition, domains."""
+        key, name_zh, name_en = self.names(t)
+        period = self.period(t)
+        domains = self.domains(t)
+        return (
+            key,
+            name_zh,
+            name_en,
+            period,
+            self.condition(t.table("when", required=True)),
+            domains,
+        )
+
     def zeroing(self) -> tuple[Zeroing, ...]:
         out = []
         for t in self.root.tables("zeroing"):
-            key, name_zh, name_en = self.names(t)
-            period = self.period(t)
-            domains = self.domains(t)
-            when = self.condition(t.table("when", required=True))
+            key, name_zh, name_en, period, when, domains = self.clause(t)
             target = t.choice("target", ZeroTarget)
             target_key = t.text("target_key") if target is not ZeroTarget.TOTAL else ""
             t.close()
@@ -506,10 +517,7 @@ class _FortressParser(_ItemParser):
     def vetoes(self) -> tuple[Veto, ...]:
         out = []
         for t in self.root.tables("vetoes"):
-            key, name_zh, name_en = self.names(t)
-            period = self.period(t)
-            domains = self.domains(t)
-            when = self.condition(t.table("when", required=True))
+            key, name_zh, name_en, period, when, domains = self.clause(t)
             effect = t.choice("effect", VetoEffect)
             level = t.integer("level", minimum=1) if effect is VetoEffect.CAP else 1
             t.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
 from scoring import BranchFacts, Meeting, load_fortress_rubric, load_vanguard_rubric
+from scoring.model import BranchResult, PoolResult
 
 COMMON = """
 [rubric]
@@ -202,3 +204,24 @@ def meeting(kind: str, month: str, attended: int = 10, expected: int = 10, day: 
 
 def facts(period: str = "2026-07", domain: str = "village", **kw) -> BranchFacts:
     return BranchFacts("b1", domain, period, **kw)
+
+
+def bare_result(branch_id, total, vetoes=(), meets=True) -> BranchResult:
+    """A result with only a total (and vetoes): what ratings and rates look at."""
+    pool = PoolResult(D(0), D(0), D(0))
+    return BranchResult(
+        branch_id,
+        "village",
+        "2026-12",
+        D(total),
+        D(20),
+        (),
+        (),
+        pool,
+        pool,
+        pool,
+        (),
+        tuple(vetoes),
+        None,
+        meets,
+    )

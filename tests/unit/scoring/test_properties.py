@@ -23,11 +23,10 @@ from scoring import (
     what_if,
 )
 from scoring.gap import Change, ChangeKind, _Search
-from scoring.model import BranchResult, PoolResult
 from scoring.stars import quota_levels, threshold_rating
 from scoring.vanguard import excellent_places
 
-from .conftest import write_mini
+from .conftest import bare_result, write_mini
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -174,7 +173,7 @@ def test_quota_shares_are_met_with_the_stated_ties(tmp_path_factory, totals, tie
     if len(set(totals)) == n:  # no ties: the shares are met exactly
         for stars, _ in scheme.shares:
             assert sum(1 for s, _ in levels if s == stars) == by_place.count(stars)
-    ratings = rate_branches(rubric, [_result(i, t) for i, t in enumerate(totals)], "q")
+    ratings = rate_branches(rubric, [bare_result(i, t) for i, t in enumerate(totals)], "q")
     assert [ratings[i].stars for i in range(n)] == [s for s, _ in levels]
 
 
@@ -187,26 +186,6 @@ def _mini(factory, ties="lower"):
     if ties not in _minis:
         _minis[ties] = load_fortress_rubric(write_mini(factory.mktemp(ties), ties=ties))
     return _minis[ties]
-
-
-def _result(branch_id, total) -> BranchResult:
-    pool = PoolResult(D(0), D(0), D(0))
-    return BranchResult(
-        branch_id,
-        "village",
-        "2026-12",
-        D(total),
-        D(20),
-        (),
-        (),
-        pool,
-        pool,
-        pool,
-        (),
-        (),
-        None,
-        True,
-    )
 
 
 member_facts = st.builds(

@@ -7,30 +7,11 @@ from decimal import Decimal as D
 import pytest
 
 from scoring import DecidedBy, compliance_rate, load_fortress_rubric, rate_branches, score_branch
-from scoring.model import BranchResult, PoolResult, VetoEffect, VetoHit
+from scoring.model import VetoEffect, VetoHit
 from scoring.stars import quota_levels
 
+from .conftest import bare_result as result
 from .conftest import facts, meeting, write_mini
-
-
-def result(branch_id, total, vetoes=(), meets=True) -> BranchResult:
-    pool = PoolResult(D(0), D(0), D(0))
-    return BranchResult(
-        branch_id,
-        "village",
-        "2026-12",
-        D(total),
-        D(20),
-        (),
-        (),
-        pool,
-        pool,
-        pool,
-        (),
-        tuple(vetoes),
-        None,
-        meets,
-    )
 
 
 @pytest.fixture
