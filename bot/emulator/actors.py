@@ -8,11 +8,13 @@ and replies to its messages.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from .errors import bad_request
 from .formatting import auto_entities
 from .markup import callback_data_of
+from .membership import member
 from .models import Chat, PendingCallback, User
 from .params import Upload
 from .world import World
@@ -155,3 +157,35 @@ def _bot_sees(world: World, chat: Chat, message: dict[str, Any]) -> bool:
 def _utf16_slice(text: str, offset: int, length: int) -> str:
     raw = text.encode("utf-16-le")
     return raw[offset * 2 : (offset + length) * 2].decode("utf-16-le")
+
+
+def set_member_status(world: World, chat_id: int, user_id: int, status: str) -> dict[str, Any]:
+    """Join, leave, promote or ban a user in a group, with Telegram's service message."""
+    chat = world.chat(chat_id)
+    user = world.user(user_id)
+    if chat.user is not None:
+        raise bad_request("private chats have no members to change")
+    was_in = chat.is_member(user_id)
+    old = member(world, user_id, chat.members.get(user_id, "left"))
+    chat.members[user_id] = status
+    now_in = chat.is_member(user_id)
+    world.hub.publish({"type": "chat", "chat": chat.to_control()})
+    world.updates.push(
+        "chat_member",
+        {
+            "chat": chat.to_api(),
+            "from": user.to_api(),
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": member(world, user_id, status),
+        },
+    )
+    if was_in == now_in:
+        return {}
+    content = (
+        {"new_chat_members": [user.to_api()]} if now_in else {"left_chat_member": user.to_api()}
+    )
+    message = world.store_message(chat, user.to_api(), content)
+    world.hub.publish({"type": "message", "from_bot": False, "message": message}, chat)
+    world.updates.push("message", message)  # service messages reach bots in privacy mode too
+    return message

@@ -450,6 +450,18 @@ class EmuGroup(ChatHandle):
     def __repr__(self) -> str:
         return f"<EmuGroup {self.id} {self.title!r}>"
 
+    async def set_status(self, user: EmuUser | int, status: str) -> Message | None:
+        """Change a member's status; returns the join/leave service message, if any."""
+        body = {"user_id": _user_id(user), "status": status}
+        raw = await self.client.call("POST", f"/_emu/chats/{self.id}/members", json=body)
+        return Message(raw) if raw else None
+
+    async def join(self, user: EmuUser | int) -> Message | None:
+        return await self.set_status(user, "member")
+
+    async def leave(self, user: EmuUser | int) -> Message | None:
+        return await self.set_status(user, "left")
+
 
 class EmuUser:
     """A Telegram user: acts in their private chat with the bot, or in a group."""

@@ -143,6 +143,18 @@ async def create_chat(world: World, p: Params, request: web.Request) -> dict[str
     return {**chat.to_control(), "seq": world.hub.seq}
 
 
+@routes.post("/_emu/chats/{chat_id}/members")
+@_api
+async def set_member(world: World, p: Params, request: web.Request) -> dict[str, Any]:
+    """Change a member's status ("member", "left", "administrator"…); returns the service
+    message (new_chat_members / left_chat_member), or {} if presence did not change."""
+    status = p.str("status", "member")
+    if status not in MEMBER_STATUSES:
+        raise bad_request(f"member status must be one of {', '.join(MEMBER_STATUSES)}")
+    chat_id = _path_int(request, "chat_id")
+    return actors.set_member_status(world, chat_id, p.int("user_id"), status)
+
+
 @routes.get("/_emu/chats/{chat_id}/messages")
 @_api
 async def transcript(world: World, p: Params, request: web.Request) -> dict[str, Any]:

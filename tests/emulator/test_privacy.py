@@ -72,3 +72,17 @@ async def test_bot_removed_from_group_cannot_write(bot: Bot, emulator: EmulatorC
         assert "bot is not a member" in error.message
     else:
         raise AssertionError("expected 403")
+
+
+async def test_join_and_leave_are_service_messages(bot: Bot, emulator: EmulatorClient) -> None:
+    user = await emulator.create_user("Newcomer")
+    group = await emulator.create_group("支部")
+    joined = await group.join(user)
+    assert joined is not None and joined.raw["new_chat_members"][0]["id"] == user.id
+    assert (await bot.get_chat_member(group.id, user.id)).status == "member"
+    left = await group.leave(user)
+    assert left is not None and left.raw["left_chat_member"]["id"] == user.id
+    updates = await bot.get_updates()
+    service = [u.message for u in updates if u.message]
+    assert service[0].new_chat_members and service[1].left_chat_member  # despite privacy mode
+    assert await group.set_status(user, "left") is None  # no change, no service message

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from ..errors import bad_request
+from ..membership import member
 from ..params import Params
 from ..world import World
 from .content import chat_id
@@ -53,43 +54,6 @@ async def accept_profile_setting(world: World, p: Params) -> bool:
 @method("getChat")
 async def get_chat(world: World, p: Params) -> dict[str, Any]:
     return world.chat(chat_id(p)).to_full_info()
-
-
-def member(world: World, user_id: int, status: str) -> dict[str, Any]:
-    user = world.bot.to_api() if user_id == world.bot.id else world.user(user_id).to_api()
-    data: dict[str, Any] = {"status": status, "user": user}
-    if status == "creator":
-        data["is_anonymous"] = False
-    elif status == "administrator":
-        data.update({"can_be_edited": False, "is_anonymous": False})
-        data.update(dict.fromkeys(_ADMIN_RIGHTS, True))
-        data["can_send_welcome_messages"] = True
-    elif status == "restricted":
-        data.update({"is_member": True, "until_date": 0})
-        data.update(
-            dict.fromkeys(
-                (
-                    "can_send_messages",
-                    "can_send_audios",
-                    "can_send_documents",
-                    "can_send_photos",
-                    "can_send_videos",
-                    "can_send_video_notes",
-                    "can_send_voice_notes",
-                    "can_send_polls",
-                    "can_send_other_messages",
-                    "can_add_web_page_previews",
-                    "can_change_info",
-                    "can_invite_users",
-                    "can_pin_messages",
-                    "can_manage_topics",
-                ),
-                False,
-            )
-        )
-    elif status == "kicked":
-        data["until_date"] = 0
-    return data
 
 
 @method("getChatMember")
