@@ -806,6 +806,24 @@ class _Composer:
             return None
         return found[0]
 
+    def one_each(self, part: FilePart, attr: str, expected: Iterable[str], where: str):
+        """The files of ``part`` by domain/category: duplicates and gaps are errors."""
+        found: dict[str, RubricFile] = {}
+        for f in self.files:
+            if f.part is not part:
+                continue
+            value = getattr(f, attr)
+            if value in found:
+                self.error(
+                    f.path, f"rubric.{attr}", Problem.DUPLICATE, key=value, first=found[value].path
+                )
+                continue
+            found[value] = f
+        for value in expected:
+            if value not in found:
+                self.error(where, "", Problem.MISSING_PART, part=f"{part.value} {value}")
+        return found
+
     def unique(self, things: Iterable[Any], section: str, seen: dict[str, str]) -> None:
         """Keys are one namespace: items, sheets, vetoes and clauses, across files."""
         for thing in things:
@@ -845,21 +863,8 @@ class _FortressComposer(_Composer):
     def compose(self) -> FortressRubric | None:
         common = self.single(FilePart.COMMON)
         stars = self.single(FilePart.STARS)
-        domains = {}
-        for f in self.files:
-            if f.part is FilePart.DOMAIN:
-                if f.domain in domains:
-                    self.error(
-                        f.path,
-                        "rubric.domain",
-                        Problem.DUPLICATE,
-                        key=f.domain,
-                        first=domains[f.domain].path,
-                    )
-                domains.setdefault(f.domain, f)
-        for d in Domain:
-            if d.value not in domains and common is not None:
-                self.error(common.path, "", Problem.MISSING_PART, part=f"domain {d.value}")
+        where = common.path if common else (self.files[0].path if self.files else "-")
+        self.one_each(FilePart.DOMAIN, "domain", [d.value for d in Domain], where)
         if common is None or stars is None:
             return None
         c, s = common.sections, stars.sections
@@ -961,27 +966,12 @@ class _VanguardComposer(_Composer):
         bonus, deds = c["bonus"], c["deductions"]
         common_keys: dict[str, str] = {}
         self.unique((*bonus, *deds, *c["zeroing"]), "common", common_keys)
-        variants: dict[str, Variant] = {}
-        files: dict[str, str] = {}
         groups = [n.key for n in c["subindices"]]
-        for f in self.files:
-            if f.part is not FilePart.VARIANT:
-                continue
-            if f.category in variants:
-                self.error(
-                    f.path,
-                    "rubric.category",
-                    Problem.DUPLICATE,
-                    key=f.category,
-                    first=files[f.category],
-                )
-                continue
-            files[f.category] = f.path
-            # Variants are separate namespaces: each member is scored by one variant only.
-            variants[f.category] = self.variant(f, c, groups, dict(common_keys))
-        for cat in MemberCategory:
-            if cat.value not in variants:
-                self.error(common.path, "", Problem.MISSING_PART, part=f"variant {cat.value}")
+        files = self.one_each(
+            FilePart.VARIANT, "category", [m.value for m in MemberCategory], common.path
+        )
+        # Variants are separate namespaces: each member is scored by one variant only.
+        variants = {cat: self.variant(f, c, groups, dict(common_keys)) for cat, f in files.items()}
         all_items = [
             i.key
             for f in self.files
