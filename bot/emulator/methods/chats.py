@@ -14,19 +14,6 @@ from .content import chat_id
 from .registry import method
 
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
-_ADMIN_RIGHTS = (
-    "can_manage_chat",
-    "can_delete_messages",
-    "can_manage_video_chats",
-    "can_restrict_members",
-    "can_promote_members",
-    "can_change_info",
-    "can_invite_users",
-    "can_post_stories",
-    "can_edit_stories",
-    "can_delete_stories",
-    "can_pin_messages",
-)
 
 
 @method("getMe")
