@@ -19,8 +19,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -120,30 +122,41 @@ async def run_polling(app: App, bot: Bot) -> None:
     await app.dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
 
 
+WEBHOOK_TASKS = web.AppKey("webhook_tasks", set)
+
+
 def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
-    """An aiohttp app that accepts updates only with the right secret-token header."""
+    """An aiohttp app that accepts updates only with the right secret-token header.
+
+    Updates are handled in background tasks (kept in `web_app[WEBHOOK_TASKS]`);
+    shutting the app down waits for them, so no update is cut off half-way.
+    """
     path = app.settings.webhook_path
+    tasks: set[asyncio.Task] = set()
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403)
         try:
-            payload = await request.json()
-        except ValueError:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except (ValueError, ValidationError):
+            # Not logged: a validation error quotes the body, which holds personal data.
             return web.Response(status=400)
         # Answer at once and handle in the background: Telegram retries slow webhooks.
-        task = asyncio.create_task(app.dispatcher.feed_raw_update(bot, payload))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        task = asyncio.create_task(app.dispatcher.feed_update(bot, update))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
         return web.Response(status=200)
 
+    async def drain(_: web.Application) -> None:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     web_app = web.Application()
+    web_app[WEBHOOK_TASKS] = tasks
     web_app.router.add_post(path, receive)
+    web_app.on_shutdown.append(drain)
     return web_app
-
-
-_background: set[asyncio.Task] = set()
 
 
 async def run_webhook(app: App, bot: Bot) -> None:
