@@ -28,7 +28,7 @@ from scoring import (
     load_fortress_rubric,
     load_vanguard_rubric,
     rate_branches,
-    score_branch,
+    score_branches,
     score_members,
 )
 
@@ -158,7 +158,7 @@ def make_city(branches: int, members: int, seed: int = 7):
 
 
 def score_city(frub, vrub, bfacts, mfacts):
-    results = [score_branch(frub, f) for f in bfacts]
+    results = score_branches(frub, bfacts)
     ratings = rate_branches(frub, results, "yearly_quota")
     rate = compliance_rate(results)
     members = score_members(vrub, mfacts)

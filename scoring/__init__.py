@@ -18,7 +18,7 @@ Typical use by a service::
 
 from scoring.checklist import ItemSpec, checklist_items
 from scoring.errors import PROBLEMS, Problem, RubricError, RubricInvalid
-from scoring.fortress import score_branch
+from scoring.fortress import score_branch, score_branches
 from scoring.gap import Change, ChangeKind, GapResult, GapStep, LevelGap, gap_analysis, what_if
 from scoring.model import (
     BranchFacts,
@@ -94,6 +94,7 @@ __all__ = [
     "period_key",
     "rate_branches",
     "score_branch",
+    "score_branches",
     "score_member",
     "score_members",
     "what_if",

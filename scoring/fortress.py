@@ -14,12 +14,13 @@ The order of operations, which ``docs/rubric.md`` states too:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from scoring.batch import no_cycle_collection
 from scoring.evidence import BranchEvidence, Reader, Window, branch_reader
 from scoring.model import (
     ZERO,
@@ -264,3 +265,11 @@ def score_branch(rubric: FortressRubric, facts: BranchFacts) -> BranchResult:
     """The Fortress Index of one branch for ``facts.period``, with every reason."""
     plan = compile_fortress(rubric)
     return score_evidence(plan, facts, BranchEvidence(facts, rubric.quorum))
+
+
+def score_branches(rubric: FortressRubric, facts: Iterable[BranchFacts]) -> list[BranchResult]:
+    """``score_branch`` for many branches (a city's month), in the order given."""
+    plan = compile_fortress(rubric)
+    quorum = rubric.quorum
+    with no_cycle_collection():
+        return [score_evidence(plan, f, BranchEvidence(f, quorum)) for f in facts]

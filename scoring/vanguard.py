@@ -27,6 +27,7 @@ from functools import lru_cache
 from itertools import product, repeat
 from typing import Any
 
+from scoring.batch import no_cycle_collection
 from scoring.evidence import rate
 from scoring.model import (
     ZERO,
@@ -264,6 +265,12 @@ def score_members(rubric: VanguardRubric, facts: Sequence[MemberFacts]) -> list[
     for i, f in enumerate(facts):
         by_category.setdefault(f.category, []).append(i)
     out: list[Any] = [None] * len(facts)
+    with no_cycle_collection():
+        _score_categories(plan, facts, by_category, out)
+    return out
+
+
+def _score_categories(plan: VanguardPlan, facts, by_category: dict[str, list[int]], out) -> None:
     for category, positions in by_category.items():
         if category not in plan.variants:
             raise ValueError(f"no Vanguard variant for member category {category!r}")
@@ -272,7 +279,6 @@ def score_members(rubric: VanguardRubric, facts: Sequence[MemberFacts]) -> list[
             positions, _score_batch(plan, plan.variants[category], batch), strict=True
         ):
             out[i] = result
-    return out
 
 
 def _columns(columns: Sequence[Column], batch: _Batch) -> list[list[Any]]:
