@@ -1,0 +1,277 @@
+"""Evidence that is not a meeting: events counted, tasks done, flags raised, grades given,
+and the featured ("X") items a branch takes on.
+
+Who records what:
+
+- items on the branch's checklist read from events, ratios or tasks: the branch's
+  secretary or organising member, or the superior's staff;
+- grade items: only the superior's staff, with a grade label the rubric gives points
+  for;
+- what the checklist leaves out (the deduction sheet, and the flags behind vetoes and
+  zeroing clauses, e.g. `complaints_upheld`, `mass_incident`): only the superior's
+  staff, by the deduction's, veto's or clause's key;
+- meeting items are logged through `meetings.save_meeting`, never here.
+
+A ratio item (dues paid of dues due, households visited of households in the grid)
+takes both numbers: `count` for the numerator and `of` for the denominator; it writes
+two rows, one per event key, and returns the numerator's.
+
+`choose_featured` takes the rubric too (after the session, as every scoring-aware
+service does): unknown featured keys would make the engine refuse the branch.
+
+Refusals (`ServiceError` codes and params):
+
+- `access.denied`;
+- `evidence.item_unknown(item)` — not an item this branch answers for;
+- `evidence.meeting_item(item)` — logged as a meeting instead;
+- `evidence.grade_unknown(grade, choices)` — choices comma-separated;
+- `evidence.count_invalid(min, max)`;
+- `evidence.ratio_needs_total(item)` — `of` missing for a ratio item;
+- `evidence.ratio_invalid(count, of)` — more than the total;
+- `evidence.month_malformed(value)`; `evidence.future_month(month)`;
+- `evidence.period_closed(period)` — the month has been closed;
+- `evidence.too_long(field, max)` — field is note or file_id;
+- `evidence.file_kind_unknown(value)` — photo or document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import BranchFeatured, Evidence, Organisation, OrgKind
+from bot.services import audit
+from bot.services.errors import ServiceError
+from bot.services.meetings import local_today
+from bot.services.members import Principal
+from bot.services.periods import is_closed, month_of_day
+from scoring import FortressRubric, checklist_items
+from scoring.model import EvidenceKind, Part
+from scoring.periods import parse_month
+
+MAX_NOTE = 4000
+MAX_FILE_ID = 255
+MAX_COUNT = 100_000
+FILE_KINDS = ("photo", "document")
+_ROW_KIND = {
+    EvidenceKind.EVENTS: "event",
+    EvidenceKind.RATIO: "event",
+    EvidenceKind.TASK: "task",
+    EvidenceKind.FLAG: "flag",
+    EvidenceKind.GRADE: "grade",
+}
+_MEETING_KINDS = (EvidenceKind.MEETINGS, EvidenceKind.ATTENDANCE, EvidenceKind.MONTHS_WITHOUT)
+
+
+async def _branch(session: AsyncSession, org_id: int) -> Organisation:
+    org = await session.get(Organisation, org_id)
+    if org is None or org.kind != OrgKind.branch.value:
+        raise ServiceError("access.denied")
+    return org
+
+
+async def featured_of(session: AsyncSession, org_id: int) -> list[str]:
+    rows = await session.execute(
+        select(BranchFeatured.item_key)
+        .where(BranchFeatured.org_id == org_id)
+        .order_by(BranchFeatured.item_key)
+    )
+    return list(rows.scalars())
+
+
+def _staff_only_evidence(rubric: FortressRubric, domain: str, key: str):
+    """The evidence behind a deduction, veto or zeroing clause called `key`, if any."""
+    for item in rubric.deductions:
+        if item.key == key and (item.domains is None or domain in item.domains):
+            return item.evidence
+    for clause in (*rubric.vetoes, *rubric.zeroing):
+        if clause.key == key and (clause.domains is None or domain in clause.domains):
+            return clause.when.evidence
+    return None
+
+
+def _month(value: str | None, branch: Organisation, now: datetime) -> str:
+    current = month_of_day(local_today(branch, now))
+    if value is None:
+        return current
+    try:
+        parse_month(value)
+    except ValueError:
+        raise ServiceError("evidence.month_malformed", value=str(value)) from None
+    if value > current:
+        raise ServiceError("evidence.future_month", month=value)
+    return value
+
+
+def _attachment(note: str | None, file_id: str | None, file_kind: str | None):
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise ServiceError("evidence.too_long", field="note", max=MAX_NOTE)
+    if file_id is not None:
+        if len(file_id) > MAX_FILE_ID:
+            raise ServiceError("evidence.too_long", field="file_id", max=MAX_FILE_ID)
+        if file_kind not in FILE_KINDS:
+            raise ServiceError("evidence.file_kind_unknown", value=str(file_kind))
+    else:
+        file_kind = None
+    return note, file_id, file_kind
+
+
+async def record_evidence(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    principal: Principal,
+    now: datetime,
+    org_id: int,
+    item_key: str,
+    *,
+    count: int = 1,
+    of: int | None = None,
+    note: str | None = None,
+    file_id: str | None = None,
+    file_kind: str | None = None,
+    grade: str | None = None,
+    month: str | None = None,
+) -> Evidence:
+    """Record evidence for `item_key` in `month` (default: this month in the branch)."""
+    branch = await _branch(session, org_id)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    month = _month(month, branch, now)
+    domain = branch.domain or ""
+    featured = await featured_of(session, org_id)
+    spec = next(
+        (s for s in checklist_items(rubric, domain, featured, month) if s.key == item_key), None
+    )
+    if spec is not None:
+        evidence = rubric.item(item_key).evidence
+        staff_only = spec.evidence is EvidenceKind.GRADE
+    else:
+        evidence = _staff_only_evidence(rubric, domain, item_key)
+        staff_only = True
+    if evidence is None:
+        raise ServiceError("evidence.item_unknown", item=item_key)
+    if evidence.kind in _MEETING_KINDS:
+        raise ServiceError("evidence.meeting_item", item=item_key)
+    if staff_only and not principal.can_manage(branch):
+        raise ServiceError("access.denied")
+    if await is_closed(session, org_id, month):
+        raise ServiceError("evidence.period_closed", period=month)
+    note, file_id, file_kind = _attachment(note, file_id, file_kind)
+
+    rows = []
+    if evidence.kind is EvidenceKind.GRADE:
+        labels = [label for label, _ in rubric.item(item_key).rule.grades]
+        if grade not in labels:
+            raise ServiceError(
+                "evidence.grade_unknown", grade=str(grade), choices=", ".join(labels)
+            )
+        rows.append((evidence.key, 1, grade))
+    elif evidence.kind is EvidenceKind.RATIO:
+        if of is None:
+            raise ServiceError("evidence.ratio_needs_total", item=item_key)
+        _check_count(of, 1)
+        _check_count(count, 0)
+        if count > of:
+            raise ServiceError("evidence.ratio_invalid", count=count, of=of)
+        rows += [(evidence.key, count, None), (evidence.den, of, None)]
+    else:
+        _check_count(count, 1)
+        rows.append((evidence.key, count, None))
+
+    kind = _ROW_KIND[evidence.kind]
+    values = [
+        {
+            "org_id": org_id,
+            "month": month,
+            "kind": kind,
+            "key": key,
+            "count": n,
+            "grade": label,
+            "note": note,
+            "file_id": file_id,
+            "file_kind": file_kind,
+            "created_by": principal.telegram_id,
+            "created_at": now,
+        }
+        for key, n, label in rows
+    ]
+    ids = (
+        (
+            await session.execute(
+                insert(Evidence).returning(Evidence.id, sort_by_parameter_order=True), values
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await audit.record_many(
+        session,
+        principal.actor,
+        now,
+        [
+            (
+                "evidence",
+                row_id,
+                "create",
+                {"item": [None, item_key]}
+                | {k: [None, v] for k, v in row.items() if v is not None and k != "created_at"},
+            )
+            for row_id, row in zip(ids, values, strict=True)
+        ],
+    )
+    return await session.get(Evidence, ids[0])
+
+
+def _check_count(value: int, least: int) -> None:
+    if not isinstance(value, int) or not least <= value <= MAX_COUNT:
+        raise ServiceError("evidence.count_invalid", min=least, max=MAX_COUNT)
+
+
+async def choose_featured(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    principal: Principal,
+    now: datetime,
+    org_id: int,
+    item_keys: Iterable[str],
+) -> list[str]:
+    """Set the branch's featured items to exactly `item_keys`; returns them sorted."""
+    branch = await _branch(session, org_id)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    offered = {
+        i.key
+        for i in rubric.items
+        if i.part is Part.FEATURED and (i.domains is None or branch.domain in i.domains)
+    }
+    wanted = sorted(set(item_keys))
+    for key in wanted:
+        if key not in offered:
+            raise ServiceError("evidence.item_unknown", item=key)
+    before = await featured_of(session, org_id)
+    if before == wanted:
+        return wanted
+    await session.execute(
+        delete(BranchFeatured).where(
+            BranchFeatured.org_id == org_id, BranchFeatured.item_key.not_in(wanted)
+        )
+    )
+    new = [k for k in wanted if k not in before]
+    if new:
+        await session.execute(
+            insert(BranchFeatured), [{"org_id": org_id, "item_key": k} for k in new]
+        )
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "organisation",
+        org_id,
+        "featured",
+        {"featured": [before, wanted]},
+    )
+    return wanted

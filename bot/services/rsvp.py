@@ -1,0 +1,245 @@
+"""The branch's Telegram group, meeting announcements in it, and members' RSVPs.
+
+One group per branch and one branch per group (the column is unique). The bot keeps
+privacy mode on, so the group is linked by a command sent in it.
+
+Refusals (`ServiceError` codes and params):
+
+- `access.denied` — not the branch's secretary, organising member or superior's staff;
+- `group.not_a_group` — the chat id is a private chat's (groups have negative ids);
+- `group.taken` — the group is already linked to another branch;
+- `notice.no_group` — the branch has no linked group to announce in;
+- `notice.in_past(starts_at)`, `notice.not_found`, `notice.closed` (the meeting began
+  more than `ANSWER_GRACE` ago);
+- `meeting.kind_unknown(kind)`, `meeting.topic_empty`, `meeting.too_long(field, max)`
+  — the same checks as for a logged meeting;
+- `rsvp.not_member` — the presser is not a member of that branch (a forwarded notice);
+- `rsvp.too_long(max)` — the reason for not coming.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    MeetingKind,
+    MeetingNotice,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    Rsvp,
+)
+from bot.services import audit
+from bot.services.errors import ServiceError
+from bot.services.meetings import MAX_PLACE, MAX_TOPIC
+from bot.services.members import Principal
+
+MAX_REASON = 200
+ANSWER_GRACE = timedelta(hours=12)
+# "Pre-fill from RSVPs" offers notices of meetings that began at most this long ago.
+RECENT = timedelta(days=14)
+
+
+async def _led_branch(session: AsyncSession, principal: Principal, org_id: int) -> Organisation:
+    org = await session.get(Organisation, org_id)
+    if org is None or org.kind != OrgKind.branch.value or not principal.can_lead(org):
+        raise ServiceError("access.denied")
+    return org
+
+
+async def link_group(
+    session: AsyncSession, principal: Principal, now: datetime, org_id: int, chat_id: int
+) -> Organisation:
+    """Link the group `chat_id` to the branch (replacing a group it had)."""
+    branch = await _led_branch(session, principal, org_id)
+    if chat_id >= 0:
+        raise ServiceError("group.not_a_group")
+    if branch.group_chat_id == chat_id:
+        return branch
+    holder = await branch_for_group(session, chat_id)
+    if holder is not None:
+        raise ServiceError("group.taken")
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "organisation",
+        branch.id,
+        "group",
+        {"group_chat_id": [branch.group_chat_id, chat_id]},
+    )
+    branch.group_chat_id = chat_id
+    await session.flush()
+    return branch
+
+
+async def branch_for_group(session: AsyncSession, chat_id: int) -> Organisation | None:
+    found = await session.execute(select(Organisation).where(Organisation.group_chat_id == chat_id))
+    return found.scalar_one_or_none()
+
+
+def _text(value: str | None, name: str, limit: int) -> str | None:
+    value = " ".join((value or "").split())
+    if len(value) > limit:
+        raise ServiceError("meeting.too_long", field=name, max=limit)
+    return value or None
+
+
+async def announce(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    org_id: int,
+    kind: str,
+    starts_at: datetime,
+    place: str | None,
+    topic: str,
+) -> MeetingNotice:
+    """A notice to post in the branch's group; the caller posts it, then `set_notice_message`."""
+    branch = await _led_branch(session, principal, org_id)
+    if branch.group_chat_id is None:
+        raise ServiceError("notice.no_group")
+    try:
+        kind = MeetingKind(kind).value
+    except ValueError:
+        raise ServiceError("meeting.kind_unknown", kind=str(kind)) from None
+    topic = _text(topic, "topic", MAX_TOPIC)
+    if topic is None:
+        raise ServiceError("meeting.topic_empty")
+    if starts_at < now:
+        raise ServiceError("notice.in_past", starts_at=starts_at.isoformat())
+    notice = MeetingNotice(
+        org_id=branch.id,
+        kind=kind,
+        starts_at=starts_at,
+        place=_text(place, "place", MAX_PLACE),
+        topic=topic,
+        chat_id=branch.group_chat_id,
+        created_by=principal.telegram_id,
+        created_at=now,
+    )
+    session.add(notice)
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "notice",
+        notice.id,
+        "create",
+        {"kind": [None, kind], "starts_at": [None, starts_at.isoformat()], "topic": [None, topic]},
+    )
+    return notice
+
+
+async def get_notice(session: AsyncSession, notice_id: int) -> MeetingNotice:
+    notice = await session.get(MeetingNotice, notice_id)
+    if notice is None:
+        raise ServiceError("notice.not_found")
+    return notice
+
+
+async def set_notice_message(
+    session: AsyncSession, notice_id: int, chat_id: int, message_id: int
+) -> None:
+    """Remember where the notice was posted, to edit its RSVP count later."""
+    notice = await get_notice(session, notice_id)
+    notice.chat_id = chat_id
+    notice.message_id = message_id
+    await session.flush()
+
+
+def _upsert(session: AsyncSession):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(Rsvp)
+
+
+async def answer(
+    session: AsyncSession,
+    now: datetime,
+    notice_id: int,
+    telegram_id: int,
+    coming: bool,
+    reason: str | None = None,
+) -> Rsvp:
+    """Record (or change) a member's answer; two fast presses leave one row."""
+    notice = await get_notice(session, notice_id)
+    if now > notice.starts_at + ANSWER_GRACE:
+        raise ServiceError("notice.closed")
+    member = (
+        await session.execute(
+            select(Member).where(
+                Member.telegram_id == telegram_id,
+                Member.org_id == notice.org_id,
+                Member.status != MemberStatus.left.value,
+            )
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise ServiceError("rsvp.not_member")
+    reason = None if coming else " ".join((reason or "").split()) or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise ServiceError("rsvp.too_long", max=MAX_REASON)
+    values = {"coming": coming, "reason": reason, "at": now}
+    stmt = _upsert(session).values(notice_id=notice_id, member_id=member.id, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["notice_id", "member_id"], set_=values)
+    )
+    found = await session.execute(
+        select(Rsvp)
+        .where(Rsvp.notice_id == notice_id, Rsvp.member_id == member.id)
+        .execution_options(populate_existing=True)
+    )
+    return found.scalar_one()
+
+
+async def rsvp_summary(
+    session: AsyncSession, notice_id: int
+) -> tuple[list[Member], list[tuple[Member, str | None]]]:
+    """Who is coming, and who is not with their reasons, by name."""
+    rows = await session.execute(
+        select(Member, Rsvp.coming, Rsvp.reason)
+        .join(Rsvp, Rsvp.member_id == Member.id)
+        .where(Rsvp.notice_id == notice_id)
+        .order_by(Member.name, Member.id)
+    )
+    coming: list[Member] = []
+    not_coming: list[tuple[Member, str | None]] = []
+    for member, yes, reason in rows.all():
+        if yes:
+            coming.append(member)
+        else:
+            not_coming.append((member, reason))
+    return coming, not_coming
+
+
+async def open_notices(session: AsyncSession, org_id: int, now: datetime) -> list[MeetingNotice]:
+    """The branch's notices of meetings from the last two weeks on, latest first."""
+    rows = await session.execute(
+        select(MeetingNotice)
+        .where(MeetingNotice.org_id == org_id, MeetingNotice.starts_at >= now - RECENT)
+        .order_by(MeetingNotice.starts_at.desc(), MeetingNotice.id.desc())
+    )
+    return list(rows.scalars())
+
+
+async def attendees_from_notice(session: AsyncSession, notice_id: int) -> list[int]:
+    """Members who said they would come and are still in that branch."""
+    rows = await session.execute(
+        select(Rsvp.member_id)
+        .join(Member, Member.id == Rsvp.member_id)
+        .join(MeetingNotice, MeetingNotice.id == Rsvp.notice_id)
+        .where(
+            Rsvp.notice_id == notice_id,
+            Rsvp.coming.is_(True),
+            Member.org_id == MeetingNotice.org_id,
+            Member.status != MemberStatus.left.value,
+        )
+        .order_by(Rsvp.member_id)
+    )
+    return list(rows.scalars())
