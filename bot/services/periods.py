@@ -1,17 +1,70 @@
-"""Month close: frozen results per branch, proposed stars, and the superior's confirmation."""
+"""Month close: each branch's result frozen into a snapshot, and the superior's confirmation.
+
+`close_period` is the one heavy operation of the month. For a whole city it runs a
+constant number of statements: the facts in five aggregate queries
+(`facts.facts_for_branches`), scoring in memory, one SELECT of the snapshots that
+already exist, one multi-row INSERT of the new ones, one audit row. It is idempotent:
+a branch that already has a snapshot for the period keeps it, and a second close
+creates nothing. Stars follow the rubric's default scheme; a quota scheme ranks every
+branch in the scope together (those closed earlier included, so shares stay right).
+
+A snapshot's `breakdown` (JSON, numbers as strings so that nothing is rounded):
+
+    {"scheme": "monthly", "stars": {"stars": 4, "decided_by": "threshold", "rule": "4",
+     "unmet": [5], "rank": null},
+     "dimensions": {"org_life": {"points": "17.00", "max": "24.00"}, ...},
+     "items": {"committee_meeting": {"part": "common", "dimension": "org_life",
+               "points": "4.00", "max": "4.00", "value": "1", "evidence": "meetings",
+               "rule": "done", "window": ["2026-07", "2026-07"]}, ...},
+     "featured": {"earned": .., "cap": .., "counted": ..}, "bonus": {..}, "deductions": {..},
+     "zeroed": [{"key": .., "target": .., "target_key": .., "points_removed": ..}],
+     "vetoes": [{"key": .., "effect": .., "level": ..}]}
+
+Deduction lines are in "items" with negative points.
+
+Refusals (`ServiceError` codes and params): `period.malformed(value)`;
+`period.not_over(period)` — months close once they are over (in Asia/Shanghai);
+`period.not_found` — no such snapshot; `access.denied` — not the superior's staff of
+that branch; `period.star_invalid(star)`; `period.reason_required`;
+`period.too_long(max)` — the adjustment reason.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import PeriodSnapshot
+from bot.db.models import Member, MemberStatus, Organisation, PeriodSnapshot, Role
+from bot.services import audit
+from bot.services.errors import ServiceError
+from bot.services.facts import facts_for_branches
+from bot.services.members import Principal
+from bot.services.paging import PAGE_SIZE, Page, paginate
+from scoring import BranchResult, FortressRubric, StarRating, rate_branches, score_branch
+from scoring.model import StarMethod
+from scoring.periods import parse_month
+
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+MAX_REASON = 1000
+STARS = range(1, 6)
 
 
 def month_of_day(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
+
+
+def check_period(period: str) -> str:
+    try:
+        parse_month(period)
+    except (ValueError, TypeError):
+        raise ServiceError("period.malformed", value=str(period)) from None
+    return period
 
 
 async def is_closed(session: AsyncSession, org_id: int, period: str) -> bool:
@@ -22,3 +75,318 @@ async def is_closed(session: AsyncSession, org_id: int, period: str) -> bool:
         )
     )
     return found.first() is not None
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    created: int
+    already_closed: int
+    branches: int  # in the scope
+
+
+def _under(roots: Iterable[Organisation | None]) -> ColumnElement[bool] | None:
+    """Organisations under any of `roots`; None when one of them is the whole tree."""
+    roots = list(roots)
+    if any(r is None for r in roots):
+        return None
+    if not roots:
+        return false()
+    return or_(*(Organisation.path.startswith(r.path) for r in roots))
+
+
+def _plain(value) -> object:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def _rating_json(rating: StarRating) -> dict:
+    return {
+        "stars": rating.stars,
+        "decided_by": rating.decided_by.value,
+        "rule": rating.rule,
+        "unmet": list(rating.unmet),
+        "rank": rating.rank,
+    }
+
+
+def breakdown(result: BranchResult, rating: StarRating) -> dict:
+    """Everything the result holds, JSON-safe (see the module docstring)."""
+    return {
+        "scheme": rating.scheme,
+        "stars": _rating_json(rating),
+        "dimensions": {
+            d.key: {"points": str(d.points), "max": str(d.max_points)} for d in result.dimensions
+        },
+        "items": {
+            r.key: {
+                "part": r.part.value,
+                "dimension": r.dimension,
+                "points": str(r.points),
+                "max": str(r.max_points),
+                "value": _plain(r.value),
+                "evidence": r.evidence.value,
+                "rule": r.rule.value,
+                "window": list(r.window),
+            }
+            for r in result.items
+        },
+        "featured": _pool(result.featured),
+        "bonus": _pool(result.bonus),
+        "deductions": _pool(result.deductions),
+        "zeroed": [
+            {
+                "key": z.key,
+                "target": z.target.value,
+                "target_key": z.target_key,
+                "points_removed": str(z.points_removed),
+            }
+            for z in result.zeroed
+        ],
+        "vetoes": [
+            {"key": v.key, "effect": v.effect.value, "level": v.level} for v in result.vetoes
+        ],
+    }
+
+
+def _pool(pool) -> dict:
+    return {"earned": str(pool.earned), "cap": str(pool.cap), "counted": str(pool.counted)}
+
+
+async def close_period(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    now: datetime,
+    period: str,
+    root: Organisation | None = None,
+) -> CloseSummary:
+    """Freeze month `period` for every branch under `root` (None: the whole tree)."""
+    check_period(period)
+    if period >= month_of_day(now.astimezone(DEFAULT_TZ).date()):
+        raise ServiceError("period.not_over", period=period)
+    facts = await facts_for_branches(session, None, period, root, rubric=rubric)
+    if not facts:
+        return CloseSummary(0, 0, 0)
+    stmt = select(PeriodSnapshot.org_id).where(PeriodSnapshot.period == period)
+    scope = _under([root])
+    if scope is not None:
+        stmt = stmt.join(Organisation, Organisation.id == PeriodSnapshot.org_id).where(scope)
+    closed = set((await session.execute(stmt)).scalars())
+    quota = rubric.schemes[rubric.default_scheme].method is StarMethod.QUOTA
+    todo = facts if quota else [f for f in facts if f.branch_id not in closed]
+    results = [score_branch(rubric, f) for f in todo]
+    ratings = rate_branches(rubric, results) if quota else {r.branch_id: r.stars for r in results}
+    rows = [
+        {
+            "org_id": r.branch_id,
+            "period": period,
+            "score": r.total,
+            "max_score": r.max_points,
+            "proposed_star": ratings[r.branch_id].stars,
+            "meets_standard": r.meets_standard,
+            "rubric_version": rubric.version,
+            "breakdown": breakdown(r, ratings[r.branch_id]),
+            "created_at": now,
+        }
+        for r in results
+        if r.branch_id not in closed
+    ]
+    if rows:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        # A concurrent close of an overlapping scope must not fail the whole batch.
+        await session.execute(
+            dialect.insert(PeriodSnapshot).on_conflict_do_nothing(
+                index_elements=["org_id", "period"]
+            ),
+            rows,
+        )
+        await audit.record(
+            session,
+            audit.Actor.cli("month close"),
+            now,
+            "period",
+            root.id if root is not None else 0,
+            "close",
+            {"period": [None, period], "created": [None, len(rows)]},
+        )
+    return CloseSummary(len(rows), len(closed), len(facts))
+
+
+async def star_distribution(
+    session: AsyncSession, period: str, root: Organisation | None = None
+) -> dict[int, int]:
+    """{stars: branches} for the period, the confirmed level where there is one."""
+    level = func.coalesce(PeriodSnapshot.confirmed_star, PeriodSnapshot.proposed_star)
+    stmt = (
+        select(level, func.count())
+        .join(Organisation, Organisation.id == PeriodSnapshot.org_id)
+        .where(PeriodSnapshot.period == period)
+        .group_by(level)
+    )
+    scope = _under([root])
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return dict(sorted((await session.execute(stmt)).all(), reverse=True))
+
+
+def _staff_scope(principal: Principal, root: Organisation | None) -> ColumnElement[bool] | None:
+    if root is not None:
+        if not principal.can_manage(root):
+            raise ServiceError("access.denied")
+        return _under([root])
+    if principal.is_superuser:
+        return None
+    if not principal.staff_orgs:
+        raise ServiceError("access.denied")
+    return _under(principal.staff_orgs)
+
+
+async def proposals(
+    session: AsyncSession,
+    principal: Principal,
+    period: str,
+    page: int = 0,
+    root: Organisation | None = None,
+    size: int = PAGE_SIZE,
+) -> Page[tuple[PeriodSnapshot, Organisation]]:
+    """The period's snapshots in the staff's subtree: unconfirmed first, then by branch."""
+    stmt = (
+        select(PeriodSnapshot)
+        .join(Organisation, Organisation.id == PeriodSnapshot.org_id)
+        .where(PeriodSnapshot.period == check_period(period))
+        .order_by(
+            PeriodSnapshot.confirmed_star.is_not(None),
+            Organisation.path,
+        )
+    )
+    scope = _staff_scope(principal, root)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    found = await paginate(session, stmt, page, size)
+    orgs = await session.execute(
+        select(Organisation).where(Organisation.id.in_([s.org_id for s in found.items]))
+    )
+    by_id = {o.id: o for o in orgs.scalars()}
+    return Page([(s, by_id[s.org_id]) for s in found.items], found.page, found.total, found.size)
+
+
+async def get_snapshot(
+    session: AsyncSession, principal: Principal, snapshot_id: int
+) -> tuple[PeriodSnapshot, Organisation]:
+    snap = await session.get(PeriodSnapshot, snapshot_id)
+    if snap is None:
+        raise ServiceError("period.not_found")
+    org = await session.get(Organisation, snap.org_id)
+    if org is None or not principal.can_manage(org):
+        raise ServiceError("access.denied")
+    return snap, org
+
+
+CONFIRM_FIELDS = ("confirmed_star", "adjust_reason", "confirmed_by")
+
+
+async def confirm(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    snapshot_id: int,
+    star: int | None = None,
+    reason: str | None = None,
+) -> PeriodSnapshot:
+    """Confirm the proposed star, or another one with a reason; confirming again may change it."""
+    snap, _ = await get_snapshot(session, principal, snapshot_id)
+    star = snap.proposed_star if star is None else star
+    if star not in STARS:
+        raise ServiceError("period.star_invalid", star=star)
+    reason = " ".join((reason or "").split()) or None
+    if star == snap.proposed_star:
+        reason = None
+    elif reason is None:
+        raise ServiceError("period.reason_required")
+    elif len(reason) > MAX_REASON:
+        raise ServiceError("period.too_long", max=MAX_REASON)
+    before = audit.snapshot(snap, CONFIRM_FIELDS)
+    snap.confirmed_star = star
+    snap.adjust_reason = reason
+    snap.confirmed_by = principal.telegram_id
+    snap.confirmed_at = now
+    changes = audit.diff(before, audit.snapshot(snap, CONFIRM_FIELDS))
+    await session.flush()
+    if changes:
+        await audit.record(session, principal.actor, now, "snapshot", snap.id, "confirm", changes)
+    return snap
+
+
+async def confirm_all(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    period: str,
+    root: Organisation | None = None,
+) -> list[PeriodSnapshot]:
+    """Confirm every unconfirmed snapshot of the period in the staff's subtree as proposed."""
+    scope = _staff_scope(principal, root)
+    stmt = select(PeriodSnapshot.id, PeriodSnapshot.proposed_star).where(
+        PeriodSnapshot.period == check_period(period), PeriodSnapshot.confirmed_star.is_(None)
+    )
+    if scope is not None:
+        stmt = stmt.where(PeriodSnapshot.org_id.in_(select(Organisation.id).where(scope)))
+    pending = (await session.execute(stmt)).all()
+    if not pending:
+        return []
+    ids = [i for i, _ in pending]
+    await session.execute(
+        update(PeriodSnapshot)
+        .where(PeriodSnapshot.id.in_(ids), PeriodSnapshot.confirmed_star.is_(None))
+        .values(
+            confirmed_star=PeriodSnapshot.proposed_star,
+            adjust_reason=None,
+            confirmed_by=principal.telegram_id,
+            confirmed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await audit.record_many(
+        session,
+        principal.actor,
+        now,
+        [
+            (
+                "snapshot",
+                i,
+                "confirm",
+                {"confirmed_star": [None, star], "confirmed_by": [None, principal.telegram_id]},
+            )
+            for i, star in pending
+        ],
+    )
+    rows = await session.execute(
+        select(PeriodSnapshot)
+        .where(PeriodSnapshot.id.in_(ids))
+        .order_by(PeriodSnapshot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
+async def branch_leaders_to_tell(
+    session: AsyncSession, snapshots: Sequence[PeriodSnapshot]
+) -> dict[int, list[int]]:
+    """{branch id: Telegram ids of its secretary and organising member} (one query)."""
+    org_ids = {s.org_id for s in snapshots}
+    if not org_ids:
+        return {}
+    rows = await session.execute(
+        select(Member.org_id, Member.telegram_id)
+        .where(
+            Member.org_id.in_(org_ids),
+            Member.role.in_((Role.secretary.value, Role.organiser.value)),
+            Member.telegram_id.is_not(None),
+            Member.status != MemberStatus.left.value,
+        )
+        .order_by(Member.org_id, Member.role.desc())
+    )
+    out: dict[int, list[int]] = {}
+    for org_id, telegram_id in rows.all():
+        out.setdefault(org_id, []).append(telegram_id)
+    return out
