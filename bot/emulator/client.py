@@ -405,7 +405,7 @@ class ChatHandle:
     async def _fail(
         self, contains: str | None, regex: str | None, edited: bool | None, seconds: float
     ) -> None:
-        wanted = "an edit" if edited else "a message" if edited is False else "a message or edit"
+        wanted = "edit" if edited else "new message" if edited is False else "message or edit"
         if contains is not None:
             wanted += f" containing {contains!r}"
         if regex is not None:

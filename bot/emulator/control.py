@@ -1,7 +1,26 @@
 """The control API under ``/_emu/``: set the scene, act as users, watch what the bot does.
 
-Bodies are JSON (forms work too); errors have the Bot API's shape. See ``client.py`` for
-a Python wrapper and the browser chat (``static/app.js``) for a JavaScript one.
+Bodies are JSON (forms work too); errors have the Bot API's shape. ``client.py`` wraps it
+for Python tests, ``static/app.js`` for the browser.
+
+    GET  /_emu/bot                        the bot (token, username, privacy_mode, seq…)
+    POST /_emu/bot                        change token, username, privacy_mode, callback_timeout
+    GET  /_emu/users                      all users
+    POST /_emu/users                      create/update {id?, first_name, language_code, phone…}
+    GET  /_emu/chats[?user_id=]           chats (of a user), with members and last message
+    POST /_emu/chats                      group {title, members, id?, type?, bot_status?}
+    POST /_emu/chats/{id}/members         {user_id, status}: join, leave, promote
+    GET  /_emu/chats/{id}/messages        transcript as it is now, reply keyboard
+    GET  /_emu/chats/{id}/events          events after ``after``; long-polls ``timeout`` s
+    POST /_emu/messages                   a user writes {user_id, chat_id?, text | contact}
+    POST /_emu/uploads                    a user sends a photo/document (multipart "file")
+    POST /_emu/callbacks                  a user presses {user_id, chat_id, message_id, data}
+    GET  /_emu/callbacks/{id}             the bot's answer; long-polls ``timeout`` s
+    GET  /_emu/files/{file_id}            a file's bytes
+    GET|POST|DELETE /_emu/faults          fault injection {method, kind, count, retry_after}
+    GET|POST /_emu/flood                  flood control settings
+    POST /_emu/reset                      forget everything but the bot
+    GET  /_emu/stream                     server-sent events, for the browser
 """
 
 from __future__ import annotations
