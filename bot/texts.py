@@ -7,13 +7,15 @@ chat user in their language and an operator at the terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 from bot.services.errors import ServiceError
 
 Gettext = Callable[[str], str]
 
 
-def error_text(err: ServiceError, _: Gettext) -> str:
+def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
+    """The refusal in words; `html=True` escapes the values for an HTML chat message."""
     texts = {
         "access.denied": _("You are not allowed to do that."),
         "org.not_found": _("That organisation no longer exists."),
@@ -74,8 +76,11 @@ def error_text(err: ServiceError, _: Gettext) -> str:
     template = texts.get(err.code)
     if template is None:
         return _("That did not work. Nothing was saved; please try again.")
+    params = err.params
+    if html:
+        params = {k: escape(str(v), quote=False) for k, v in params.items()}
     try:
-        return template.format(**err.params)
+        return template.format(**params)
     except (KeyError, IndexError):
         return template
 

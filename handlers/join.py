@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F
+from aiogram import Bot, F, html
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -45,7 +45,7 @@ async def roster_view(session: AsyncSession, org_id: int, query: str, page: int)
     )
     if found.total == 0 and query:
         text = _("No one called “{query}” is waiting to join. Try another part of your name.")
-        return text.format(query=query), keyboard(rows)
+        return text.format(query=html.quote(query)), keyboard(rows)
     return _("Tap your name, or type part of it to search:"), keyboard(rows)
 
 
@@ -65,14 +65,16 @@ async def open_invite(
         )
         principal.staff_orgs.append(org)
         text = _("You now act for {org} and everything under it. Try /orgs.")
-        await message.answer(text.format(org=org.name), reply_markup=menu_keyboard(principal))
+        await message.answer(
+            text.format(org=html.quote(org.name)), reply_markup=menu_keyboard(principal)
+        )
         return
     if principal.member is not None:
         raise ServiceError("join.already_member")
     path = await orgs.display_path(session, org)
     await state.set_state(Join.search)
     await state.update_data(org_id=org.id)
-    await message.answer(_("You are joining <b>{path}</b>.").format(path=path))
+    await message.answer(_("You are joining <b>{path}</b>.").format(path=html.quote(path)))
     text, markup = await roster_view(session, org.id, "", 0)
     await message.answer(text, reply_markup=markup)
 
@@ -116,7 +118,7 @@ async def pick(
         share = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
         await query.message.answer(
             _("To confirm you are {name}, share your phone number with the button below.").format(
-                name=outcome.member.name
+                name=html.quote(outcome.member.name)
             ),
             reply_markup=ReplyKeyboardMarkup(
                 keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True
@@ -152,7 +154,7 @@ async def contact(
             raise
         ask = JoinAsk(org=data["org_id"], member=data["member_id"])
         await message.answer(
-            error_text(err, _),
+            error_text(err, _, html=True),
             reply_markup=keyboard(
                 [[Button(text=_("Ask the secretary to confirm me"), callback_data=ask.pack())]]
             ),
@@ -220,7 +222,7 @@ async def _after_request(
             "{name} is already linked to another Telegram account. The secretary has been told."
         )
         await message.answer(
-            text.format(name=outcome.member.name), reply_markup=ReplyKeyboardRemove()
+            text.format(name=html.quote(outcome.member.name)), reply_markup=ReplyKeyboardRemove()
         )
         return
     await message.answer(

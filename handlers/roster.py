@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F
+from aiogram import Bot, F, html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -42,7 +42,7 @@ async def roster_view(session: AsyncSession, principal: Principal, org_id: int, 
     text = _(
         "Roster of {branch}: {n} members.\n★ secretary ☆ organising member ⏸ on leave "
         "✈ mobile ✓ on Telegram"
-    ).format(branch=branch.name, n=found.total)
+    ).format(branch=html.quote(branch.name), n=found.total)
     return text, keyboard(rows)
 
 

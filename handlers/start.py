@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import F, html
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
@@ -56,7 +56,7 @@ async def start(message: Message, state: FSMContext, principal: Principal) -> No
         return
     name = principal.member.name if principal.member else message.from_user.full_name
     await message.answer(
-        _("Welcome back, {name}. Use the menu below, or /help.").format(name=name),
+        _("Welcome back, {name}. Use the menu below, or /help.").format(name=html.quote(name)),
         reply_markup=menu_keyboard(principal),
     )
 

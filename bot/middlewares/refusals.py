@@ -35,7 +35,7 @@ class RefusalMiddleware(BaseMiddleware):
         except ServiceError as err:
             await data["session"].rollback()
             log.info("refused: %s", err.code)
-            text = error_text(err, _)
+            text = error_text(err, _, html=True)
             try:
                 if isinstance(event, CallbackQuery):
                     await event.answer(text, show_alert=True)
