@@ -34,6 +34,7 @@ from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.principal import PrincipalMiddleware
 from bot.middlewares.refusals import RefusalMiddleware
+from scoring import load_fortress_rubric
 
 log = logging.getLogger("branchbot")
 
@@ -79,6 +80,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     sessions = session_factory(engine)
     compile_catalogues()
     i18n = I18n(path=LOCALES_DIR, default_locale=settings.default_locale, domain="messages")
+    rubric = load_fortress_rubric(settings.rubric_dir or None)
     storage, isolation = _storage(settings)
     dp = Dispatcher(
         storage=storage,
@@ -87,6 +89,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
         settings=settings,
         clock=clock,
         i18n=i18n,
+        rubric=rubric,
     )
     # Order matters: the transaction wraps everything; the principal needs the
     # session; the locale needs the principal; refusals need the locale.

@@ -26,10 +26,25 @@ def _fallback() -> Router:
 
 def setup_routers() -> Router:
     """The fixed order: /cancel and commands first, conversations next, the fallback last."""
-    from handlers import join, notify, orgs, roster, start
+    from handlers import (
+        group,
+        join,
+        meeting_log,
+        meetings,
+        month,
+        notify,
+        orgs,
+        roster,
+        stars,
+        start,
+    )
 
     root = Router(name="root")
     root.include_routers(
-        *(m.router.router() for m in (start, join, notify, orgs, roster)), _fallback()
+        *(
+            m.router.router()
+            for m in (start, join, notify, orgs, roster, month, meeting_log, meetings, group, stars)
+        ),
+        _fallback(),
     )
     return root

@@ -71,3 +71,64 @@ class MemberSet(CallbackData, prefix="ms"):
 
 class Noop(CallbackData, prefix="no"):
     pass
+
+
+class Month(CallbackData, prefix="mo"):
+    """The checklist of a branch (0: the principal's own) for a month, one page of it."""
+
+    org: int = 0
+    page: int = 0
+
+
+class ItemView(CallbackData, prefix="iv"):
+    org: int
+    item: str  # rubric item key (short)
+
+
+class LogStep(CallbackData, prefix="lm"):
+    """A press inside the meeting-log conversation: act names the step's action."""
+
+    act: str
+    value: str = ""
+
+
+class Att(CallbackData, prefix="at"):
+    act: str  # t(oggle) | all | page | done | rsvp
+    member: int = 0
+    page: int = 0
+
+
+class MeetingOpen(CallbackData, prefix="mt"):
+    meeting: int
+    act: str = "view"  # view | edit | delete | delete_yes
+
+
+class MeetingList(CallbackData, prefix="ml"):
+    org: int
+    page: int = 0
+
+
+class Rsvp(CallbackData, prefix="rv"):
+    notice: int
+    coming: bool
+
+
+class Announce(CallbackData, prefix="an"):
+    act: str  # kind | cancel
+    value: str = ""
+
+
+class StarList(CallbackData, prefix="sl"):
+    period: str  # YYYY-MM
+    page: int = 0
+
+
+class StarAct(CallbackData, prefix="sa"):
+    snapshot: int
+    act: str  # view | ok | set
+    star: int = 0
+
+
+class StarAll(CallbackData, prefix="sx"):
+    period: str
+    act: str = "confirm"  # confirm | close

@@ -16,12 +16,13 @@ LANGUAGE = "🌐 Language"
 ROSTER = "👥 Branch roster"
 INVITE = "🔗 Invite link"
 ORGS = "🏛 Organisations"
+MONTH = "📋 This month"
 
 
 def _labels() -> None:
     # Never called: lets `pybabel extract` see the menu labels.
     _("👤 My details"), _("❓ Help"), _("🌐 Language"), _("👥 Branch roster")
-    _("🔗 Invite link"), _("🏛 Organisations")
+    _("🔗 Invite link"), _("🏛 Organisations"), _("📋 This month")
 
 
 def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
@@ -29,6 +30,8 @@ def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
     if principal is None or (principal.member is None and not principal.is_staff):
         return None
     rows: list[list[str]] = []
+    if principal.member is not None:
+        rows.append([MONTH])
     if principal.member is not None and principal.is_branch_leader:
         rows.append([ROSTER, INVITE])
     if principal.is_staff:

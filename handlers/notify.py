@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 router = Handlers("approvals")
 
 
-async def _send(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
+async def send_quietly(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
     try:
         await bot.send_message(chat_id, text, **kwargs)
     except TelegramAPIError as exc:
@@ -54,7 +54,7 @@ async def notify_approvers(
                     branch=html.quote(org.name),
                     name=html.quote(outcome.member.name),
                 )
-                await _send(bot, chat_id, text)
+                await send_quietly(bot, chat_id, text)
                 continue
             req = outcome.request
             on_roster = (
@@ -78,7 +78,7 @@ async def notify_approvers(
                     ),
                 ]
             ]
-            await _send(bot, chat_id, text, reply_markup=keyboard(buttons))
+            await send_quietly(bot, chat_id, text, reply_markup=keyboard(buttons))
 
 
 async def tell_joined(
@@ -122,14 +122,14 @@ async def decide(
         if callback_data.ok:
             path = await orgs.display_path(session, result.org)
             text = _("Your request was approved. Welcome to {path}! /me shows your record.")
-            await _send(
+            await send_quietly(
                 bot,
                 requester,
                 text.format(path=html.quote(path)),
                 reply_markup=menu_keyboard(joined),
             )
         else:
-            await _send(
+            await send_quietly(
                 bot,
                 requester,
                 _(

@@ -63,7 +63,7 @@ async def org_view(session: AsyncSession, principal: Principal, org_id: int, pag
         for c in children.items
     ]
     rows.append(pager(children, lambda p: OrgView(org=org.id, page=p)))
-    act = lambda a: OrgAct(org=org.id, act=a).pack()  # noqa: E731
+    act = lambda a: OrgAct(org=org.id, act=a).pack()
     if org.kind == OrgKind.committee:
         rows.append(
             [

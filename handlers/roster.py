@@ -50,7 +50,7 @@ async def card_view(session: AsyncSession, principal: Principal, member: Member)
     branch = await orgs.require_org(session, member.org_id)
     if not principal.can_lead(branch):
         raise ServiceError("access.denied")
-    act = lambda a: MemberAct(member=member.id, act=a).pack()  # noqa: E731
+    act = lambda a: MemberAct(member=member.id, act=a).pack()
     rows = []
     if principal.can_manage(branch):
         rows.append(

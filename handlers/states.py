@@ -17,3 +17,34 @@ class NewOrg(StatesGroup):
 
 class EditMember(StatesGroup):
     value = State()
+
+
+class LogMeeting(StatesGroup):
+    kind = State()
+    date = State()
+    where = State()
+    attendees = State()
+    topic = State()
+    notes = State()
+    photos = State()
+    content = State()
+    summary = State()
+
+
+class AnnounceMeeting(StatesGroup):
+    kind = State()
+    date = State()
+    details = State()
+    topic = State()
+
+
+class RsvpReason(StatesGroup):
+    reason = State()
+
+
+class AdjustStar(StatesGroup):
+    reason = State()
+
+
+class MeetingReason(StatesGroup):
+    reason = State()

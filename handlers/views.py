@@ -89,3 +89,16 @@ def whoami(principal: Principal, branch_path: str | None, staff_paths: list[str]
     if principal.is_superuser:
         parts.append(_("You are a superuser: you can act for every organisation."))
     return "\n\n".join(parts)
+
+
+def named(thing: object) -> str:
+    """A rubric object's name in the current language."""
+    from aiogram.utils.i18n import get_i18n
+
+    zh = get_i18n().current_locale == "zh_Hans"
+    return getattr(thing, "name_zh" if zh else "name_en")
+
+
+def clip(text: str, limit: int = 3800) -> str:
+    """Keep a message under Telegram's 4,096 characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

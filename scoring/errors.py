@@ -41,36 +41,41 @@ class Problem(StrEnum):
     NEEDS_THRESHOLD = "needs_threshold"
 
 
+def N_(text: str) -> str:
+    """Marks a message id for `pybabel extract` (keyword N_) without translating it here."""
+    return text
+
+
 PROBLEMS: dict[Problem, str] = {
-    Problem.TOML_SYNTAX: "not valid TOML: {detail}",
-    Problem.NOT_FOUND: "file not found",
-    Problem.WRONG_KIND: "this is a '{kind}' rubric where a '{expected}' rubric is needed",
-    Problem.MISSING_KEY: "missing required key",
-    Problem.UNKNOWN_KEY: "unknown key",
-    Problem.EXPECTED_TEXT: "expected text",
-    Problem.EXPECTED_NUMBER: "expected a number",
-    Problem.EXPECTED_INTEGER: "expected a whole number",
-    Problem.EXPECTED_BOOLEAN: "expected true or false",
-    Problem.EXPECTED_TABLE: "expected a table",
-    Problem.EXPECTED_LIST: "expected a list",
-    Problem.NOT_ONE_OF: "'{value}' is not one of: {choices}",
-    Problem.TOO_SMALL: "must be at least {minimum}",
-    Problem.TOO_LARGE: "must be at most {maximum}",
-    Problem.DUPLICATE: "'{key}' is already defined in {first}",
-    Problem.UNKNOWN_REFERENCE: "'{name}' is not defined",
-    Problem.SUM_MISMATCH: "items add up to {actual} points, but {declared} are declared",
-    Problem.WEIGHTS_SUM: "weights add up to {actual}, not 1",
-    Problem.SHARES_SUM: "shares add up to {actual}, not 1",
-    Problem.CAP_BELOW_POINTS: "the cap ({cap}) is below the points for one unit ({points})",
-    Problem.LEVELS_ORDER: "levels must be listed best first, with falling thresholds",
-    Problem.LOWEST_LEVEL: "the last level must start at 0 points, so every branch gets one",
-    Problem.STEPS_ORDER: "steps must be listed highest first, with points not rising",
-    Problem.MISSING_PART: "no '{part}' rubric part among the files given",
-    Problem.INCOMPATIBLE: "rule '{rule}' cannot be used with evidence '{evidence}' here",
-    Problem.NEEDS_THRESHOLD: "needs a threshold star scheme, but '{scheme}' uses quotas",
+    Problem.TOML_SYNTAX: N_("not valid TOML: {detail}"),
+    Problem.NOT_FOUND: N_("file not found"),
+    Problem.WRONG_KIND: N_("this is a '{kind}' rubric where a '{expected}' rubric is needed"),
+    Problem.MISSING_KEY: N_("missing required key"),
+    Problem.UNKNOWN_KEY: N_("unknown key"),
+    Problem.EXPECTED_TEXT: N_("expected text"),
+    Problem.EXPECTED_NUMBER: N_("expected a number"),
+    Problem.EXPECTED_INTEGER: N_("expected a whole number"),
+    Problem.EXPECTED_BOOLEAN: N_("expected true or false"),
+    Problem.EXPECTED_TABLE: N_("expected a table"),
+    Problem.EXPECTED_LIST: N_("expected a list"),
+    Problem.NOT_ONE_OF: N_("'{value}' is not one of: {choices}"),
+    Problem.TOO_SMALL: N_("must be at least {minimum}"),
+    Problem.TOO_LARGE: N_("must be at most {maximum}"),
+    Problem.DUPLICATE: N_("'{key}' is already defined in {first}"),
+    Problem.UNKNOWN_REFERENCE: N_("'{name}' is not defined"),
+    Problem.SUM_MISMATCH: N_("items add up to {actual} points, but {declared} are declared"),
+    Problem.WEIGHTS_SUM: N_("weights add up to {actual}, not 1"),
+    Problem.SHARES_SUM: N_("shares add up to {actual}, not 1"),
+    Problem.CAP_BELOW_POINTS: N_("the cap ({cap}) is below the points for one unit ({points})"),
+    Problem.LEVELS_ORDER: N_("levels must be listed best first, with falling thresholds"),
+    Problem.LOWEST_LEVEL: N_("the last level must start at 0 points, so every branch gets one"),
+    Problem.STEPS_ORDER: N_("steps must be listed highest first, with points not rising"),
+    Problem.MISSING_PART: N_("no '{part}' rubric part among the files given"),
+    Problem.INCOMPATIBLE: N_("rule '{rule}' cannot be used with evidence '{evidence}' here"),
+    Problem.NEEDS_THRESHOLD: N_("needs a threshold star scheme, but '{scheme}' uses quotas"),
 }
 
-SUGGESTION = "did you mean '{suggestion}'?"
+SUGGESTION = N_("did you mean '{suggestion}'?")
 
 
 @dataclass(frozen=True, slots=True)

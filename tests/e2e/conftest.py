@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, build, make_bot, prepare_bot
-from bot.clock import Clock
+from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 from bot.emulator.client import EmulatorClient
 from bot.emulator.testing import polling
 
 SUPERUSER = 900
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 @dataclass
@@ -46,7 +48,8 @@ async def world(engine: AsyncEngine) -> AsyncIterator[World]:
         database_url="sqlite+aiosqlite:///unused.db",  # the engine below is what is used
         superuser_ids=str(SUPERUSER),
     )
-    app = build(settings, clock=Clock(settings.tz), engine=engine)
+    # A fixed 'now' keeps periods, quarters and due dates the same on any day the tests run.
+    app = build(settings, clock=FixedClock(at=NOW), engine=engine)
     bot = make_bot(settings)
     await prepare_bot(app, bot)
     try:

@@ -67,6 +67,11 @@ def test_placeholders_survive_translation(locale: str) -> None:
 def test_chinese_is_chinese() -> None:
     """A Chinese catalogue that merely copies the English would pass the checks above."""
     catalogue = _catalogue("zh_Hans")
-    copied = [i for i, m in catalogue.items() if m.string == i and re.search(r"[A-Za-z]{4}", i)]
-    allowed = {"/language — 中文 / English", "Language: 中文 / English"}
-    assert not set(copied) - allowed
+
+    def words(text: str) -> bool:
+        # Placeholders, tags and commands are the same in every language.
+        bare = re.sub(r"\{\w*\}|<[^>]+>|/\w+|English", "", text)
+        return bool(re.search(r"[A-Za-z]{4}", bare))
+
+    copied = [i for i, m in catalogue.items() if m.string == i and words(i)]
+    assert not copied

@@ -1,0 +1,259 @@
+"""The branch's Telegram group: link it, announce a meeting there, collect RSVPs.
+
+Privacy mode stays on: in the group the bot only sees commands and button presses.
+A reason for "I can't come" is asked in the private chat.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from aiogram import Bot, F, html
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.models import MeetingKind
+from bot.i18n import fmt_datetime
+from bot.services import orgs, rsvp
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.texts import meeting_kind_label
+from handlers.calendar import Cal, month_calendar, picked_date
+from handlers.callbacks import Announce, Rsvp
+from handlers.registry import Handlers
+from handlers.states import AnnounceMeeting, RsvpReason
+from handlers.views import Button, keyboard
+
+router = Handlers("group")
+TIME_PLACE = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(.*)$")
+IN_GROUP = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
+
+
+def _own_branch(principal: Principal) -> int:
+    if principal.branch is None or not principal.is_branch_leader:
+        raise ServiceError("access.denied")
+    return principal.branch.id
+
+
+@router.message(Command("linkgroup"), IN_GROUP)
+async def link_group(
+    message: Message, session: AsyncSession, principal: Principal, clock: Clock
+) -> None:
+    branch_id = _own_branch(principal)
+    await rsvp.link_group(session, principal, clock.now(), branch_id, message.chat.id)
+    await message.answer(
+        _("This group is now linked to {branch}. Meeting notices will be posted here.").format(
+            branch=html.quote(principal.branch.name)
+        )
+    )
+
+
+@router.message(Command("announce"), F.chat.type == ChatType.PRIVATE)
+async def announce(message: Message, state: FSMContext, principal: Principal) -> None:
+    branch_id = _own_branch(principal)
+    await state.clear()
+    await state.set_state(AnnounceMeeting.kind)
+    await state.update_data(org_id=branch_id)
+    rows = [
+        [Button(text=meeting_kind_label(k, _), callback_data=Announce(act="kind", value=k).pack())]
+        for k in MeetingKind
+    ]
+    rows.append([Button(text=_("✖ Cancel"), callback_data=Announce(act="cancel").pack())])
+    await message.answer(
+        _("Which meeting do you want to announce in the branch group?"), reply_markup=keyboard(rows)
+    )
+
+
+@router.callback_query(Announce.filter(F.act == "cancel"), StateFilter(AnnounceMeeting))
+async def cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    await query.message.edit_text(_("Cancelled. Nothing was posted."))
+
+
+@router.callback_query(Announce.filter(F.act == "kind"), AnnounceMeeting.kind)
+async def pick_kind(
+    query: CallbackQuery, callback_data: Announce, state: FSMContext, clock: Clock
+) -> None:
+    if callback_data.value not in set(MeetingKind):
+        raise ServiceError("stale")
+    await state.update_data(kind=callback_data.value)
+    await state.set_state(AnnounceMeeting.date)
+    today = clock.today()
+    await query.answer()
+    await query.message.edit_text(
+        _("On which day?"),
+        reply_markup=month_calendar(today.year, today.month, today, earliest=today, latest=None),
+    )
+
+
+@router.callback_query(Cal.filter(F.act == "nav"), AnnounceMeeting.date)
+async def turn_month(query: CallbackQuery, callback_data: Cal, clock: Clock) -> None:
+    today = clock.today()
+    await query.answer()
+    await query.message.edit_reply_markup(
+        reply_markup=month_calendar(
+            callback_data.y, callback_data.m, today, earliest=today, latest=None
+        )
+    )
+
+
+@router.callback_query(Cal.filter(F.act == "pick"), AnnounceMeeting.date)
+async def pick_day(
+    query: CallbackQuery, callback_data: Cal, state: FSMContext, clock: Clock
+) -> None:
+    day = picked_date(callback_data)
+    if day is None or day < clock.today():
+        raise ServiceError("stale")
+    await state.update_data(day=day.isoformat())
+    await state.set_state(AnnounceMeeting.details)
+    await query.answer()
+    await query.message.edit_text(_("Type the time and place, e.g. “19:30 village office”:"))
+
+
+@router.message(AnnounceMeeting.details, F.text, ~F.text.startswith("/"))
+async def details(message: Message, state: FSMContext) -> None:
+    match = TIME_PLACE.match(message.text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ServiceError("meeting.time_malformed")
+    await state.update_data(
+        at=f"{int(match.group(1)):02d}:{match.group(2)}", place=match.group(3).strip()[:200] or None
+    )
+    await state.set_state(AnnounceMeeting.topic)
+    await message.answer(_("Type the topic of the meeting:"))
+
+
+@router.message(AnnounceMeeting.topic, F.text, ~F.text.startswith("/"))
+async def topic(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    bot: Bot,
+    principal: Principal,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    branch = await orgs.require_org(session, data["org_id"])
+    local = datetime.combine(
+        date.fromisoformat(data["day"]), time.fromisoformat(data["at"]), tzinfo=clock.tz
+    )
+    notice = await rsvp.announce(
+        session,
+        principal,
+        clock.now(),
+        branch.id,
+        data["kind"],
+        local,
+        data["place"],
+        message.text.strip(),
+    )
+    text = notice_text(notice, clock, 0, 0)
+    try:
+        sent = await bot.send_message(
+            branch.group_chat_id, text, reply_markup=rsvp_keyboard(notice.id)
+        )
+    except TelegramAPIError:
+        raise ServiceError("group.unreachable") from None
+    await rsvp.set_notice_message(session, notice.id, sent.chat.id, sent.message_id)
+    await state.clear()
+    await message.answer(
+        _(
+            "Posted in the branch group. RSVPs will pre-fill the attendance "
+            "when you log the meeting."
+        )
+    )
+
+
+def rsvp_keyboard(notice_id: int):
+    return keyboard(
+        [
+            [
+                Button(
+                    text=_("🙋 I'll come"), callback_data=Rsvp(notice=notice_id, coming=True).pack()
+                ),
+                Button(
+                    text=_("🙅 I can't come"),
+                    callback_data=Rsvp(notice=notice_id, coming=False).pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def notice_text(notice, clock: Clock, coming: int, not_coming: int) -> str:
+    when = fmt_datetime(notice.starts_at.astimezone(clock.tz), get_i18n().current_locale, "short")
+    lines = [
+        _("📣 <b>{kind}</b>").format(kind=meeting_kind_label(notice.kind, _)),
+        _("Time: {when}").format(when=when),
+        _("Place: {place}").format(place=html.quote(notice.place or "—")),
+        _("Topic: {topic}").format(topic=html.quote(notice.topic)),
+        _("🙋 {yes} coming · 🙅 {no} not coming").format(yes=coming, no=not_coming),
+    ]
+    return "\n".join(lines)
+
+
+@router.callback_query(Rsvp.filter())
+async def answer(
+    query: CallbackQuery,
+    callback_data: Rsvp,
+    session: AsyncSession,
+    bot: Bot,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    await rsvp.answer(
+        session, clock.now(), callback_data.notice, query.from_user.id, callback_data.coming
+    )
+    coming, not_coming = await rsvp.rsvp_summary(session, callback_data.notice)
+    notice = await rsvp.get_notice(session, callback_data.notice)
+    if callback_data.coming:
+        await query.answer(_("Thank you, see you there."))
+    else:
+        await query.answer(_("Noted. I have asked you for the reason in our private chat."))
+        private = FSMContext(
+            storage=state.storage,
+            key=StorageKey(bot_id=bot.id, chat_id=query.from_user.id, user_id=query.from_user.id),
+        )
+        await private.set_state(RsvpReason.reason)
+        await private.set_data({"notice": notice.id})
+        try:
+            await bot.send_message(
+                query.from_user.id,
+                _("Why can't you come to “{topic}”? Type a short reason:").format(
+                    topic=html.quote(notice.topic)
+                ),
+            )
+        except TelegramAPIError:
+            await private.clear()  # they never started the bot: the RSVP stands without a reason
+    try:
+        await query.message.edit_text(
+            notice_text(notice, clock, len(coming), len(not_coming)),
+            reply_markup=rsvp_keyboard(notice.id),
+        )
+    except TelegramBadRequest:
+        pass  # "message is not modified": the counts did not change
+
+
+@router.message(RsvpReason.reason, F.text, ~F.text.startswith("/"), F.chat.type == ChatType.PRIVATE)
+async def reason(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
+    data = await state.get_data()
+    await rsvp.answer(
+        session,
+        clock.now(),
+        data["notice"],
+        message.from_user.id,
+        False,
+        message.text.strip()[:200],
+    )
+    await state.clear()
+    await message.answer(_("Thank you; the secretary will see your reason."))

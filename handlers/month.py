@@ -1,0 +1,236 @@
+"""“This month”: the branch's checklist with progress, score, star and the way to the next star."""
+
+from __future__ import annotations
+
+from aiogram import F, html
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.i18n import fmt_date, fmt_number
+from bot.services import checklist, orgs
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.texts import meeting_kind_label, stars
+from handlers.callbacks import ItemView, LogStep, MeetingList, Month
+from handlers.meeting_log import start_log
+from handlers.menu import MONTH, MenuButton
+from handlers.registry import Handlers
+from handlers.views import Button, clip, keyboard, named
+
+router = Handlers("month")
+PAGE = 8
+
+
+def _branch_id(principal: Principal, org: int) -> int:
+    if org:
+        return org
+    if principal.branch is None:
+        raise ServiceError("month.no_branch")
+    return principal.branch.id
+
+
+async def checklist_view(
+    session: AsyncSession,
+    principal: Principal,
+    rubric,
+    clock: Clock,
+    org: int,
+    page: int,
+):
+    branch = await orgs.require_org(session, _branch_id(principal, org))
+    mine = principal.branch is not None and principal.branch.id == branch.id
+    if not (mine or principal.can_manage(branch)):
+        raise ServiceError("access.denied")
+    period = clock.today().strftime("%Y-%m")
+    cl = await checklist.month_checklist(session, rubric, branch, period)
+    locale = get_i18n().current_locale
+    lines = [
+        _("📋 <b>{branch}</b> · {month}").format(branch=html.quote(branch.name), month=period),
+        _("Done {done}/{total} · score {score} of {max} · {stars}").format(
+            done=cl.done,
+            total=cl.total,
+            score=fmt_number(cl.score, locale),
+            max=fmt_number(cl.max_score, locale),
+            stars=stars(cl.star),
+        ),
+    ]
+    lines += gap_lines(cl, rubric)
+    if cl.content:
+        lines.append(_("📚 This month's material:"))
+        for c in cl.content:
+            title = html.quote(c.title)
+            lines.append(f'• <a href="{html.quote(c.url)}">{title}</a>' if c.url else f"• {title}")
+    entries = cl.entries[page * PAGE : (page + 1) * PAGE]
+    rows = [
+        [
+            Button(
+                text=f"{'✅' if e.done else '⬜'} {named(e)} ({fmt_number(e.possible, locale)})",
+                callback_data=ItemView(org=branch.id, item=e.spec.key).pack(),
+            )
+        ]
+        for e in entries
+    ]
+    pages = max(1, -(-len(cl.entries) // PAGE))
+    nav = []
+    if page > 0:
+        nav.append(Button(text="◀", callback_data=Month(org=org, page=page - 1).pack()))
+    if pages > 1:
+        nav.append(
+            Button(text=f"{page + 1}/{pages}", callback_data=Month(org=org, page=page).pack())
+        )
+    if page + 1 < pages:
+        nav.append(Button(text="▶", callback_data=Month(org=org, page=page + 1).pack()))
+    rows.append(nav)
+    if principal.can_lead(branch):
+        rows.append(
+            [
+                Button(
+                    text=_("📝 Log a meeting"),
+                    callback_data=LogStep(act="new", value=str(branch.id)).pack(),
+                ),
+                Button(text=_("🗂 Meetings"), callback_data=MeetingList(org=branch.id).pack()),
+            ]
+        )
+    return clip("\n".join(lines)), keyboard(rows)
+
+
+def gap_lines(cl, rubric) -> list[str]:
+    if cl.closed:
+        return [_("This month is closed; the record is frozen.")]
+    gap = cl.gap
+    if gap is None or not gap.levels:
+        return [_("This is the top star level. Keep it up!")] if cl.star >= 5 else []
+    level = gap.levels[0]
+    if not level.reachable:
+        return [_("The next star cannot be reached this month any more.")]
+    locale = get_i18n().current_locale
+    steps = "; ".join(_step_text(s, rubric, locale) for s in level.steps) or "—"
+    return [_("To reach {stars}: {steps}").format(stars=stars(level.stars), steps=steps)]
+
+
+def _step_text(step, rubric, locale: str) -> str:
+    """ "2 × theme party day (+6)" for meetings, the item's name otherwise."""
+    change = step.change
+    if str(change.kind) == "meeting":
+        what = meeting_kind_label(change.key, _)
+        what = f"{change.count} × {what}" if change.count > 1 else what
+    else:
+        what = "、".join(named(rubric.item(key)) for key in step.items[:2]) or change.key
+    points = fmt_number(step.points, locale)
+    return _("{what} (+{points})").format(what=html.quote(what), points=points)
+
+
+@router.message(Command("month"))
+@router.message(MenuButton(MONTH))
+async def month(
+    message: Message,
+    session: AsyncSession,
+    principal: Principal,
+    rubric,
+    clock: Clock,
+) -> None:
+    text, markup = await checklist_view(session, principal, rubric, clock, 0, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(Month.filter())
+async def turn(
+    query: CallbackQuery,
+    callback_data: Month,
+    session: AsyncSession,
+    principal: Principal,
+    rubric,
+    clock: Clock,
+) -> None:
+    text, markup = await checklist_view(
+        session, principal, rubric, clock, callback_data.org, callback_data.page
+    )
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(ItemView.filter())
+async def item(
+    query: CallbackQuery,
+    callback_data: ItemView,
+    session: AsyncSession,
+    principal: Principal,
+    rubric,
+    clock: Clock,
+) -> None:
+    branch = await orgs.require_org(session, callback_data.org)
+    mine = principal.branch is not None and principal.branch.id == branch.id
+    if not (mine or principal.can_manage(branch)):
+        raise ServiceError("access.denied")
+    cl = await checklist.month_checklist(session, rubric, branch, clock.today().strftime("%Y-%m"))
+    entry = next((e for e in cl.entries if e.spec.key == callback_data.item), None)
+    if entry is None:
+        raise ServiceError("stale")
+    locale = get_i18n().current_locale
+    lines = [
+        f"{'✅' if entry.done else '⬜'} <b>{html.quote(named(entry))}</b>",
+        _("Points: {earned} of {possible}").format(
+            earned=fmt_number(entry.earned, locale), possible=fmt_number(entry.possible, locale)
+        ),
+        _("Due: {date}").format(date=fmt_date(entry.spec.due, locale)),
+        _("What counts: {evidence}").format(evidence=evidence_text(entry)),
+    ]
+    rows = []
+    if principal.can_lead(branch) and not cl.closed:
+        if entry.recordable_by == "meeting":
+            rows.append(
+                [
+                    Button(
+                        text=_("📝 Log this meeting"),
+                        callback_data=LogStep(
+                            act="new", value=f"{branch.id}:{entry.spec.evidence_key}"
+                        ).pack(),
+                    )
+                ]
+            )
+        elif entry.recordable_by == "leader" or principal.can_manage(branch):
+            rows.append(
+                [
+                    Button(
+                        text=_("📎 Record it"),
+                        callback_data=LogStep(
+                            act="evidence", value=f"{branch.id}:{entry.spec.key}"
+                        ).pack(),
+                    )
+                ]
+            )
+    rows.append([Button(text=_("◀ Checklist"), callback_data=Month(org=branch.id).pack())])
+    await query.answer()
+    await query.message.edit_text("\n".join(lines), reply_markup=keyboard(rows))
+
+
+def evidence_text(entry) -> str:
+    kind = str(entry.spec.evidence)
+    if kind in ("meetings", "attendance", "months_without"):
+        return _(
+            "{kind} logged in the bot (meetings that need a quorum count only when it is met)"
+        ).format(kind=meeting_kind_label(entry.spec.evidence_key, _))
+    if kind == "grade":
+        return _("a grade given by the superior organisation")
+    return _("a record with a note, and a photo or document if you have one")
+
+
+@router.callback_query(LogStep.filter(F.act == "new"))
+async def new_meeting(
+    query: CallbackQuery,
+    callback_data: LogStep,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    org, _sep, kind = callback_data.value.partition(":")
+    if not org.isdigit():
+        raise ServiceError("stale")
+    await query.answer()
+    await start_log(query.message, state, session, principal, clock, int(org), kind or None)

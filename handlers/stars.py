@@ -1,0 +1,280 @@
+"""Month close and star confirmation, for the superior's staff; the branches are told."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from aiogram import Bot, F, html
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.i18n import fmt_number
+from bot.services import periods, prefs
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.texts import stars
+from handlers.callbacks import StarAct, StarAll, StarList
+from handlers.notify import send_quietly
+from handlers.registry import Handlers
+from handlers.states import AdjustStar
+from handlers.views import Button, keyboard, pager
+
+router = Handlers("stars")
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def previous_month(today: date) -> str:
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _staff(principal: Principal) -> None:
+    if not principal.is_staff:
+        raise ServiceError("access.denied")
+
+
+async def list_view(session: AsyncSession, principal: Principal, period: str, page: int):
+    found = await periods.proposals(session, principal, period, page)
+    if found.total == 0:
+        rows = [
+            [
+                Button(
+                    text=_("Close {period} now").format(period=period),
+                    callback_data=StarAll(period=period, act="close").pack(),
+                )
+            ]
+        ]
+        return _("{period} has not been closed yet: no proposed star levels.").format(
+            period=period
+        ), keyboard(rows)
+    locale = get_i18n().current_locale
+    rows = []
+    for snap, org in found.items:
+        mark = "✓" if snap.confirmed_star is not None else "⏳"
+        level = snap.confirmed_star if snap.confirmed_star is not None else snap.proposed_star
+        rows.append(
+            [
+                Button(
+                    text=f"{mark} {org.name} {stars(level)} {fmt_number(snap.score, locale)}",
+                    callback_data=StarAct(snapshot=snap.id, act="view").pack(),
+                )
+            ]
+        )
+    rows.append(pager(found, lambda p: StarList(period=period, page=p)))
+    rows.append(
+        [
+            Button(
+                text=_("✓ Confirm all proposed levels"), callback_data=StarAll(period=period).pack()
+            )
+        ]
+    )
+    text = _("Star levels for {period} (⏳ proposed, ✓ confirmed): {n} branches.").format(
+        period=period, n=found.total
+    )
+    return text, keyboard(rows)
+
+
+@router.message(Command("stars"))
+async def stars_cmd(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    _staff(principal)
+    period = (command.args or "").strip() or previous_month(clock.today())
+    if not PERIOD.match(period):
+        raise ServiceError("period.malformed")
+    text, markup = await list_view(session, principal, period, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(StarList.filter())
+async def turn(
+    query: CallbackQuery, callback_data: StarList, session: AsyncSession, principal: Principal
+) -> None:
+    _staff(principal)
+    text, markup = await list_view(session, principal, callback_data.period, callback_data.page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(StarAll.filter(F.act == "close"))
+async def close(
+    query: CallbackQuery,
+    callback_data: StarAll,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    _staff(principal)
+    if not PERIOD.match(callback_data.period) or callback_data.period >= clock.today().strftime(
+        "%Y-%m"
+    ):
+        raise ServiceError("period.not_over")
+    roots = [None] if principal.is_superuser else principal.staff_orgs
+    for root in roots:
+        await periods.close_period(session, rubric, clock.now(), callback_data.period, root=root)
+    text, markup = await list_view(session, principal, callback_data.period, 0)
+    await query.answer(_("Closed."))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def detail(session: AsyncSession, principal: Principal, snapshot_id: int):
+    snap, org = await periods.get_snapshot(session, principal, snapshot_id)
+    locale = get_i18n().current_locale
+    lines = [
+        f"<b>{html.quote(org.name)}</b> · {snap.period}",
+        _("Score: {score} of {max}").format(
+            score=fmt_number(snap.score, locale), max=fmt_number(snap.max_score, locale)
+        ),
+        _("Proposed: {stars}").format(stars=stars(snap.proposed_star)),
+    ]
+    if snap.confirmed_star is not None:
+        lines.append(_("Confirmed: {stars}").format(stars=stars(snap.confirmed_star)))
+    if snap.adjust_reason:
+        lines.append(_("Reason: {reason}").format(reason=html.quote(snap.adjust_reason)))
+    rows = [
+        [
+            Button(
+                text=_("✓ Confirm {stars}").format(stars=stars(snap.proposed_star)),
+                callback_data=StarAct(snapshot=snap.id, act="ok").pack(),
+            )
+        ],
+        [
+            Button(text="★" * n, callback_data=StarAct(snapshot=snap.id, act="set", star=n).pack())
+            for n in range(1, 6)
+            if n != snap.proposed_star
+        ],
+        [Button(text=_("◀ Back"), callback_data=StarList(period=snap.period).pack())],
+    ]
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.callback_query(StarAct.filter(F.act == "view"))
+async def view(
+    query: CallbackQuery, callback_data: StarAct, session: AsyncSession, principal: Principal
+) -> None:
+    _staff(principal)
+    text, markup = await detail(session, principal, callback_data.snapshot)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(StarAct.filter(F.act == "ok"))
+async def confirm(
+    query: CallbackQuery,
+    callback_data: StarAct,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    _staff(principal)
+    snap = await periods.confirm(session, principal, clock.now(), callback_data.snapshot)
+    await tell_branches(session, bot, i18n, [snap])
+    text, markup = await detail(session, principal, snap.id)
+    await query.answer(_("Confirmed."))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(StarAct.filter(F.act == "set"))
+async def adjust(
+    query: CallbackQuery,
+    callback_data: StarAct,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+) -> None:
+    _staff(principal)
+    if not 1 <= callback_data.star <= 5:
+        raise ServiceError("stale")
+    await periods.get_snapshot(session, principal, callback_data.snapshot)
+    await state.set_state(AdjustStar.reason)
+    await state.update_data(snapshot=callback_data.snapshot, star=callback_data.star)
+    await query.answer()
+    await query.message.answer(
+        _("Adjusting to {stars}: type the reason (required):").format(
+            stars=stars(callback_data.star)
+        )
+    )
+
+
+@router.message(AdjustStar.reason, F.text, ~F.text.startswith("/"))
+async def adjust_reason(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    snap = await periods.confirm(
+        session,
+        principal,
+        clock.now(),
+        data["snapshot"],
+        star=data["star"],
+        reason=message.text.strip(),
+    )
+    await state.clear()
+    await tell_branches(session, bot, i18n, [snap])
+    text, markup = await detail(session, principal, snap.id)
+    await message.answer(_("Adjusted and confirmed.") + "\n\n" + text, reply_markup=markup)
+
+
+@router.callback_query(StarAll.filter(F.act == "confirm"))
+async def confirm_all(
+    query: CallbackQuery,
+    callback_data: StarAll,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    _staff(principal)
+    roots = [None] if principal.is_superuser else principal.staff_orgs
+    confirmed = []
+    for root in roots:
+        confirmed += await periods.confirm_all(
+            session, principal, clock.now(), callback_data.period, root
+        )
+    await tell_branches(session, bot, i18n, confirmed)
+    text, markup = await list_view(session, principal, callback_data.period, 0)
+    await query.answer(_("Confirmed: {n}.").format(n=len(confirmed)), show_alert=True)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def tell_branches(session: AsyncSession, bot: Bot, i18n: I18n, snapshots: list) -> None:
+    """Each branch's secretary and organising member hear their confirmed level."""
+    leaders = await periods.branch_leaders_to_tell(session, snapshots)
+    ids = sorted({i for group in leaders.values() for i in group})
+    locales = await prefs.locales_for(session, ids, i18n.default_locale)
+    for snap in snapshots:
+        for chat_id in leaders.get(snap.org_id, []):
+            with i18n.use_locale(locales[chat_id]):
+                text = _(
+                    "⭐ The star level of your branch for {period} is confirmed: {stars} "
+                    "(score {score})."
+                ).format(
+                    period=snap.period,
+                    stars=stars(snap.confirmed_star),
+                    score=fmt_number(snap.score, locales[chat_id]),
+                )
+                if snap.adjust_reason:
+                    text += "\n" + _("Reason for the adjustment: {reason}").format(
+                        reason=html.quote(snap.adjust_reason)
+                    )
+                await send_quietly(bot, chat_id, text)

@@ -1,0 +1,269 @@
+"""The secretary's month, as users in the emulator, in Chinese and English."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models import AuditLog, Meeting, MemberStatus, Staff
+from bot.services import members, orgs
+from bot.services.members import Principal
+from tests.e2e.conftest import SUPERUSER
+
+ROOT = Principal(telegram_id=SUPERUSER, is_superuser=True)
+SECRETARY = 500
+STAFF = 800
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+
+T = {
+    "zh": {
+        "lang": "zh-hans",
+        "log": "记录会议",
+        "general": "支部党员大会",
+        "today": "今天",
+        "skip": "跳过",
+        "all": "全部到会",
+        "done": "完成",
+        "save": "保存",
+        "met": "达到法定人数",
+        "not_met": "未达到法定人数",
+        "tick": "按季度召开支部党员大会",
+        "score": "得分",
+        "cancel": "取消",
+        "cancelled": "已取消会议记录",
+        "progress": "已完成",
+        "meetings": "会议记录",
+        "edit": "编辑",
+        "topic_btn": "主题",
+        "saved": "会议已保存",
+        "topic": "学习贯彻党的二十届四中全会精神",
+        "new_topic": "专题学习",
+        "who": "哪些人参会",
+    },
+    "en": {
+        "lang": "en",
+        "log": "Log a meeting",
+        "general": "general member meeting",
+        "today": "Today",
+        "skip": "Skip",
+        "all": "Everyone present",
+        "done": "Done",
+        "save": "Save",
+        "met": "Quorum met",
+        "not_met": "Quorum not met",
+        "tick": "Quarterly general member meeting",
+        "score": "Score",
+        "cancel": "Cancel",
+        "cancelled": "Meeting log cancelled",
+        "progress": "Done ",
+        "meetings": "Meetings",
+        "edit": "Edit",
+        "topic_btn": "Topic",
+        "saved": "Meeting saved",
+        "topic": "Studying the plenary session",
+        "new_topic": "Special study",
+        "who": "Who attended",
+    },
+}
+
+
+async def _branch(session, now):
+    city = await orgs.create_org(session, ROOT.actor, now, name="冷水江市委", kind="committee")
+    session.add(Staff(org_id=city.id, telegram_id=STAFF, name="组织部", created_at=now))
+    branch = await orgs.create_org(
+        session,
+        ROOT.actor,
+        now,
+        name="红旗村党支部",
+        kind="branch",
+        parent_id=city.id,
+        domain="village",
+    )
+    sec = await members.add_member(
+        session, ROOT.actor, now, org_id=branch.id, name="李书记", category="rural_community"
+    )
+    await members.set_role(session, ROOT.actor, now, sec, "secretary")
+    await members.link_telegram(session, ROOT.actor, now, sec, SECRETARY)
+    for i in range(9):
+        m = await members.add_member(
+            session,
+            ROOT.actor,
+            now,
+            org_id=branch.id,
+            name=f"刘{i:02d}",
+            category="rural_community",
+        )
+        if i == 7:
+            m.status = MemberStatus.on_leave.value
+        if i == 8:
+            m.status = MemberStatus.mobile.value
+    # The year so far: a theme party day and a committee meeting every month, so the
+    # branch is not losing points to the deduction sheet.
+    for month in range(1, 11):
+        for kind in ("theme_day", "committee"):
+            session.add(
+                Meeting(
+                    org_id=branch.id,
+                    kind=kind,
+                    held_on=date(2026, month, 10),
+                    topic=f"{kind} {month}",
+                    topic_key=f"{kind} {month}",
+                    attended=8,
+                    expected=8,
+                    counts=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    await session.flush()
+    return branch.id
+
+
+async def _meetings(session, now):
+    rows = await session.execute(
+        select(Meeting.kind, Meeting.counts, Meeting.topic).where(
+            Meeting.held_on >= date(2026, 11, 1)
+        )
+    )
+    return [tuple(r) for r in rows.all()]
+
+
+async def _start_log(sec, t):
+    await sec.send("/month")
+    first = await sec.expect(t["progress"])
+    await sec.press("📝 " + t["log"])
+    await sec.expect()
+    await sec.press(t["general"])
+    await sec.expect(edited=True)
+    await sec.press(t["today"])
+    await sec.expect(edited=True)
+    await sec.press(t["skip"])
+    await sec.expect(t["who"], edited=True)
+    return first
+
+
+async def _finish_log(sec, t, topic):
+    await sec.press(t["done"])
+    await sec.expect(edited=True)
+    await sec.send(topic)
+    await sec.expect()
+    await sec.press(t["skip"])  # notes
+    await sec.expect()
+    await sec.send_photo(PNG)
+    await sec.expect()
+    await sec.press(t["done"])  # photos
+    summary = await sec.expect()
+    await sec.press("💾 " + t["save"])
+    return summary
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_general_meeting_with_quorum_ticks_checklist(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    before = await _start_log(sec, t)
+    await sec.press(t["all"])
+    picked = await sec.expect(edited=True)
+    assert any("(8/8)" in b or "（8/8）" in b for row in picked.buttons for b in row)
+    summary = await _finish_log(sec, t, t["topic"])
+    assert t["topic"] in summary.text
+    report = await sec.expect(t["met"])
+    assert t["tick"] in report.text and t["score"] in report.text
+    await sec.send("/month")
+    after = await sec.expect(t["progress"])
+    done = [int(re.search(r"(\d+)/\d+", m.text).group(1)) for m in (before, after)]
+    assert done[1] == done[0] + 1 and after.text != before.text
+    assert await world.seed(_meetings) == [("general", True, t["topic"])]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_quorum_not_met_is_recorded_as_not_counting(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await _start_log(sec, t)
+    for name in ("刘00", "刘01", "刘07", "▶", "刘08"):  # 2 counted, on leave, (page 2) mobile
+        await sec.press(name)
+        await sec.expect(edited=True)
+    await _finish_log(sec, t, t["topic"])
+    report = await sec.expect(t["not_met"])
+    assert "2" in report.text and "8" in report.text and "5" in report.text
+    assert await world.seed(_meetings) == [("general", False, t["topic"])]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_cancel_mid_way_saves_nothing(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await _start_log(sec, t)
+    await sec.press("✖ " + t["cancel"])
+    await sec.expect(t["cancelled"], edited=True)
+    assert await world.seed(_meetings) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_edit_after_logging_keeps_old_values_in_audit(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await _start_log(sec, t)
+    await sec.press(t["all"])
+    await sec.expect(edited=True)
+    await _finish_log(sec, t, t["topic"])
+    await sec.expect(t["saved"])
+    await sec.send("/month")
+    await sec.expect(t["progress"])
+    await sec.press("🗂 " + t["meetings"])
+    await sec.expect(edited=True)
+    await sec.press(t["topic"][:10])
+    await sec.expect(edited=True)
+    await sec.press("✏️ " + t["edit"])
+    await sec.expect()
+    await sec.press(t["topic_btn"])
+    await sec.expect(edited=True)
+    await sec.send(t["new_topic"])
+    await sec.expect(t["new_topic"])
+    await sec.press("💾 " + t["save"])
+    await sec.expect(t["saved"])
+    assert await world.seed(_meetings) == [("general", True, t["new_topic"])]
+
+    async def audit(session, now):
+        rows = await session.execute(
+            select(AuditLog.changes).where(
+                AuditLog.entity == "meeting", AuditLog.action == "update"
+            )
+        )
+        return rows.scalars().all()
+
+    changes = await world.seed(audit)
+    assert changes and changes[0]["topic"] == [t["topic"], t["new_topic"]]
+
+
+async def test_second_tap_on_save_makes_no_duplicate(world):
+    t = T["zh"]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await _start_log(sec, t)
+    await sec.press(t["all"])
+    await sec.expect(edited=True)
+    summary = await _finish_log(sec, t, t["topic"])
+    await sec.expect(t["saved"])
+    answer = await sec.press_data(
+        summary.button("💾 " + t["save"])["callback_data"], summary.message_id, force=True
+    )
+    assert answer.show_alert
+
+    async def count(session, now):
+        stmt = select(func.count(Meeting.id)).where(Meeting.held_on >= date(2026, 11, 1))
+        return (await session.execute(stmt)).scalar_one()
+
+    assert await world.seed(count) == 1
