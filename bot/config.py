@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
             value = "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://…")
+        if value.startswith("sqlite+aiosqlite:///"):
+            file = value.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
+            folder = Path(file).parent
+            if file not in ("", ":memory:") and not folder.is_dir():
+                raise ValueError(f"the folder {folder} does not exist")
         return value
 
     @property

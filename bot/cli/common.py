@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -35,6 +36,16 @@ def settings_or_exit(**overrides: object) -> Settings:
         return load_settings(**overrides)
     except SettingsError as exc:
         raise fail(str(exc)) from None
+
+
+def run_db(main: Callable[[], Awaitable[T]]) -> T:
+    """`asyncio.run(main())`, with an unreachable database reported in one line."""
+    try:
+        return asyncio.run(main())
+    except (OSError, OperationalError, InterfaceError) as exc:
+        # The driver's own words (never the URL: it may hold a password).
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"DATABASE_URL: cannot use the database: {reason}") from None
 
 
 UPGRADE_HINT = "the database schema is out of date: run `uv run branchbot db upgrade` first"
@@ -67,6 +78,6 @@ def run_in_session(
             await engine.dispose()
 
     try:
-        return asyncio.run(_main())
+        return run_db(_main)
     except ServiceError as exc:
         raise fail(error_text(exc, gettext_for(settings.default_locale)), code=1) from None

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from bot.cli.common import UPGRADE_HINT, console, fail, run_in_session, settings_or_exit
+from bot.cli.common import (
+    UPGRADE_HINT,
+    console,
+    fail,
+    run_db,
+    run_in_session,
+    settings_or_exit,
+)
 from bot.config import SettingsError
 from bot.db.engine import create_engine
 from bot.db.migrate import current_revision, head_revision, is_up_to_date, upgrade
@@ -42,7 +49,7 @@ def run() -> None:
         finally:
             await engine.dispose()
 
-    if not asyncio.run(_schema_ok()):
+    if not run_db(_schema_ok):
         raise fail(UPGRADE_HINT)
     # Imported after the checks: aiogram takes seconds to import, a refusal should not.
     from bot.app import build, configure_logging, make_bot, serve
@@ -92,7 +99,7 @@ def db_upgrade() -> None:
         finally:
             await engine.dispose()
 
-    console.print(f"schema at revision {asyncio.run(_main())} (head)")
+    console.print(f"schema at revision {run_db(_main)} (head)")
 
 
 @db_app.command("current")
@@ -107,7 +114,7 @@ def db_current() -> None:
         finally:
             await engine.dispose()
 
-    rev, head = asyncio.run(_main()), head_revision()
+    rev, head = run_db(_main), head_revision()
     state = (
         "up to date"
         if rev == head

@@ -56,6 +56,15 @@ def test_run_on_an_old_schema_refuses(tmp_path: Path) -> None:
     assert done.stdout == ""
 
 
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    url = "postgresql://branchbot:pw-secret@127.0.0.1:1/branchbot"  # nothing listens on port 1
+    for args in (("run",), ("db", "upgrade"), ("db", "current"), ("org", "add", "City")):
+        done = run_cli(tmp_path, *args, BOT_TOKEN="123:abc", DATABASE_URL=url)
+        assert done.returncode == 2, args
+        line = one_line(done.stderr)
+        assert line.startswith("DATABASE_URL: ") and "pw-secret" not in line
+
+
 def test_org_commands_need_an_upgraded_schema(db: Path) -> None:
     done = cli("org", "add", "City", code=2)
     assert "branchbot db upgrade" in done.output

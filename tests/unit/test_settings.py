@@ -122,9 +122,18 @@ def test_bad_webhook_secret(monkeypatch: pytest.MonkeyPatch, secret: str | None)
         ("sqlite:///data/bot.db", "sqlite+aiosqlite:///data/bot.db"),
     ],
 )
-def test_database_url_normalised(monkeypatch: pytest.MonkeyPatch, given: str, expected: str):
+def test_database_url_normalised(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, given: str, expected: str
+) -> None:
+    (tmp_path / "data").mkdir()
     monkeypatch.setenv("DATABASE_URL", given)
     assert load_settings().database_url == expected
+
+
+def test_sqlite_file_in_a_missing_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///no/such/folder/bot.db")
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL: .*no/such/folder"):
+        load_settings()
 
 
 # --- the command line ------------------------------------------------------------------
