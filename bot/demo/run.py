@@ -7,11 +7,13 @@ import contextlib
 import signal
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
-from bot.app import build, configure_logging, make_bot, prepare_bot
+from bot.app import App, build, configure_logging, make_bot, prepare_bot
 from bot.clock import Clock
 from bot.config import load_settings
 from bot.db.engine import create_engine
@@ -20,20 +22,30 @@ from bot.demo import seed as demo
 from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 from bot.emulator.client import EmulatorClient
 from bot.emulator.testing import polling
+from bot.services import rsvp
 
 DEMO_TOKEN = "7000000001:branchbot-demo-token"  # only ever valid against the local emulator
+BOT_USERNAME = "branchbot_demo_bot"
 
 
-async def _seed_if_empty(engine, clock: Clock) -> dict | None:
+@dataclass(frozen=True)
+class Demo:
+    url: str  # the emulator: Bot API and the browser chat
+    db: Path
+    lang: str
+    info: dict | None  # what the seed returned; None when the database was seeded before
+    took: float  # seconds from the start to ready
+
+
+async def _seed_if_empty(app: App) -> dict | None:
     from sqlalchemy import func, select
 
-    from bot.db.engine import session_factory
     from bot.db.models import Organisation
 
-    async with session_factory(engine)() as session:
+    async with app.sessions() as session:
         if (await session.execute(select(func.count(Organisation.id)))).scalar_one():
             return None
-        info = await demo.seed(session, clock.now())
+        info = await demo.seed(session, app.clock.now(), rubric=app.dispatcher["rubric"])
         await session.commit()
         return info
 
@@ -46,10 +58,26 @@ async def _personas(emu: EmulatorClient, lang: str) -> None:
             p.name, user_id=p.telegram_id, language_code=code, phone=p.phone
         )
     await emu.create_group(
-        "红旗村党支部群",
+        demo.GROUP_TITLE,
         members=[users[demo.MEMBER.telegram_id], users[demo.ORGANISER.telegram_id]],
         admins=[users[demo.SECRETARY.telegram_id]],
+        chat_id=demo.GROUP_CHAT_ID,
     )
+
+
+async def _post_notice(app: App, bot, notice_id: int) -> None:
+    """Post the seeded meeting notice in the branch group, as /announce would."""
+    from handlers.group import notice_text, rsvp_keyboard
+
+    async with app.sessions() as session:
+        notice = await rsvp.get_notice(session, notice_id)
+        coming, not_coming = await rsvp.rsvp_summary(session, notice_id)
+        with app.i18n.context(), app.i18n.use_locale(app.settings.default_locale):
+            text = notice_text(notice, app.clock, len(coming), len(not_coming))
+            markup = rsvp_keyboard(notice.id)
+        sent = await bot.send_message(notice.chat_id, text, reply_markup=markup)
+        await rsvp.set_notice_message(session, notice.id, sent.chat.id, sent.message_id)
+        await session.commit()
 
 
 def _database_file(db: Path | None, fresh: bool) -> Path:
@@ -61,63 +89,112 @@ def _database_file(db: Path | None, fresh: bool) -> Path:
     return db
 
 
-async def run_demo(port: int, lang: str, db: Path | None, fresh: bool, console: Console) -> None:
+@contextlib.asynccontextmanager
+async def running_demo(
+    port: int, lang: str, db: Path | None = None, fresh: bool = False
+) -> AsyncIterator[Demo]:
+    """The demo, ready (seeded, personas created, bot polling) when the block starts.
+
+    Raises `PortInUseError` before doing anything else when the port is taken.
+    """
     started = time.monotonic()
     db = _database_file(db, fresh)
     server = EmulatorServer(
         EmulatorConfig(
             token=DEMO_TOKEN,
-            bot_username="branchbot_demo_bot",
+            bot_username=BOT_USERNAME,
             bot_first_name="branchbot",
             flood=FloodConfig(enabled=True),
         ),
         port=port,
     )
     await server.start()  # first, so a port in use fails before anything else happens
-    settings = load_settings(
-        bot_token=DEMO_TOKEN,
-        telegram_api_base=server.url,
-        database_url=f"sqlite+aiosqlite:///{db}",
-        default_locale="zh_Hans" if lang == "zh" else "en",
-    )
-    clock = Clock(settings.tz)
-    engine = create_engine(settings.database_url)
-    await upgrade(engine)
-    info = await _seed_if_empty(engine, clock)
-    app = build(settings, clock=clock, engine=engine)
-    bot = make_bot(settings)
+    try:
+        settings = load_settings(
+            bot_token=DEMO_TOKEN,
+            telegram_api_base=server.url,
+            database_url=f"sqlite+aiosqlite:///{db}",
+            default_locale="zh_Hans" if lang == "zh" else "en",
+        )
+        engine = create_engine(settings.database_url)
+        await upgrade(engine)
+        app = build(settings, clock=Clock(settings.tz), engine=engine)
+        bot = make_bot(settings)
+        try:
+            info = await _seed_if_empty(app)
+            async with EmulatorClient(server.url) as emu:
+                await _personas(emu, lang)
+            await prepare_bot(app, bot)
+            if info:
+                await _post_notice(app, bot, info["notice_id"])
+            async with polling(app.dispatcher, bot, polling_timeout=10):
+                yield Demo(server.url, db, lang, info, time.monotonic() - started)
+        finally:
+            await bot.session.close()
+            await app.close()
+    finally:
+        await server.stop()
+
+
+async def run_demo(port: int, lang: str, db: Path | None, fresh: bool, console: Console) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    try:
-        async with EmulatorClient(server.url) as emu:
-            await _personas(emu, lang)
-        await prepare_bot(app, bot)
-        async with polling(app.dispatcher, bot, polling_timeout=10):
-            _banner(console, server.url, lang, db, info, time.monotonic() - started)
-            await stop.wait()
-    finally:
+    async with running_demo(port, lang, db, fresh) as running:
+        _banner(console, running)
+        await stop.wait()
         console.print("stopping…")
-        await bot.session.close()
-        await app.close()
-        await server.stop()
 
 
-def _banner(console: Console, url: str, lang: str, db: Path, info: dict | None, took: float):
-    zh = lang == "zh"
-    console.print(f"[bold green]branchbot demo[/] {'已就绪' if zh else 'ready'} ({took:.1f} s)")
-    console.print(f"  {'在浏览器中打开' if zh else 'Open'}: [bold]{url}/[/]")
-    console.print(f"  {'数据库' if zh else 'Database'}: {db}")
-    console.print("  " + ("可扮演的身份：" if zh else "Personas:"))
+def invite_command(info: dict) -> str:
+    return f"/start {info['invite']}"
+
+
+def hints(running: Demo) -> dict[int, str]:
+    """What to try as each persona, in the demo's language."""
+    zh = running.lang == "zh"
+    info = running.info or {}
+    previous = info.get("previous", "")
+    group = demo.GROUP_TITLE
+    tips = {
+        demo.SECRETARY.telegram_id: "/month — 本月清单：点 ⬜ 事项，或「📝 记录会议」"
+        if zh
+        else "/month — this month's checklist: tap a ⬜ item, or “📝 Log a meeting”",
+        demo.ORGANISER.telegram_id: "/month、/roster、/announce（向支部群发布会议通知）"
+        if zh
+        else "/month, /roster, /announce (post a meeting notice to the group)",
+        demo.MEMBER.telegram_id: f"在群「{group}」里回复会议通知（🙋 参加 / 🙅 不能参加）"
+        if zh
+        else f"in the group “{group}”, answer the meeting notice (🙋 / 🙅)",
+        demo.STAFF.telegram_id: f"/stars {previous}（已确认的星级）、/orgs"
+        if zh
+        else f"/stars {previous} (confirmed star levels), /orgs",
+    }
+    if running.info:
+        tips[demo.NEWCOMER.telegram_id] = (
+            f"{invite_command(info)} — 加入红旗村党支部，再分享手机号"
+            if zh
+            else f"{invite_command(info)} — join the Hongqi Village branch, then share the phone"
+        )
+    return tips
+
+
+def _banner(console: Console, running: Demo) -> None:
+    zh = running.lang == "zh"
+    ready = "已就绪" if zh else "ready"
+    console.print(f"[bold green]branchbot demo[/] {ready} ({running.took:.1f} s)")
+    console.print(f"  {'在浏览器中打开' if zh else 'Open'}: [bold]{running.url}/[/]")
+    console.print(f"  {'数据库' if zh else 'Database'}: {running.db}")
+    console.print("  " + ("可扮演的身份，以及可以试试：" if zh else "Personas, and what to try:"))
+    tips = hints(running)
     for p in demo.PERSONAS:
         console.print(f"    {p.name} ({p.role_zh if zh else p.role_en}, id {p.telegram_id})")
-    if info:
-        link = f"https://t.me/branchbot_demo_bot?start={info['invite']}"
-        hint = (
-            "陈晓 可发送以下命令加入红旗村党支部" if zh else "As 陈晓, send this to join a branch"
-        )
-        console.print(f"  {hint}: /start {info['invite']}  ({link})")
+        if p.telegram_id in tips:
+            console.print(f"      → {tips[p.telegram_id]}", markup=False, highlight=False)
+    if running.info:
+        link = f"https://t.me/{BOT_USERNAME}?start={running.info['invite']}"
+        console.print(f"  {'邀请链接' if zh else 'Invite link'}: {link}", highlight=False)
     console.print("  Ctrl-C " + ("停止" if zh else "stops"))
 
 
