@@ -249,7 +249,8 @@ class ContentKind(enum.StrEnum):
 class Meeting(SQLModel, table=True):
     __tablename__ = "meeting"
     __table_args__ = (
-        Index("ix_meeting_org_held", "org_id", "held_on"),
+        # Covers month close's GROUP BY (see migration 0003); also serves (org_id, held_on).
+        Index("ix_meeting_facts", "org_id", "held_on", "kind", "counts", "attended", "expected"),
         Index("ix_meeting_held_kind", "held_on", "kind"),
         # The same meeting logged twice (a second tap, two secretaries at once) collides here.
         UniqueConstraint("org_id", "kind", "held_on", "topic_key", name="uq_meeting_identity"),
@@ -298,7 +299,8 @@ class Evidence(SQLModel, table=True):
 
     __tablename__ = "evidence"
     __table_args__ = (
-        Index("ix_evidence_org_month", "org_id", "month"),
+        # Covers month close's GROUP BY (see migration 0003); also serves (org_id, month).
+        Index("ix_evidence_facts", "org_id", "month", "kind", "key", "grade", "count"),
         Index("ix_evidence_month", "month"),
     )
 

@@ -1,8 +1,8 @@
 """A branch's facts for the scoring engine, read from the database in aggregate.
 
-`facts_for_branches` is the hot path of month close: a whole city in five queries
-(branches, meetings, evidence counts, grades, featured choices), each one GROUP BY or
-a narrow Core select, never a query per branch and never an ORM object per row.
+`facts_for_branches` is the hot path of month close: a whole city in four queries
+(branches, meetings, evidence counts and grades, featured choices), each one GROUP BY
+or a narrow Core select, never a query per branch and never an ORM object per row.
 
 What is read, and why:
 
@@ -10,10 +10,10 @@ What is read, and why:
   of the period's year: the engine folds 24 months and lets an item whose period is
   still open keep the previous period's credit (a yearly item in January carries
   last year's). Reading less would change scores early in the year;
-- meetings are grouped by (branch, kind, month, counts). The engine counts one held
-  meeting per `Meeting` and sums attendance per month, so a group of n meetings
-  becomes one `Meeting` with the group's sums plus n−1 shared empty ones: the same
-  score as one object per meeting, without a Python object per row;
+- meetings are grouped by (branch, month, kind), counting those that count. The
+  engine counts one held meeting per `Meeting` and sums attendance per month, so a
+  group of n meetings becomes one `Meeting` with the group's sums plus n−1 shared
+  empty ones: the same score as one object per meeting, without an object per row;
 - events, tasks and flags are `GROUP BY key, month` sums, as the engine wants;
 - a grade counts for its item's current period (the latest grade given in it); while
   that period is still open and has no grade yet, the previous period's grade stands,
@@ -28,17 +28,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
 
 from bot.db.models import BranchFeatured, Evidence, Meeting, Organisation, OrgKind
 from scoring import BranchFacts, FortressRubric, due_date, period_bounds
 from scoring import Meeting as FactMeeting
+from scoring.batch import no_cycle_collection
 from scoring.periods import Period, month_key, parse_month
 
-# Evidence.kind → the BranchFacts field it feeds; grades are read apart.
-COUNT_KINDS = {"event": "events", "task": "tasks", "flag": "flags"}
-GRADE = "grade"
+GRADE = "grade"  # the other Evidence kinds, event, task and flag, feed events/tasks/flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,19 @@ def month_of(session: AsyncSession, column) -> ColumnElement[str]:
         # SQLite keeps dates as ISO text: a prefix is cheaper than strftime().
         return func.substr(column, 1, 7)
     return func.to_char(column, "YYYY-MM")
+
+
+def range_column(session: AsyncSession, column) -> ColumnElement:
+    """`column` for a range filter that must not pick the plan.
+
+    Without ANALYZE statistics SQLite serves a date range from a single-column index
+    and visits every row it names, at random; `+column` keeps that index out, so the
+    covering (branch, date, …) index of migration 0003 answers the GROUP BY alone.
+    PostgreSQL plans from its statistics and gets the plain column.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return column
+    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
 async def branch_facts(
@@ -114,73 +128,51 @@ async def facts_for_branches(
             org_col.in_(select(Organisation.id).where(Organisation.path.startswith(prefix)))
         )
 
-    month = month_of(session, Meeting.held_on)
+    # Table columns, not ORM attributes: a Core select skips the ORM's row loading.
+    m, e, f = Meeting.__table__.c, Evidence.__table__.c, BranchFeatured.__table__.c
+    month = month_of(session, m.held_on)
+    held_on, in_month = range_column(session, m.held_on), range_column(session, e.month)
+    # Grouped with the month before the kind: rows arrive in the index's (org, date) order.
     meetings = await session.execute(
         scoped(
             select(
-                Meeting.org_id,
-                Meeting.kind,
+                m.org_id,
                 month,
-                Meeting.counts,
+                m.kind,
                 func.count(),
-                func.sum(Meeting.attended),
-                func.sum(Meeting.expected),
+                func.sum(case((m.counts, 1), else_=0)),
+                func.sum(m.attended),
+                func.sum(m.expected),
             )
-            .where(Meeting.held_on >= span.first_day, Meeting.held_on <= span.last_day)
-            .group_by(Meeting.org_id, Meeting.kind, month, Meeting.counts),
-            Meeting.org_id,
+            .where(held_on >= span.first_day, held_on <= span.last_day)
+            .group_by(m.org_id, month, m.kind),
+            m.org_id,
         )
     )
-    counts = await session.execute(
+    # Counts and grades in one pass: a grade row keeps its label, and max(id) says
+    # which of a month's grades came last.
+    evidence = await session.execute(
         scoped(
-            select(
-                Evidence.org_id,
-                Evidence.kind,
-                Evidence.key,
-                Evidence.month,
-                func.sum(Evidence.count),
-            )
-            .where(
-                Evidence.month >= span.first_month,
-                Evidence.month <= span.last_month,
-                Evidence.kind != GRADE,
-            )
-            .group_by(Evidence.org_id, Evidence.kind, Evidence.key, Evidence.month),
-            Evidence.org_id,
-        )
-    )
-    grades = await session.execute(
-        scoped(
-            select(Evidence.org_id, Evidence.key, Evidence.month, Evidence.grade)
-            .where(
-                Evidence.month >= span.first_month,
-                Evidence.month <= span.last_month,
-                Evidence.kind == GRADE,
-                Evidence.grade.is_not(None),
-            )
-            .order_by(Evidence.month, Evidence.id),
-            Evidence.org_id,
+            select(e.org_id, e.month, e.kind, e.key, e.grade, func.sum(e.count), func.max(e.id))
+            .where(in_month >= span.first_month, in_month <= span.last_month)
+            .group_by(e.org_id, e.month, e.kind, e.key, e.grade),
+            e.org_id,
         )
     )
     featured = await session.execute(
-        scoped(
-            select(BranchFeatured.org_id, BranchFeatured.item_key).order_by(
-                BranchFeatured.item_key
-            ),
-            BranchFeatured.org_id,
-        )
+        scoped(select(f.org_id, f.item_key).order_by(f.item_key), f.org_id)
     )
 
     by_id: dict[int, BranchFacts] = {
         i: BranchFacts(i, d or "", period, [], {}, {}, {}, {}, []) for i, d in pairs
     }
-    _add_meetings(by_id, meetings.all())
-    for org_id, kind, key, mon, n in counts.all():
-        facts = by_id.get(org_id)
-        field = COUNT_KINDS.get(kind)
-        if facts is not None and field is not None:
-            getattr(facts, field).setdefault(key, {})[mon] = int(n)
-    _add_grades(by_id, grades.all(), period, rubric)
+    meeting_rows, evidence_rows = meetings.all(), evidence.all()
+    # Tens of thousands of small objects and no cycles: the cyclic collector would only
+    # walk them again and again.
+    with no_cycle_collection():
+        _add_meetings(by_id, meeting_rows)
+        grades = _add_counts(by_id, evidence_rows)
+    _add_grades(by_id, grades, period, rubric)
     for org_id, key in featured.all():
         facts = by_id.get(org_id)
         if facts is not None:
@@ -199,20 +191,48 @@ def _common_prefix(paths: Sequence[str]) -> str | None:
 
 
 def _add_meetings(by_id: dict[int, BranchFacts], rows: Iterable[tuple]) -> None:
+    """n meetings, c of them counting: one fact with the sums, the rest empty and shared."""
     days: dict[str, date] = {}
-    for org_id, kind, mon, counted, n, attended, expected in rows:
+    empty: dict[tuple[str, date, bool], FactMeeting] = {}
+    for org_id, mon, kind, n, counted, attended, expected in rows:
         facts = by_id.get(org_id)
         if facts is None:
             continue
         day = days.get(mon)
         if day is None:
             day = days[mon] = date(*parse_month(mon), 1)
-        counted = bool(counted)
-        facts.meetings.append(
-            FactMeeting(kind, day, int(attended or 0), int(expected or 0), counted)
-        )
-        if n > 1:
-            facts.meetings.extend([FactMeeting(kind, day, 0, 0, counted)] * (n - 1))
+        first_counts = counted > 0
+        out = facts.meetings
+        out.append(FactMeeting(kind, day, attended or 0, expected or 0, first_counts))
+        for flag, more in (
+            (True, counted - first_counts),
+            (False, n - counted - (not first_counts)),
+        ):
+            if more > 0:
+                shared = empty.get((kind, day, flag))
+                if shared is None:
+                    shared = empty[kind, day, flag] = FactMeeting(kind, day, 0, 0, flag)
+                out.extend([shared] * more)
+
+
+def _add_counts(by_id: dict[int, BranchFacts], rows: Iterable[tuple]) -> list[tuple]:
+    """Fold event/task/flag sums into the facts; returns the grade rows, oldest first."""
+    tables = {i: {"event": f.events, "task": f.tasks, "flag": f.flags} for i, f in by_id.items()}
+    grades = []
+    for org_id, mon, kind, key, grade, n, last_id in rows:
+        mine = tables.get(org_id)
+        if mine is None:
+            continue
+        table = mine.get(kind)
+        if table is not None:
+            months = table.get(key)
+            if months is None:
+                months = table[key] = {}
+            months[mon] = months.get(mon, 0) + n
+        elif kind == GRADE and grade is not None:
+            grades.append((mon, last_id, org_id, key, grade))
+    grades.sort()
+    return [(org_id, key, mon, grade) for mon, _, org_id, key, grade in grades]
 
 
 def _add_grades(

@@ -8,19 +8,24 @@ a branch that already has a snapshot for the period keeps it, and a second close
 creates nothing. Stars follow the rubric's default scheme; a quota scheme ranks every
 branch in the scope together (those closed earlier included, so shares stay right).
 
-A snapshot's `breakdown` (JSON, numbers as strings so that nothing is rounded):
+A snapshot's `breakdown` is JSON with numbers as strings (nothing is rounded) and
+rows as arrays under a field list, because a city writes 1,221 of them at once:
 
-    {"scheme": "monthly", "stars": {"stars": 4, "decided_by": "threshold", "rule": "4",
-     "unmet": [5], "rank": null},
-     "dimensions": {"org_life": {"points": "17.00", "max": "24.00"}, ...},
-     "items": {"committee_meeting": {"part": "common", "dimension": "org_life",
-               "points": "4.00", "max": "4.00", "value": "1", "evidence": "meetings",
-               "rule": "done", "window": ["2026-07", "2026-07"]}, ...},
-     "featured": {"earned": .., "cap": .., "counted": ..}, "bonus": {..}, "deductions": {..},
-     "zeroed": [{"key": .., "target": .., "target_key": .., "points_removed": ..}],
-     "vetoes": [{"key": .., "effect": .., "level": ..}]}
+    {"scheme": "monthly",
+     "stars": {"stars": 4, "decided_by": "threshold", "rule": "4", "unmet": [5],
+               "rank": null},
+     "dimensions": {"org_life": ["17.00", "24"], ...},          # [points, max]
+     "item_fields": ["points", "max", "value", "rule", "from", "to"],
+     "items": {"committee_meeting": ["4", "4", 1, "done", "2026-07", "2026-07"], ...},
+     "pool_fields": ["earned", "cap", "counted"],
+     "pools": {"featured": ["6", "10", "6"], "bonus": [...], "deductions": [...]},
+     "zeroed": [[key, target, target_key, points_removed], ...],
+     "vetoes": [[key, effect, level], ...]}
 
-Deduction lines are in "items" with negative points.
+"items" holds every item, featured, bonus and deduction line (deductions with
+negative points); "value" is the evidence value the rule was applied to (a count,
+a share as a string, a grade label, or null) and from/to the months it covers. An
+item's part, dimension and name are in the rubric of `rubric_version`.
 
 Refusals (`ServiceError` codes and params): `period.malformed(value)`;
 `period.not_over(period)` — months close once they are over (in Asia/Shanghai);
@@ -46,7 +51,8 @@ from bot.services.errors import ServiceError
 from bot.services.facts import facts_for_branches
 from bot.services.members import Principal
 from bot.services.paging import PAGE_SIZE, Page, paginate
-from scoring import BranchResult, FortressRubric, StarRating, rate_branches, score_branch
+from scoring import BranchResult, FortressRubric, StarRating, rate_branches, score_branches
+from scoring.batch import no_cycle_collection
 from scoring.model import StarMethod
 from scoring.periods import parse_month
 
@@ -100,57 +106,48 @@ def _plain(value) -> object:
     return str(value)
 
 
-def _rating_json(rating: StarRating) -> dict:
-    return {
-        "stars": rating.stars,
-        "decided_by": rating.decided_by.value,
-        "rule": rating.rule,
-        "unmet": list(rating.unmet),
-        "rank": rating.rank,
-    }
+ITEM_FIELDS = ("points", "max", "value", "rule", "from", "to")
+POOL_FIELDS = ("earned", "cap", "counted")
 
 
 def breakdown(result: BranchResult, rating: StarRating) -> dict:
-    """Everything the result holds, JSON-safe (see the module docstring)."""
+    """Everything the result holds, JSON-safe and compact (see the module docstring)."""
     return {
         "scheme": rating.scheme,
-        "stars": _rating_json(rating),
-        "dimensions": {
-            d.key: {"points": str(d.points), "max": str(d.max_points)} for d in result.dimensions
+        "stars": {
+            "stars": rating.stars,
+            "decided_by": rating.decided_by.value,
+            "rule": rating.rule,
+            "unmet": list(rating.unmet),
+            "rank": rating.rank,
         },
+        "dimensions": {d.key: [str(d.points), str(d.max_points)] for d in result.dimensions},
+        "item_fields": ITEM_FIELDS,
         "items": {
-            r.key: {
-                "part": r.part.value,
-                "dimension": r.dimension,
-                "points": str(r.points),
-                "max": str(r.max_points),
-                "value": _plain(r.value),
-                "evidence": r.evidence.value,
-                "rule": r.rule.value,
-                "window": list(r.window),
-            }
+            r.key: [
+                str(r.points),
+                str(r.max_points),
+                _plain(r.value),
+                r.rule.value,
+                r.window[0],
+                r.window[1],
+            ]
             for r in result.items
         },
-        "featured": _pool(result.featured),
-        "bonus": _pool(result.bonus),
-        "deductions": _pool(result.deductions),
+        "pool_fields": POOL_FIELDS,
+        "pools": {
+            name: [str(pool.earned), str(pool.cap), str(pool.counted)]
+            for name, pool in (
+                ("featured", result.featured),
+                ("bonus", result.bonus),
+                ("deductions", result.deductions),
+            )
+        },
         "zeroed": [
-            {
-                "key": z.key,
-                "target": z.target.value,
-                "target_key": z.target_key,
-                "points_removed": str(z.points_removed),
-            }
-            for z in result.zeroed
+            [z.key, z.target.value, z.target_key, str(z.points_removed)] for z in result.zeroed
         ],
-        "vetoes": [
-            {"key": v.key, "effect": v.effect.value, "level": v.level} for v in result.vetoes
-        ],
+        "vetoes": [[v.key, v.effect.value, v.level] for v in result.vetoes],
     }
-
-
-def _pool(pool) -> dict:
-    return {"earned": str(pool.earned), "cap": str(pool.cap), "counted": str(pool.counted)}
 
 
 async def close_period(
@@ -174,23 +171,24 @@ async def close_period(
     closed = set((await session.execute(stmt)).scalars())
     quota = rubric.schemes[rubric.default_scheme].method is StarMethod.QUOTA
     todo = facts if quota else [f for f in facts if f.branch_id not in closed]
-    results = [score_branch(rubric, f) for f in todo]
+    results = score_branches(rubric, todo)
     ratings = rate_branches(rubric, results) if quota else {r.branch_id: r.stars for r in results}
-    rows = [
-        {
-            "org_id": r.branch_id,
-            "period": period,
-            "score": r.total,
-            "max_score": r.max_points,
-            "proposed_star": ratings[r.branch_id].stars,
-            "meets_standard": r.meets_standard,
-            "rubric_version": rubric.version,
-            "breakdown": breakdown(r, ratings[r.branch_id]),
-            "created_at": now,
-        }
-        for r in results
-        if r.branch_id not in closed
-    ]
+    with no_cycle_collection():
+        rows = [
+            {
+                "org_id": r.branch_id,
+                "period": period,
+                "score": r.total,
+                "max_score": r.max_points,
+                "proposed_star": ratings[r.branch_id].stars,
+                "meets_standard": r.meets_standard,
+                "rubric_version": rubric.version,
+                "breakdown": breakdown(r, ratings[r.branch_id]),
+                "created_at": now,
+            }
+            for r in results
+            if r.branch_id not in closed
+        ]
     if rows:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         # A concurrent close of an overlapping scope must not fail the whole batch.

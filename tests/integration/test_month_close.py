@@ -49,16 +49,15 @@ async def test_close_freezes_each_branch_once(session):
     expected = score_branch(RUBRIC, await branch_facts(session, w.branch, JUNE, rubric=RUBRIC))
     assert snap.score == expected.total and snap.proposed_star == expected.stars.stars
     assert snap.rubric_version == RUBRIC.version and snap.confirmed_star is None
-    item = snap.breakdown["items"]["committee_meeting"]
+    fields = snap.breakdown["item_fields"]
+    item = dict(zip(fields, snap.breakdown["items"]["committee_meeting"], strict=True))
     assert item == {
-        "part": "common",
-        "dimension": "org_life",
         "points": "4",
         "max": "4",
         "value": 1,
-        "evidence": "meetings",
         "rule": "done",
-        "window": [JUNE, JUNE],
+        "from": JUNE,
+        "to": JUNE,
     }
     assert snap.breakdown["stars"]["stars"] == snap.proposed_star
     assert set(snap.breakdown["dimensions"]) == {d.key for d in RUBRIC.dimensions}
