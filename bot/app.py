@@ -95,7 +95,9 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     # session; the locale needs the principal; refusals need the locale.
     dp.update.outer_middleware(DbSessionMiddleware(sessions, clock))
     dp.update.outer_middleware(PrincipalMiddleware(settings.superuser_ids))
-    LocaleMiddleware(i18n).setup(dp)
+    # Not on errors: after a rollback the principal's rows are expired, and the error
+    # handler finds the language on its own.
+    LocaleMiddleware(i18n).setup(dp, exclude={"error"})
     refusals = RefusalMiddleware()
     dp.message.middleware(refusals)
     dp.callback_query.middleware(refusals)

@@ -27,6 +27,8 @@ def _fallback() -> Router:
 def setup_routers() -> Router:
     """The fixed order: /cancel and commands first, conversations next, the fallback last."""
     from handlers import (
+        content,
+        evidence,
         group,
         join,
         meeting_log,
@@ -39,12 +41,8 @@ def setup_routers() -> Router:
         start,
     )
 
+    features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
+    features += (group, stars, content)
     root = Router(name="root")
-    root.include_routers(
-        *(
-            m.router.router()
-            for m in (start, join, notify, orgs, roster, month, meeting_log, meetings, group, stars)
-        ),
-        _fallback(),
-    )
+    root.include_routers(*(m.router.router() for m in features), _fallback())
     return root

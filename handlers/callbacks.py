@@ -132,3 +132,23 @@ class StarAct(CallbackData, prefix="sa"):
 class StarAll(CallbackData, prefix="sx"):
     period: str
     act: str = "confirm"  # confirm | close
+
+
+class EvidenceStep(CallbackData, prefix="ev"):
+    act: str  # count | grade | skip | cancel
+    value: str = ""
+
+
+class ContentStep(CallbackData, prefix="ct"):
+    act: str  # add | kind | domain | month | save | cancel
+    value: str = ""
+
+
+class NewMeeting(CallbackData, prefix="nm"):
+    org: int
+    kind: str = ""
+
+
+class RecordItem(CallbackData, prefix="ri"):
+    org: int
+    item: str

@@ -336,7 +336,7 @@ async def where(message: Message, state: FSMContext, session: AsyncSession, cloc
             raise ServiceError("meeting.time_malformed")
         time, place = f"{hour:02d}:{minute:02d}", match.group(3).strip()
     if len(place) > 200:
-        raise ServiceError("meeting.too_long", field=_("Place"), max=200)
+        raise ServiceError("meeting.too_long", max=200)
     await _update(state, time=time, place=place or None)
     await _next(message, state, session, clock, "where")
 
@@ -398,7 +398,7 @@ async def topic(message: Message, state: FSMContext, session: AsyncSession, cloc
     if not value:
         raise ServiceError("meeting.topic_empty")
     if len(value) > 200:
-        raise ServiceError("meeting.too_long", field=_("Topic"), max=200)
+        raise ServiceError("meeting.too_long", max=200)
     await _update(state, topic=value)
     await _next(message, state, session, clock, "topic")
 
@@ -406,7 +406,7 @@ async def topic(message: Message, state: FSMContext, session: AsyncSession, cloc
 @router.message(LogMeeting.notes, F.text, ~F.text.startswith("/"))
 async def notes(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
     if len(message.text) > 4000:
-        raise ServiceError("meeting.too_long", field=_("Notes"), max=4000)
+        raise ServiceError("meeting.too_long", max=4000)
     await _update(state, notes=message.text.strip())
     await _next(message, state, session, clock, "notes")
 
@@ -498,7 +498,7 @@ async def _save(
         raise ServiceError("meeting.topic_empty")
     branch = await orgs.require_org(session, d["org_id"])
     period = d["held_on"][:7]
-    before = await checklist.month_checklist(session, rubric, branch, period)
+    before = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     draft = meetings.MeetingDraft(
         org_id=d["org_id"],
         kind=d["kind"],
@@ -521,7 +521,7 @@ async def _save(
         meeting_id=d.get("meeting_id"),
         reason=d.get("reason"),
     )
-    after = await checklist.month_checklist(session, rubric, branch, period)
+    after = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     await state.clear()
     return save_report(saved, checklist.compare(before, after), after)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, html
+from aiogram import html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,12 +11,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.db.models import MeetingKind
 from bot.i18n import fmt_date, fmt_number
 from bot.services import checklist, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.texts import meeting_kind_label, stars
-from handlers.callbacks import ItemView, LogStep, MeetingList, Month
+from handlers.callbacks import ItemView, MeetingList, Month, NewMeeting, RecordItem
 from handlers.meeting_log import start_log
 from handlers.menu import MONTH, MenuButton
 from handlers.registry import Handlers
@@ -91,7 +92,7 @@ async def checklist_view(
             [
                 Button(
                     text=_("📝 Log a meeting"),
-                    callback_data=LogStep(act="new", value=str(branch.id)).pack(),
+                    callback_data=NewMeeting(org=branch.id).pack(),
                 ),
                 Button(text=_("🗂 Meetings"), callback_data=MeetingList(org=branch.id).pack()),
             ]
@@ -167,7 +168,8 @@ async def item(
     mine = principal.branch is not None and principal.branch.id == branch.id
     if not (mine or principal.can_manage(branch)):
         raise ServiceError("access.denied")
-    cl = await checklist.month_checklist(session, rubric, branch, clock.today().strftime("%Y-%m"))
+    period = clock.today().strftime("%Y-%m")
+    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     entry = next((e for e in cl.entries if e.spec.key == callback_data.item), None)
     if entry is None:
         raise ServiceError("stale")
@@ -187,8 +189,8 @@ async def item(
                 [
                     Button(
                         text=_("📝 Log this meeting"),
-                        callback_data=LogStep(
-                            act="new", value=f"{branch.id}:{entry.spec.evidence_key}"
+                        callback_data=NewMeeting(
+                            org=branch.id, kind=entry.spec.evidence_key
                         ).pack(),
                     )
                 ]
@@ -198,9 +200,7 @@ async def item(
                 [
                     Button(
                         text=_("📎 Record it"),
-                        callback_data=LogStep(
-                            act="evidence", value=f"{branch.id}:{entry.spec.key}"
-                        ).pack(),
+                        callback_data=RecordItem(org=branch.id, item=entry.spec.key).pack(),
                     )
                 ]
             )
@@ -220,17 +220,15 @@ def evidence_text(entry) -> str:
     return _("a record with a note, and a photo or document if you have one")
 
 
-@router.callback_query(LogStep.filter(F.act == "new"))
+@router.callback_query(NewMeeting.filter())
 async def new_meeting(
     query: CallbackQuery,
-    callback_data: LogStep,
+    callback_data: NewMeeting,
     state: FSMContext,
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
 ) -> None:
-    org, _sep, kind = callback_data.value.partition(":")
-    if not org.isdigit():
-        raise ServiceError("stale")
+    kind = callback_data.kind if callback_data.kind in set(MeetingKind) else None
     await query.answer()
-    await start_log(query.message, state, session, principal, clock, int(org), kind or None)
+    await start_log(query.message, state, session, principal, clock, callback_data.org, kind)

@@ -48,3 +48,16 @@ class AdjustStar(StatesGroup):
 
 class MeetingReason(StatesGroup):
     reason = State()
+
+
+class RecordEvidence(StatesGroup):
+    count = State()
+    note = State()
+    file = State()
+
+
+class AddContent(StatesGroup):
+    kind = State()
+    title = State()
+    source = State()
+    domains = State()

@@ -98,8 +98,15 @@ class ChecklistChange:
 
 
 async def month_checklist(
-    session: AsyncSession, rubric: FortressRubric, branch: Organisation, period: str
+    session: AsyncSession,
+    rubric: FortressRubric,
+    branch: Organisation,
+    period: str,
+    *,
+    with_gap: bool = True,
 ) -> Checklist:
+    """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
+    what the next star takes, for callers that only report progress."""
     facts = await branch_facts(session, branch, period, rubric=rubric)
     result = score_branch(rubric, facts)
     points = {r.key: r for r in result.items}
@@ -119,7 +126,7 @@ async def month_checklist(
             )
         )
     threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
-    gap = gap_analysis(rubric, facts) if threshold else None
+    gap = gap_analysis(rubric, facts) if threshold and with_gap else None
     return Checklist(
         branch=branch,
         period=period,

@@ -1,0 +1,241 @@
+"""Recording evidence that is not a meeting: how many (or a share), a note, a photo or
+document — or, for the superior's staff, a grade. Reached from a checklist item."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import F, html
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.services import checklist, evidence, orgs
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from handlers.callbacks import EvidenceStep, RecordItem
+from handlers.registry import Handlers
+from handlers.states import RecordEvidence
+from handlers.views import Button, keyboard, named
+
+router = Handlers("evidence")
+RATIO = re.compile(r"^\s*(\d{1,5})\s*[/／]\s*(\d{1,5})\s*$")
+
+
+def _nav(skip: bool = False) -> list[Button]:
+    row = [Button(text=_("Skip ▶"), callback_data=EvidenceStep(act="skip").pack())] if skip else []
+    row.append(Button(text=_("✖ Cancel"), callback_data=EvidenceStep(act="cancel").pack()))
+    return row
+
+
+@router.callback_query(RecordItem.filter())
+async def begin(
+    query: CallbackQuery,
+    callback_data: RecordItem,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    key = callback_data.item
+    branch = await orgs.require_org(session, callback_data.org)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    cl = await checklist.month_checklist(
+        session, rubric, branch, clock.today().strftime("%Y-%m"), with_gap=False
+    )
+    entry = next((e for e in cl.entries if e.spec.key == key), None)
+    if entry is None or entry.recordable_by == "meeting":
+        raise ServiceError("evidence.item_unknown")
+    await state.clear()
+    await state.set_data({"org_id": branch.id, "item": key, "count": 1, "of": None})
+    await query.answer()
+    kind = str(entry.spec.evidence)
+    title = f"<b>{html.quote(named(entry))}</b>\n"
+    if kind == "grade":
+        if not principal.can_manage(branch):
+            raise ServiceError("access.denied")
+        grades = rubric.item(key).rule.grades
+        rows = [
+            [
+                Button(
+                    text=f"{label} ({points})",
+                    callback_data=EvidenceStep(act="grade", value=label).pack(),
+                )
+                for label, points in grades
+            ],
+            _nav(),
+        ]
+        await state.set_state(RecordEvidence.count)
+        await query.message.answer(title + _("Give the grade:"), reply_markup=keyboard(rows))
+    elif kind in ("events", "ratio"):
+        await state.set_state(RecordEvidence.count)
+        await state.update_data(ratio=kind == "ratio")
+        prompt = (
+            _("How many out of how many? Type e.g. “18/20”:")
+            if kind == "ratio"
+            else _("How many times? Tap or type a number:")
+        )
+        rows = (
+            []
+            if kind == "ratio"
+            else [
+                [
+                    Button(
+                        text=str(n), callback_data=EvidenceStep(act="count", value=str(n)).pack()
+                    )
+                    for n in (1, 2, 3, 4, 5)
+                ]
+            ]
+        )
+        await query.message.answer(title + prompt, reply_markup=keyboard([*rows, _nav()]))
+    else:
+        await state.set_state(RecordEvidence.note)
+        await query.message.answer(
+            title + _("Type a short note on what was done:"),
+            reply_markup=keyboard([_nav(skip=True)]),
+        )
+
+
+@router.callback_query(EvidenceStep.filter(F.act == "cancel"), StateFilter(RecordEvidence))
+async def cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    await query.message.edit_text(_("Cancelled. Nothing was saved."))
+
+
+@router.callback_query(EvidenceStep.filter(F.act == "count"), RecordEvidence.count)
+async def count_pressed(
+    query: CallbackQuery, callback_data: EvidenceStep, state: FSMContext
+) -> None:
+    if not callback_data.value.isdigit():
+        raise ServiceError("stale")
+    await state.update_data(count=int(callback_data.value))
+    await state.set_state(RecordEvidence.note)
+    await query.answer()
+    await query.message.edit_text(
+        _("Type a short note on what was done:"), reply_markup=keyboard([_nav(skip=True)])
+    )
+
+
+@router.message(RecordEvidence.count, F.text, ~F.text.startswith("/"))
+async def count_typed(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    text = message.text.strip()
+    if data.get("ratio"):
+        match = RATIO.match(text)
+        if not match:
+            raise ServiceError("evidence.ratio_needs_total")
+        await state.update_data(count=int(match.group(1)), of=int(match.group(2)))
+    elif text.isdigit():
+        await state.update_data(count=int(text))
+    else:
+        raise ServiceError("evidence.count_invalid", min=1, max=999)
+    await state.set_state(RecordEvidence.note)
+    await message.answer(
+        _("Type a short note on what was done:"), reply_markup=keyboard([_nav(skip=True)])
+    )
+
+
+@router.message(RecordEvidence.note, F.text, ~F.text.startswith("/"))
+async def note(message: Message, state: FSMContext) -> None:
+    await state.update_data(note=message.text.strip())
+    await state.set_state(RecordEvidence.file)
+    await message.answer(
+        _("Send a photo or a document as proof, or skip:"), reply_markup=keyboard([_nav(skip=True)])
+    )
+
+
+@router.callback_query(EvidenceStep.filter(F.act == "skip"), RecordEvidence.note)
+async def skip_note(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(RecordEvidence.file)
+    await query.answer()
+    await query.message.edit_text(
+        _("Send a photo or a document as proof, or skip:"), reply_markup=keyboard([_nav(skip=True)])
+    )
+
+
+@router.message(RecordEvidence.file, F.photo | F.document)
+async def attachment(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    file_id, kind = (
+        (message.photo[-1].file_id, "photo")
+        if message.photo
+        else (message.document.file_id, "document")
+    )
+    await message.answer(await _save(state, session, principal, clock, rubric, file_id, kind))
+
+
+@router.callback_query(EvidenceStep.filter(F.act == "skip"), RecordEvidence.file)
+async def skip_file(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    text = await _save(state, session, principal, clock, rubric, None, None)
+    await query.answer(_("Saved."))
+    await query.message.edit_text(text)
+
+
+@router.callback_query(EvidenceStep.filter(F.act == "grade"), RecordEvidence.count)
+async def grade(
+    query: CallbackQuery,
+    callback_data: EvidenceStep,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    await state.update_data(grade=callback_data.value)
+    text = await _save(state, session, principal, clock, rubric, None, None)
+    await query.answer(_("Saved."))
+    await query.message.edit_text(text)
+
+
+async def _save(
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+    file_id: str | None,
+    file_kind: str | None,
+) -> str:
+    data = await state.get_data()
+    branch = await orgs.require_org(session, data["org_id"])
+    period = clock.today().strftime("%Y-%m")
+    await evidence.record_evidence(
+        session,
+        rubric,
+        principal,
+        clock.now(),
+        branch.id,
+        data["item"],
+        count=data["count"],
+        of=data.get("of"),
+        note=data.get("note"),
+        file_id=file_id,
+        file_kind=file_kind,
+        grade=data.get("grade"),
+    )
+    await state.clear()
+    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
+    entry = next(e for e in cl.entries if e.spec.key == data["item"])
+    mark = "✅" if entry.done else "⬜"
+    return _("📎 Recorded: {mark} {item}. Checklist {done}/{total}, score {score}.").format(
+        mark=mark, item=html.quote(named(entry)), done=cl.done, total=cl.total, score=cl.score
+    )
