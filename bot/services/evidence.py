@@ -42,10 +42,10 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import BranchFeatured, Evidence, Organisation, OrgKind
+from bot.db.models import BranchFeatured, Evidence, Organisation
 from bot.services import audit
 from bot.services.errors import ServiceError
-from bot.services.meetings import local_today
+from bot.services.meetings import led_branch, local_today
 from bot.services.members import Principal
 from bot.services.periods import is_closed, month_of_day
 from scoring import FortressRubric, checklist_items
@@ -64,13 +64,6 @@ _ROW_KIND = {
     EvidenceKind.GRADE: "grade",
 }
 _MEETING_KINDS = (EvidenceKind.MEETINGS, EvidenceKind.ATTENDANCE, EvidenceKind.MONTHS_WITHOUT)
-
-
-async def _branch(session: AsyncSession, org_id: int) -> Organisation:
-    org = await session.get(Organisation, org_id)
-    if org is None or org.kind != OrgKind.branch.value:
-        raise ServiceError("access.denied")
-    return org
 
 
 async def featured_of(session: AsyncSession, org_id: int) -> list[str]:
@@ -137,9 +130,7 @@ async def record_evidence(
     month: str | None = None,
 ) -> Evidence:
     """Record evidence for `item_key` in `month` (default: this month in the branch)."""
-    branch = await _branch(session, org_id)
-    if not principal.can_lead(branch):
-        raise ServiceError("access.denied")
+    branch = await led_branch(session, principal, org_id)
     month = _month(month, branch, now)
     domain = branch.domain or ""
     featured = await featured_of(session, org_id)
@@ -240,9 +231,7 @@ async def choose_featured(
     item_keys: Iterable[str],
 ) -> list[str]:
     """Set the branch's featured items to exactly `item_keys`; returns them sorted."""
-    branch = await _branch(session, org_id)
-    if not principal.can_lead(branch):
-        raise ServiceError("access.denied")
+    branch = await led_branch(session, principal, org_id)
     offered = {
         i.key
         for i in rubric.items

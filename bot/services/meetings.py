@@ -64,10 +64,9 @@ from bot.services.content import is_offered_to
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.paging import PAGE_SIZE, Page, paginate
-from bot.services.periods import is_closed, month_of_day
+from bot.services.periods import DEFAULT_TZ, is_closed, month_of_day
 from scoring import FortressRubric
 
-DEFAULT_TZ = "Asia/Shanghai"
 MAX_TOPIC = 200
 MAX_PLACE = 200
 MAX_NOTES = 4000  # a Telegram message holds 4,096 characters; room for a heading
@@ -221,9 +220,10 @@ def _next(first: date) -> date:
     return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
 
 
-async def _branch(session: AsyncSession, org_id: int) -> Organisation:
+async def led_branch(session: AsyncSession, principal: Principal, org_id: int) -> Organisation:
+    """The branch `org_id`, if the principal may act in it (else `access.denied`)."""
     org = await session.get(Organisation, org_id)
-    if org is None or org.kind != OrgKind.branch.value:
+    if org is None or org.kind != OrgKind.branch.value or not principal.can_lead(org):
         raise ServiceError("access.denied")
     return org
 
@@ -377,9 +377,7 @@ async def save_meeting(
         if existing.org_id != draft.org_id:
             raise ServiceError("meeting.not_found")
         before = _record(existing, old_attendees, old_photos)
-    branch = await _branch(session, draft.org_id)
-    if not principal.can_lead(branch):
-        raise ServiceError("access.denied")
+    branch = await led_branch(session, principal, draft.org_id)
     draft = _clean(draft, local_today(branch, now))
     days = {draft.held_on} | ({existing.held_on} if existing is not None else set())
     reason = await _check_period(session, principal, branch, days, reason)
@@ -471,9 +469,7 @@ async def delete_meeting(
 ) -> None:
     """Delete a meeting; the audit log keeps the whole record."""
     meeting, attendees, photos = await get_meeting(session, meeting_id)
-    branch = await _branch(session, meeting.org_id)
-    if not principal.can_lead(branch):
-        raise ServiceError("access.denied")
+    branch = await led_branch(session, principal, meeting.org_id)
     reason = await _check_period(session, principal, branch, {meeting.held_on}, reason)
     changes = {k: [v, None] for k, v in _record(meeting, attendees, photos).items()}
     changes["topic_key"] = [meeting.topic_key, None]

@@ -56,7 +56,7 @@ from scoring.batch import no_cycle_collection
 from scoring.model import StarMethod
 from scoring.periods import parse_month
 
-DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_TZ = "Asia/Shanghai"  # when an organisation names no time zone
 MAX_REASON = 1000
 STARS = range(1, 6)
 
@@ -159,7 +159,7 @@ async def close_period(
 ) -> CloseSummary:
     """Freeze month `period` for every branch under `root` (None: the whole tree)."""
     check_period(period)
-    if period >= month_of_day(now.astimezone(DEFAULT_TZ).date()):
+    if period >= month_of_day(now.astimezone(ZoneInfo(DEFAULT_TZ)).date()):
         raise ServiceError("period.not_over", period=period)
     facts = await facts_for_branches(session, None, period, root, rubric=rubric)
     if not facts:

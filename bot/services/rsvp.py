@@ -31,12 +31,11 @@ from bot.db.models import (
     Member,
     MemberStatus,
     Organisation,
-    OrgKind,
     Rsvp,
 )
 from bot.services import audit
 from bot.services.errors import ServiceError
-from bot.services.meetings import MAX_PLACE, MAX_TOPIC
+from bot.services.meetings import MAX_PLACE, MAX_TOPIC, led_branch
 from bot.services.members import Principal
 
 MAX_REASON = 200
@@ -45,18 +44,11 @@ ANSWER_GRACE = timedelta(hours=12)
 RECENT = timedelta(days=14)
 
 
-async def _led_branch(session: AsyncSession, principal: Principal, org_id: int) -> Organisation:
-    org = await session.get(Organisation, org_id)
-    if org is None or org.kind != OrgKind.branch.value or not principal.can_lead(org):
-        raise ServiceError("access.denied")
-    return org
-
-
 async def link_group(
     session: AsyncSession, principal: Principal, now: datetime, org_id: int, chat_id: int
 ) -> Organisation:
     """Link the group `chat_id` to the branch (replacing a group it had)."""
-    branch = await _led_branch(session, principal, org_id)
+    branch = await led_branch(session, principal, org_id)
     if chat_id >= 0:
         raise ServiceError("group.not_a_group")
     if branch.group_chat_id == chat_id:
@@ -101,7 +93,7 @@ async def announce(
     topic: str,
 ) -> MeetingNotice:
     """A notice to post in the branch's group; the caller posts it, then `set_notice_message`."""
-    branch = await _led_branch(session, principal, org_id)
+    branch = await led_branch(session, principal, org_id)
     if branch.group_chat_id is None:
         raise ServiceError("notice.no_group")
     try:
