@@ -1,0 +1,114 @@
+"""`branchbot demo`, in-process: the seeded city as its personas see it, in zh and en."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.demo import seed as demo
+from bot.demo.run import Demo, hints, invite_command, running_demo
+from bot.emulator import free_port
+from bot.emulator.client import EmulatorClient
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOW = 10  # replies that score a branch; the machine may be busy
+
+T = {
+    "zh": {
+        "done": "已完成",
+        "stars": "星级评定",
+        "joining": "您正在加入",
+        "share": "分享您的手机号",
+        "welcome": "欢迎您",
+        "coming": "🙋 2 人参加",
+    },
+    "en": {
+        "done": "Done",
+        "stars": "Star levels for",
+        "joining": "You are joining",
+        "share": "share your phone number",
+        "welcome": "Welcome",
+        "coming": "🙋 2 coming",
+    },
+}
+
+
+@pytest.fixture(params=["zh", "en"])
+async def running(request, tmp_path: Path) -> AsyncIterator[tuple[Demo, EmulatorClient]]:
+    async with running_demo(free_port(), request.param, tmp_path / "demo.db") as started:
+        async with EmulatorClient(started.url, default_timeout=5.0) as emu:
+            # The demo keeps Telegram's flood control on; a test types faster than anyone,
+            # and the limits themselves are the emulator's tests' business.
+            await emu.set_flood(enabled=False)
+            yield started, emu
+
+
+async def test_demo_month_stars_and_invite(running) -> None:
+    started, emu = running
+    t = T[started.lang]
+    info = started.info
+    assert info is not None and started.took < 30  # the banner's time; the CLI aims at 5 s
+
+    # The secretary: a month in progress, some items done and some open, a star level.
+    secretary = await emu.get_user(demo.SECRETARY.telegram_id)
+    await secretary.send("/month")
+    month = await secretary.expect(t["done"], timeout=SLOW)
+    labels = [label for row in month.buttons for label in row]
+    assert any(label.startswith("✅") for label in labels), month.buttons
+    assert any(label.startswith("⬜") for label in labels), month.buttons
+    assert "★" in month.text and info["period"] in month.text
+
+    # The superior's staff: last month closed, every level confirmed (one adjusted).
+    staff = await emu.get_user(demo.STAFF.telegram_id)
+    await staff.send(f"/stars {info['previous']}")
+    listing = await staff.expect(t["stars"], timeout=SLOW)
+    rows = [row[0] for row in listing.buttons if row and "★" in row[0]]
+    assert len(rows) == len(demo.BRANCHES), listing.buttons
+    assert all(row.startswith("✓") for row in rows), rows
+    assert hints(started)[demo.STAFF.telegram_id].startswith(f"/stars {info['previous']}")
+
+    # The branch group: the announced meeting, with the two answers seeded.
+    group = await emu.get_group(demo.GROUP_CHAT_ID)
+    notice = await group.last_message()
+    assert notice is not None and t["coming"] in notice.text, notice
+
+    # 陈晓: the command the banner prints joins the branch.
+    command = invite_command(info)
+    assert hints(started)[demo.NEWCOMER.telegram_id].startswith(command)
+    newcomer = await emu.get_user(demo.NEWCOMER.telegram_id)
+    await newcomer.send(command)
+    await newcomer.expect(t["joining"])
+    await newcomer.send("陈")
+    while not (await newcomer.expect()).has_button(demo.NEWCOMER.name):
+        pass  # skip the unfiltered first page
+    await newcomer.press(demo.NEWCOMER.name)
+    await newcomer.expect(t["share"])
+    await newcomer.share_contact()
+    await newcomer.expect(t["welcome"])
+
+
+def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+        code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
+        done = subprocess.run(
+            [sys.executable, "-c", code, "demo", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, lines
+    assert f"port {port} is in use" in lines[0]
