@@ -16,7 +16,7 @@ from bot.services import onboarding, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.texts import domain_label, kind_label
-from handlers.callbacks import NewDomain, NewKind, OrgAct, OrgView, RosterPage
+from handlers.callbacks import Month, NewDomain, NewKind, OrgAct, OrgView, RosterPage
 from handlers.menu import ORGS, MenuButton
 from handlers.registry import Handlers
 from handlers.states import NewOrg
@@ -78,7 +78,12 @@ async def org_view(session: AsyncSession, principal: Principal, org_id: int, pag
                 Button(text=_("🔗 Invite link"), callback_data=act("invite")),
             ]
         )
-        rows.append([Button(text=_("⛔ Withdraw invite links"), callback_data=act("revoke"))])
+        rows.append(
+            [
+                Button(text=_("📋 Checklist"), callback_data=Month(org=org.id).pack()),
+                Button(text=_("⛔ Withdraw invite links"), callback_data=act("revoke")),
+            ]
+        )
     up = (
         org.parent_id
         if org.parent_id and principal.can_manage(await orgs.require_org(session, org.parent_id))
