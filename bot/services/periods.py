@@ -191,9 +191,10 @@ async def close_period(
         ]
     if rows:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        # A concurrent close of an overlapping scope must not fail the whole batch.
+        # The table, not the entity: a Core INSERT skips the ORM's bulk bookkeeping. A
+        # concurrent close of an overlapping scope must not fail the whole batch.
         await session.execute(
-            dialect.insert(PeriodSnapshot).on_conflict_do_nothing(
+            dialect.insert(PeriodSnapshot.__table__).on_conflict_do_nothing(
                 index_elements=["org_id", "period"]
             ),
             rows,
