@@ -37,6 +37,7 @@ from bot.db.models import BranchFeatured, Evidence, Meeting, Organisation, OrgKi
 from scoring import BranchFacts, FortressRubric, due_date, period_bounds
 from scoring import Meeting as FactMeeting
 from scoring.batch import no_cycle_collection
+from scoring.model import Part
 from scoring.periods import Period, month_key, parse_month
 
 GRADE = "grade"  # the other Evidence kinds, event, task and flag, feed events/tasks/flags
@@ -173,9 +174,11 @@ async def facts_for_branches(
         _add_meetings(by_id, meeting_rows)
         grades = _add_counts(by_id, evidence_rows)
     _add_grades(by_id, grades, period, rubric)
+    # A featured item a later rubric dropped would make the engine refuse the branch.
+    offered = None if rubric is None else {i.key for i in rubric.items if i.part is Part.FEATURED}
     for org_id, key in featured.all():
         facts = by_id.get(org_id)
-        if facts is not None:
+        if facts is not None and (offered is None or key in offered):
             facts.featured.append(key)
     return [by_id[i] for i in ids]
 

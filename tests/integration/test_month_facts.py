@@ -172,3 +172,17 @@ async def test_grades_stand_for_their_period_and_carry_while_it_is_open(session)
     # A grade given later than the period is not seen.
     assert (await branch_facts(session, b, "2026-05", rubric=RUBRIC)).grades["ledger_kept"] == "C"
     assert (await branch_facts(session, b, "2026-04", rubric=RUBRIC)).grades["ledger_kept"] == "A"
+
+
+async def test_a_featured_item_the_rubric_dropped_is_ignored(session):
+    city = await orgs.create_org(session, ROOT.actor, NOW, name="市委", kind="committee")
+    b = await orgs.create_org(
+        session, ROOT.actor, NOW, name="支部", kind="branch", parent_id=city.id, domain="village"
+    )
+    await session.execute(
+        insert(BranchFeatured),
+        [{"org_id": b.id, "item_key": "featured_brand"}, {"org_id": b.id, "item_key": "gone"}],
+    )
+    facts = await branch_facts(session, b, "2026-07", rubric=RUBRIC)
+    assert facts.featured == ["featured_brand"]
+    score_branch(RUBRIC, facts)  # the engine accepts it
