@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -155,7 +156,7 @@ def hints(running: Demo) -> dict[int, str]:
     """What to try as each persona, in the demo's language."""
     zh = running.lang == "zh"
     info = running.info or {}
-    previous = info.get("previous", "")
+    _past, previous, _current = demo.demo_months(datetime.now(UTC))
     group = demo.GROUP_TITLE
     tips = {
         demo.SECRETARY.telegram_id: "/month — 本月清单：点 ⬜ 事项，或「📝 记录会议」"
@@ -175,7 +176,7 @@ def hints(running: Demo) -> dict[int, str]:
         tips[demo.NEWCOMER.telegram_id] = (
             f"{invite_command(info)} — 加入红旗村党支部，再分享手机号"
             if zh
-            else f"{invite_command(info)} — join the Hongqi Village branch, then share the phone"
+            else f"{invite_command(info)} — join Hongqi Village branch, then share your phone"
         )
     return tips
 
@@ -191,7 +192,9 @@ def _banner(console: Console, running: Demo) -> None:
     for p in demo.PERSONAS:
         console.print(f"    {p.name} ({p.role_zh if zh else p.role_en}, id {p.telegram_id})")
         if p.telegram_id in tips:
-            console.print(f"      → {tips[p.telegram_id]}", markup=False, highlight=False)
+            console.print(
+                f"      → {tips[p.telegram_id]}", markup=False, highlight=False, soft_wrap=True
+            )
     if running.info:
         link = f"https://t.me/{BOT_USERNAME}?start={running.info['invite']}"
         console.print(f"  {'邀请链接' if zh else 'Invite link'}: {link}", highlight=False)
