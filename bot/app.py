@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.engine import create_engine, session_factory
+from bot.delivery import RetryMiddleware
 from bot.errors import on_error
 from bot.i18n import LOCALES_DIR, compile_catalogues
 from bot.middlewares.db import DbSessionMiddleware
@@ -112,7 +113,9 @@ def make_bot(settings: Settings) -> Bot:
     if settings.telegram_api_base is not None:
         base = str(settings.telegram_api_base).rstrip("/")
         session = AiohttpSession(api=TelegramAPIServer.from_base(base, is_local=False))
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot.session.middleware(RetryMiddleware())
+    return bot
 
 
 async def prepare_bot(app: App, bot: Bot) -> None:

@@ -1,0 +1,55 @@
+"""Sending under Telegram's rules: wait out 429s, retry 5xx and network errors with backoff.
+
+Every request the bot makes goes through `RetryMiddleware` (installed on the Bot's
+session by `bot.app.make_bot`), so a reply that hits the flood limit arrives late
+instead of never. A 403 (the user blocked the bot) and other 4xx are final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+log = logging.getLogger(__name__)
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    def __init__(self, attempts: int = 4, max_wait: float = 60.0, backoff: float = 0.5) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait  # a longer retry_after is not worth holding an update for
+        self.backoff = backoff
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            last = attempt == self.attempts
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if last or exc.retry_after > self.max_wait:
+                    raise
+                log.warning("%s: flood limit, waiting %s s", type(method).__name__, exc.retry_after)
+                # Telegram says exactly how long to wait; waiting less only earns another 429.
+                await asyncio.sleep(exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if last:
+                    raise
+                log.warning("%s failed (%s), retrying", type(method).__name__, type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
