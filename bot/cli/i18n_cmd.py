@@ -83,7 +83,7 @@ def _merge_pending() -> None:
         for line in tsv.read_text(encoding="utf-8").splitlines():
             if "\t" in line:
                 msgid, _, text = line.partition("\t")
-                unescape = lambda v: v.replace("\\n", "\n").replace("\\t", "\t")  # noqa: E731
+                unescape = lambda v: v.replace("\\n", "\n").replace("\\t", "\t")
                 pending[unescape(msgid)] = unescape(text)
     path = po_path("zh_Hans")
     with path.open("rb") as fp:

@@ -33,9 +33,7 @@ class RecordingSession(BaseSession):
         self.staged: deque[Any] = deque()
         self._ids = 1000
 
-    async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
-    ):
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None):
         self.requests.append(method)
         if self.staged:
             response = Response[method.__returning__](ok=True, result=self.staged.popleft())
