@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from tests.browser import page  # noqa: F401 - the Playwright page fixture, for browser tests
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("TEST_DATABASE_URL")

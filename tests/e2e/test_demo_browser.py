@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,29 +12,11 @@ from bot.demo import seed as demo
 from bot.demo.run import Demo, running_demo
 from bot.emulator import free_port
 from bot.emulator.client import EmulatorClient
+from tests.browser import ARTIFACTS, marks
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SLOW = 15_000  # ms: the checklist scores the branch, and the machine may be busy
 
-# In CI a missing browser is a failure, not a reason to skip.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and os.environ.get("CI") != "true",
-        reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = marks
 
 
 @pytest.fixture
@@ -45,21 +26,6 @@ async def running(tmp_path: Path) -> AsyncIterator[Demo]:
             # Playwright presses faster than anyone; the demo keeps flood control on.
             await emu.set_flood(enabled=False)
         yield started
-
-
-@pytest.fixture
-async def page():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = await browser.new_context(viewport={"width": 1280, "height": 800})
-        page = await context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        await browser.close()
 
 
 async def test_secretary_month_and_meeting_log(page, running: Demo) -> None:

@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import AuditLog, Meeting, MemberStatus, Staff
-from bot.services import members, orgs
+from bot.db.models import AuditLog, Meeting, MemberStatus
+from bot.services import members
 from bot.services.members import Principal
+from tests.e2e import seeds
 from tests.e2e.conftest import SUPERUSER
 
 ROOT = Principal(telegram_id=SUPERUSER, is_superuser=True)
@@ -75,22 +76,8 @@ T = {
 
 
 async def _branch(session, now):
-    city = await orgs.create_org(session, ROOT.actor, now, name="冷水江市委", kind="committee")
-    session.add(Staff(org_id=city.id, telegram_id=STAFF, name="组织部", created_at=now))
-    branch = await orgs.create_org(
-        session,
-        ROOT.actor,
-        now,
-        name="红旗村党支部",
-        kind="branch",
-        parent_id=city.id,
-        domain="village",
-    )
-    sec = await members.add_member(
-        session, ROOT.actor, now, org_id=branch.id, name="李书记", category="rural_community"
-    )
-    await members.set_role(session, ROOT.actor, now, sec, "secretary")
-    await members.link_telegram(session, ROOT.actor, now, sec, SECRETARY)
+    parent = await seeds.city(session, now, staff=(STAFF, "组织部"))
+    branch = await seeds.village_branch(session, now, parent, SECRETARY)
     for i in range(9):
         m = await members.add_member(
             session,

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Member
-from bot.services import members, onboarding, orgs
+from bot.services import members, onboarding
 from bot.services.members import Principal
+from tests.e2e import seeds
 from tests.e2e.conftest import SUPERUSER
 
 ROOT = Principal(telegram_id=SUPERUSER, is_superuser=True)
@@ -51,21 +52,7 @@ T = {
 
 
 async def _branch_with_roster(session, now):
-    city = await orgs.create_org(session, ROOT.actor, now, name="冷水江市委", kind="committee")
-    branch = await orgs.create_org(
-        session,
-        ROOT.actor,
-        now,
-        name="红旗村党支部",
-        kind="branch",
-        parent_id=city.id,
-        domain="village",
-    )
-    sec = await members.add_member(
-        session, ROOT.actor, now, org_id=branch.id, name="李书记", category="rural_community"
-    )
-    await members.set_role(session, ROOT.actor, now, sec, "secretary")
-    await members.link_telegram(session, ROOT.actor, now, sec, 500)
+    branch = await seeds.village_branch(session, now, await seeds.city(session, now), 500)
     for i in range(11):
         await members.add_member(
             session,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher, F
@@ -14,28 +12,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.emulator import EmulatorServer
 from bot.emulator.client import EmulatorClient
 from bot.emulator.testing import polling
+from tests.browser import ARTIFACTS, marks
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-# In CI a missing browser is a failure, not a reason to skip.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and os.environ.get("CI") != "true",
-        reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = marks
 
 
 def tiny_bot() -> Dispatcher:
@@ -63,21 +42,6 @@ def tiny_bot() -> Dispatcher:
 async def running_bot(bot: Bot) -> AsyncIterator[Bot]:
     async with polling(tiny_bot(), bot):
         yield bot
-
-
-@pytest.fixture
-async def page():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = await browser.new_context(viewport={"width": 1280, "height": 800})
-        page = await context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        await browser.close()
 
 
 async def test_persona_start_press_and_edit(
