@@ -53,7 +53,8 @@ async def world(engine: AsyncEngine) -> AsyncIterator[World]:
     bot = make_bot(settings)
     await prepare_bot(app, bot)
     try:
-        async with EmulatorClient(server.url, default_timeout=5.0) as emu:
+        # Generous: scoring a branch is real work, and CI machines are shared.
+        async with EmulatorClient(server.url, default_timeout=15.0) as emu:
             async with polling(app.dispatcher, bot, polling_timeout=1):
                 yield World(app, emu, server)
     finally:

@@ -42,7 +42,7 @@ T = {
 @pytest.fixture(params=["zh", "en"])
 async def running(request, tmp_path: Path) -> AsyncIterator[tuple[Demo, EmulatorClient]]:
     async with running_demo(free_port(), request.param, tmp_path / "demo.db") as started:
-        async with EmulatorClient(started.url, default_timeout=5.0) as emu:
+        async with EmulatorClient(started.url, default_timeout=15.0) as emu:
             # The demo keeps Telegram's flood control on; a test types faster than anyone,
             # and the limits themselves are the emulator's tests' business.
             await emu.set_flood(enabled=False)
