@@ -11,10 +11,14 @@ from aiogram.utils.i18n import gettext as _
 def command_list() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Start or join with an invite link")),
+        BotCommand(command="month", description=_("This month's checklist and star level")),
         BotCommand(command="me", description=_("Who I am, my branch and roles")),
         BotCommand(command="roster", description=_("Branch roster (secretaries)")),
         BotCommand(command="invite", description=_("Invite link for new members")),
+        BotCommand(command="announce", description=_("Announce a meeting in the branch group")),
         BotCommand(command="orgs", description=_("Organisations I oversee (staff)")),
+        BotCommand(command="stars", description=_("Star ratings of a month (staff)")),
+        BotCommand(command="content", description=_("Add education material (staff)")),
         BotCommand(command="language", description=_("Language: 中文 / English")),
         BotCommand(command="help", description=_("What I can do")),
         BotCommand(command="cancel", description=_("Leave the current step")),

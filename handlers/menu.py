@@ -16,13 +16,14 @@ LANGUAGE = "🌐 Language"
 ROSTER = "👥 Branch roster"
 INVITE = "🔗 Invite link"
 ORGS = "🏛 Organisations"
+STARS = "⭐ Star ratings"
 MONTH = "📋 This month"
 
 
 def _labels() -> None:
     # Never called: lets `pybabel extract` see the menu labels.
     _("👤 My details"), _("❓ Help"), _("🌐 Language"), _("👥 Branch roster")
-    _("🔗 Invite link"), _("🏛 Organisations"), _("📋 This month")
+    _("🔗 Invite link"), _("🏛 Organisations"), _("📋 This month"), _("⭐ Star ratings")
 
 
 def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
@@ -35,7 +36,7 @@ def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
     if principal.member is not None and principal.is_branch_leader:
         rows.append([ROSTER, INVITE])
     if principal.is_staff:
-        rows.append([ORGS])
+        rows.append([ORGS, STARS])
     rows.append([ME, HELP, LANGUAGE])
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in rows],

@@ -20,6 +20,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.texts import stars
 from handlers.callbacks import StarAct, StarAll, StarList
+from handlers.menu import STARS, MenuButton
 from handlers.notify import send_quietly
 from handlers.registry import Handlers
 from handlers.states import AdjustStar
@@ -81,15 +82,17 @@ async def list_view(session: AsyncSession, principal: Principal, period: str, pa
 
 
 @router.message(Command("stars"))
+@router.message(MenuButton(STARS))
 async def stars_cmd(
     message: Message,
-    command: CommandObject,
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
+    command: CommandObject | None = None,  # absent when the menu button was pressed
 ) -> None:
     _staff(principal)
-    period = (command.args or "").strip() or previous_month(clock.today())
+    args = command.args if command is not None else None
+    period = (args or "").strip() or previous_month(clock.today())
     if not PERIOD.match(period):
         raise ServiceError("period.malformed")
     text, markup = await list_view(session, principal, period, 0)

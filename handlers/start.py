@@ -64,14 +64,22 @@ async def start(message: Message, state: FSMContext, principal: Principal) -> No
 @router.message(Command("help"))
 @router.message(MenuButton(HELP))
 async def help_(message: Message, principal: Principal) -> None:
-    lines = [_("What I can do for you:"), _("/me — who I am, my branch and my roles")]
-    lines.append(_("/language — 中文 / English"))
-    lines.append(_("/cancel — leave the current step"))
+    lines = [_("What I can do for you:")]
+    if principal.member is not None:
+        lines.append(_("/month — this month's checklist, score and star level"))
     if principal.is_branch_leader:
+        lines.append(_("   … log meetings and record other work from there"))
+        lines.append(_("/announce — announce a meeting in the branch group, with RSVPs"))
+        lines.append(_("/linkgroup — send it in the branch group to link the group"))
         lines.append(_("/roster — the branch roster; fix a member's record"))
         lines.append(_("/invite — an invite link for new members"))
     if principal.is_staff:
         lines.append(_("/orgs — organisations you oversee: add units, invite links, roles"))
+        lines.append(_("/stars — close a month, confirm or adjust star levels"))
+        lines.append(_("/content — add this month's education material"))
+    lines.append(_("/me — who I am, my branch and my roles"))
+    lines.append(_("/language — 中文 / English"))
+    lines.append(_("/cancel — leave the current step"))
     if principal.member is None and not principal.is_staff:
         lines.append(_("To join, open the invite link your branch secretary gives you."))
     await message.answer("\n".join(lines), reply_markup=menu_keyboard(principal))
