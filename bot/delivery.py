@@ -2,7 +2,9 @@
 
 Every request the bot makes goes through `RetryMiddleware` (installed on the Bot's
 session by `bot.app.make_bot`), so a reply that hits the flood limit arrives late
-instead of never. A 403 (the user blocked the bot) and other 4xx are final.
+instead of never. A 403 (the user blocked the bot) and other 4xx are final, except two
+that only mean "nothing to do": editing a message to what it already says (a second
+tap on a page button), and answering a button press Telegram has given up on.
 """
 
 from __future__ import annotations
@@ -16,11 +18,31 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import TelegramMethod
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    TelegramMethod,
+)
 from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
+
+EDITS = (EditMessageText, EditMessageReplyMarkup, EditMessageCaption)
+
+
+def harmless(method: TelegramMethod[Any], exc: TelegramBadRequest) -> bool:
+    text = exc.message.lower()
+    if isinstance(method, EDITS):
+        return "message is not modified" in text
+    return isinstance(method, AnswerCallbackQuery) and "query is too old" in text
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -40,6 +62,10 @@ class RetryMiddleware(BaseRequestMiddleware):
             last = attempt == self.attempts
             try:
                 return await make_request(bot, method)
+            except TelegramBadRequest as exc:
+                if harmless(method, exc):
+                    return True  # what Telegram returns for an edit of an inline message
+                raise
             except TelegramRetryAfter as exc:
                 if last or exc.retry_after > self.max_wait:
                     raise

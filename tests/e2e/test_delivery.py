@@ -28,3 +28,16 @@ async def test_flood_limit_in_a_private_chat_delays_but_loses_nothing(world):
         await user.send("/help")
     for _ in range(3):
         await user.expect("What I can do", timeout=15)
+
+
+async def test_pressing_the_current_page_again_is_harmless(world):
+    from tests.e2e.test_month import SECRETARY, _branch
+
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code="en")
+    await sec.send("/month")
+    listing = await sec.expect("Done ")
+    indicator = next(b for row in listing.buttons for b in row if "/" in b and b[0].isdigit())
+    answer = await sec.press(indicator)  # the same page: Telegram says "not modified"
+    assert answer.answered and not answer.show_alert
+    await sec.expect_silence(0.3)
