@@ -31,7 +31,7 @@ from bot.db.engine import create_engine, session_factory
 from bot.delivery import RetryMiddleware
 from bot.errors import on_error
 from bot.i18n import LOCALES_DIR, compile_catalogues
-from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.db import DbSessionMiddleware, prune_processed_updates
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.principal import PrincipalMiddleware
 from bot.middlewares.refusals import RefusalMiddleware
@@ -122,6 +122,9 @@ async def prepare_bot(app: App, bot: Bot) -> None:
     from handlers.commands import register_commands
 
     await register_commands(bot, app.i18n)
+    async with app.sessions() as session:
+        await prune_processed_updates(session, app.clock.now())
+        await session.commit()
 
 
 async def run_polling(app: App, bot: Bot) -> None:

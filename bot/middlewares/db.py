@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -49,3 +50,15 @@ class DbSessionMiddleware(BaseMiddleware):
                 raise
             await session.commit()
             return result
+
+
+KEEP_UPDATE_IDS = timedelta(days=7)
+
+
+async def prune_processed_updates(session: AsyncSession, now: datetime) -> int:
+    """Forget update ids older than a week: Telegram retries a webhook for hours, not days,
+    and a table that only grows would slow every insert above."""
+    result = await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP_UPDATE_IDS)
+    )
+    return result.rowcount or 0
