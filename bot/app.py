@@ -66,9 +66,13 @@ def configure_logging(level: int = logging.INFO) -> None:
 def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
     if settings.redis_url:
         # Several processes behind one webhook share conversation state and locks.
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
+        # Keys carry the bot id, so one Redis can serve several bots (say, a city's
+        # test bot beside its real one) without their conversations mixing.
+        keys = DefaultKeyBuilder(with_bot_id=True)
+        storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
         return storage, RedisEventIsolation(storage.redis)
     return MemoryStorage(), SimpleEventIsolation()
 

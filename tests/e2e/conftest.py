@@ -39,7 +39,13 @@ class World:
 
 
 @pytest.fixture
-async def world(engine: AsyncEngine) -> AsyncIterator[World]:
+def world_settings() -> dict:
+    """Extra settings for the bot under test; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def world(engine: AsyncEngine, world_settings: dict) -> AsyncIterator[World]:
     server = EmulatorServer(EmulatorConfig(flood=FloodConfig(enabled=False)))
     await server.start()
     settings = load_settings(
@@ -47,6 +53,7 @@ async def world(engine: AsyncEngine) -> AsyncIterator[World]:
         telegram_api_base=server.url,
         database_url="sqlite+aiosqlite:///unused.db",  # the engine below is what is used
         superuser_ids=str(SUPERUSER),
+        **world_settings,
     )
     # A fixed 'now' keeps periods, quarters and due dates the same on any day the tests run.
     app = build(settings, clock=FixedClock(at=NOW), engine=engine)
