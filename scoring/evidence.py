@@ -8,13 +8,13 @@ of a month never depends on the future.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from scoring.model import BranchFacts, Evidence, EvidenceKind, MemberFacts
+from scoring.model import BranchFacts, Evidence, EvidenceKind, Meeting, MemberFacts
 from scoring.periods import Period, parse_month
 
 SPAN = 24
@@ -32,8 +32,11 @@ def month_index(month: str) -> int:
     return idx
 
 
+@lru_cache(maxsize=8192)
 def rate(num: int, den: int) -> Decimal | None:
-    """A share rounded to 4 places (half up), or None when there is nothing to divide by."""
+    """A share rounded to 4 places (half up), or None when there is nothing to divide by.
+
+    Cached: counts are small and the same shares recur across a city's branches."""
     if den <= 0:
         return None
     return (Decimal(num) / Decimal(den)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
@@ -70,19 +73,14 @@ class BranchEvidence:
 
     def __init__(self, facts: BranchFacts, quorum: Mapping[str, Decimal]) -> None:
         year, mon = parse_month(facts.period)
-        self.base = (year - 1) * 12
-        self.current = 12 + mon - 1
+        base = self.base = (year - 1) * 12
+        current = self.current = 12 + mon - 1
         self.grades = facts.grades
         # Counts are folded on first use: facts often carry keys no item reads.
         self.raw = {"events": facts.events, "tasks": facts.tasks, "flags": facts.flags}
         self.counts: dict[tuple[str, str], list[int]] = {}
-        self.meetings: dict[str, _Meetings] = {}
-        ratios = _ratios(tuple(quorum.items()))
-        add = self.add_meeting
-        for m in facts.meetings:
-            d = m.date
-            add(m.kind, d.year * 12 + d.month - 1, m.attended, m.expected, m.counts, ratios)
-        self.windows = _windows(self.base, self.current)
+        self.meetings = _fold_meetings(facts.meetings, base, current, quorum_ratios(quorum))
+        self.windows = _windows(base, current)
 
     def series(self, source: str, key: str) -> list[int]:
         arr = self.counts.get((source, key))
@@ -94,10 +92,15 @@ class BranchEvidence:
     def _fold(self, months: Mapping[str, int]) -> list[int]:
         arr = [0] * SPAN
         base, current = self.base, self.current
+        offsets = _offsets(base, current)
         for month, n in months.items():
-            off = month_index(month) - base
-            if 0 <= off <= current:
-                arr[off] += n
+            off = offsets.get(month)
+            if off is None:
+                # Not a month in range in its usual spelling: validate it the slow way.
+                off = month_index(month) - base
+                if not 0 <= off <= current:
+                    continue
+            arr[off] += n
         return arr
 
     def add_meeting(
@@ -156,6 +159,40 @@ def quorum_ratios(quorum: Mapping[str, Decimal]) -> dict[str, tuple[int, int]]:
     return _ratios(tuple(quorum.items()))
 
 
+def _fold_meetings(
+    meetings: Iterable[Meeting], base: int, current: int, ratios: Mapping[str, tuple[int, int]]
+) -> dict[str, _Meetings]:
+    """Fold meetings into per-kind monthly arrays: ``add_meeting`` inlined, since a city's
+    month is some 80,000 meetings."""
+    out: dict[str, _Meetings] = {}
+    get = out.get
+    for m in meetings:
+        d = m.date
+        off = d.year * 12 + d.month - 1 - base
+        if not 0 <= off <= current:
+            continue
+        kind = m.kind
+        rec = get(kind)
+        if rec is None:
+            rec = out[kind] = _Meetings()
+        attended, expected, counts = m.attended, m.expected, m.counts
+        rec.held[off] += 1
+        if counts is None:
+            ratio = ratios.get(kind)
+            counts = ratio is None or (expected > 0 and attended * ratio[1] > expected * ratio[0])
+        if counts:
+            rec.counted[off] += 1
+        rec.attended[off] += attended
+        rec.expected[off] += expected
+    return out
+
+
+@lru_cache(maxsize=64)
+def _offsets(base: int, current: int) -> dict[str, int]:
+    """``"YYYY-MM"`` → offset, for the months a scored month looks at."""
+    return {_label(base + off): off for off in range(current + 1)}
+
+
 @lru_cache(maxsize=64)
 def _windows(base: int, current: int) -> dict[Period, Window]:
     """The windows of every period for a scored month (the same for every branch)."""
@@ -183,21 +220,39 @@ Reader = Callable[[BranchEvidence, int, int], Any]
 
 
 def branch_reader(ev: Evidence) -> Reader:
-    """A function (evidence, first, last) → the value of ``ev`` over that window."""
+    """A function (evidence, first, last) → the value of ``ev`` over that window.
+
+    Readers run tens of thousands of times per city, so each looks its array up
+    directly and calls ``series`` only to fold it the first time.
+    """
     key = ev.key
     kind = ev.kind
     if kind is EvidenceKind.GRADE:
         return lambda be, a, b: be.grades.get(key)
     if kind in (EvidenceKind.EVENTS, EvidenceKind.TASK, EvidenceKind.FLAG):
         source = {"events": "events", "task": "tasks", "flag": "flags"}[kind.value]
-        return lambda be, a, b: sum(be.series(source, key)[a : b + 1])
+        ref = (source, key)
+
+        def count(be: BranchEvidence, a: int, b: int) -> int:
+            arr = be.counts.get(ref)
+            if arr is None:
+                arr = be.series(source, key)
+            return sum(arr[a : b + 1])
+
+        return count
     if kind is EvidenceKind.RATIO:
         den = ev.den
+        num_ref, den_ref = ("events", key), ("events", den)
 
         def ratio(be: BranchEvidence, a: int, b: int) -> Decimal | None:
-            return rate(
-                sum(be.series("events", key)[a : b + 1]), sum(be.series("events", den)[a : b + 1])
-            )
+            counts = be.counts
+            num = counts.get(num_ref)
+            if num is None:
+                num = be.series("events", key)
+            of = counts.get(den_ref)
+            if of is None:
+                of = be.series("events", den)
+            return rate(sum(num[a : b + 1]), sum(of[a : b + 1]))
 
         return ratio
     attr = "counted" if ev.quorum_only else "held"

@@ -14,8 +14,8 @@ The order of operations, which ``docs/rubric.md`` states too:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -84,6 +84,30 @@ class FortressPlan:
     domains: dict[str, DomainPlan]
     featured: dict[str, CompiledItem]
     dimensions: tuple[str, ...]
+    # (base, current) → the plan bound to that scored month's windows; see ``month_plan``.
+    months: dict[tuple[int, int], MonthPlan] = field(default_factory=dict)
+
+
+Evaluator = Callable[[BranchEvidence], ItemResult]
+Check = Callable[[BranchEvidence], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class DomainMonth:
+    items: tuple[Evaluator, ...]
+    bonus: tuple[Evaluator, ...]
+    deductions: tuple[Evaluator, ...]  # give the final, negative lines
+    vetoes: tuple[tuple[Check, CompiledCondition], ...]
+    zeroing: tuple[tuple[Check, CompiledCondition], ...]
+    max_points: dict[str, Decimal]  # per dimension, of the common and domain items
+
+
+@dataclass(frozen=True, slots=True)
+class MonthPlan:
+    """A domain plan with every window resolved: items become ``ev → ItemResult``."""
+
+    domains: dict[str, DomainMonth]
+    featured: dict[str, Evaluator]
 
 
 def _applies(domains: frozenset[str] | None, domain: str) -> bool:
@@ -163,32 +187,108 @@ def featured_items(plan: FortressPlan, featured: Sequence[str]) -> tuple[Compile
     return tuple(plan.featured[k] for k in dict.fromkeys(featured))
 
 
+def _evaluator(ci: CompiledItem, w: Window, deduction: bool = False) -> Evaluator:
+    """``evaluate_item`` for one item and one scored month, with the window bound.
+
+    A deduction's evaluator gives its final line: negative points, rule ``deduction``.
+    """
+    item = ci.item
+    read, score, top = ci.read, ci.score, ci.max_points
+    key, part, dimension = item.key, item.part, item.dimension
+    evidence = item.evidence.kind
+    rule = RuleKind.DEDUCTION if deduction else item.rule.kind
+    a, b, prev_a, prev_b = w.first, w.last, w.prev_first, w.prev_last
+    label, prev_label = w.label, w.prev_label
+    carry = ci.carry and w.open and prev_a >= 0
+
+    def evaluate(ev: BranchEvidence) -> ItemResult:
+        value = read(ev, a, b)
+        points = score(value)
+        window = label
+        if carry and points < top:
+            prev_value = read(ev, prev_a, prev_b)
+            prev_points = score(prev_value)
+            if prev_points > points:
+                points, value, window = prev_points, prev_value, prev_label
+        if deduction:
+            points = -points
+        return ItemResult(key, part, dimension, points, top, value, evidence, rule, window)
+
+    return evaluate
+
+
+def _check(c: CompiledCondition, w: Window) -> Check:
+    read, below, at_least, a, b = c.read, c.below, c.at_least, w.first, w.last
+    return lambda ev: triggered(read(ev, a, b), below, at_least)
+
+
+def month_plan(plan: FortressPlan, ev: BranchEvidence) -> MonthPlan:
+    """The plan bound to the scored month of ``ev`` (every branch of a city's month shares it)."""
+    found = plan.months.get((ev.base, ev.current))
+    if found is not None:
+        return found
+    windows = ev.windows
+    evaluators: dict[tuple[str, bool], Evaluator] = {}
+
+    def ev_of(ci: CompiledItem, deduction: bool = False) -> Evaluator:
+        ref = (ci.item.key, deduction)
+        if ref not in evaluators:
+            evaluators[ref] = _evaluator(ci, windows[ci.item.period], deduction)
+        return evaluators[ref]
+
+    domains = {}
+    for d, dp in plan.domains.items():
+        max_points = dict.fromkeys(plan.dimensions, ZERO)
+        for ci in dp.items:
+            max_points[ci.item.dimension] += ci.max_points
+        domains[d] = DomainMonth(
+            tuple(ev_of(ci) for ci in dp.items),
+            tuple(ev_of(ci) for ci in dp.bonus),
+            tuple(ev_of(ci, deduction=True) for ci in dp.deductions),
+            tuple((_check(c, windows[c.period]), c) for c in dp.vetoes),
+            tuple((_check(c, windows[c.period]), c) for c in dp.zeroing),
+            max_points,
+        )
+    found = MonthPlan(domains, {k: ev_of(ci) for k, ci in plan.featured.items()})
+    if len(plan.months) >= 64:  # scoring years of history month by month: stay bounded
+        plan.months.clear()
+    plan.months[ev.base, ev.current] = found
+    return found
+
+
 def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -> BranchResult:
     """Score prepared evidence (``score_branch`` and "what if" both come through here)."""
     rubric = plan.rubric
-    dp = plan.domains[facts.domain]
+    mp = month_plan(plan, ev)
+    dm = mp.domains[facts.domain]
     featured = featured_items(plan, facts.featured)
-    main = [evaluate_item(ci, ev) for ci in (*dp.items, *featured)]
-    bonus = [evaluate_item(ci, ev) for ci in dp.bonus]
-    deds = [evaluate_item(ci, ev) for ci in dp.deductions]
+    main = [evaluate(ev) for evaluate in dm.items]
+    if featured:
+        main += [mp.featured[ci.item.key](ev) for ci in featured]
+    bonus = [evaluate(ev) for evaluate in dm.bonus]
+    deduction_lines = [evaluate(ev) for evaluate in dm.deductions]
 
-    hits = [c.clause for c in dp.zeroing if c.holds(ev)]
+    hits = [c.clause for check, c in dm.zeroing if check(ev)]
     zeroed: list[ZeroingHit] = []
-    gone_items = {z.target_key for z in hits if z.target is ZeroTarget.ITEM}
-    gone_dims = {z.target_key for z in hits if z.target is ZeroTarget.DIMENSION}
-    for z in hits:
-        if z.target is ZeroTarget.ITEM:
-            removed = sum((r.points for r in (*main, *bonus) if r.key == z.target_key), ZERO)
-            zeroed.append(ZeroingHit(z.key, z.target, z.target_key, removed))
-
-    dims = {d: [ZERO, ZERO] for d in plan.dimensions}
+    dims = dict.fromkeys(plan.dimensions, ZERO)
     featured_earned = ZERO
+    if hits:
+        gone_items = {z.target_key for z in hits if z.target is ZeroTarget.ITEM}
+        gone_dims = {z.target_key for z in hits if z.target is ZeroTarget.DIMENSION}
+        for z in hits:
+            if z.target is ZeroTarget.ITEM:
+                removed = sum((r.points for r in (*main, *bonus) if r.key == z.target_key), ZERO)
+                zeroed.append(ZeroingHit(z.key, z.target, z.target_key, removed))
+    else:
+        gone_items = gone_dims = set()
+    max_points = dict(dm.max_points)
+    for r in main[len(dm.items) :]:
+        max_points[r.dimension] += r.max_points
     for r in main:
-        kept = ZERO if r.key in gone_items else r.points
-        dims[r.dimension][1] += r.max_points
         if r.dimension in gone_dims:
             continue
-        dims[r.dimension][0] += kept
+        kept = ZERO if r.key in gone_items else r.points
+        dims[r.dimension] += kept
         if r.part is Part.FEATURED:
             featured_earned += kept
     for z in hits:
@@ -203,9 +303,9 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
     bonus_pool = _pool(
         sum((r.points for r in bonus if r.key not in gone_items), ZERO), rubric.bonus_cap
     )
-    ded_pool = _pool(sum((r.points for r in deds), ZERO), rubric.deduction_cap)
+    ded_pool = _pool(sum((-r.points for r in deduction_lines), ZERO), rubric.deduction_cap)
     raw = (
-        sum((v[0] for v in dims.values()), ZERO)
+        sum(dims.values(), ZERO)
         - featured_earned
         + featured_pool.counted
         + bonus_pool.counted
@@ -218,29 +318,15 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
             total = ZERO
 
     vetoes = tuple(
-        VetoHit(c.key, c.clause.effect, c.clause.level) for c in dp.vetoes if c.holds(ev)
+        VetoHit(c.key, c.clause.effect, c.clause.level) for check, c in dm.vetoes if check(ev)
     )
-    deduction_lines = [
-        ItemResult(
-            r.key,
-            r.part,
-            r.dimension,
-            -r.points,
-            r.max_points,
-            r.value,
-            r.evidence,
-            RuleKind.DEDUCTION,
-            r.window,
-        )
-        for r in deds
-    ]
     result = BranchResult(
         branch_id=facts.branch_id,
         domain=facts.domain,
         period=facts.period,
         total=total,
         max_points=rubric.max_points,
-        dimensions=tuple(DimensionResult(k, v[0], v[1]) for k, v in dims.items()),
+        dimensions=tuple(map(DimensionResult, dims, dims.values(), max_points.values())),
         items=(*main, *bonus, *deduction_lines),
         featured=featured_pool,
         bonus=bonus_pool,

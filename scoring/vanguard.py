@@ -23,8 +23,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from itertools import product, repeat
+from functools import lru_cache, partial
+from itertools import compress, product, repeat
 from typing import Any
 
 from scoring.batch import no_cycle_collection
@@ -65,62 +65,112 @@ class OverrideError(ValueError):
         super().__init__(f"{code}: {member_id!r}")
 
 
+_SOURCES = {
+    EvidenceKind.EVENTS: "events",
+    EvidenceKind.RATIO: "events",
+    EvidenceKind.TASK: "tasks",
+    EvidenceKind.FLAG: "flags",
+    EvidenceKind.GRADE: "grades",
+}
+
+
+def _wanted(evidence: Iterable[Evidence]) -> dict[str, tuple[str, ...]]:
+    """The keys read from each of a member's mappings, for ``_Batch``."""
+    out: dict[str, dict[str, None]] = {}
+    for ev in evidence:
+        keys = out.setdefault(_SOURCES[ev.kind], {})
+        keys[ev.key] = None
+        if ev.kind is EvidenceKind.RATIO:
+            keys[ev.den] = None
+    return {source: tuple(keys) for source, keys in out.items()}
+
+
 class _Batch:
-    """The members of one category being scored together, with shared value columns."""
+    """The members of one category being scored together, with shared value columns.
 
-    __slots__ = ("cache", "facts", "n")
+    A member's mapping is read once for all the keys the plan wants from it, then the
+    rows are turned into columns: reading one key at a time for 26,000 members walks
+    memory once per key, which costs more than the lookups themselves.
+    """
 
-    def __init__(self, facts: list[MemberFacts]) -> None:
+    __slots__ = ("cache", "facts", "n", "wanted")
+
+    def __init__(self, facts: list[MemberFacts], wanted: Mapping[str, tuple[str, ...]]) -> None:
         self.facts = facts
         self.n = len(facts)
-        self.cache: dict[Any, list[Any]] = {}
+        self.wanted = wanted
+        self.cache: dict[Any, Sequence[Any]] = {}
 
-    def nonempty(self, attr: str) -> list[int]:
-        """Positions of members with any tasks (or flags): most have none."""
-        key = ("nonempty", attr)
-        if key not in self.cache:
-            self.cache[key] = [i for i, f in enumerate(self.facts) if getattr(f, attr)]
-        return self.cache[key]
+    def column(self, source: str, key: str) -> Sequence[Any]:
+        """Each member's value of ``key`` in ``source`` (absent: 0, or None for grades)."""
+        col = self.cache.get((source, key))
+        if col is None:
+            keys = self.wanted.get(source, ())
+            if key not in keys:
+                keys = (key,)
+            for k, c in zip(keys, self._read(source, keys), strict=True):
+                self.cache[source, k] = c
+            col = self.cache[source, key]
+        return col
 
-    def values(self, ev: Evidence) -> list[Any]:
-        key = (ev.kind, ev.key, ev.den)
-        if key not in self.cache:
-            self.cache[key] = self._read(ev)
-        return self.cache[key]
+    def _read(self, source: str, keys: tuple[str, ...]) -> list[Sequence[Any]]:
+        fs, n = self.facts, self.n
+        if source in ("tasks", "flags"):
+            # Most members have no tasks or flags at all: fill in only those who have.
+            cols = [[0] * n for _ in keys]
+            for i, f in enumerate(fs):
+                found = getattr(f, source)
+                if found:
+                    for col, k in zip(cols, keys, strict=True):
+                        col[i] = found.get(k, 0)
+            return cols
+        if not fs:
+            return [() for _ in keys]
+        defaults = (None if source == "grades" else 0,) * len(keys)
+        if source == "grades":
+            rows = [tuple(map(f.grades.get, keys, defaults)) for f in fs]
+        else:
+            rows = [tuple(map(f.events.get, keys, defaults)) for f in fs]
+        return list(zip(*rows, strict=True))
 
-    def _read(self, ev: Evidence) -> list[Any]:
+    def values(self, ev: Evidence) -> Sequence[Any]:
         """Each member's value: a count, a grade, or (numerator, denominator)."""
-        key, fs = ev.key, self.facts
-        if ev.kind is EvidenceKind.GRADE:
-            return [f.grades.get(key) for f in fs]
+        source = _SOURCES[ev.kind]
         if ev.kind is EvidenceKind.RATIO:
-            den = ev.den
-            return [(e.get(key, 0), e.get(den, 0)) for e in [f.events for f in fs]]
-        if ev.kind in (EvidenceKind.TASK, EvidenceKind.FLAG):
-            attr = "tasks" if ev.kind is EvidenceKind.TASK else "flags"
-            col = [0] * self.n
-            for i in self.nonempty(attr):
-                col[i] = getattr(fs[i], attr).get(key, 0)
-            return col
-        return [f.events.get(key, 0) for f in fs]
+            key = ("ratio", ev.key, ev.den)
+            if key not in self.cache:
+                self.cache[key] = list(
+                    zip(self.column(source, ev.key), self.column(source, ev.den), strict=True)
+                )
+            return self.cache[key]
+        return self.column(source, ev.key)
 
 
 Column = Callable[[_Batch], list[Any]]
 
 
-def _memoised(ev: Evidence, fn: Callable[[Any], Any]) -> Column:
-    """Apply ``fn`` to each member's value, remembering results: values repeat a lot
-    (small counts, a few grades), so the Decimal rule runs once per distinct value."""
-    ratio = ev.kind is EvidenceKind.RATIO
-    memo: dict[Any, Any] = {}
+class _Memo(dict):
+    """Results of a rule per evidence value: values repeat a lot (small counts, a few
+    grades), so the Decimal rule runs once per distinct value."""
 
-    def compute(v: Any) -> Any:
-        out = fn(rate(*v) if ratio else v)
-        if len(memo) < 50_000:
-            memo[v] = out
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, value: Any) -> Any:
+        out = self.fn(value)
+        if len(self) < 50_000:
+            self[value] = out
         return out
 
-    return lambda batch: [memo[v] if v in memo else compute(v) for v in batch.values(ev)]
+
+def _memoised(ev: Evidence, fn: Callable[[Any], Any]) -> Column:
+    """Apply ``fn`` to each member's value (a ratio's as a rate), through a memo."""
+    if ev.kind is EvidenceKind.RATIO:
+        memo = _Memo(lambda v: fn(rate(*v)))
+    else:
+        memo = _Memo(fn)
+    return lambda batch: list(map(memo.__getitem__, batch.values(ev)))
 
 
 def _points_column(item: Item) -> Column:
@@ -142,6 +192,7 @@ class _VariantPlan:
     bonus: tuple[Column, ...]
     deduction_keys: tuple[str, ...]
     deductions: tuple[Column, ...]
+    wanted: dict[str, tuple[str, ...]]  # the keys read from each of a member's mappings
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +209,7 @@ class VanguardPlan:
     weights: tuple[int, ...]  # numerators over a common denominator
     # For each pattern of parts present: the denominator and the weights as Decimals.
     patterns: dict[tuple[bool, ...], tuple[int, tuple[Decimal, ...]]]
-    grade_mins: tuple[int, ...]  # thresholds, ascending, for bisect
-    grade_at: tuple[Grade, ...]
+    grade_of: tuple[Grade, ...]  # total in hundredths (0–10000) → grade by the thresholds
     bonus_cap_c: int
     deduction_cap_c: int
 
@@ -203,6 +253,10 @@ def compile_vanguard(rubric: VanguardRubric) -> VanguardPlan:
             tuple(_points_column(i) for i in bonus),
             tuple(i.key for i in deds),
             tuple(_points_column(i) for i in deds),
+            _wanted(
+                i.evidence if isinstance(i, Item) else i.when.evidence
+                for i in (*v.items, *bonus, *deds, *rubric.zeroing, *rubric.hard_rules)
+            ),
         )
     group_max_c = tuple(_c(rubric.subindex_max[g]) for g in groups)
     weights, patterns = _weight_patterns(rubric)
@@ -220,11 +274,16 @@ def compile_vanguard(rubric: VanguardRubric) -> VanguardPlan:
         tuple(p for p, _ in rubric.weights),
         weights,
         patterns,
-        tuple(_c(m) for _, m in reversed(rubric.grades)),
-        tuple(g for g, _ in reversed(rubric.grades)),
+        _grade_table(rubric),
         _c(rubric.bonus_cap),
         _c(rubric.deduction_cap),
     )
+
+
+def _grade_table(rubric: VanguardRubric) -> tuple[Grade, ...]:
+    mins = tuple(_c(m) for _, m in reversed(rubric.grades))  # ascending, for bisect
+    grades = tuple(g for g, _ in reversed(rubric.grades))
+    return tuple(grades[bisect_right(mins, total) - 1] for total in range(10001))
 
 
 def _half_up(num: int, den: int) -> int:
@@ -239,18 +298,14 @@ def _score_c(value: Decimal | int | None) -> int | None:
     return min(max(c, 0), 10000)
 
 
-def _vote_c(plan: VanguardPlan, ballots: Mapping[str, int], memo: dict) -> int | None:
-    key = tuple(ballots.items())
-    if key in memo:
-        return memo[key]
+def _vote_c(plan: VanguardPlan, ballots: tuple[tuple[str, int], ...]) -> int | None:
     cast = worth = 0
-    for option, count in key:
+    for option, count in ballots:
         if option not in plan.votes_c:
             raise ValueError(f"unknown vote option: {option!r}")
         cast += count
         worth += plan.votes_c[option] * count
-    memo[key] = out = _half_up(worth, cast) if cast else None
-    return out
+    return _half_up(worth, cast) if cast else None
 
 
 def score_member(rubric: VanguardRubric, facts: MemberFacts) -> MemberResult:
@@ -286,27 +341,42 @@ def _columns(columns: Sequence[Column], batch: _Batch) -> list[list[Any]]:
 
 
 def _sum_columns(columns: list[list[int]], n: int) -> list[int]:
-    return list(map(sum, zip(*columns, strict=True))) if columns else [0] * n
+    # Bonus and deduction columns are mostly all zero: leave those out of the sums.
+    columns = [col for col in columns if any(col)]
+    if len(columns) > 1:
+        return list(map(sum, zip(*columns, strict=True)))
+    return list(columns[0]) if columns else [0] * n
 
 
 def _rows(columns: list[list[Any]], n: int) -> list[tuple[Any, ...]]:
     return list(zip(*columns, strict=True)) if columns else [()] * n
 
 
+def _hit_positions(columns: list[list[bool]], n: int) -> list[int]:
+    """Members for whom any of the conditions holds, in order."""
+    hit: set[int] = set()
+    for col in columns:
+        hit.update(compress(range(n), col))
+    return sorted(hit)
+
+
 def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
     """Everything is done column by column (list comprehensions over the members);
     the rare members hit by a zeroing clause are then fixed one by one."""
-    batch = _Batch(fs)
+    batch = _Batch(fs, vp.wanted)
     n = batch.n
     cols = _columns(vp.columns, batch)
     rows = _rows(cols, n)
     sub_rows = _rows([_sum_columns([cols[j] for j in g], n) for g in vp.groups], n)
     max_c = plan.index_max_c
-    indices = [_half_up(t * 10000, max_c) for t in map(sum, sub_rows)]
+    # _half_up(t * 10000, max_c), inlined: it runs once per member.
+    indices = [(t * 20000 + max_c) // (2 * max_c) for t in map(sum, sub_rows)]
     value_cols = _part_columns(plan, fs, indices)
-    patterns = [
-        plan.patterns[p] for p in _rows([[v is not None for v in col] for col in value_cols], n)
-    ]
+    if any(None in col for col in value_cols):
+        present = _rows([[v is not None for v in col] for col in value_cols], n)
+        patterns = list(map(plan.patterns.__getitem__, present))
+    else:
+        patterns = [plan.patterns[(True,) * len(value_cols)]] * n
     part_cols = [
         [0 if v is None else (2 * v * w + d) // (2 * d) for v, (d, _) in zip(col, patterns)]  # noqa: B905
         for col, w in zip(value_cols, plan.weights, strict=True)
@@ -322,9 +392,10 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
     zeroed: list[tuple[ZeroingHit, ...]] = [()] * n
     value_rows = _rows(value_cols, n)
     if plan.zeroing:
-        zero_rows = _rows(_columns([c for c, _ in plan.zeroing], batch), n)
-        for i in [i for i, z in enumerate(zero_rows) if True in z]:
-            row, zeroed[i], zero_total = _zero(plan, vp, rows[i], zero_rows[i])
+        zero_cols = _columns([c for c, _ in plan.zeroing], batch)
+        for i in _hit_positions(zero_cols, n):
+            flags = tuple(col[i] for col in zero_cols)
+            row, zeroed[i], zero_total = _zero(plan, vp, rows[i], flags)
             rows[i] = row
             sub_rows[i] = tuple(sum(row[j] for j in g) for g in vp.groups)
             idx = _half_up(sum(sub_rows[i]) * 10000, max_c)
@@ -332,14 +403,16 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
             totals[i] = (
                 0 if zero_total else min(max(basic[i] + b_counted[i] - d_counted[i], 0), 10000)
             )
-    hard_rows = _rows(_columns([c for c, _ in plan.hard_rules], batch), n)
-    hits = [
-        tuple(h for (_, h), hit in zip(plan.hard_rules, row, strict=True) if hit)
-        if True in row
-        else ()
-        for row in hard_rows
-    ]
-    grades = [_grade(plan, t, h) for t, h in zip(totals, hits, strict=True)]
+    grades = list(map(plan.grade_of.__getitem__, totals))
+    hits: list[tuple[HardRuleHit, ...]] = [()] * n
+    for col, hit in zip(
+        _columns([c for c, _ in plan.hard_rules], batch),
+        [h for _, h in plan.hard_rules],
+        strict=True,
+    ):
+        for i in compress(range(n), col):
+            hits[i] += (hit,)
+            grades[i] = min(grades[i], hit.max_grade)
     return list(
         map(
             MemberResult,
@@ -385,31 +458,20 @@ def _reweigh(plan: VanguardPlan, values: tuple, indices: int, denom: int):
     return parts, min(sum(parts), 10000)
 
 
-def _grade(plan: VanguardPlan, total: int, hits: tuple[HardRuleHit, ...]) -> Grade:
-    grade = plan.grade_at[bisect_right(plan.grade_mins, total) - 1]
-    for h in hits:
-        grade = min(grade, h.max_grade)
-    return grade
-
-
 def _lines(keys: tuple[str, ...], cols: list[list[int]], i: int) -> tuple[tuple[str, int], ...]:
     return tuple((k, col[i]) for k, col in zip(keys, cols, strict=True) if col[i])
 
 
 def _part_columns(plan: VanguardPlan, fs: list[MemberFacts], indices: list[int]):
-    scores: dict[Any, int | None] = {}
-    votes: dict[Any, int | None] = {}
-
-    def score(v: Any) -> int | None:
-        if v not in scores:
-            scores[v] = _score_c(v)
-        return scores[v]
-
+    scores = _Memo(_score_c)
+    votes = _Memo(partial(_vote_c, plan))
     table = {
         VanguardPart.INDICES: lambda: indices,
-        VanguardPart.SELF: lambda: [score(f.self_score) for f in fs],
-        VanguardPart.VOTE: lambda: [_vote_c(plan, f.ballots, votes) for f in fs],
-        VanguardPart.REVIEW: lambda: [score(f.review_score) for f in fs],
+        VanguardPart.SELF: lambda: list(map(scores.__getitem__, [f.self_score for f in fs])),
+        VanguardPart.VOTE: lambda: list(
+            map(votes.__getitem__, [tuple(f.ballots.items()) for f in fs])
+        ),
+        VanguardPart.REVIEW: lambda: list(map(scores.__getitem__, [f.review_score for f in fs])),
     }
     return [table[p]() for p in plan.parts]
 
