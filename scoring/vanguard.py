@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache, partial
 from itertools import compress, product, repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from scoring.batch import no_cycle_collection
@@ -93,13 +94,14 @@ class _Batch:
     memory once per key, which costs more than the lookups themselves.
     """
 
-    __slots__ = ("cache", "facts", "n", "wanted")
+    __slots__ = ("cache", "facts", "n", "same", "wanted")
 
     def __init__(self, facts: list[MemberFacts], wanted: Mapping[str, tuple[str, ...]]) -> None:
         self.facts = facts
         self.n = len(facts)
         self.wanted = wanted
         self.cache: dict[Any, Sequence[Any]] = {}
+        self.same: dict[Any, Any] = {}  # columns with one value for every member: that value
 
     def column(self, source: str, key: str) -> Sequence[Any]:
         """Each member's value of ``key`` in ``source`` (absent: 0, or None for grades)."""
@@ -108,30 +110,41 @@ class _Batch:
             keys = self.wanted.get(source, ())
             if key not in keys:
                 keys = (key,)
-            for k, c in zip(keys, self._read(source, keys), strict=True):
-                self.cache[source, k] = c
+            self._read(source, keys)
             col = self.cache[source, key]
         return col
 
-    def _read(self, source: str, keys: tuple[str, ...]) -> list[Sequence[Any]]:
-        fs, n = self.facts, self.n
-        if source in ("tasks", "flags"):
-            # Most members have no tasks or flags at all: fill in only those who have.
-            cols = [[0] * n for _ in keys]
-            for i, f in enumerate(fs):
-                found = getattr(f, source)
-                if found:
-                    for col, k in zip(cols, keys, strict=True):
-                        col[i] = found.get(k, 0)
-            return cols
-        if not fs:
-            return [() for _ in keys]
-        defaults = (None if source == "grades" else 0,) * len(keys)
-        if source == "grades":
-            rows = [tuple(map(f.grades.get, keys, defaults)) for f in fs]
-        else:
-            rows = [tuple(map(f.events.get, keys, defaults)) for f in fs]
-        return list(zip(*rows, strict=True))
+    def _read(self, source: str, keys: tuple[str, ...]) -> None:
+        n = self.n
+        default = None if source == "grades" else 0
+        found = list(map(attrgetter(source), self.facts))
+        plain = set(map(type, found)) == {dict}  # so that ``d[k]`` cannot insert a default
+        cols: dict[str, Sequence[Any]] = {}
+        rows = None
+        absent: tuple[str, ...] = ()
+        if not any(found):  # no member has tasks or flags: the common case for flags
+            keys, absent = (), keys
+        elif plain and len(keys) > 1:
+            rows = _get_all(keys, found)
+            if rows is None:
+                # Some key is missing somewhere: set aside the keys no member has.
+                present = set().union(*found)
+                absent = tuple(k for k in keys if k not in present)
+                keys = tuple(k for k in keys if k in present)
+        for k in absent:
+            cols[k] = (default,) * n
+            self.same[source, k] = default
+        if len(keys) == 1:
+            cols[keys[0]] = [f.get(keys[0], default) for f in found]
+        elif keys:
+            if rows is None and plain:
+                rows = _get_all(keys, found)
+            if rows is None:
+                defaults = (default,) * len(keys)
+                rows = [tuple(map(f.get, keys, defaults)) if f else defaults for f in found]
+            cols.update(zip(keys, zip(*rows, strict=True), strict=True))
+        for k, col in cols.items():
+            self.cache[source, k] = col
 
     def values(self, ev: Evidence) -> Sequence[Any]:
         """Each member's value: a count, a grade, or (numerator, denominator)."""
@@ -144,6 +157,25 @@ class _Batch:
                 )
             return self.cache[key]
         return self.column(source, ev.key)
+
+    def constant(self, ev: Evidence) -> tuple[Any, ...]:
+        """``(value,)`` when every member has the same value for ``ev``, else ``()``."""
+        source = _SOURCES[ev.kind]
+        self.values(ev)
+        if ev.kind is EvidenceKind.RATIO:
+            num, den = (source, ev.key), (source, ev.den)
+            if num in self.same and den in self.same:
+                return ((self.same[num], self.same[den]),)
+            return ()
+        return (self.same[source, ev.key],) if (source, ev.key) in self.same else ()
+
+
+def _get_all(keys: tuple[str, ...], found: list[dict]) -> list[tuple[Any, ...]] | None:
+    """Every member's values of ``keys`` (two or more), in C; None if one lacks a key."""
+    try:
+        return list(map(itemgetter(*keys), found))
+    except KeyError:
+        return None
 
 
 Column = Callable[[_Batch], list[Any]]
@@ -170,7 +202,14 @@ def _memoised(ev: Evidence, fn: Callable[[Any], Any]) -> Column:
         memo = _Memo(lambda v: fn(rate(*v)))
     else:
         memo = _Memo(fn)
-    return lambda batch: list(map(memo.__getitem__, batch.values(ev)))
+
+    def column(batch: _Batch) -> list[Any]:
+        same = batch.constant(ev)
+        if same:
+            return [memo[same[0]]] * batch.n
+        return list(map(memo.__getitem__, batch.values(ev)))
+
+    return column
 
 
 def _points_column(item: Item) -> Column:
@@ -504,6 +543,7 @@ def _zero(plan: VanguardPlan, vp: _VariantPlan, row: tuple[int, ...], flags: tup
 _ROUNDING = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 
 
+@lru_cache(maxsize=1024)
 def excellent_places(rubric: VanguardRubric, members: int) -> int:
     """How many members of a branch of this size may be excellent."""
     cap = rubric.excellent_cap
@@ -511,11 +551,28 @@ def excellent_places(rubric: VanguardRubric, members: int) -> int:
     return min(members, max(places, cap.minimum))
 
 
-def _sort_key(tie_parts: tuple[VanguardPart, ...], result: MemberResult) -> tuple[int, ...]:
-    """Higher is better; a part that is missing ranks below any given value."""
-    keys, values = result.part_keys, result.part_value_c
-    ties = [values[keys.index(p)] if p in keys else None for p in tie_parts]
-    return (result.total_c, *(-1 if v is None else v for v in ties))
+def _sort_keys(tie_parts: tuple[VanguardPart, ...], results: list[MemberResult]) -> dict:
+    """Member id → ranking key: the total, then the tie-break parts; higher is better and
+    a part that is missing ranks below any given value."""
+    keys: dict[Any, tuple[int, ...]] = {}
+    part_keys: tuple[VanguardPart, ...] | None = None
+    where: tuple[int | None, ...] = ()
+    for r in results:
+        if r.part_keys is not part_keys:  # members of one plan share the tuple
+            part_keys = r.part_keys
+            where = tuple(part_keys.index(p) if p in part_keys else None for p in tie_parts)
+        values = r.part_value_c
+        key = [r.total_c]
+        for i in where:
+            v = None if i is None else values[i]
+            key.append(-1 if v is None else v)
+        keys[r.member_id] = tuple(key)
+    return keys
+
+
+@lru_cache(maxsize=16)
+def _tie_parts(rubric: VanguardRubric) -> tuple[VanguardPart, ...]:
+    return tuple(VanguardPart(name) for name in rubric.excellent_cap.tie_break)
 
 
 def grade_branch_members(
@@ -534,9 +591,8 @@ def grade_branch_members(
     branches = {r.branch_id for r in results}
     if len(branches) > 1:
         raise ValueError("grade_branch_members takes the members of one branch")
-    tie_parts = tuple(VanguardPart(name) for name in rubric.excellent_cap.tie_break)
-    keys = {r.member_id: _sort_key(tie_parts, r) for r in results}
-    ranking = tuple(sorted(by_id, key=lambda m: keys[m], reverse=True))
+    keys = _sort_keys(_tie_parts(rubric), results)
+    ranking = tuple(sorted(by_id, key=keys.__getitem__, reverse=True))
     rank = _ranks(ranking, keys)
     grades = {r.member_id: r.grade for r in results}
     moves: list[CapDecision] = []
@@ -577,9 +633,11 @@ def grade_branch_members(
 def _ranks(ranking: tuple[Any, ...], keys: dict[Any, tuple]) -> dict[Any, int]:
     """1-based places; members with equal keys share the better place."""
     out: dict[Any, int] = {}
+    prev, prev_key = None, None
     for i, m in enumerate(ranking):
-        prev = ranking[i - 1] if i else None
-        out[m] = out[prev] if prev is not None and keys[prev] == keys[m] else i + 1
+        key = keys[m]
+        out[m] = out[prev] if prev is not None and prev_key == key else i + 1
+        prev, prev_key = m, key
     return out
 
 
