@@ -28,6 +28,7 @@ from scoring.model import (
     BranchResult,
     DimensionResult,
     Domain,
+    EvidenceKind,
     FortressRubric,
     Item,
     ItemResult,
@@ -187,32 +188,73 @@ def featured_items(plan: FortressPlan, featured: Sequence[str]) -> tuple[Compile
     return tuple(plan.featured[k] for k in dict.fromkeys(featured))
 
 
+# The type of value an item's evidence gives, when it comes from our own arithmetic (or
+# is a plain label): only such values key the memo below, so that 2 and 2.0, or "A" and
+# a str subclass, never share a result.
+_VALUE_TYPE: dict[EvidenceKind, type] = {
+    EvidenceKind.MEETINGS: int,
+    EvidenceKind.MONTHS_WITHOUT: int,
+    EvidenceKind.EVENTS: int,
+    EvidenceKind.TASK: int,
+    EvidenceKind.FLAG: int,
+    EvidenceKind.ATTENDANCE: Decimal,
+    EvidenceKind.RATIO: Decimal,
+    EvidenceKind.GRADE: str,
+}
+_MEMO_SIZE = 4096
+
+
 def _evaluator(ci: CompiledItem, w: Window, deduction: bool = False) -> Evaluator:
     """``evaluate_item`` for one item and one scored month, with the window bound.
 
     A deduction's evaluator gives its final line: negative points, rule ``deduction``.
+    Results are shared between branches whose evidence values are the same (results are
+    read-only): a city's month would otherwise create some 40,000 of them.
     """
     item = ci.item
     read, score, top = ci.read, ci.score, ci.max_points
     key, part, dimension = item.key, item.part, item.dimension
     evidence = item.evidence.kind
+    value_type = _VALUE_TYPE[evidence]
     rule = RuleKind.DEDUCTION if deduction else item.rule.kind
     a, b, prev_a, prev_b = w.first, w.last, w.prev_first, w.prev_last
     label, prev_label = w.label, w.prev_label
     carry = ci.carry and w.open and prev_a >= 0
+    memo: dict[Any, ItemResult] = {}  # value → result, when the previous period is not read
+    carried: dict[tuple[Any, Any], ItemResult] = {}  # (value, previous value) → result
 
-    def evaluate(ev: BranchEvidence) -> ItemResult:
-        value = read(ev, a, b)
-        points = score(value)
-        window = label
-        if carry and points < top:
-            prev_value = read(ev, prev_a, prev_b)
-            prev_points = score(prev_value)
-            if prev_points > points:
-                points, value, window = prev_points, prev_value, prev_label
+    def result(points: Decimal, value: Any, window: tuple[str, str]) -> ItemResult:
         if deduction:
             points = -points
         return ItemResult(key, part, dimension, points, top, value, evidence, rule, window)
+
+    def evaluate(ev: BranchEvidence) -> ItemResult:
+        value = read(ev, a, b)
+        cacheable = type(value) is value_type
+        if cacheable:
+            hit = memo.get(value)
+            if hit is not None:
+                return hit
+        points = score(value)
+        if not carry or points >= top:
+            out = result(points, value, label)
+            if cacheable and len(memo) < _MEMO_SIZE:
+                memo[value] = out
+            return out
+        prev_value = read(ev, prev_a, prev_b)
+        cacheable = cacheable and type(prev_value) is value_type
+        if cacheable:
+            hit = carried.get((value, prev_value))
+            if hit is not None:
+                return hit
+        prev_points = score(prev_value)
+        if prev_points > points:
+            out = result(prev_points, prev_value, prev_label)
+        else:
+            out = result(points, value, label)
+        if cacheable and len(carried) < _MEMO_SIZE:
+            carried[value, prev_value] = out
+        return out
 
     return evaluate
 
@@ -261,7 +303,7 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
     rubric = plan.rubric
     mp = month_plan(plan, ev)
     dm = mp.domains[facts.domain]
-    featured = featured_items(plan, facts.featured)
+    featured = featured_items(plan, facts.featured) if facts.featured else ()
     main = [evaluate(ev) for evaluate in dm.items]
     if featured:
         main += [mp.featured[ci.item.key](ev) for ci in featured]
@@ -321,20 +363,20 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
         VetoHit(c.key, c.clause.effect, c.clause.level) for check, c in dm.vetoes if check(ev)
     )
     result = BranchResult(
-        branch_id=facts.branch_id,
-        domain=facts.domain,
-        period=facts.period,
-        total=total,
-        max_points=rubric.max_points,
-        dimensions=tuple(map(DimensionResult, dims, dims.values(), max_points.values())),
-        items=(*main, *bonus, *deduction_lines),
-        featured=featured_pool,
-        bonus=bonus_pool,
-        deductions=ded_pool,
-        zeroed=tuple(zeroed),
-        vetoes=vetoes,
-        stars=None,
-        meets_standard=False,
+        facts.branch_id,
+        facts.domain,
+        facts.period,
+        total,
+        rubric.max_points,
+        tuple(map(DimensionResult, dims, dims.values(), max_points.values())),
+        (*main, *bonus, *deduction_lines),
+        featured_pool,
+        bonus_pool,
+        ded_pool,
+        tuple(zeroed),
+        vetoes,
+        None,  # stars, below
+        False,  # meets_standard, below
     )
     scheme = rubric.schemes[rubric.default_scheme]
     if scheme.method is StarMethod.THRESHOLD:

@@ -53,12 +53,16 @@ def full_items(result: BranchResult) -> tuple[set[str], int]:
 
 def threshold_rating(scheme: StarScheme, result: BranchResult) -> StarRating:
     """The best level whose points and extra conditions the branch meets, then vetoes."""
-    full, featured_done = full_items(result)
+    # Items at full points are worked out only when a level reached has conditions.
+    full: set[str] = set()
+    featured_done, known = 0, False
     unmet: list[int] = []
     stars = scheme.lowest
     for level in scheme.levels:
         if result.total < level.min_points:
             continue
+        if not known and (level.featured_done or level.items_full):
+            (full, featured_done), known = full_items(result), True
         if featured_done >= level.featured_done and all(k in full for k in level.items_full):
             stars = level.stars
             break
