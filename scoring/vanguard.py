@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache, partial
 from itertools import compress, product, repeat
-from operator import attrgetter, itemgetter
+from operator import add, attrgetter, itemgetter
 from typing import Any
 
 from scoring.batch import no_cycle_collection
@@ -75,6 +75,21 @@ _SOURCES = {
 }
 
 
+_FIELDS = (
+    "member_id",
+    "branch_id",
+    "category",
+    "period",
+    "events",
+    "tasks",
+    "flags",
+    "grades",
+    "self_score",
+    "review_score",
+    "ballots",
+)
+
+
 def _wanted(evidence: Iterable[Evidence]) -> dict[str, tuple[str, ...]]:
     """The keys read from each of a member's mappings, for ``_Batch``."""
     out: dict[str, dict[str, None]] = {}
@@ -94,12 +109,16 @@ class _Batch:
     memory once per key, which costs more than the lookups themselves.
     """
 
-    __slots__ = ("cache", "facts", "n", "same", "wanted")
+    __slots__ = ("cache", "facts", "fields", "n", "same", "wanted")
 
     def __init__(self, facts: list[MemberFacts], wanted: Mapping[str, tuple[str, ...]]) -> None:
         self.facts = facts
         self.n = len(facts)
         self.wanted = wanted
+        # Every field used, in one pass over the members (see above).
+        rows = list(map(attrgetter(*_FIELDS), facts))
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_FIELDS)
+        self.fields = dict(zip(_FIELDS, columns, strict=True))
         self.cache: dict[Any, Sequence[Any]] = {}
         self.same: dict[Any, Any] = {}  # columns with one value for every member: that value
 
@@ -117,7 +136,7 @@ class _Batch:
     def _read(self, source: str, keys: tuple[str, ...]) -> None:
         n = self.n
         default = None if source == "grades" else 0
-        found = list(map(attrgetter(source), self.facts))
+        found = self.fields[source]
         plain = set(map(type, found)) == {dict}  # so that ``d[k]`` cannot insert a default
         cols: dict[str, Sequence[Any]] = {}
         rows = None
@@ -379,12 +398,21 @@ def _columns(columns: Sequence[Column], batch: _Batch) -> list[list[Any]]:
     return [col(batch) for col in columns]
 
 
-def _sum_columns(columns: list[list[int]], n: int) -> list[int]:
+def _sum_columns(columns: Sequence[Sequence[int]], n: int) -> list[int]:
     # Bonus and deduction columns are mostly all zero: leave those out of the sums.
     columns = [col for col in columns if any(col)]
-    if len(columns) > 1:
-        return list(map(sum, zip(*columns, strict=True)))
-    return list(columns[0]) if columns else [0] * n
+    if not columns:
+        return [0] * n
+    total: Iterable[int] = columns[0]
+    for col in columns[1:]:
+        total = map(add, total, col)
+    return list(total)
+
+
+def _capped(values: list[int], cap: int) -> list[int]:
+    if cap >= 0 and not any(values):
+        return values
+    return [min(v, cap) for v in values]
 
 
 def _rows(columns: list[list[Any]], n: int) -> list[tuple[Any, ...]]:
@@ -406,28 +434,36 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
     n = batch.n
     cols = _columns(vp.columns, batch)
     rows = _rows(cols, n)
-    sub_rows = _rows([_sum_columns([cols[j] for j in g], n) for g in vp.groups], n)
+    sub_cols = [_sum_columns([cols[j] for j in g], n) for g in vp.groups]
+    sub_rows = _rows(sub_cols, n)
     max_c = plan.index_max_c
     # _half_up(t * 10000, max_c), inlined: it runs once per member.
-    indices = [(t * 20000 + max_c) // (2 * max_c) for t in map(sum, sub_rows)]
-    value_cols = _part_columns(plan, fs, indices)
+    indices = [(t * 20000 + max_c) // (2 * max_c) for t in _sum_columns(sub_cols, n)]
+    value_cols = _part_columns(plan, batch, indices)
     if any(None in col for col in value_cols):
         present = _rows([[v is not None for v in col] for col in value_cols], n)
         patterns = list(map(plan.patterns.__getitem__, present))
-    else:
+        part_cols = [
+            [0 if v is None else (2 * v * w + d) // (2 * d) for v, (d, _) in zip(col, patterns)]  # noqa: B905
+            for col, w in zip(value_cols, plan.weights, strict=True)
+        ]
+    else:  # every part given for everyone: one denominator
         patterns = [plan.patterns[(True,) * len(value_cols)]] * n
-    part_cols = [
-        [0 if v is None else (2 * v * w + d) // (2 * d) for v, (d, _) in zip(col, patterns)]  # noqa: B905
-        for col, w in zip(value_cols, plan.weights, strict=True)
-    ]
+        d = patterns[0][0] if n else 1
+        part_cols = [
+            [(2 * v * w + d) // (2 * d) for v in col]
+            for col, w in zip(value_cols, plan.weights, strict=True)
+        ]
     part_rows = _rows(part_cols, n)
-    basic = [min(t, 10000) for t in map(sum, part_rows)]
+    basic = list(map(min, _sum_columns(part_cols, n), repeat(10000)))
     bonus_cols, ded_cols = _columns(vp.bonus, batch), _columns(vp.deductions, batch)
     bonus, deds = _sum_columns(bonus_cols, n), _sum_columns(ded_cols, n)
     b_cap, d_cap = plan.bonus_cap_c, plan.deduction_cap_c
-    b_counted = [min(b, b_cap) for b in bonus]
-    d_counted = [min(d, d_cap) for d in deds]
-    totals = [min(max(x + b - d, 0), 10000) for x, b, d in zip(basic, b_counted, d_counted)]  # noqa: B905
+    b_counted, d_counted = _capped(bonus, b_cap), _capped(deds, d_cap)
+    if any(b_counted) or any(d_counted):
+        totals = [min(max(x + b - d, 0), 10000) for x, b, d in zip(basic, b_counted, d_counted)]  # noqa: B905
+    else:
+        totals = list(map(max, basic, repeat(0)))  # basic is at most 10000 already
     zeroed: list[tuple[ZeroingHit, ...]] = [()] * n
     value_rows = _rows(value_cols, n)
     if plan.zeroing:
@@ -455,10 +491,10 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
     return list(
         map(
             MemberResult,
-            [f.member_id for f in fs],
-            [f.branch_id for f in fs],
-            [f.category for f in fs],
-            [f.period for f in fs],
+            batch.fields["member_id"],
+            batch.fields["branch_id"],
+            batch.fields["category"],
+            batch.fields["period"],
             repeat(plan.groups),
             sub_rows,
             repeat(plan.group_max_c),
@@ -501,16 +537,17 @@ def _lines(keys: tuple[str, ...], cols: list[list[int]], i: int) -> tuple[tuple[
     return tuple((k, col[i]) for k, col in zip(keys, cols, strict=True) if col[i])
 
 
-def _part_columns(plan: VanguardPlan, fs: list[MemberFacts], indices: list[int]):
+def _part_columns(plan: VanguardPlan, batch: _Batch, indices: list[int]):
     scores = _Memo(_score_c)
     votes = _Memo(partial(_vote_c, plan))
+    fields = batch.fields
     table = {
         VanguardPart.INDICES: lambda: indices,
-        VanguardPart.SELF: lambda: list(map(scores.__getitem__, [f.self_score for f in fs])),
+        VanguardPart.SELF: lambda: list(map(scores.__getitem__, fields["self_score"])),
         VanguardPart.VOTE: lambda: list(
-            map(votes.__getitem__, [tuple(f.ballots.items()) for f in fs])
+            map(votes.__getitem__, [tuple(b.items()) for b in fields["ballots"]])
         ),
-        VanguardPart.REVIEW: lambda: list(map(scores.__getitem__, [f.review_score for f in fs])),
+        VanguardPart.REVIEW: lambda: list(map(scores.__getitem__, fields["review_score"])),
     }
     return [table[p]() for p in plan.parts]
 
