@@ -594,11 +594,19 @@ def _sort_keys(tie_parts: tuple[VanguardPart, ...], results: list[MemberResult])
     keys: dict[Any, tuple[int, ...]] = {}
     part_keys: tuple[VanguardPart, ...] | None = None
     where: tuple[int | None, ...] = ()
+    get: Callable[[tuple], tuple] | None = None
     for r in results:
         if r.part_keys is not part_keys:  # members of one plan share the tuple
             part_keys = r.part_keys
             where = tuple(part_keys.index(p) if p in part_keys else None for p in tie_parts)
+            # The usual case, every tie-break part known: pick them out in one go.
+            get = itemgetter(*where) if len(where) > 1 and None not in where else None
         values = r.part_value_c
+        if get is not None:
+            ties = get(values)
+            if None not in ties:
+                keys[r.member_id] = (r.total_c, *ties)
+                continue
         key = [r.total_c]
         for i in where:
             v = None if i is None else values[i]
@@ -630,7 +638,6 @@ def grade_branch_members(
         raise ValueError("grade_branch_members takes the members of one branch")
     keys = _sort_keys(_tie_parts(rubric), results)
     ranking = tuple(sorted(by_id, key=keys.__getitem__, reverse=True))
-    rank = _ranks(ranking, keys)
     grades = {r.member_id: r.grade for r in results}
     moves: list[CapDecision] = []
 
@@ -644,7 +651,7 @@ def grade_branch_members(
                 grades[o.member_id],
                 o.grade,
                 CapMove.OVERRIDE,
-                rank[o.member_id],
+                _place(ranking, keys, o.member_id),
                 o.reason.strip(),
             )
         )
@@ -661,21 +668,21 @@ def grade_branch_members(
     for m in candidates:
         if m in over or m in tied:
             why = CapMove.TIED_AT_BOUNDARY if m in tied else CapMove.OVER_CAP
-            moves.append(CapDecision(m, Grade.EXCELLENT, Grade.QUALIFIED, why, rank[m]))
+            place = _place(ranking, keys, m)
+            moves.append(CapDecision(m, Grade.EXCELLENT, Grade.QUALIFIED, why, place))
             grades[m] = Grade.QUALIFIED
     branch = next(iter(branches)) if branches else None
     return BranchGrading(branch, grades, places, ranking, tuple(moves))
 
 
-def _ranks(ranking: tuple[Any, ...], keys: dict[Any, tuple]) -> dict[Any, int]:
-    """1-based places; members with equal keys share the better place."""
-    out: dict[Any, int] = {}
-    prev, prev_key = None, None
-    for i, m in enumerate(ranking):
-        key = keys[m]
-        out[m] = out[prev] if prev is not None and prev_key == key else i + 1
-        prev, prev_key = m, key
-    return out
+def _place(ranking: tuple[Any, ...], keys: dict[Any, tuple], member: Any) -> int:
+    """A member's 1-based place; members with equal keys share the better place.
+
+    Worked out only for the members who move (most keep their grade)."""
+    i = ranking.index(member)
+    while i and ranking[i - 1] is not None and keys[ranking[i - 1]] == keys[ranking[i]]:
+        i -= 1
+    return i + 1
 
 
 def _check_override(o: Override, by_id: dict[Any, MemberResult]) -> None:
