@@ -85,11 +85,12 @@ class BranchEvidence:
     def series(self, source: str, key: str) -> list[int]:
         arr = self.counts.get((source, key))
         if arr is None:
-            months = self.raw[source].get(key)
-            arr = self.counts[source, key] = self._fold(months) if months else _EMPTY
+            arr = self.counts[source, key] = self._fold(self.raw[source].get(key))
         return arr
 
-    def _fold(self, months: Mapping[str, int]) -> list[int]:
+    def _fold(self, months: Mapping[str, int] | None) -> list[int]:
+        if not months:
+            return _EMPTY
         arr = [0] * SPAN
         base, current = self.base, self.current
         offsets = _offsets(base, current)
@@ -223,7 +224,7 @@ def branch_reader(ev: Evidence) -> Reader:
     """A function (evidence, first, last) → the value of ``ev`` over that window.
 
     Readers run tens of thousands of times per city, so each looks its array up
-    directly and calls ``series`` only to fold it the first time.
+    directly and folds it (as ``series`` does) the first time.
     """
     key = ev.key
     kind = ev.kind
@@ -236,7 +237,7 @@ def branch_reader(ev: Evidence) -> Reader:
         def count(be: BranchEvidence, a: int, b: int) -> int:
             arr = be.counts.get(ref)
             if arr is None:
-                arr = be.series(source, key)
+                arr = be.counts[ref] = be._fold(be.raw[source].get(key))
             return sum(arr[a : b + 1])
 
         return count
@@ -248,10 +249,10 @@ def branch_reader(ev: Evidence) -> Reader:
             counts = be.counts
             num = counts.get(num_ref)
             if num is None:
-                num = be.series("events", key)
+                num = counts[num_ref] = be._fold(be.raw["events"].get(key))
             of = counts.get(den_ref)
             if of is None:
-                of = be.series("events", den)
+                of = counts[den_ref] = be._fold(be.raw["events"].get(den))
             return rate(sum(num[a : b + 1]), sum(of[a : b + 1]))
 
         return ratio
