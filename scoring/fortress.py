@@ -201,7 +201,7 @@ _VALUE_TYPE: dict[EvidenceKind, type] = {
     EvidenceKind.RATIO: Decimal,
     EvidenceKind.GRADE: str,
 }
-_MEMO_SIZE = 4096
+_MEMO_SIZE = 256  # per item and month: bounds memory, while small counts and grades all fit
 
 
 def _evaluator(ci: CompiledItem, w: Window, deduction: bool = False) -> Evaluator:
@@ -292,7 +292,7 @@ def month_plan(plan: FortressPlan, ev: BranchEvidence) -> MonthPlan:
             max_points,
         )
     found = MonthPlan(domains, {k: ev_of(ci) for k, ci in plan.featured.items()})
-    if len(plan.months) >= 64:  # scoring years of history month by month: stay bounded
+    if len(plan.months) >= 8:  # scoring years of history month by month: stay bounded
         plan.months.clear()
     plan.months[ev.base, ev.current] = found
     return found
@@ -326,13 +326,19 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
     max_points = dict(dm.max_points)
     for r in main[len(dm.items) :]:
         max_points[r.dimension] += r.max_points
-    for r in main:
-        if r.dimension in gone_dims:
-            continue
-        kept = ZERO if r.key in gone_items else r.points
-        dims[r.dimension] += kept
-        if r.part is Part.FEATURED:
-            featured_earned += kept
+    if hits:
+        for r in main:
+            if r.dimension in gone_dims:
+                continue
+            kept = ZERO if r.key in gone_items else r.points
+            dims[r.dimension] += kept
+            if r.part is Part.FEATURED:
+                featured_earned += kept
+    else:  # the usual case, nothing zeroed: the same sums without the checks
+        for r in main:
+            dims[r.dimension] += r.points
+        for r in main[len(dm.items) :]:
+            featured_earned += r.points
     for z in hits:
         if z.target is ZeroTarget.DIMENSION:
             removed = sum(
