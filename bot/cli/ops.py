@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import DatabaseError
 
 from bot.cli.common import (
     UPGRADE_HINT,
@@ -80,10 +81,21 @@ def demo(
 
     if lang not in ("zh", "en"):
         raise fail("--lang: must be zh or en")
+    if db is not None and not db.parent.is_dir():
+        raise fail(f"--db: the folder {db.parent} does not exist")
+    if db is not None and db.is_dir():
+        raise fail(f"--db: {db} is a folder; give a file name, e.g. {db / 'demo.db'}")
     try:
         main(port, lang, db, fresh)
     except PortInUseError:
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    except DatabaseError as exc:
+        # A damaged file, or something other than a demo database, given with --db.
+        raise fail(
+            f"--db: {db} cannot be used ({exc.orig}); pass --fresh to start it again"
+        ) from None
 
 
 @db_app.command("upgrade")

@@ -93,22 +93,38 @@ async def test_demo_month_stars_and_invite(running) -> None:
     await newcomer.expect(t["welcome"])
 
 
+def _demo_refuses(tmp_path: Path, *args: str) -> str:
+    """Run `branchbot demo ARGS`; it must stop with exit 2 and one line, which is returned."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "demo", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, lines
+    return lines[0]
+
+
 def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-        code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
-        done = subprocess.run(
-            [sys.executable, "-c", code, "demo", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert done.returncode == 2, done
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in done.stderr, lines
-    assert f"port {port} is in use" in lines[0]
+        assert f"port {port} is in use" in _demo_refuses(tmp_path, "--port", str(port))
+
+
+def test_demo_refuses_a_bad_database_file(tmp_path: Path) -> None:
+    port = str(free_port())
+    missing = tmp_path / "no" / "such" / "demo.db"
+    assert "does not exist" in _demo_refuses(tmp_path, "--port", port, "--db", str(missing))
+    assert "is a folder" in _demo_refuses(tmp_path, "--port", port, "--db", str(tmp_path))
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    assert "--fresh" in _demo_refuses(tmp_path, "--port", port, "--db", str(junk))
+    assert junk.read_text() == "not a database"  # nothing overwritten without --fresh
