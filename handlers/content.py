@@ -77,7 +77,8 @@ async def kind(query: CallbackQuery, callback_data: ContentStep, state: FSMConte
 
 @router.message(AddContent.title, F.text, ~F.text.startswith("/"))
 async def title(message: Message, state: FSMContext) -> None:
-    await state.update_data(title=message.text.strip())
+    # Checked now, so a mistake is fixed at this step rather than found at "Save".
+    await state.update_data(title=content.clean_title(message.text))
     await state.set_state(AddContent.source)
     await message.answer(
         _("Send the link (https://…), or the file itself:"), reply_markup=keyboard([_cancel()])
@@ -87,7 +88,10 @@ async def title(message: Message, state: FSMContext) -> None:
 @router.message(AddContent.source, F.text | F.document | F.video | F.photo)
 async def source(message: Message, state: FSMContext) -> None:
     if message.text and not message.text.startswith("/"):
-        await state.update_data(url=message.text.strip(), file_id=None)
+        url = content.clean_url(message.text)
+        if url is None:
+            raise ServiceError("content.source_required")
+        await state.update_data(url=url, file_id=None)
     else:
         media = message.document or message.video or (message.photo[-1] if message.photo else None)
         if media is None:

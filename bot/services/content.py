@@ -66,7 +66,8 @@ async def content_for(
     return list(rows.scalars())
 
 
-def _url(value: str | None) -> str | None:
+def clean_url(value: str | None) -> str | None:
+    """An http(s) link, or None for an empty one; raises for anything else."""
     value = (value or "").strip()
     if not value:
         return None
@@ -83,6 +84,15 @@ def _url(value: str | None) -> str | None:
     ):
         raise ServiceError("content.url_invalid", value=value)
     return value
+
+
+def clean_title(value: str | None) -> str:
+    title = " ".join((value or "").split())
+    if not title:
+        raise ServiceError("content.title_empty")
+    if len(title) > MAX_TITLE:
+        raise ServiceError("content.too_long", field="title", max=MAX_TITLE)
+    return title
 
 
 def _domain_list(domains: Iterable[str]) -> str:
@@ -124,12 +134,8 @@ async def add_content(
         kind = ContentKind(kind).value
     except ValueError:
         raise ServiceError("content.kind_unknown", kind=str(kind)) from None
-    title = " ".join((title or "").split())
-    if not title:
-        raise ServiceError("content.title_empty")
-    if len(title) > MAX_TITLE:
-        raise ServiceError("content.too_long", field="title", max=MAX_TITLE)
-    url = _url(url)
+    title = clean_title(title)
+    url = clean_url(url)
     file_id = (file_id or "").strip() or None
     if file_id is not None and len(file_id) > MAX_FILE_ID:
         raise ServiceError("content.too_long", field="file_id", max=MAX_FILE_ID)

@@ -199,3 +199,40 @@ async def test_superuser_confirms_all(world):
     await boss.press("Confirm all proposed")
     listing = await boss.expect(edited=True)
     assert listing.buttons[0][0].startswith("✓ ")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_add_material_and_the_branch_sees_it(world, lang):
+    words = {
+        "zh": ("党员教育片", "链接须以", "适用于哪些领域", "农村", "已添加", "本月学习资料"),
+        "en": (
+            "member education video",
+            "must start with",
+            "Which domains",
+            "village",
+            "Added for",
+            "This month's material",
+        ),
+    }[lang]
+    kind, bad_link, domains, village, added, listed = words
+    await world.seed(_branch)
+    code = T[lang]["lang"]
+    staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=code)
+    await staff.send("/content")
+    await staff.expect()
+    await staff.press(kind)
+    await staff.expect(edited=True)
+    await staff.send("《村支书的一天》")
+    await staff.expect()
+    await staff.send("ftp://example.org/film")
+    await staff.expect(bad_link)  # refused at this step; the draft is kept
+    await staff.send("https://example.org/film")
+    await staff.expect(domains)
+    await staff.press(village)
+    await staff.expect(edited=True)
+    await staff.press("💾")
+    await staff.expect(added, edited=True)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=code)
+    await sec.send("/month")
+    checklist = await sec.expect(listed)
+    assert "《村支书的一天》" in checklist.text
