@@ -6,7 +6,6 @@ A reason for "I can't come" is asked in the private chat.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 
 from aiogram import Bot, F, html
@@ -31,24 +30,17 @@ from handlers.calendar import Cal, month_calendar, picked_date
 from handlers.callbacks import Announce, Rsvp
 from handlers.registry import Handlers
 from handlers.states import AnnounceMeeting, RsvpReason
-from handlers.views import Button, keyboard
+from handlers.views import Button, keyboard, parse_time_place
 
 router = Handlers("group")
-TIME_PLACE = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(.*)$")
 IN_GROUP = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
-
-
-def _own_branch(principal: Principal) -> int:
-    if principal.branch is None or not principal.is_branch_leader:
-        raise ServiceError("access.denied")
-    return principal.branch.id
 
 
 @router.message(Command("linkgroup"), IN_GROUP)
 async def link_group(
     message: Message, session: AsyncSession, principal: Principal, clock: Clock
 ) -> None:
-    branch_id = _own_branch(principal)
+    branch_id = principal.led_branch_id()
     await rsvp.link_group(session, principal, clock.now(), branch_id, message.chat.id)
     await message.answer(
         _("This group is now linked to {branch}. Meeting notices will be posted here.").format(
@@ -59,7 +51,7 @@ async def link_group(
 
 @router.message(Command("announce"), F.chat.type == ChatType.PRIVATE)
 async def announce(message: Message, state: FSMContext, principal: Principal) -> None:
-    branch_id = _own_branch(principal)
+    branch_id = principal.led_branch_id()
     await state.clear()
     await state.set_state(AnnounceMeeting.kind)
     await state.update_data(org_id=branch_id)
@@ -122,12 +114,10 @@ async def pick_day(
 
 @router.message(AnnounceMeeting.details, F.text, ~F.text.startswith("/"))
 async def details(message: Message, state: FSMContext) -> None:
-    match = TIME_PLACE.match(message.text)
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+    at, place = parse_time_place(message.text)
+    if at is None:  # an announcement needs the hour; a logged meeting may leave it out
         raise ServiceError("meeting.time_malformed")
-    await state.update_data(
-        at=f"{int(match.group(1)):02d}:{match.group(2)}", place=match.group(3).strip()[:200] or None
-    )
+    await state.update_data(at=at, place=place)
     await state.set_state(AnnounceMeeting.topic)
     await message.answer(_("Type the topic of the meeting:"))
 

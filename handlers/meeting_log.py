@@ -7,7 +7,6 @@ leaves nothing behind; it expires politely after a day.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 
 from aiogram import F
@@ -28,13 +27,12 @@ from handlers.callbacks import Att, LogStep
 from handlers.meeting_views import attendee_keyboard, draft_summary, save_report
 from handlers.registry import Handlers
 from handlers.states import LogMeeting
-from handlers.views import Button, keyboard
+from handlers.views import Button, keyboard, parse_time_place
 
 router = Handlers("meeting_log")
 
 STEPS = ["kind", "date", "where", "attendees", "topic", "notes", "photos", "content"]
 EXPIRY = timedelta(days=1)
-TIME_RE = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(.*)$")
 MAX_PHOTOS = 10
 
 
@@ -327,17 +325,8 @@ async def pick_date(
 
 @router.message(LogMeeting.where, F.text, ~F.text.startswith("/"))
 async def where(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
-    text = message.text.strip()
-    match = TIME_RE.match(text)
-    time, place = None, text
-    if match:
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if hour > 23 or minute > 59:
-            raise ServiceError("meeting.time_malformed")
-        time, place = f"{hour:02d}:{minute:02d}", match.group(3).strip()
-    if len(place) > 200:
-        raise ServiceError("meeting.too_long", max=200)
-    await _update(state, time=time, place=place or None)
+    time, place = parse_time_place(message.text)
+    await _update(state, time=time, place=place)
     await _next(message, state, session, clock, "where")
 
 

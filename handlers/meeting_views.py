@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import fmt_date, fmt_number
 from bot.services import meetings
+from bot.services.paging import page_of
 from bot.texts import meeting_kind_label, stars
 from handlers.callbacks import Att
-from handlers.views import Button, clip, keyboard, named
+from handlers.views import Button, clip, keyboard, named, pager
 
 PAGE = 8
 
@@ -23,10 +24,9 @@ def attendee_keyboard(
     roster: list, chosen: set[int], page: int, query: str, has_rsvp: bool
 ) -> InlineKeyboardMarkup:
     shown = [e for e in roster if query in e.member.name] if query else roster
-    pages = max(1, -(-len(shown) // PAGE))
-    page = min(max(page, 0), pages - 1)
+    visible = page_of(shown, page, PAGE)
     rows = []
-    for entry in shown[page * PAGE : (page + 1) * PAGE]:
+    for entry in visible.items:
         mark = "✅" if entry.member.id in chosen else "⬜"
         note = "" if entry.counted else (" ⏸" if entry.member.status == "on_leave" else " ✈")
         rows.append(
@@ -37,16 +37,7 @@ def attendee_keyboard(
                 )
             ]
         )
-    nav = []
-    if page > 0:
-        nav.append(Button(text="◀", callback_data=Att(act="page", page=page - 1).pack()))
-    if pages > 1:
-        nav.append(
-            Button(text=f"{page + 1}/{pages}", callback_data=Att(act="page", page=page).pack())
-        )
-    if page + 1 < pages:
-        nav.append(Button(text="▶", callback_data=Att(act="page", page=page + 1).pack()))
-    rows.append(nav)
+    rows.append(pager(visible, lambda p: Att(act="page", page=p)))
     counted = [e for e in roster if e.counted]
     present = sum(1 for e in counted if e.member.id in chosen)
     extra = [Button(text=_("Everyone present"), callback_data=Att(act="all").pack())]

@@ -16,12 +16,13 @@ from bot.i18n import fmt_date, fmt_number
 from bot.services import checklist, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
+from bot.services.paging import page_of
 from bot.texts import meeting_kind_label, stars
 from handlers.callbacks import ItemView, MeetingList, Month, NewMeeting, RecordItem
 from handlers.meeting_log import start_log
 from handlers.menu import MONTH, MenuButton
 from handlers.registry import Handlers
-from handlers.views import Button, clip, keyboard, named
+from handlers.views import Button, clip, keyboard, named, pager
 
 router = Handlers("month")
 PAGE = 8
@@ -44,8 +45,7 @@ async def checklist_view(
     page: int,
 ):
     branch = await orgs.require_org(session, _branch_id(principal, org))
-    mine = principal.branch is not None and principal.branch.id == branch.id
-    if not (mine or principal.can_manage(branch)):
+    if not principal.can_see(branch):
         raise ServiceError("access.denied")
     period = clock.today().strftime("%Y-%m")
     cl = await checklist.month_checklist(session, rubric, branch, period)
@@ -66,7 +66,7 @@ async def checklist_view(
         for c in cl.content:
             title = html.quote(c.title)
             lines.append(f'• <a href="{html.quote(c.url)}">{title}</a>' if c.url else f"• {title}")
-    entries = cl.entries[page * PAGE : (page + 1) * PAGE]
+    shown = page_of(cl.entries, page, PAGE)
     rows = [
         [
             Button(
@@ -74,19 +74,9 @@ async def checklist_view(
                 callback_data=ItemView(org=branch.id, item=e.spec.key).pack(),
             )
         ]
-        for e in entries
+        for e in shown.items
     ]
-    pages = max(1, -(-len(cl.entries) // PAGE))
-    nav = []
-    if page > 0:
-        nav.append(Button(text="◀", callback_data=Month(org=org, page=page - 1).pack()))
-    if pages > 1:
-        nav.append(
-            Button(text=f"{page + 1}/{pages}", callback_data=Month(org=org, page=page).pack())
-        )
-    if page + 1 < pages:
-        nav.append(Button(text="▶", callback_data=Month(org=org, page=page + 1).pack()))
-    rows.append(nav)
+    rows.append(pager(shown, lambda p: Month(org=org, page=p)))
     if principal.can_lead(branch):
         rows.append(
             [
@@ -165,8 +155,7 @@ async def item(
     clock: Clock,
 ) -> None:
     branch = await orgs.require_org(session, callback_data.org)
-    mine = principal.branch is not None and principal.branch.id == branch.id
-    if not (mine or principal.can_manage(branch)):
+    if not principal.can_see(branch):
         raise ServiceError("access.denied")
     period = clock.today().strftime("%Y-%m")
     cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)

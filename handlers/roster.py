@@ -81,16 +81,10 @@ async def card_view(session: AsyncSession, principal: Principal, member: Member)
     return member_record(member, await orgs.display_path(session, branch)), keyboard(rows)
 
 
-def _own_branch(principal: Principal) -> int:
-    if principal.branch is None or not principal.is_branch_leader:
-        raise ServiceError("access.denied")
-    return principal.branch.id
-
-
 @router.message(Command("roster"))
 @router.message(MenuButton(ROSTER))
 async def roster(message: Message, session: AsyncSession, principal: Principal) -> None:
-    text, markup = await roster_view(session, principal, _own_branch(principal), 0)
+    text, markup = await roster_view(session, principal, principal.led_branch_id(), 0)
     await message.answer(text, reply_markup=markup)
 
 
@@ -105,7 +99,14 @@ async def invite(
     settings: Settings,
 ) -> None:
     await send_invite(
-        message, bot, session, principal, clock, settings, _own_branch(principal), InviteKind.member
+        message,
+        bot,
+        session,
+        principal,
+        clock,
+        settings,
+        principal.led_branch_id(),
+        InviteKind.member,
     )
 
 

@@ -35,6 +35,11 @@ def previous_month(today: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+def _roots(principal: Principal) -> list:
+    """The subtrees a month is closed or confirmed for: the city for a superuser."""
+    return [None] if principal.is_superuser else list(principal.staff_orgs)
+
+
 def _staff(principal: Principal) -> None:
     if not principal.is_staff:
         raise ServiceError("access.denied")
@@ -123,7 +128,7 @@ async def close(
         "%Y-%m"
     ):
         raise ServiceError("period.not_over")
-    roots = [None] if principal.is_superuser else principal.staff_orgs
+    roots = _roots(principal)
     for root in roots:
         await periods.close_period(session, rubric, clock.now(), callback_data.period, root=root)
     text, markup = await list_view(session, principal, callback_data.period, 0)
@@ -248,7 +253,7 @@ async def confirm_all(
     i18n: I18n,
 ) -> None:
     _staff(principal)
-    roots = [None] if principal.is_superuser else principal.staff_orgs
+    roots = _roots(principal)
     confirmed = []
     for root in roots:
         confirmed += await periods.confirm_all(

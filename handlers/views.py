@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from aiogram import html
@@ -10,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import Member, Organisation
+from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.paging import Page
 from bot.texts import category_label, domain_label, kind_label, role_label, status_label
@@ -102,3 +104,22 @@ def named(thing: object) -> str:
 def clip(text: str, limit: int = 3800) -> str:
     """Keep a message under Telegram's 4,096 characters, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+TIME_PLACE = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(.*)$")
+MAX_PLACE = 200
+
+
+def parse_time_place(text: str) -> tuple[str | None, str | None]:
+    """ "19:30 村部会议室" → ("19:30", "村部会议室"); the time is optional, the place too."""
+    text = text.strip()
+    time, place = None, text
+    match = TIME_PLACE.match(text)
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour > 23 or minute > 59:
+            raise ServiceError("meeting.time_malformed")
+        time, place = f"{hour:02d}:{minute:02d}", match.group(3).strip()
+    if len(place) > MAX_PLACE:
+        raise ServiceError("meeting.too_long", max=MAX_PLACE)
+    return time, place or None

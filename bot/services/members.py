@@ -68,9 +68,20 @@ class Principal:
         label = self.member.name if self.member else f"tg:{self.telegram_id}"
         return Actor(self.telegram_id, label)
 
+    def led_branch_id(self) -> int:
+        """The branch this person is secretary or organising member of; refused otherwise."""
+        if self.branch is None or not self.is_branch_leader:
+            raise ServiceError("access.denied")
+        return self.branch.id
+
     def can_manage(self, org: Organisation) -> bool:
         """Act for the superior over `org`: superusers, or staff of an ancestor committee."""
         return self.is_superuser or any(is_within(org, root) for root in self.staff_orgs)
+
+    def can_see(self, branch: Organisation) -> bool:
+        """Read a branch's records: its own members, or the superior's staff."""
+        own = self.branch is not None and self.branch.id == branch.id
+        return own or self.can_manage(branch)
 
     def can_lead(self, branch: Organisation) -> bool:
         """Act inside a branch: its secretary or organising member, or the superior's staff."""

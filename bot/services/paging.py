@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -31,6 +32,17 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.page + 1 < self.pages
+
+
+def _clamp(page: int, total: int, size: int) -> int:
+    """A page that exists: a stale or forged page number shows the nearest real one."""
+    return min(max(page, 0), max(0, -(-total // size) - 1))
+
+
+def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
+    """One page of a list already in memory (a branch's checklist or roster)."""
+    page = _clamp(page, len(items), size)
+    return Page(list(items[page * size : (page + 1) * size]), page, len(items), size)
 
 
 async def paginate(session: AsyncSession, stmt: Select, page: int, size: int = PAGE_SIZE) -> Page:
