@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -45,6 +44,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 async def is_up_to_date(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
 
-
-def upgrade_sync(engine: AsyncEngine) -> None:
-    asyncio.run(upgrade(engine))

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Category, Member, MemberStatus, Organisation, OrgKind, Role, Staff
@@ -326,10 +326,3 @@ async def unlink_telegram(session: AsyncSession, actor: Actor, now: datetime, me
     member.telegram_id = None
     member.updated_at = now
     await session.flush()
-
-
-async def count_members(session: AsyncSession, org_id: int) -> int:
-    stmt = select(func.count(Member.id)).where(
-        Member.org_id == org_id, Member.status != MemberStatus.left.value
-    )
-    return (await session.execute(stmt)).scalar_one()

@@ -30,16 +30,6 @@ def clean_name(name: str) -> str:
     return value
 
 
-def _parent_is(parent_id: int | None):
-    if parent_id is None:
-        return Organisation.parent_id.is_(None)
-    return Organisation.parent_id == parent_id
-
-
-async def get_org(session: AsyncSession, org_id: int) -> Organisation | None:
-    return await session.get(Organisation, org_id)
-
-
 async def require_org(session: AsyncSession, org_id: int) -> Organisation:
     org = await session.get(Organisation, org_id)
     if org is None:
