@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.i18n import fmt_number
+from bot.i18n import fmt_number, fmt_percent
 from bot.services import periods, prefs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
@@ -82,6 +82,11 @@ async def list_view(session: AsyncSession, principal: Principal, period: str, pa
     )
     text = _("Star levels for {period} (⏳ proposed, ✓ confirmed): {n} branches.").format(
         period=period, n=found.total
+    )
+    seen = await periods.overview(session, period, _roots(principal))
+    spread = " · ".join(f"{'★' * star} {n}" for star, n in seen.stars.items())
+    text += "\n" + _("{spread}; meeting the standard: {rate}").format(
+        spread=spread, rate=fmt_percent(seen.compliance, locale)
     )
     return text, keyboard(rows)
 

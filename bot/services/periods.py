@@ -211,6 +211,42 @@ async def close_period(
     return CloseSummary(len(rows), len(closed), len(facts))
 
 
+@dataclass(frozen=True)
+class Overview:
+    """A period across some subtrees: branches per star level and the compliance rate."""
+
+    stars: dict[int, int]
+    met: int  # branches meeting the standard
+    total: int
+
+    @property
+    def compliance(self) -> float:
+        return self.met / self.total if self.total else 0.0
+
+
+async def overview(
+    session: AsyncSession, period: str, roots: Iterable[Organisation | None]
+) -> Overview:
+    """One grouped query over the period's snapshots under `roots` (None: the city)."""
+    level = func.coalesce(PeriodSnapshot.confirmed_star, PeriodSnapshot.proposed_star)
+    stmt = (
+        select(level, PeriodSnapshot.meets_standard, func.count())
+        .join(Organisation, Organisation.id == PeriodSnapshot.org_id)
+        .where(PeriodSnapshot.period == period)
+        .group_by(level, PeriodSnapshot.meets_standard)
+    )
+    scope = _under(roots)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    stars: dict[int, int] = {}
+    met = total = 0
+    for star, meets, n in (await session.execute(stmt)).all():
+        stars[star] = stars.get(star, 0) + n
+        total += n
+        met += n if meets else 0
+    return Overview(dict(sorted(stars.items(), reverse=True)), met, total)
+
+
 async def star_distribution(
     session: AsyncSession, period: str, root: Organisation | None = None
 ) -> dict[int, int]:

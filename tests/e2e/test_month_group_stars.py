@@ -3,6 +3,8 @@ as users in the emulator, in Chinese and English."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -199,6 +201,7 @@ async def test_superuser_confirms_all(world):
     await boss.press("Confirm all proposed")
     listing = await boss.expect(edited=True)
     assert listing.buttons[0][0].startswith("✓ ")
+    assert re.search(r"meeting the standard: \d+(\.\d)?%", listing.text)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -82,6 +82,12 @@ async def test_close_a_subtree_then_the_rest(session):
     assert (rest.created, rest.already_closed, rest.branches) == (1, 1, 2)
     assert sum((await periods.star_distribution(session, JUNE)).values()) == 2
     assert sum((await periods.star_distribution(session, JUNE, w.town)).values()) == 1
+    city = await periods.overview(session, JUNE, [None])
+    town = await periods.overview(session, JUNE, [w.town])
+    assert (city.total, town.total) == (2, 1)
+    assert city.stars == await periods.star_distribution(session, JUNE)
+    assert 0 <= town.met <= town.total and town.compliance == town.met / town.total
+    assert (await periods.overview(session, JUNE, [])).total == 0
 
 
 @pytest.mark.parametrize(
