@@ -69,7 +69,8 @@ def test_commands_that_do_not_talk_to_telegram_load_no_aiogram(tmp_path, args) -
 def test_services_do_not_import_the_bot_framework() -> None:
     code = (
         "import sys, pkgutil, importlib, bot.services as s\n"
-        "for m in pkgutil.iter_modules(s.__path__): importlib.import_module('bot.services.' + m.name)\n"
+        "for m in pkgutil.iter_modules(s.__path__):\n"
+        "    importlib.import_module('bot.services.' + m.name)\n"
         "print(sorted({n.split('.')[0] for n in sys.modules}))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
