@@ -9,6 +9,7 @@ call more time than the rest of its work.
 from __future__ import annotations
 
 import ast
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +62,9 @@ def head_revision() -> str | None:
 
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to head over an existing engine (same code on both backends)."""
+    # Alembic announces its plugins at INFO when first imported, which now happens
+    # after the demo has set up logging: that is noise, not news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
