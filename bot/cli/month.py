@@ -34,15 +34,9 @@ def operator():
 
 
 async def _org(session, path: str | None):
-    from bot.services import orgs
-    from bot.services.errors import ServiceError
+    from bot.services import tree
 
-    if path is None:
-        return None
-    org = await orgs.find_by_path(session, path)
-    if org is None:
-        raise ServiceError("org.path_unknown", path=path)
-    return org
+    return None if path is None else await tree.require_path(session, path)
 
 
 def _rubric(settings):
@@ -54,9 +48,19 @@ def _rubric(settings):
 def close_period(
     period: Annotated[str, typer.Option("--period", help="The month to close, YYYY-MM.")],
     org: OrgPath = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Close a month more than a year back without asking.")
+    ] = False,
 ) -> None:
     """Freeze each branch's result for a finished month and propose its star level."""
+    from bot.cli.common import EXIT_USAGE, fail, settings_or_exit
+    from bot.clock import Clock
     from bot.services import periods
+
+    settings = settings_or_exit()
+    warning = plausibility(period, Clock(settings.tz).today())
+    if warning and not yes:
+        raise fail(warning, code=EXIT_USAGE)
 
     async def work(session, clock, settings):
         root = await _org(session, org)
@@ -65,13 +69,31 @@ def close_period(
         )
         return summary, await periods.star_distribution(session, period, root)
 
-    summary, stars = run_in_session(work)
+    summary, stars = run_in_session(work, settings)
     console.print(
         f"{period}: {summary.created} snapshot(s) created, "
         f"{summary.already_closed} already closed, {summary.branches} branch(es)"
     )
     for level, count in stars.items():
         console.print(f"  {'★' * level:<5} {level}: {count}")
+
+
+def plausibility(period: str, today) -> str | None:
+    """A month far back or not yet begun is most likely a typo: ask for --yes."""
+    import re
+
+    match = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    if not match:
+        return None  # the service refuses it with its own message
+    months = (today.year - int(match[1])) * 12 + today.month - int(match[2])
+    if months < 0:
+        return f"--period: {period} has not begun yet; check the month"
+    if months > 12:
+        return (
+            f"--period: {period} is more than a year ago; "
+            "add --yes if you really mean to close it now"
+        )
+    return None
 
 
 @content_app.command("add")
