@@ -13,8 +13,8 @@ from bot.cli.common import (
     UPGRADE_HINT,
     console,
     fail,
-    run_db,
     rubric_failure,
+    run_db,
     run_in_session,
     settings_or_exit,
 )
