@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -11,6 +12,7 @@ from bot.cli.common import (
     UPGRADE_HINT,
     console,
     fail,
+    rubric_failure,
     run_db,
     settings_or_exit,
 )
@@ -93,6 +95,7 @@ def demo(
     from bot.config import SettingsError
     from bot.demo.run import main
     from bot.emulator import PortInUseError
+    from scoring.errors import RubricInvalid
 
     if lang not in ("zh", "en"):
         raise fail("--lang: must be zh or en")
@@ -106,6 +109,8 @@ def demo(
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    except RubricInvalid as exc:
+        raise rubric_failure(os.environ.get("RUBRIC_DIR"), exc) from None
     except DatabaseError as exc:
         # A damaged file, or something other than a demo database, given with --db.
         raise fail(
