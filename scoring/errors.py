@@ -15,6 +15,8 @@ from typing import Any
 class Problem(StrEnum):
     TOML_SYNTAX = "toml_syntax"
     NOT_FOUND = "not_found"
+    NOT_UTF8 = "not_utf8"
+    UNREADABLE = "unreadable"
     WRONG_KIND = "wrong_kind"
     MISSING_KEY = "missing_key"
     UNKNOWN_KEY = "unknown_key"
@@ -49,6 +51,8 @@ def N_(text: str) -> str:
 PROBLEMS: dict[Problem, str] = {
     Problem.TOML_SYNTAX: N_("not valid TOML: {detail}"),
     Problem.NOT_FOUND: N_("file not found"),
+    Problem.NOT_UTF8: N_("not text in UTF-8: save the file again as UTF-8"),
+    Problem.UNREADABLE: N_("cannot be read: {detail}"),
     Problem.WRONG_KIND: N_("this is a '{kind}' rubric where a '{expected}' rubric is needed"),
     Problem.MISSING_KEY: N_("missing required key"),
     Problem.UNKNOWN_KEY: N_("unknown key"),

@@ -269,6 +269,12 @@ def read_file(path: str | Path) -> tuple[RubricFile | None, list[RubricError]]:
     except tomllib.TOMLDecodeError as exc:
         ctx.error("", Problem.TOML_SYNTAX, detail=str(exc))
         return None, ctx.errors
+    except UnicodeDecodeError:
+        ctx.error("", Problem.NOT_UTF8)
+        return None, ctx.errors
+    except OSError as exc:  # a folder, or no permission to read
+        ctx.error("", Problem.UNREADABLE, detail=exc.strerror or type(exc).__name__)
+        return None, ctx.errors
     parsed = _parse_file(ctx, _Table(ctx, data))
     return parsed, ctx.errors
 

@@ -54,9 +54,24 @@ def run() -> None:
     if not run_db(_schema_ok):
         raise fail(UPGRADE_HINT)
     # Imported after the checks: aiogram takes seconds to import, a refusal should not.
+    import logging
+
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
     from bot.app import build, configure_logging, make_bot, serve
 
-    configure_logging()
+    async def _telegram_answers() -> None:
+        # One getMe before anything starts, so that a wrong token or an unreachable
+        # Telegram is one line, not a trail of retries and a traceback.
+        bot = make_bot(settings)
+        retries = logging.getLogger("bot.delivery")
+        level = retries.level
+        retries.setLevel(logging.ERROR)
+        try:
+            await bot.get_me()
+        finally:
+            retries.setLevel(level)
+            await bot.session.close()
 
     async def _main() -> None:
         app = build(settings, engine=create_engine(settings.database_url))
@@ -67,9 +82,9 @@ def run() -> None:
             await bot.session.close()
             await app.close()
 
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
     try:
+        asyncio.run(_telegram_answers())
+        configure_logging()
         asyncio.run(_main())
     except TelegramUnauthorizedError:
         raise fail(

@@ -718,8 +718,10 @@ async def _load_members(
 
     await by(Member.roster_no, (r.roster_no for r in rows if r.roster_no))
     await by(Member.phone, (r.phone for r in rows if r.phone))
-    numbers = {m.roster_no for m in found.values()}
-    phones = {m.phone for m in found.values()}
+    # Without None: a row with no number (or no phone) is not "matched" by a member
+    # that has none either; it is looked up by name below.
+    numbers = {m.roster_no for m in found.values() if m.roster_no}
+    phones = {m.phone for m in found.values() if m.phone}
     unmatched = [
         r
         for r in rows

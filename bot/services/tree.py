@@ -187,7 +187,7 @@ async def move_org(
         update(Organisation)
         .where(Organisation.path.startswith(old_path))
         .values(path=literal(new_path, String) + func.substr(Organisation.path, len(old_path) + 1))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     await session.execute(
         update(Organisation).where(Organisation.id == org.id).values(parent_id=parent.id)

@@ -150,8 +150,9 @@ CASES: dict[str, Case] = {
         1,
         "did you mean",
     ),
-    "rubric check: no such file": Case(("rubric", "check", "nosuch.toml"), 1, "not found"),
-    "rubric check: not UTF-8": Case(("rubric", "check", "gbk.toml"), 1, "gbk.toml"),
+    # A rubric check ends with its count of problems.
+    "rubric check: no such file": Case(("rubric", "check", "nosuch.toml"), 1, "not found", lines=2),
+    "rubric check: not UTF-8": Case(("rubric", "check", "gbk.toml"), 1, "UTF-8", lines=2),
     "db current: no such file": Case(
         ("db", "current"),
         1,
@@ -180,8 +181,13 @@ CASES: dict[str, Case] = {
         "cannot reach Telegram",
         env={"BOT_TOKEN": "123:abc", "TELEGRAM_API_BASE": "http://127.0.0.1:1"},
     ),
+    # A bad rubric folder is the folder, then its problems, one a line.
     "run: a bad RUBRIC_DIR": Case(
-        ("run",), 2, "RUBRIC_DIR", env={"BOT_TOKEN": "123:abc", "RUBRIC_DIR": "no/such/dir"}
+        ("run",),
+        2,
+        "RUBRIC_DIR",
+        env={"BOT_TOKEN": "123:abc", "RUBRIC_DIR": "no/such/dir"},
+        lines=2,
     ),
     "demo: a port out of range": Case(("demo", "--port", "99999"), 2, "--port"),
     "a bad setting": Case(("org", "list"), 2, "TIMEZONE", env={"TIMEZONE": "Mars/Olympus"}),
