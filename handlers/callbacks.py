@@ -152,3 +152,7 @@ class NewMeeting(CallbackData, prefix="nm"):
 class RecordItem(CallbackData, prefix="ri"):
     org: int
     item: str
+
+
+class Ask(CallbackData, prefix="ak"):
+    intent: str  # a bot.intents.Intent value, checked on every press
