@@ -29,6 +29,7 @@ def setup_routers() -> Router:
     from handlers import (
         ask,
         content,
+        dashboard,
         evidence,
         group,
         join,
@@ -43,7 +44,7 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content, ask)
+    features += (group, stars, content, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     root.include_routers(*(m.router.router() for m in features), ask.fallback.router(), _fallback())

@@ -20,7 +20,7 @@ from bot.intents import Intent, detect_intent
 from bot.services import grades, ratings
 from bot.services.members import Principal
 from bot.texts import meeting_kind_label, stars
-from handlers.callbacks import Ask, Month
+from handlers.callbacks import Ask, Chart, Dash, Month
 from handlers.month import gap_lines
 from handlers.registry import Handlers
 from handlers.views import Button, clip, keyboard, named
@@ -105,9 +105,12 @@ def answer_keyboard(answer: ratings.StarAnswer, principal: Principal):
     rows = [
         [
             Button(text=_("📋 Checklist"), callback_data=Month(org=answer.branch.id).pack()),
-            Button(text=_("🚀 Next star"), callback_data=Ask(intent=Intent.NEXT_STAR).pack()),
-        ]
+            Button(text=_("📈 Chart"), callback_data=Chart(kind="b", org=answer.branch.id).pack()),
+        ],
+        [Button(text=_("🚀 Next star"), callback_data=Ask(intent=Intent.NEXT_STAR).pack())],
     ]
+    if principal.is_staff:
+        rows[-1].append(Button(text=_("📊 Dashboard"), callback_data=Dash().pack()))
     return keyboard(rows)
 
 
@@ -254,6 +257,7 @@ async def show_help(message: Message, principal: Principal) -> None:
     await help_(message, principal)
 
 
+STAFF_INTENTS = frozenset({Intent.RATING, Intent.TASKS, Intent.NEXT_STAR})
 MEMBER_ANSWERS = {
     Intent.RATING: rating,
     Intent.TASKS: tasks,
@@ -264,14 +268,23 @@ MEMBER_ANSWERS = {
 
 
 async def answer(intent: Intent, message: Message, session, principal, rubric, clock) -> None:
-    """Route an intent to its answer; who asks decides what makes sense."""
+    """Route an intent to its answer; who asks decides what makes sense.
+
+    Staff asking about ratings, tasks or "my branches" get the dashboard of what they
+    oversee, unless they also belong to a branch and ask about it.
+    """
+    from handlers.dashboard import show_dashboard
+
+    staff_view = principal.is_staff and (
+        intent is Intent.DASHBOARD or (principal.member is None and intent in STAFF_INTENTS)
+    )
     if intent is Intent.HELP:
         await show_help(message, principal)
-    elif intent is Intent.UNKNOWN or (principal.member is None and not principal.is_staff):
-        await capabilities(message, principal)
+    elif staff_view:
+        await show_dashboard(message, session, principal, clock)
     elif intent is Intent.DASHBOARD and principal.member is not None:
         await rating(message, session, principal, rubric, clock)
-    elif principal.member is None:
+    elif intent is Intent.UNKNOWN or principal.member is None:
         await capabilities(message, principal)
     else:
         await MEMBER_ANSWERS[intent](message, session, principal, rubric, clock)

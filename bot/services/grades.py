@@ -31,3 +31,19 @@ async def my_grade(session: AsyncSession, principal: Principal, year: int) -> My
     if principal.member is None:
         raise ServiceError("month.no_branch")
     return None
+
+
+@dataclass(frozen=True)
+class MemberResultRow:
+    """One member's result, as the ratings ledger's per-member sheet lists it."""
+
+    branch: str
+    name: str
+    grade: str  # already in words
+    score: Decimal | None
+
+
+async def member_results(session: AsyncSession, period: str, roots: list) -> list[MemberResultRow]:
+    """Members' published results for the year of `period` under `roots`; none until the
+    Vanguard evaluations produce them (then the ledger grows a per-member sheet)."""
+    return []
