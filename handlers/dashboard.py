@@ -142,12 +142,12 @@ def list_view(board: dash.Dashboard, org: int, view: str, page: int):
     return head, keyboard(rows)
 
 
-async def board_view(session, principal, clock: Clock, org: int, view: str, page: int):
+async def board_view(session, principal, rubric, clock: Clock, org: int, view: str, page: int):
     if view not in VIEWS:
         raise ServiceError("stale")
     root = await _root(session, org)
     period = await dash.latest_period(session, principal, clock.today(), root)
-    board = await dash.dashboard(session, principal, period, org or None)
+    board = await dash.dashboard(session, rubric, principal, period, org or None)
     if view == "home":
         return home_text(board), home_keyboard(board, org)
     return list_view(board, org, view, page)
@@ -159,26 +159,28 @@ async def _root(session, org: int):
     return await orgs.require_org(session, org) if org else None
 
 
-async def show_dashboard(message: Message, session, principal: Principal, clock: Clock) -> None:
-    text, markup = await board_view(session, principal, clock, 0, "home", 0)
+async def show_dashboard(
+    message: Message, session, principal: Principal, rubric, clock: Clock
+) -> None:
+    text, markup = await board_view(session, principal, rubric, clock, 0, "home", 0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("dashboard"))
 async def dashboard_cmd(
-    message: Message, session: AsyncSession, principal: Principal, clock: Clock
+    message: Message, session: AsyncSession, principal: Principal, rubric, clock: Clock
 ) -> None:
     if not principal.is_staff:
         raise ServiceError("access.denied")
-    await show_dashboard(message, session, principal, clock)
+    await show_dashboard(message, session, principal, rubric, clock)
 
 
 @router.callback_query(Dash.filter())
 async def turn(
-    query: CallbackQuery, callback_data: Dash, session: AsyncSession, principal, clock
+    query: CallbackQuery, callback_data: Dash, session: AsyncSession, principal, rubric, clock
 ) -> None:
     text, markup = await board_view(
-        session, principal, clock, callback_data.org, callback_data.view, callback_data.page
+        session, principal, rubric, clock, callback_data.org, callback_data.view, callback_data.page
     )
     await query.answer()
     await query.message.edit_text(clip(text), reply_markup=markup)
@@ -188,10 +190,12 @@ async def turn(
 async def rate_branch(
     query: CallbackQuery, callback_data: RateBranch, session: AsyncSession, principal, rubric, clock
 ) -> None:
-    from handlers.ask import star_text
+    from handlers.ask import send_star_answer
 
     today = clock.today()
-    answer = await ratings.star_answer(session, rubric, principal, today, callback_data.org)
+    answer = await ratings.star_answer(
+        session, rubric, principal, today, callback_data.org, wait_for_gap=False
+    )
     rows = [
         [
             Button(text=_("📋 Checklist"), callback_data=Month(org=answer.branch.id).pack()),
@@ -199,7 +203,7 @@ async def rate_branch(
         ]
     ]
     await query.answer()
-    await query.message.answer(star_text(answer, rubric, today), reply_markup=keyboard(rows))
+    await send_star_answer(query.message, answer, rubric, today, keyboard(rows))
 
 
 def branch_picture(answer: ratings.StarAnswer, rubric) -> bytes:
@@ -240,13 +244,13 @@ async def chart(
 ) -> None:
     if callback_data.kind == "b":
         answer = await ratings.star_answer(
-            session, rubric, principal, clock.today(), callback_data.org or None
+            session, rubric, principal, clock.today(), callback_data.org or None, wait_for_gap=False
         )
         render, arg, name = branch_picture, (answer, rubric), "branch.png"
     elif callback_data.kind == "c":
         root = await _root(session, callback_data.org)
         period = await dash.latest_period(session, principal, clock.today(), root)
-        board = await dash.dashboard(session, principal, period, callback_data.org or None)
+        board = await dash.dashboard(session, rubric, principal, period, callback_data.org or None)
         render, arg, name = committee_picture, (board,), "committee.png"
     else:
         raise ServiceError("stale")

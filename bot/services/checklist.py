@@ -106,7 +106,7 @@ async def month_checklist(
     period: str,
     *,
     with_gap: bool = True,
-    gap: Callable[[FortressRubric, BranchFacts], GapResult] = gap_analysis,
+    gap: Callable[[FortressRubric, BranchFacts], GapResult | None] = gap_analysis,
 ) -> Checklist:
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
     what the next star takes, for callers that only report progress; `gap` lets a caller

@@ -26,6 +26,7 @@ from bot.services import orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.periods import _under, check_period, month_of_day
+from scoring import FortressRubric
 
 TREND_MONTHS = 6
 MOVERS = 5
@@ -126,7 +127,9 @@ def _month_before(period: str) -> str:
     return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
-def _overdue(breakdown: dict, period: str) -> int:
+def _overdue(breakdown: dict, period: str, required: frozenset[str]) -> int:
+    """Required items (not bonus or deduction lines) whose period ended in `period` short
+    of full points."""
     fields = breakdown.get("item_fields") or ()
     try:
         points, most, to = fields.index("points"), fields.index("max"), fields.index("to")
@@ -134,8 +137,8 @@ def _overdue(breakdown: dict, period: str) -> int:
         return 0
     return sum(
         1
-        for row in (breakdown.get("items") or {}).values()
-        if row[to] == period and Decimal(row[points]) < Decimal(row[most])
+        for key, row in (breakdown.get("items") or {}).items()
+        if key in required and row[to] == period and Decimal(row[points]) < Decimal(row[most])
     )
 
 
@@ -154,6 +157,7 @@ async def latest_period(
 
 async def dashboard(
     session: AsyncSession,
+    rubric: FortressRubric,
     principal: Principal,
     period: str,
     root_id: int | None = None,
@@ -195,6 +199,7 @@ async def dashboard(
             )
         ).all()
     )
+    required = frozenset(item.key for item in rubric.items)
     branches = []
     for oid, name, path, score, most, proposed, confirmed, by, meets, breakdown in rows.all():
         score = Decimal(score)
@@ -211,7 +216,7 @@ async def dashboard(
                 by,
                 bool(meets),
                 None if last is None else score - Decimal(last),
-                _overdue(breakdown or {}, period),
+                _overdue(breakdown or {}, period, required),
             )
         )
     return Dashboard(

@@ -243,16 +243,15 @@ def write_ratings_xlsx(
             _("Score"),
             _("Possible"),
             _("Evidence"),
-            _("Rule"),
             _("From"),
             _("To"),
         ],
-        [30, 36, 16, 9, 9, 10, 10, 10, 10],
+        [30, 36, 16, 9, 9, 10, 10, 10],
     )
     dim_names = {d.key: named(d) for d in dims}
     known: dict[str, tuple[str, str]] = {}
     for b in ledger.branches:
-        for key, points, most, value, rule, first, last in b.items:
+        for key, points, most, value, _rule, first, last in b.items:
             if key not in known:
                 try:
                     item = rubric.item(key)
@@ -273,7 +272,6 @@ def write_ratings_xlsx(
                     _number(points),
                     _number(most),
                     value,
-                    rule,
                     first,
                     last,
                 ]

@@ -4,17 +4,22 @@ The answer combines this month's live checklist (provisional: the month is still
 open) with the frozen snapshots of the months before it (proposed by month close,
 then confirmed by the superior). One indexed query reads the last months' snapshots.
 
-The gap search ("what it takes for the next star") is the costly part; its result
-depends only on the rubric and the branch's facts, so it is memoised on exactly
-those (`_gap_memo`): asking twice without new records costs a lookup.
+The gap search ("what it takes for the next star") is the costly part (up to seconds
+for a branch far from its next level); its result depends only on the rubric and the
+branch's facts, so it is memoised on exactly those (`_gap_memo`): asking twice without
+new records costs a lookup. `star_answer(..., wait_for_gap=False)` answers at once
+from what is known and leaves `pending` set when the search has not run for these
+facts yet; `complete` runs it (pure CPU, no database: a caller may run it in a
+thread) and returns the full answer.
 
 Refusals: `month.no_branch` — the person belongs to no branch; `access.denied`.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -26,7 +31,7 @@ from bot.services import checklist, orgs
 from bot.services.checklist import Checklist, ChecklistEntry
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
-from scoring import FortressRubric, GapResult, gap_analysis
+from scoring import BranchFacts, FortressRubric, GapResult, gap_analysis
 
 HISTORY_MONTHS = 6
 
@@ -45,6 +50,7 @@ class StarAnswer:
     branch: Organisation
     checklist: Checklist  # this month, live: provisional
     history: list[MonthScore]  # closed months, oldest first (at most HISTORY_MONTHS)
+    pending: BranchFacts | None = None  # facts whose gap search has not run yet
 
     @property
     def last(self) -> MonthScore | None:
@@ -101,21 +107,36 @@ async def history(
 
 
 _gap_memo: OrderedDict[tuple, GapResult] = OrderedDict()
+_memo_lock = threading.Lock()  # `complete` runs in worker threads
 GAP_MEMO_SIZE = 4096
 
 
-def cached_gap(rubric: FortressRubric, facts) -> GapResult:
+def _memo_key(rubric: FortressRubric, facts: BranchFacts) -> tuple:
+    return (id(rubric), rubric.version, repr(facts))
+
+
+def cached_gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult:
     """`gap_analysis`, remembered for the same rubric and the same facts."""
-    key = (rubric.version, id(rubric), repr(facts))
-    found = _gap_memo.get(key)
-    if found is None:
-        found = gap_analysis(rubric, facts)
+    key = _memo_key(rubric, facts)
+    with _memo_lock:
+        found = _gap_memo.get(key)
+        if found is not None:
+            _gap_memo.move_to_end(key)
+            return found
+    found = gap_analysis(rubric, facts)
+    with _memo_lock:
         _gap_memo[key] = found
         if len(_gap_memo) > GAP_MEMO_SIZE:
             _gap_memo.popitem(last=False)
-    else:
-        _gap_memo.move_to_end(key)
     return found
+
+
+def complete(rubric: FortressRubric, answer: StarAnswer) -> StarAnswer:
+    """The answer with its gap worked out (CPU only; safe to run in a worker thread)."""
+    if answer.pending is None:
+        return answer
+    gap = cached_gap(rubric, answer.pending)
+    return replace(answer, checklist=replace(answer.checklist, gap=gap), pending=None)
 
 
 async def star_answer(
@@ -124,15 +145,27 @@ async def star_answer(
     principal: Principal,
     today: date,
     branch_id: int | None = None,
+    *,
+    wait_for_gap: bool = True,
 ) -> StarAnswer:
-    """The branch's star answer for the month of `today` (the person's own branch by default)."""
+    """The branch's star answer for the month of `today` (the person's own branch by
+    default); with `wait_for_gap=False` an unknown gap is left `pending`."""
     branch = await orgs.require_org(session, branch_id) if branch_id else None
     branch = branch_for(principal, branch)
     if branch.kind != "branch":
         raise ServiceError("access.denied")
     period = today.strftime("%Y-%m")
-    cl = await checklist.month_checklist(session, rubric, branch, period, gap=cached_gap)
-    return StarAnswer(branch, cl, await history(session, branch.id, period))
+    unknown: list[BranchFacts] = []
+
+    def gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult | None:
+        if wait_for_gap or _memo_key(rubric, facts) in _gap_memo:
+            return cached_gap(rubric, facts)
+        unknown.append(facts)
+        return None
+
+    cl = await checklist.month_checklist(session, rubric, branch, period, gap=gap)
+    found = await history(session, branch.id, period)
+    return StarAnswer(branch, cl, found, unknown[0] if unknown else None)
 
 
 async def next_notice(
