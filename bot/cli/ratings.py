@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import console, fail, run_in_session, settings_or_exit
 from bot.cli.roster import LangOption, _locale
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import gettext_for
-from bot.services import ledgers, orgs
-from scoring import load_fortress_rubric
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.clock import Clock
+    from bot.config import Settings
 
 
 def export_ratings(
@@ -25,6 +26,11 @@ def export_ratings(
     lang: str | None = LangOption,
 ) -> None:
     """Write the month's star ratings: a sheet per branch and a sheet per item."""
+    # Imported here so `--help` and the other commands stay light (issue 12).
+    from bot.i18n import gettext_for
+    from bot.services import ledgers, orgs
+    from scoring import load_fortress_rubric
+
     settings = settings_or_exit()
     locale = _locale(lang, settings)
     _ = gettext_for(locale)
