@@ -200,11 +200,11 @@ def column_label(error: roster.RowError, locale: str) -> str:
 def problem_line(error: roster.RowError, rows: list[int], _: Gettext, locale: str) -> str:
     """One line per group: where, what, and a suggestion when there is a close match."""
     where = _("row {rows}") if len(rows) == 1 else _("rows {rows}")
-    text = f"{where.format(rows=row_ranges(rows, locale))}, {column_label(error, locale)}: "
-    text += row_problem(error, _, locale)
-    if error.suggestion:
-        text += " — " + _("did you mean “{suggestion}”?").format(suggestion=error.suggestion)
-    return text
+    return _("{rows}, {column}: {problem}").format(
+        rows=where.format(rows=row_ranges(rows, locale)),
+        column=column_label(error, locale),
+        problem=cell_comment(error, _, locale),
+    )
 
 
 def print_errors(errors: list[roster.RowError], _: Gettext, locale: str) -> None:
@@ -226,7 +226,8 @@ def print_errors(errors: list[roster.RowError], _: Gettext, locale: str) -> None
 def cell_comment(error: roster.RowError, _: Gettext, locale: str) -> str:
     text = row_problem(error, _, locale)
     if error.suggestion:
-        text += " — " + _("did you mean “{suggestion}”?").format(suggestion=error.suggestion)
+        suggest = _("{problem} — did you mean “{suggestion}”?")
+        text = suggest.format(problem=text, suggestion=error.suggestion)
     return text
 
 
