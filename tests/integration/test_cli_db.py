@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli_app
+from bot.clock import Clock
 from bot.config import Settings
 from tests.unit.test_settings import one_line, run_cli
 
@@ -24,6 +26,8 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "branchbot.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
     monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    # "Today" for the commands run in this process: close-period asks for --yes a year on.
+    monkeypatch.setattr(Clock, "now", lambda self: datetime(2026, 7, 15, 2, tzinfo=UTC))
     return path
 
 
