@@ -174,7 +174,7 @@ def _show_file(console: Console, rf: RubricFile, lang: str, _) -> None:
     ):
         if s.get(key):
             console.print(_items_table(title, s[key], lang, _))
-    if "max_points" in s:
+    if "common_points" in s:
         console.print(
             _(
                 "Maximum {total}: common {common} + domain {domain} + featured {featured}; "
