@@ -55,7 +55,6 @@ class Problem(StrEnum):
     NOT_SHARED = "not_shared"
     INCLUDE_LOOP = "include_loop"
     NOT_INCLUDED = "not_included"
-    ABOVE_MAXIMUM = "above_maximum"
 
 
 def N_(text: str) -> str:
@@ -136,7 +135,6 @@ PROBLEMS: dict[Problem, str] = {
     ),
     Problem.INCLUDE_LOOP: N_("'{name}' includes itself (directly or through another file)"),
     Problem.NOT_INCLUDED: N_("'{name}' is not among the items of the included files"),
-    Problem.ABOVE_MAXIMUM: N_("{value} is more than the maximum of {maximum} points"),
 }
 
 SUGGESTION = N_("did you mean '{suggestion}'?")

@@ -656,6 +656,7 @@ class FortressRubric:
     effort: Effort
     sources: tuple[SourceFile, ...]
     base_points: Decimal = ZERO  # a deduction sheet's starting score (扣分制), part of the max
+    data: tuple[Named, ...] = ()  # human names of the data keys items read (events, flags)
 
     def item(self, key: str) -> Item:
         for item in (*self.items, *self.bonus, *self.deductions):
@@ -687,3 +688,4 @@ class VanguardRubric:
     sources: tuple[SourceFile, ...]
     max_points: Decimal = HUNDRED  # the rubric's own scale: totals, grades and caps use it
     base_points: Decimal | None = None  # a deduction sheet's starting score (no parts)
+    data: tuple[Named, ...] = ()  # human names of the data keys items read (events, flags)

@@ -609,6 +609,7 @@ class _FortressParser(_ItemParser):
         if rf.part is FilePart.STARS:
             self.stars()
             return
+        s["data"] = self.named("data")
         if rf.part is FilePart.SHARED:
             self.parse_shared()
             return
@@ -812,6 +813,7 @@ class _VanguardParser(_ItemParser):
 
     def parse(self) -> None:
         s = self.rf.sections
+        s["data"] = self.named("data")
         if self.rf.part in (FilePart.VARIANT, FilePart.SHARED):
             s["items"] = self.items("items", Part.VARIANT)
         s["bonus"] = self.items("bonus", Part.BONUS)
@@ -1093,6 +1095,13 @@ class _Composer:
             known = groups if z.target is ZeroTarget.DIMENSION else items
             self.reference(z.source, f"zeroing[{z.key}].target_key", z.target_key, known)
 
+    def data(self) -> tuple[Named, ...]:
+        """The names of data keys, from every file (the first naming wins)."""
+        found: dict[str, Named] = {}
+        for named in self.gather("data"):
+            found.setdefault(named.key, named)
+        return tuple(found.values())
+
     def gather(self, section: str) -> tuple[Any, ...]:
         return tuple(x for f in self.files for x in f.sections.get(section, ()))
 
@@ -1150,6 +1159,7 @@ class _FortressComposer(_Composer):
             effort=c["effort"],
             sources=tuple(f.source for f in self.files),
             base_points=c["base_points"],
+            data=self.data(),
         )
 
     def totals(self, common: RubricFile, items: tuple[Item, ...]) -> None:
@@ -1247,6 +1257,7 @@ class _VanguardComposer(_Composer):
             sources=tuple(f.source for f in self.files),
             max_points=c["max_points"],
             base_points=c["base_points"],
+            data=self.data(),
         )
 
     def variant(self, f: RubricFile, c: dict, groups: list[str], seen: dict) -> Variant:
