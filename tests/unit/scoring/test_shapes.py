@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -255,3 +256,18 @@ def test_member_rubric_on_its_own_scale_with_shared_items():
         Grade.QUALIFIED,
     ]
     assert {r.max_c for r in results} == {4000}
+
+
+@pytest.mark.parametrize("guide", ["rubric.md", "rubric.zh.md"])
+def test_every_recipe_in_the_guides_is_the_shipped_file(guide):
+    root = EXAMPLES.parents[1]
+    text = (root / "docs" / guide).read_text(encoding="utf-8")
+    blocks = re.findall(r"<!-- file: (\S+) -->\n```toml\n(.*?)\n```", text, flags=re.S)
+    shipped = {str(p.relative_to(root)) for p in EXAMPLES.rglob("*.toml")}
+    # each shape's files are in the guide, whole and as shipped
+    assert {path for path, _ in blocks} == shipped - {
+        "scoring/examples/member_40/rural_community.toml",
+        "scoring/examples/member_40/two_new.toml",
+    }
+    for path, body in blocks:
+        assert body == (root / path).read_text(encoding="utf-8").rstrip("\n"), path
