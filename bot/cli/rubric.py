@@ -122,7 +122,10 @@ def show(
             failed = True
             continue
         parsed.append(rf)
-    names = Names.of(parsed, lang)
+    # Names of data keys and dimensions may be in sibling files (the common part).
+    siblings = {p for path in paths for p in path.parent.glob("*.toml")} - set(paths)
+    context = [rf for rf in (read_file(p)[0] for p in sorted(siblings)) if rf is not None]
+    names = Names.of([*parsed, *context], lang)
     # Parts in the order an official reads them: the common part first, stars last.
     order = {FilePart.COMMON: 0, FilePart.DOMAIN: 1, FilePart.VARIANT: 1, FilePart.FEATURED: 2}
     parsed.sort(key=lambda rf: (rf.kind.value, order.get(rf.part, 3), rf.path))

@@ -183,7 +183,8 @@ def condition_text(when: Condition, names: Names, _: Gettext) -> str:
 
 def item_row(item: Item, names: Names, lang: str, _: Gettext, with_period: bool) -> Row:
     details = []
-    head = evidence_text(item.evidence, names, _)
+    own_task = item.evidence.kind is EvidenceKind.TASK and item.evidence.key == item.key
+    head = _("marked done") if own_task else evidence_text(item.evidence, names, _)
     if with_period:
         head = period_names(_)[item.period.value] + _(" · ") + head
     details.append(head)
