@@ -15,28 +15,20 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.common import fail, settings_or_exit
-from bot.cli.rubric_doc import Doc, render_markdown, render_text
-from bot.cli.rubric_try import FactsError, explain_branch, explain_member, read_facts
-from bot.cli.rubric_view import Names, file_doc
-from bot.i18n import gettext_for
-from scoring.errors import PROBLEMS, SUGGESTION, RubricError, RubricInvalid
-from scoring.rubric import (
-    RUBRICS_DIR,
-    FilePart,
-    Kind,
-    RubricFile,
-    check_files,
-    load_fortress_rubric,
-    load_vanguard_rubric,
-    read_file,
-)
+if TYPE_CHECKING:
+    from scoring.errors import RubricError
+    from scoring.rubric import RubricFile
 
-app = typer.Typer(help="Check, show and try scoring rubrics.", no_args_is_help=True)
+# scoring, rich and the renderers are imported by the commands that use them:
+# `branchbot --help` and every other command should not pay for them.
+
+app = typer.Typer(
+    help="Check, show and try scoring rubrics.", no_args_is_help=True, rich_markup_mode=None
+)
 
 LOCALES = {"zh": "zh_Hans", "en": "en"}
 Lang = Annotated[str | None, typer.Option("--lang", help="zh or en (default: DEFAULT_LOCALE)")]
@@ -44,9 +36,21 @@ Gettext = Callable[[str], str]
 
 
 def _language(lang: str | None) -> tuple[str, Gettext]:
-    """("zh" | "en", gettext): ``--lang``, else the bot's default language."""
+    """("zh" | "en", gettext): ``--lang``, else the bot's default language.
+
+    Only DEFAULT_LOCALE is read: these commands are how a broken RUBRIC_DIR gets fixed,
+    so they must not stop at the check every other command makes first.
+    """
+    from bot.cli.common import fail
+    from bot.i18n import gettext_for
+
     if lang is None:
-        locale = settings_or_exit().default_locale
+        from bot.config import SettingsError, load_settings
+
+        try:
+            locale = load_settings().default_locale
+        except SettingsError as exc:
+            raise fail(str(exc)) from None
         lang = "zh" if locale == "zh_Hans" else "en"
     if lang not in LOCALES:
         raise fail(f"--lang: must be one of {', '.join(LOCALES)}")
@@ -58,6 +62,8 @@ def render_error(error: RubricError, _: Gettext) -> str:
 
     The problem texts are ``scoring.errors.PROBLEMS``; they are the message ids.
     """
+    from scoring.errors import PROBLEMS, SUGGESTION
+
     text = _(PROBLEMS[error.problem]).format(**error.args)
     if error.suggestion:
         text += " (" + _(SUGGESTION).format(suggestion=error.suggestion) + ")"
@@ -77,6 +83,8 @@ def check(
     lang: Lang = None,
 ) -> None:
     """Validate rubric files; exit with 1 if any has a problem."""
+    from scoring.rubric import check_files
+
     _lang, _ = _language(lang)
     paths = _expand(files)
     errors = check_files(paths)
@@ -108,6 +116,11 @@ def show(
     ] = None,
 ) -> None:
     """Show rubric files as a document: every rule that changes a result."""
+    from bot.cli.common import fail
+    from bot.cli.rubric_doc import Doc, render_markdown, render_text
+    from bot.cli.rubric_view import Names, file_doc
+    from scoring.rubric import RUBRICS_DIR, FilePart, read_file
+
     lang, _ = _language(lang)
     if fmt not in ("text", "markdown"):
         raise fail("--format: must be text or markdown")
@@ -150,6 +163,12 @@ def try_(
     ] = None,
 ) -> None:
     """Score a made-up branch or member with a rubric and explain the result."""
+    from bot.cli.common import fail
+    from bot.cli.rubric_doc import Doc, render_text
+    from bot.cli.rubric_try import FactsError, explain_branch, explain_member, read_facts
+    from scoring.errors import RubricInvalid
+    from scoring.rubric import Kind, load_fortress_rubric, load_vanguard_rubric
+
     lang, _ = _language(lang)
     try:
         made_up = read_facts(facts)
