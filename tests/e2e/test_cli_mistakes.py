@@ -217,7 +217,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(cwd, "astronaut.csv", f"姓名,所在党组织,人员类别\n李四,{BRANCH},宇航员\n")
     write(cwd, "orgs.csv", f"路径,类型\n{TOWN}/新党委,委员会会\n")
     write(cwd, "typo.csv", f"路径,类型,领域\n{CITY}/某某真党委/新村党支部,党支部,农村\n")
-    write(cwd, "gbk.toml", 'name_zh = "堡垒指数"\n', encoding="gbk")
+    # Bytes that are neither UTF-8 nor GBK: the rubric reader asks for UTF-8.
+    (cwd / "gbk.toml").write_bytes(b'name_zh = "\x80\x80"\n')
     write(cwd, "notes.txt", "shopping list\n" * 100)
     old = cwd / "old.db"
     old.write_bytes(b"")  # an empty SQLite file: schema revision none

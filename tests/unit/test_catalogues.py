@@ -78,8 +78,9 @@ def test_chinese_is_chinese() -> None:
     assert not copied
 
 
-# `_(label)` over the menu's constants, whose ids `_labels()` marks for extraction.
-BUILT_ELSEWHERE = {("handlers/menu.py", "label")}
+# Marked where they are made: `_(label)` over the menu's constants, whose ids `_labels()`
+# marks; `_(exc.message)` of a FactsError, raised only with N_("…") (checked below).
+BUILT_ELSEWHERE = {("handlers/menu.py", "label"), ("bot/cli/rubric.py", "exc.message")}
 
 
 def _marked_tables() -> set[str]:
@@ -128,7 +129,24 @@ def test_no_message_is_built_outside_extraction() -> None:
                 continue
             if isinstance(arg, ast.Subscript) and getattr(arg.value, "id", None) in tables:
                 continue
-            if isinstance(arg, ast.Name) and (arg.id in tables or (rel, arg.id) in BUILT_ELSEWHERE):
+            if isinstance(arg, ast.Name) and arg.id in tables:
+                continue
+            if (rel, ast.unparse(arg)) in BUILT_ELSEWHERE:
                 continue
             wrong.append(f"{rel}:{node.lineno}: {ast.unparse(node)}")
     assert not wrong, wrong
+
+
+def test_facts_errors_are_raised_with_marked_messages() -> None:
+    tree = ast.parse((ROOT / "bot" / "cli" / "rubric_try.py").read_text(encoding="utf-8"))
+    raised = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "FactsError"
+    ]
+    assert raised
+    for node in raised:
+        first = node.args[0]
+        assert isinstance(first, ast.Call) and getattr(first.func, "id", None) == "N_", ast.unparse(
+            node
+        )
