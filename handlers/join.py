@@ -125,7 +125,7 @@ async def pick(
             ),
         )
         return
-    await _after_request(query.message, state, session, bot, i18n, outcome, user.full_name)
+    await _after_request(query.message, state, session, clock, bot, i18n, outcome, user.full_name)
 
 
 @router.message(Join.contact, F.contact)
@@ -184,7 +184,7 @@ async def ask_secretary(
         session, clock.now(), callback_data.org, callback_data.member, user.id, user.full_name
     )
     await query.answer()
-    await _after_request(query.message, state, session, bot, i18n, outcome, user.full_name)
+    await _after_request(query.message, state, session, clock, bot, i18n, outcome, user.full_name)
 
 
 @router.callback_query(JoinNew.filter())
@@ -203,20 +203,23 @@ async def typed_name(
     outcome = await onboarding.request_as_new(
         session, clock.now(), data["org_id"], message.from_user.id, message.text
     )
-    await _after_request(message, state, session, bot, i18n, outcome, message.from_user.full_name)
+    await _after_request(
+        message, state, session, clock, bot, i18n, outcome, message.from_user.full_name
+    )
 
 
 async def _after_request(
     message: Message,
     state: FSMContext,
     session: AsyncSession,
+    clock: Clock,
     bot: Bot,
     i18n: I18n,
     outcome: ClaimOutcome,
     tg_name: str,
 ) -> None:
     await state.clear()
-    await notify_approvers(bot, session, i18n, outcome, tg_name)
+    await notify_approvers(bot, session, i18n, outcome, tg_name, clock.now())
     if outcome.kind is ClaimKind.conflict:
         text = _(
             "{name} is already linked to another Telegram account. The secretary has been told."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiogram import Bot, html
 from aiogram.exceptions import TelegramAPIError
@@ -14,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import Member
-from bot.services import onboarding, orgs, prefs
+from bot.delivery import unreachable
+from bot.services import onboarding, orgs, prefs, reach
 from bot.services.members import Principal, load_principal
 from bot.services.onboarding import ClaimKind, ClaimOutcome
 from handlers.callbacks import Decide
@@ -26,16 +28,32 @@ log = logging.getLogger(__name__)
 router = Handlers("approvals")
 
 
-async def send_quietly(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
+async def send_quietly(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    *,
+    session: AsyncSession | None = None,
+    now: datetime | None = None,
+    **kwargs,
+) -> None:
+    """Send, and on a final refusal mark the member unreachable (given a session)."""
     try:
         await bot.send_message(chat_id, text, **kwargs)
     except TelegramAPIError as exc:
         # Someone who blocked the bot must not stop the others being told.
         log.warning("could not notify a user: %s", type(exc).__name__)
+        if session is not None and now is not None and unreachable(chat_id, exc):
+            await reach.mark_unreachable(session, chat_id, now)
 
 
 async def notify_approvers(
-    bot: Bot, session: AsyncSession, i18n: I18n, outcome: ClaimOutcome, tg_name: str
+    bot: Bot,
+    session: AsyncSession,
+    i18n: I18n,
+    outcome: ClaimOutcome,
+    tg_name: str,
+    now: datetime,
 ) -> None:
     if not outcome.notify:
         return
@@ -54,7 +72,7 @@ async def notify_approvers(
                     branch=html.quote(org.name),
                     name=html.quote(outcome.member.name),
                 )
-                await send_quietly(bot, chat_id, text)
+                await send_quietly(bot, chat_id, text, session=session, now=now)
                 continue
             req = outcome.request
             on_roster = (
@@ -78,7 +96,9 @@ async def notify_approvers(
                     ),
                 ]
             ]
-            await send_quietly(bot, chat_id, text, reply_markup=keyboard(buttons))
+            await send_quietly(
+                bot, chat_id, text, session=session, now=now, reply_markup=keyboard(buttons)
+            )
 
 
 async def tell_joined(
@@ -126,6 +146,8 @@ async def decide(
                 bot,
                 requester,
                 text.format(path=html.quote(path)),
+                session=session,
+                now=clock.now(),
                 reply_markup=menu_keyboard(joined),
             )
         else:
@@ -135,4 +157,6 @@ async def decide(
                 _(
                     "Your request to join {branch} was not approved. Please talk to your secretary."
                 ).format(branch=html.quote(result.org.name)),
+                session=session,
+                now=clock.now(),
             )

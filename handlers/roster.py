@@ -41,7 +41,7 @@ async def roster_view(session: AsyncSession, principal: Principal, org_id: int, 
     rows.append(pager(found, lambda p: RosterPage(org=org_id, page=p)))
     text = _(
         "Roster of {branch}: {n} members.\n★ secretary ☆ organising member ⏸ on leave "
-        "✈ mobile ✓ on Telegram"
+        "✈ mobile ✓ on Telegram 🚫 unreachable (blocked the bot)"
     ).format(branch=html.quote(branch.name), n=found.total)
     return text, keyboard(rows)
 

@@ -140,6 +140,9 @@ class Member(SQLModel, table=True):
     joined_on: date | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Telegram refused a message to them (403: blocked the bot, account deleted); cleared
+    # by the next update they send. Shown to their secretary in /roster.
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Staff(SQLModel, table=True):

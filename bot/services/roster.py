@@ -441,6 +441,8 @@ class _RowChecker:
             self.error(number, "category", "category_missing")
         role = self.word(number, values, "role", _ROLE_LOOKUP)
         status = self.word(number, values, "status", _STATUS_LOOKUP)
+        if status == MemberStatus.left.value:
+            role = Role.member.value  # someone who left holds no role in the branch
         domain = self.word(number, values, "domain", _DOMAIN_LOOKUP)
         locale = self.word(number, values, "language", _LANGUAGE_LOOKUP)
         phone = None
