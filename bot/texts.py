@@ -21,6 +21,16 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "org.not_found": _("That organisation no longer exists."),
         "org.name_empty": _("The name cannot be empty."),
         "org.name_too_long": _("The name is too long (at most {max} characters)."),
+        "name.bidi": _(
+            "The name contains characters that reverse the direction of text. "
+            "Please type it plainly."
+        ),
+        "name.invisible": _(
+            "The name is empty once invisible characters are removed. Please type it plainly."
+        ),
+        "name.formula": _(
+            "A name cannot start with =, +, - or @ (spreadsheets would read it as a formula)."
+        ),
         "org.name_has_slash": _("The name cannot contain “/”."),
         "org.name_taken": _("There is already an organisation called “{name}” here."),
         "org.domain_required": _("A branch needs a domain."),

@@ -32,6 +32,14 @@ Gettext = Callable[[str], str]
 ROW_MESSAGES: dict[str, str] = {
     "name_missing": "the name is missing",
     "name_too_long": "the name is too long (at most {detail} characters)",
+    "name_bidi": "the name “{value}” contains characters that reverse the direction of text",
+    "name_invisible": "the name “{value}” is empty once invisible characters are removed",
+    "name_formula": "the name “{value}” starts with =, +, - or @ "
+    "(a spreadsheet would read it as a formula)",
+    "roster_no_bidi": "the roster number “{value}” contains characters that reverse "
+    "the direction of text",
+    "roster_no_formula": "the roster number “{value}” starts with =, +, - or @ "
+    "(a spreadsheet would read it as a formula)",
     "branch_missing": "the branch is missing",
     "branch_bad_path": "“{value}” is not a valid organisation path "
     "(names separated by /, from the city committee down to the branch)",

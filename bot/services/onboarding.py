@@ -29,6 +29,7 @@ from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import ancestor_ids, clean_name, require_org
+from bot.services.safetext import telegram_name
 
 CODE_BYTES = 16  # 22 URL-safe characters: unguessable, and well inside /start's 64-char limit
 
@@ -123,13 +124,34 @@ async def open_invite(
 async def accept_staff_invite(
     session: AsyncSession, now: datetime, invite: Invite, telegram_id: int, name: str
 ) -> Organisation:
-    """Staff invites are single-use: the first person to open one becomes staff."""
+    """Staff invites are single-use: the first person to open one becomes staff.
+
+    The invite is spent by one conditional UPDATE before anything else: of several
+    people opening it at once, the database lets exactly one match `revoked_at IS NULL`
+    (PostgreSQL re-checks the row after the first commit; SQLite serialises writers).
+    """
+    spent = await session.execute(
+        update(Invite)
+        .where(
+            Invite.id == invite.id,
+            Invite.kind == InviteKind.staff.value,
+            Invite.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    if spent.rowcount != 1:
+        raise ServiceError("invite.revoked")
     org = await require_org(session, invite.org_id)
     exists = await session.execute(
         select(Staff.id).where(Staff.org_id == org.id, Staff.telegram_id == telegram_id)
     )
     if exists.first() is None:
-        staff = Staff(org_id=org.id, telegram_id=telegram_id, name=clean_name(name), created_at=now)
+        staff = Staff(
+            org_id=org.id,
+            telegram_id=telegram_id,
+            name=telegram_name(name, f"tg:{telegram_id}"),
+            created_at=now,
+        )
         session.add(staff)
         await session.flush()
         await audit.record(
@@ -141,8 +163,6 @@ async def accept_staff_invite(
             "create",
             {"org_id": [None, org.id], "telegram_id": [None, telegram_id]},
         )
-    invite.revoked_at = now
-    await session.flush()
     return org
 
 
@@ -173,7 +193,9 @@ async def claim_member(
         return ClaimOutcome(ClaimKind.conflict, member, notify=await approvers(session, org_id))
     if member.phone:
         return ClaimOutcome(ClaimKind.needs_contact, member)
-    request = await _pending_request(session, now, org_id, telegram_id, name, member.id)
+    request = await _pending_request(
+        session, now, org_id, telegram_id, telegram_name(name, member.name), member.id
+    )
     return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
 
 
@@ -220,7 +242,9 @@ async def request_approval_for(
     member = await members.require_member(session, member_id)
     if member.org_id != org_id or member.telegram_id is not None:
         raise ServiceError("member.not_found")
-    request = await _pending_request(session, now, org_id, telegram_id, name, member.id)
+    request = await _pending_request(
+        session, now, org_id, telegram_id, telegram_name(name, member.name), member.id
+    )
     return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
 
 

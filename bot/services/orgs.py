@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Domain, Member, MemberStatus, Organisation, OrgKind
-from bot.services import audit
+from bot.services import audit, safetext
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.paging import PAGE_SIZE, Page, paginate
@@ -20,9 +20,14 @@ PATH_SEP = "/"
 
 
 def clean_name(name: str) -> str:
-    value = " ".join((name or "").split())
-    if not value:
+    """A person's or an organisation's name as stored; refused when it is invisible,
+    turns text around (bidi overrides) or would be a spreadsheet formula."""
+    problem = safetext.name_problem(name or "")
+    if problem == "empty":
         raise ServiceError("org.name_empty")
+    if problem is not None:
+        raise ServiceError(f"name.{problem}")
+    value = safetext.clean_name_text(name)
     if len(value) > MAX_NAME:
         raise ServiceError("org.name_too_long", max=MAX_NAME)
     if PATH_SEP in value:

@@ -61,8 +61,9 @@ async def test_a_secretary_who_left_loses_every_right_at_once(world, lang):
     old_roster = await secretary.last_message()
 
     async def leave(session, now):
-        await members.update_member(session, ROOT.actor, now, await _member(session, 500),
-                                    status="left")  # fmt: skip
+        await members.update_member(
+            session, ROOT.actor, now, await _member(session, 500), status="left"
+        )
 
     await world.seed(leave)
     for command, refusal in (
