@@ -59,6 +59,14 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "invite.member_needs_branch": _("Member invites are for branches."),
         "invite.staff_needs_committee": _("Staff invites are for committees."),
         "join.already_member": _("You are already a member; /me shows your branch."),
+        "join.no_invite": _(
+            "To join, open the invite link your branch secretary gave you (again, "
+            "if you opened it before)."
+        ),
+        "join.too_many": _(
+            "You have sent {limit} requests to join today, the most allowed. "
+            "Please try again tomorrow, or talk to your branch secretary."
+        ),
         "join.contact_not_own": _("Please share your own contact with the button below."),
         "join.contact_mismatch": _(
             "That phone number does not match the roster. Ask the secretary to confirm you instead."

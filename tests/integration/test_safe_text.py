@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from bot.db.models import AuditLog, Member, Organisation
 from bot.services import members, onboarding, orgs, roster, safetext
 from bot.services.errors import ServiceError
+from bot.services.members import Principal
 from bot.services.roster import RosterInvalid
 from tests.integration.test_roster import ACTOR, HEADER, NOW, ROSTER, VILLAGE, csv_file, run
 
@@ -123,13 +124,16 @@ async def test_names_typed_in_chat_follow_the_same_rule(session):
     branch = await orgs.create_org(
         session, ACTOR, NOW, name="支部", kind="branch", parent_id=city.id, domain="village"
     )
+    invite = await onboarding.create_invite(
+        session, Principal(1, is_superuser=True), NOW, branch.id
+    )
     for raw, code in [
         ("\u202eabc", "name.bidi"),
         ("\u200b\u200d", "name.invisible"),
         ("=cmd|' /C calc'!A0", "name.formula"),
     ]:
         with pytest.raises(ServiceError) as refused:
-            await onboarding.request_as_new(session, NOW, branch.id, 4242, raw)
+            await onboarding.request_as_new(session, NOW, invite.id, 4242, raw)
         assert refused.value.code == code
         with pytest.raises(ServiceError):
             await orgs.create_org(
