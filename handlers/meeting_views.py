@@ -16,7 +16,7 @@ from bot.services import meetings
 from bot.services.paging import page_of
 from bot.texts import meeting_kind_label, stars
 from handlers.callbacks import Att
-from handlers.views import Button, clip, keyboard, named, pager
+from handlers.views import Button, clip, keyboard, named, names_list, pager
 
 PAGE = 8
 
@@ -73,7 +73,7 @@ async def draft_summary(session: AsyncSession, draft: dict) -> str:
         _("Date: {when}").format(when=when),
         _("Place: {place}").format(place=html.quote(draft["place"] or "—")),
         attendance_line(draft["kind"], present, len(counted)),
-        _("Attendees: {names}").format(names=html.quote("、".join(names) or "—")),
+        _("Attendees: {names}").format(names=names_list(names) or "—"),
         _("Topic: {topic}").format(topic=html.quote(draft["topic"] or "—")),
         _("Notes: {notes}").format(notes=html.quote((draft["notes"] or "—")[:500])),
         _("Photos: {n}").format(n=len(draft["photos"])),

@@ -166,8 +166,24 @@ def _unsplit_entities(parts: list[str]) -> list[str]:
 
 
 def clip(text: str, limit: int = 3800) -> str:
-    """Keep a message under Telegram's 4,096 characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Keep a message under Telegram's 4,096 characters, marking the cut. The cut falls
+    between lines, which are whole HTML, never inside a tag or an entity."""
+    if tg_length(text) <= limit:
+        return text
+    return split_html(text.split("\n"), limit - 2)[0] + "\n…"
+
+
+def names_list(names: Sequence[str], budget: int = 1500, sep: str = "、") -> str:
+    """Escaped names joined by `sep`, as many as fit in `budget`, then "… (+N)"."""
+    shown: list[str] = []
+    size = 0
+    for name in names:
+        piece = html.quote(name)
+        if shown and size + len(piece) + len(sep) > budget:
+            return sep.join(shown) + f" … (+{len(names) - len(shown)})"
+        shown.append(piece)
+        size += len(piece) + len(sep)
+    return sep.join(shown)
 
 
 TIME_PLACE = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(.*)$")

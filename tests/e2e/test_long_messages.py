@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.db.models import EducationContent
-from handlers.views import split_html, tg_length
+from handlers.views import clip, names_list, split_html, tg_length
 from tests.e2e.test_month import SECRETARY, _branch
 
 ITEMS = 50
@@ -73,3 +73,14 @@ def test_split_html_keeps_tags_and_entities_whole():
     assert all(tg_length(p) <= 1000 for p in parts)
     assert "".join(parts[1:-1]) == "&amp;" * 900
     assert all(p.startswith("&amp;") and p.endswith(";") for p in parts[1:-1])
+
+
+def test_clip_cuts_between_lines_and_names_list_bounds_a_long_roll():
+    lines = [f'<a href="https://x.org/{i}">名字&amp;{i}</a>' for i in range(400)]
+    cut = clip("\n".join(lines), limit=1000)
+    assert tg_length(cut) <= 1000 and cut.endswith("\n…")
+    assert all(line in lines for line in cut.split("\n")[:-1])
+    names = [f"<王{i:03d}>" + "名" * 60 for i in range(100)]
+    listed = names_list(names, budget=1500)
+    assert len(listed) < 1600 and listed.endswith(")") and "&lt;王000&gt;" in listed
+    assert names_list(["甲", "乙"]) == "甲、乙"
