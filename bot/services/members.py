@@ -164,7 +164,7 @@ async def add_member(
         raise ServiceError("member.org_not_branch")
     member = Member(
         org_id=org_id,
-        name=clean_name(name),
+        name=clean_name(name, person=True),
         category=Category(category).value,
         role=Role(role).value,
         status=MemberStatus.active.value,
@@ -212,7 +212,7 @@ async def update_member(
     before = audit.snapshot(member, RECORD_FIELDS)
     for key, value in changes.items():
         if key == "name":
-            value = clean_name(str(value))
+            value = clean_name(str(value), person=True)
         elif key == "category":
             value = _enum(Category, value, "member.category_unknown")
         elif key == "status":

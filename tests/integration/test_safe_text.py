@@ -48,7 +48,7 @@ def test_clean_name_drops_invisible_characters():
         ('=HYPERLINK("x")', "name.formula"),
     ]:
         with pytest.raises(ServiceError) as refused:
-            orgs.clean_name(raw)
+            orgs.clean_name(raw, person=True)
         assert refused.value.code == code
 
 
@@ -135,10 +135,13 @@ async def test_names_typed_in_chat_follow_the_same_rule(session):
         with pytest.raises(ServiceError) as refused:
             await onboarding.request_as_new(session, NOW, invite.id, 4242, raw)
         assert refused.value.code == code
-        with pytest.raises(ServiceError):
+        if code == "name.formula":
+            continue  # an organisation may be called so: exports write it inert
+        with pytest.raises(ServiceError) as refused:
             await orgs.create_org(
                 session, ACTOR, NOW, name=raw, kind="committee", parent_id=city.id
             )
+        assert refused.value.code == code
     member = await members.add_member(
         session, ACTOR, NOW, org_id=branch.id, name="张三", category="rural_community"
     )
