@@ -21,6 +21,7 @@ def _register() -> None:
 
     app.command("demo")(ops.demo)
     app.command("run")(ops.run)
+    app.command("scheduler")(ops.scheduler)
     app.add_typer(ops.db_app, name="db")
     app.add_typer(ops.org_app, name="org")
     app.add_typer(rubric.app, name="rubric")

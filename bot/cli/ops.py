@@ -29,16 +29,34 @@ org_app = typer.Typer(
 )
 
 
-def run() -> None:
+def run(
+    no_scheduler: bool = typer.Option(
+        False,
+        "--no-scheduler",
+        help="Only answer updates: reminders and the outbox are left to `branchbot scheduler`.",
+    ),
+) -> None:
     """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set.
 
+    The scheduler (reminders) and the outbox sender run in the same process unless
+    --no-scheduler is given; one database has one scheduler, and a second is refused.
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
     that one deliberate step (not every process at start-up) changes the schema.
     """
+    _serve(bot=True, scheduler=not no_scheduler)
+
+
+def scheduler() -> None:
+    """Run only the scheduler (reminders) and the outbox sender, for bot workers started
+    with `branchbot run --no-scheduler`. One per database: a second one is refused."""
+    _serve(bot=False, scheduler=True)
+
+
+def _serve(*, bot: bool, scheduler: bool) -> None:
     settings = settings_or_exit()
     try:
         settings.require_token()
-        if settings.webhook_url:
+        if bot and settings.webhook_url:
             settings.require_webhook_secret()
     except SettingsError as exc:
         raise fail(str(exc)) from None
@@ -53,20 +71,28 @@ def run() -> None:
     if not run_db(_schema_ok):
         raise fail(UPGRADE_HINT)
     # Imported after the checks: aiogram takes seconds to import, a refusal should not.
-    from bot.app import build, configure_logging, make_bot, serve
+    from bot.app import build, configure_logging, make_bot, make_scheduler, serve
+    from bot.scheduler.lock import SchedulerBusy
 
     configure_logging()
 
     async def _main() -> None:
         app = build(settings, engine=create_engine(settings.database_url))
-        bot = make_bot(settings)
+        the_bot = make_bot(settings) if bot else None
+        sender_bot = make_bot(settings, retry=False) if scheduler else None
+        sched = make_scheduler(app, sender_bot) if scheduler else None
         try:
-            await serve(app, bot)
+            await serve(app, the_bot, sched)
         finally:
-            await bot.session.close()
+            for b in (the_bot, sender_bot):
+                if b is not None:
+                    await b.session.close()
             await app.close()
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    except SchedulerBusy as exc:
+        raise fail(str(exc)) from None
 
 
 def demo(
