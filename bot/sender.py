@@ -154,9 +154,15 @@ class Sender:
     async def _claimer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
-            async with self.sessions() as session:
-                rows = await outbox.claim(session, self.clock.now(), self.limits.batch)
-                await session.commit()
+            try:
+                async with self.sessions() as session:
+                    rows = await outbox.claim(session, self.clock.now(), self.limits.batch)
+                    if rows:  # an idle look writes nothing
+                        await session.commit()
+            except Exception as exc:
+                # The database is away: nothing was claimed; look again in a moment.
+                log.warning("outbox: cannot claim messages (%s)", type(exc).__name__)
+                rows = []
             if rows:
                 self.idle.clear()
                 for row in rows:
@@ -198,9 +204,14 @@ class Sender:
         if not self._sent:
             return
         ids, self._sent = self._sent, []
-        async with self.sessions() as session:
-            await outbox.mark_sent(session, self.clock.now(), ids)
-            await session.commit()
+        try:
+            async with self.sessions() as session:
+                await outbox.mark_sent(session, self.clock.now(), ids)
+                await session.commit()
+        except Exception as exc:
+            # Kept for the next flush; if the process dies first they count as in flight.
+            log.warning("outbox: cannot mark messages sent (%s)", type(exc).__name__)
+            self._sent = ids + self._sent
 
     # ------------------------------------------------------------------ one message
 

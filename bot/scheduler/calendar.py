@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Organisation, OrgKind
@@ -55,9 +55,9 @@ async def _zones(ctx: JobContext, session: AsyncSession) -> list[ZoneInfo]:
     """The time zones branches live in (the default for those that name none)."""
     names = (
         await session.execute(
-            select(distinct(Organisation.timezone)).where(
-                Organisation.kind == OrgKind.branch.value, Organisation.timezone.is_not(None)
-            )
+            select(Organisation.timezone)
+            .distinct()
+            .where(Organisation.kind == OrgKind.branch.value, Organisation.timezone.is_not(None))
         )
     ).scalars()
     zones = {ctx.settings.timezone, *names}
@@ -118,7 +118,8 @@ async def kickoff(ctx: JobContext) -> None:
     async with ctx.sessions() as session:
         for tz in await _zones(ctx, session):
             month, year, mon = _month_of(now, tz)
-            if _due(ctx, [kickoff_occasion(ctx, year, mon, tz)], now) is None:
+            occasion = _due(ctx, [kickoff_occasion(ctx, year, mon, tz)], now)
+            if occasion is None or f"{tz.key}:{occasion.name}" in ctx.done:
                 continue
             leaders = await _leaders_in(ctx, session, tz)
             branches = [group.branch for group in leaders]
@@ -157,7 +158,8 @@ async def kickoff(ctx: JobContext) -> None:
                     tz=tz,
                     now=now,
                 )
-        await session.commit()
+            await session.commit()
+            ctx.done.add(f"{tz.key}:{occasion.name}")
 
 
 # ---------------------------------------------------------------- open items and due dates
@@ -199,7 +201,6 @@ async def outstanding(ctx: JobContext) -> None:
             if any(o.at.date() == occasion.at.date() for o in due_occasions(ctx, year, mon, tz)):
                 continue
             await _remind_open(ctx, session, tz, month, occasion, None, now)
-        await session.commit()
 
 
 @jobs.periodic("calendar.due")
@@ -211,7 +212,6 @@ async def due_warnings(ctx: JobContext) -> None:
             occasion = _due(ctx, due_occasions(ctx, year, mon, tz), now)
             if occasion is not None:
                 await _remind_open(ctx, session, tz, month, occasion, last_day(year, mon), now)
-        await session.commit()
 
 
 async def _remind_open(
@@ -223,6 +223,9 @@ async def _remind_open(
     due: date | None,
     now: datetime,
 ) -> None:
+    done = f"{tz.key}:{occasion.name}"
+    if done in ctx.done:
+        return  # this process has sent it already; later ticks in the grace time skip it
     leaders = await _leaders_in(ctx, session, tz)
     lists = await reminders.checklists(session, ctx.rubric, [g.branch for g in leaders], month)
     for group in leaders:
@@ -258,6 +261,8 @@ async def _remind_open(
             tz=tz,
             now=now,
         )
+    await session.commit()
+    ctx.done.add(done)
 
 
 # ---------------------------------------------------------------- month close (staff)
@@ -278,39 +283,41 @@ async def month_close(ctx: JobContext) -> None:
     now = ctx.clock.now()
     tz = ctx.settings.tz
     month, year, mon = _month_of(now, tz)
-    occasion = _due(ctx, close_occasions(ctx, year, mon, tz), now)
-    if occasion is None:
-        return
     previous = _previous_month(month)
-    confirm = occasion.name.endswith(":confirm")
-    async with ctx.sessions() as session:
-        staff = await reminders.staff_with_open_months(session, previous, unconfirmed=confirm)
-        for tg, n in staff.items():
+    # Two reminders of their own: a holiday can put both on the same day.
+    for occasion in close_occasions(ctx, year, mon, tz):
+        if _due(ctx, [occasion], now) is None or occasion.name in ctx.done:
+            continue
+        confirm = occasion.name.endswith(":confirm")
+        async with ctx.sessions() as session:
+            staff = await reminders.staff_with_open_months(session, previous, unconfirmed=confirm)
+            for tg, n in staff.items():
 
-            def render(_tg: int, n=n) -> str:
-                if confirm:
-                    text = _(
-                        "⭐ {n} branches under you have a proposed star level for {period} "
-                        "waiting for your confirmation: /stars {period}"
-                    )
-                else:
-                    text = _(
-                        "🗓 {period} is over and {n} branches under you are not closed yet: "
-                        "/stars {period} closes the month and proposes their star levels."
-                    )
-                return text.format(n=n, period=previous)
+                def render(_tg: int, n=n, confirm=confirm) -> str:
+                    if confirm:
+                        text = _(
+                            "⭐ {n} branches under you have a proposed star level for {period} "
+                            "waiting for your confirmation: /stars {period}"
+                        )
+                    else:
+                        text = _(
+                            "🗓 {period} is over and {n} branches under you are not closed yet: "
+                            "/stars {period} closes the month and proposes their star levels."
+                        )
+                    return text.format(n=n, period=previous)
 
-            await remind(
-                ctx,
-                session,
-                [tg],
-                key=f"{occasion.name}",
-                topic="month_close",
-                render=render,
-                tz=tz,
-                now=now,
-            )
-        await session.commit()
+                await remind(
+                    ctx,
+                    session,
+                    [tg],
+                    key=occasion.name,
+                    topic="month_close",
+                    render=render,
+                    tz=tz,
+                    now=now,
+                )
+            await session.commit()
+        ctx.done.add(occasion.name)
 
 
 # ---------------------------------------------------------------- a member became unreachable

@@ -56,6 +56,9 @@ class JobContext:
     settings: Settings
     i18n: I18n
     rubric: FortressRubric
+    # Occasions this process has sent in full: later ticks within the grace time skip the
+    # work (after a restart they run once more, and the dedupe keys keep it at one message).
+    done: set[str] = field(default_factory=set)
 
     @property
     def quiet(self) -> QuietHours | None:

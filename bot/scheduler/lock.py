@@ -98,8 +98,8 @@ class LeaseLock:
         async with self.sessions() as session:
             row = await session.get(SchedulerLock, LOCK_NAME)
             if row is not None and not self._stale(row, now):
-                await session.rollback()
                 host, _, rest = row.holder.partition(":")
+                await session.rollback()
                 raise SchedulerBusy(
                     f"another scheduler is running on this database (process "
                     f"{rest.partition(':')[0]} on {host}); {HINT}"

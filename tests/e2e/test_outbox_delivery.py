@@ -77,8 +77,9 @@ async def test_403_marks_unreachable_tells_the_secretary_once_and_is_not_retried
         world,
         [Envelope(501, "one", "b:1", "broadcast"), Envelope(501, "two", "b:2", "broadcast")],
     )
-    notice = await secretary.expect("can no longer reach 王五")
-    assert "blocked the bot" in notice.text
+    # Nobody chose a language yet: the default, Chinese.
+    notice = await secretary.expect("无法再联系到 王五")
+    assert "屏蔽" in notice.text
 
     async def settled():
         found = await rows(world)
