@@ -27,6 +27,7 @@ def _fallback() -> Router:
 def setup_routers() -> Router:
     """The fixed order: /cancel and commands first, conversations next, the fallback last."""
     from handlers import (
+        broadcast,
         content,
         evidence,
         group,
@@ -34,6 +35,7 @@ def setup_routers() -> Router:
         meeting_log,
         meetings,
         month,
+        notifications,
         notify,
         orgs,
         roster,
@@ -42,7 +44,7 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content)
+    features += (group, stars, content, broadcast, notifications)
     root = Router(name="root")
     root.include_routers(*(m.router.router() for m in features), _fallback())
     return root

@@ -152,3 +152,14 @@ class NewMeeting(CallbackData, prefix="nm"):
 class RecordItem(CallbackData, prefix="ri"):
     org: int
     item: str
+
+
+class Cast(CallbackData, prefix="bc"):
+    act: str  # nav | org | role | text | send | cancel | progress | notify
+    org: int = 0
+    page: int = 0
+    value: str = ""  # a role, or a broadcast id
+
+
+class Notify(CallbackData, prefix="nf"):
+    topic: str

@@ -77,8 +77,10 @@ async def help_(message: Message, principal: Principal) -> None:
         lines.append(_("/orgs — organisations you oversee: add units, invite links, roles"))
         lines.append(_("/stars — close a month, confirm or adjust star levels"))
         lines.append(_("/content — add this month's education material"))
+        lines.append(_("/broadcast — an announcement to the branches you oversee"))
     lines.append(_("/me — who I am, my branch and my roles"))
     lines.append(_("/language — 中文 / English"))
+    lines.append(_("/notifications — which reminders you get"))
     lines.append(_("/cancel — leave the current step"))
     if principal.member is None and not principal.is_staff:
         lines.append(_("To join, open the invite link your branch secretary gives you."))

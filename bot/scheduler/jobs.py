@@ -39,14 +39,12 @@ from bot.config import Settings
 from bot.db.models import NotificationPref
 from bot.services import outbox, prefs
 from bot.services.calendar import QuietHours, deliver_at, parse_quiet_hours
+from bot.services.notifications import OPTIONAL_TOPICS
 from bot.services.outbox import Envelope
 from scoring import FortressRubric
 
 # Modules whose `jobs` the scheduler runs, in this order.
-JOB_MODULES = ("bot.scheduler.calendar", "bot.scheduler.housekeeping")
-
-# Reminder topics a person may mute with /notifications. Anything else is mandatory.
-OPTIONAL_TOPICS = ("kickoff", "outstanding", "due", "month_close")
+JOB_MODULES = ("bot.scheduler.calendar", "bot.scheduler.reports", "bot.scheduler.housekeeping")
 
 
 @dataclass
