@@ -19,7 +19,7 @@ app = typer.Typer(
 def _register() -> None:
     # Sub-apps are imported here, not at module import, so `--help` stays fast and
     # importing this module has no side effects beyond building the Typer tree.
-    from bot.cli import delivery, i18n_cmd, month, ops, roster, rubric
+    from bot.cli import delivery, i18n_cmd, month, ops, ratings, roster, rubric
 
     app.command("demo")(ops.demo)
     app.command("run")(ops.run)
@@ -32,6 +32,7 @@ def _register() -> None:
     app.add_typer(i18n_cmd.app, name="i18n")
     app.add_typer(roster.import_app, name="import")
     app.add_typer(roster.export_app, name="export")
+    roster.export_app.command("ratings")(ratings.export_ratings)
     app.command("close-period")(month.close_period)
     app.add_typer(month.content_app, name="content")
 
