@@ -114,6 +114,7 @@ def demo(
     from bot.config import SettingsError
     from bot.demo.run import main
     from bot.emulator import PortInUseError
+    from bot.scheduler.lock import SchedulerBusy
     from scoring.errors import RubricInvalid
 
     if lang not in ("zh", "en"):
@@ -126,6 +127,8 @@ def demo(
         main(port, lang, db, fresh)
     except PortInUseError:
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
+    except SchedulerBusy:
+        raise fail(f"--db: another demo is running on {db}; stop it first") from None
     except SettingsError as exc:
         raise fail(str(exc)) from None
     except RubricInvalid as exc:

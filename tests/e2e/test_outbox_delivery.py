@@ -94,6 +94,11 @@ async def test_403_marks_unreachable_tells_the_secretary_once_and_is_not_retried
     async with world.app.sessions() as session:
         assert await session.get(Unreachable, 501) is not None
 
+    # The roster shows it.
+    await secretary.send("/roster")
+    roster = await secretary.expect("📵")
+    assert any("王五" in label and "📵" in label for row in roster.buttons for label in row)
+
     # They unblock and write: reachable again.
     await blocked.send("/help")
     await blocked.expect("/month")
