@@ -45,6 +45,8 @@ from bot.services import outbox
 
 log = logging.getLogger(__name__)
 
+CHAT_WAIT_IN_PLACE = 5.0  # seconds a worker waits for a chat's turn rather than re-queueing
+
 OnUnreachable = Callable[[AsyncSession, int], Awaitable[None]]
 
 
@@ -234,8 +236,9 @@ class Sender:
 
     async def _deliver(self, row: Outbox) -> None:
         wait = self._chat_wait(row.chat_id)
-        if wait > 1.0:
-            # Others are waiting too: let this one go back until its chat is ready.
+        if wait > CHAT_WAIT_IN_PLACE:
+            # A long queue for one chat (a group): back to the outbox until its turn, so
+            # the workers serve everyone else meanwhile.
             await self._later(row, wait, row.attempts, None)
             return
         if wait > 0:
