@@ -22,9 +22,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import (
-    TelegramAPIError,
     TelegramBadRequest,
-    TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -50,12 +48,6 @@ def harmless(method: TelegramMethod[Any], exc: TelegramBadRequest) -> bool:
     if isinstance(method, EDITS):
         return "message is not modified" in text
     return isinstance(method, AnswerCallbackQuery) and "query is too old" in text
-
-
-def unreachable(chat_id: int | str, exc: TelegramAPIError) -> bool:
-    """A 403 for a person's private chat: they blocked the bot, deleted their account or
-    never started it. Final until they write again (`bot.services.reach`)."""
-    return isinstance(exc, TelegramForbiddenError) and isinstance(chat_id, int) and chat_id > 0
 
 
 class RetryMiddleware(BaseRequestMiddleware):

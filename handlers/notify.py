@@ -1,13 +1,16 @@
-"""Messages to people other than the sender: approvers, and the member who was decided on."""
+"""Messages to people other than the sender: approvers, and the member who was decided on.
+
+They go through the outbox (`tell`): written in the update's transaction, so nobody hears
+about a change that was not saved, and sent by the sender within the flood limits; a
+person who blocked the bot does not hold up the others.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from aiogram import Bot, html
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message
+from aiogram import html
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import Member
-from bot.delivery import unreachable
-from bot.services import onboarding, orgs, prefs, reach
+from bot.services import onboarding, orgs, outbox, prefs
+from bot.services.calendar import deliver_at, parse_quiet_hours
 from bot.services.members import Principal, load_principal
 from bot.services.onboarding import ClaimKind, ClaimOutcome
 from handlers.callbacks import Decide
@@ -28,32 +31,39 @@ log = logging.getLogger(__name__)
 router = Handlers("approvals")
 
 
-async def send_quietly(
-    bot: Bot,
+async def tell(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
     chat_id: int,
     text: str,
     *,
-    session: AsyncSession | None = None,
-    now: datetime | None = None,
-    **kwargs,
+    key: str,
+    kind: str,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+    quiet: bool = True,
 ) -> None:
-    """Send, and on a final refusal mark the member unreachable (given a session)."""
-    try:
-        await bot.send_message(chat_id, text, **kwargs)
-    except TelegramAPIError as exc:
-        # Someone who blocked the bot must not stop the others being told.
-        log.warning("could not notify a user: %s", type(exc).__name__)
-        if session is not None and now is not None and unreachable(chat_id, exc):
-            await reach.mark_unreachable(session, chat_id, now)
+    """Queue `text` for `chat_id` once per `key`; `quiet`: not during quiet hours."""
+    now = clock.now()
+    when = deliver_at(now, settings.tz, parse_quiet_hours(settings.quiet_hours)) if quiet else now
+    envelope = outbox.Envelope(
+        chat_id=chat_id,
+        text=text,
+        key=key,
+        kind=kind,
+        markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
+        not_before=when,
+    )
+    await outbox.enqueue(session, now, [envelope])
 
 
 async def notify_approvers(
-    bot: Bot,
     session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
     i18n: I18n,
     outcome: ClaimOutcome,
     tg_name: str,
-    now: datetime,
 ) -> None:
     if not outcome.notify:
         return
@@ -72,7 +82,8 @@ async def notify_approvers(
                     branch=html.quote(org.name),
                     name=html.quote(outcome.member.name),
                 )
-                await send_quietly(bot, chat_id, text, session=session, now=now)
+                key = f"join-conflict:{outcome.member.id}:{clock.now():%Y%m%d%H%M%S}:{chat_id}"
+                await tell(session, clock, settings, chat_id, text, key=key, kind="approval")
                 continue
             req = outcome.request
             on_roster = (
@@ -96,8 +107,15 @@ async def notify_approvers(
                     ),
                 ]
             ]
-            await send_quietly(
-                bot, chat_id, text, session=session, now=now, reply_markup=keyboard(buttons)
+            await tell(
+                session,
+                clock,
+                settings,
+                chat_id,
+                text,
+                key=f"join:{req.id}:{chat_id}",
+                kind="approval",
+                markup=keyboard(buttons),
             )
 
 
@@ -122,7 +140,6 @@ async def decide(
     session: AsyncSession,
     clock: Clock,
     principal: Principal,
-    bot: Bot,
     i18n: I18n,
     settings: Settings,
 ) -> None:
@@ -142,21 +159,21 @@ async def decide(
         if callback_data.ok:
             path = await orgs.display_path(session, result.org)
             text = _("Your request was approved. Welcome to {path}! /me shows your record.")
-            await send_quietly(
-                bot,
-                requester,
-                text.format(path=html.quote(path)),
-                session=session,
-                now=clock.now(),
-                reply_markup=menu_keyboard(joined),
-            )
+            text, markup = text.format(path=html.quote(path)), menu_keyboard(joined)
         else:
-            await send_quietly(
-                bot,
-                requester,
-                _(
-                    "Your request to join {branch} was not approved. Please talk to your secretary."
-                ).format(branch=html.quote(result.org.name)),
-                session=session,
-                now=clock.now(),
-            )
+            text = _(
+                "Your request to join {branch} was not approved. Please talk to your secretary."
+            ).format(branch=html.quote(result.org.name))
+            markup = None
+    # They are waiting for this answer: it is not held back by quiet hours.
+    await tell(
+        session,
+        clock,
+        settings,
+        requester,
+        text,
+        key=f"join:{result.request.id}:decided",
+        kind="approval",
+        markup=markup,
+        quiet=False,
+    )

@@ -51,7 +51,7 @@ def member_line(m: Member) -> str:
     if m.status in ("on_leave", "mobile"):
         marks += " ⏸" if m.status == "on_leave" else " ✈"
     if m.telegram_id:
-        marks += " 🚫" if m.unreachable_at else " ✓"
+        marks += " ✓"
     return f"{m.name}{marks}"
 
 
@@ -66,14 +66,7 @@ def member_record(m: Member, branch_path: str) -> str:
     ]
     if m.roster_no:
         lines.append(_("Roster no.: {no}").format(no=html.quote(m.roster_no)))
-    if m.unreachable_at and m.telegram_id:
-        lines.append(
-            _("Telegram: linked, but unreachable since {date} (blocked the bot?)").format(
-                date=m.unreachable_at.date().isoformat()
-            )
-        )
-    else:
-        lines.append(_("Telegram: linked") if m.telegram_id else _("Telegram: not linked yet"))
+    lines.append(_("Telegram: linked") if m.telegram_id else _("Telegram: not linked yet"))
     return "\n".join(lines)
 
 

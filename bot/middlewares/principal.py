@@ -6,10 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import TelegramObject, User
 
 from bot.services.members import load_principal
-from bot.services.reach import clear_unreachable
 
 
 class PrincipalMiddleware(BaseMiddleware):
@@ -23,13 +22,7 @@ class PrincipalMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        principal = (
+        data["principal"] = (
             await load_principal(data["session"], user.id, self.superusers) if user else None
         )
-        data["principal"] = principal
-        # Anything they send proves the bot can reach them again, except the update
-        # that says they blocked it.
-        blocking = isinstance(event, Update) and event.my_chat_member is not None
-        if principal is not None and principal.member is not None and not blocking:
-            await clear_unreachable(data["session"], principal.member)
         return await handler(event, data)
