@@ -7,22 +7,20 @@ class Lang(CallbackData, prefix="lg"):
     code: str
 
 
+# Joining steps carry no branch: it comes from the invite kept in the conversation.
 class JoinPage(CallbackData, prefix="jp"):
-    org: int
     page: int
 
 
 class JoinPick(CallbackData, prefix="jk"):
-    org: int
     member: int
 
 
 class JoinNew(CallbackData, prefix="jn"):
-    org: int
+    pass
 
 
 class JoinAsk(CallbackData, prefix="ja"):
-    org: int
     member: int
 
 
@@ -152,6 +150,17 @@ class NewMeeting(CallbackData, prefix="nm"):
 class RecordItem(CallbackData, prefix="ri"):
     org: int
     item: str
+
+
+class Cast(CallbackData, prefix="bc"):
+    act: str  # nav | org | role | text | send | cancel | progress | notify
+    org: int = 0
+    page: int = 0
+    value: str = ""  # a role, or a broadcast id
+
+
+class Notify(CallbackData, prefix="nf"):
+    topic: str
 
 
 class Ask(CallbackData, prefix="ak"):
