@@ -61,6 +61,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     # part of every Bot API URL: keep them quiet.
     for noisy in ("aiohttp", "aiohttp.access", "aiohttp.client", "asyncio", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # aiogram logs a line for every update handled: formatting and writing it is work on
+    # every update's path, and it says nothing an operator acts on.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
 def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
