@@ -152,3 +152,28 @@ class NewMeeting(CallbackData, prefix="nm"):
 class RecordItem(CallbackData, prefix="ri"):
     org: int
     item: str
+
+
+class Ask(CallbackData, prefix="ak"):
+    intent: str  # a bot.intents.Intent value, checked on every press
+
+
+class Dash(CallbackData, prefix="db"):
+    """The superior's dashboard: org 0 is the person's own scope; view names a list."""
+
+    org: int = 0
+    view: str = "home"  # home | one | five | up | down | late | subs | all
+    page: int = 0
+
+
+class RateBranch(CallbackData, prefix="rb"):
+    org: int
+
+
+class Chart(CallbackData, prefix="ch"):
+    kind: str  # b(ranch) | c(ommittee)
+    org: int = 0
+
+
+class ExportLedger(CallbackData, prefix="xl"):
+    org: int = 0

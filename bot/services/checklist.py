@@ -7,7 +7,7 @@ a branch's level depends on every other branch, so `star` is 0 until month close
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -19,12 +19,12 @@ from bot.services.content import content_for
 from bot.services.facts import branch_facts
 from bot.services.periods import is_closed
 from scoring import (
+    BranchFacts,
     BranchResult,
     FortressRubric,
     GapResult,
     ItemSpec,
     checklist_items,
-    gap_analysis,
     score_branch,
 )
 from scoring.model import EvidenceKind, StarMethod
@@ -98,32 +98,6 @@ class ChecklistChange:
     star_after: int
 
 
-# Scoring a branch's month, and above all searching what the next star takes, is the
-# costliest part of `/month`; the answer depends only on the rubric and the branch's
-# facts. Results are kept per (rubric, facts as read): a write that changes what a
-# branch did changes its facts, hence the key, so nothing stale is ever served and no
-# write path has to remember to invalidate. Bounded: a city has ~1,200 branches.
-_SCORED_MAX = 4096
-_scored: OrderedDict[tuple[int, str], tuple[FortressRubric, BranchResult, GapResult | None]]
-_scored = OrderedDict()
-
-
-def _score(rubric: FortressRubric, facts, with_gap: bool) -> tuple[BranchResult, GapResult | None]:
-    threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
-    key = (id(rubric), repr(facts))
-    hit = _scored.get(key)
-    wanted = threshold and with_gap
-    if hit is not None and hit[0] is rubric and (hit[2] is not None or not wanted):
-        _scored.move_to_end(key)
-        return hit[1], hit[2]
-    result = score_branch(rubric, facts)
-    gap = gap_analysis(rubric, facts) if wanted else None
-    _scored[key] = (rubric, result, gap)
-    if len(_scored) > _SCORED_MAX:
-        _scored.popitem(last=False)
-    return result, gap
-
-
 async def month_checklist(
     session: AsyncSession,
     rubric: FortressRubric,
@@ -131,11 +105,16 @@ async def month_checklist(
     period: str,
     *,
     with_gap: bool = True,
+    gap: Callable[[FortressRubric, BranchFacts], GapResult | None] | None = None,
 ) -> Checklist:
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
-    what the next star takes, for callers that only report progress."""
+    what the next star takes, for callers that only report progress; `gap` replaces the
+    search (by default the one remembered per rubric and facts, `ratings.cached_gap`:
+    `/month` asks it on every view, and a write changes the facts, hence the key)."""
+    if gap is None:
+        from bot.services.ratings import cached_gap as gap  # ratings imports this module
     facts = await branch_facts(session, branch, period, rubric=rubric)
-    result, gap = _score(rubric, facts, with_gap)
+    result = score_branch(rubric, facts)
     points = {r.key: r for r in result.items}
     entries = []
     for spec in checklist_items(rubric, facts.domain, facts.featured, period):
@@ -152,6 +131,8 @@ async def month_checklist(
                 recordable_by(spec.evidence),
             )
         )
+    threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
+    found = gap(rubric, facts) if threshold and with_gap else None
     return Checklist(
         branch=branch,
         period=period,
@@ -163,7 +144,7 @@ async def month_checklist(
         star=result.stars.stars if result.stars is not None else 0,
         meets_standard=result.meets_standard,
         result=result,
-        gap=gap,
+        gap=found,
         content=await content_for(session, branch, period),
         closed=await is_closed(session, branch.id, period),
     )
