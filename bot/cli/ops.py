@@ -30,7 +30,15 @@ org_app = typer.Typer(
 )
 
 
-def run() -> None:
+def run(
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="Webhook worker processes sharing the port (needs WEBHOOK_URL, REDIS_URL and "
+        "PostgreSQL); long polling is always one process.",
+    ),
+) -> None:
     """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set.
 
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
@@ -49,6 +57,10 @@ def run() -> None:
             settings.require_webhook_secret()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    from bot.workers import problems
+
+    if found := problems(settings, workers):
+        raise fail("; ".join(found))
 
     async def _schema_ok() -> bool:
         engine = create_engine(settings.database_url)
@@ -63,6 +75,11 @@ def run() -> None:
     from bot.app import build, configure_logging, make_bot, serve
 
     configure_logging()
+    if workers > 1:
+        from bot.workers import supervise
+
+        supervise(settings, workers)
+        return
 
     async def _main() -> None:
         app = build(settings, engine=create_engine(settings.database_url))
