@@ -51,9 +51,10 @@ def problems(settings: Settings, workers: int) -> list[str]:
     return found
 
 
-def worker_main(index: int) -> None:
-    """A worker process: settings from the environment, like the supervisor's."""
-    from bot.app import build, configure_logging, make_bot, serve
+def worker_main(index: int, scheduler: bool = False) -> None:
+    """A worker process: settings from the environment, like the supervisor's; the one
+    given `scheduler` also runs the deployment's scheduler and outbox sender."""
+    from bot.app import build, configure_logging, make_bot, make_scheduler, serve
     from bot.config import load_settings
     from bot.db.engine import create_engine
 
@@ -63,10 +64,13 @@ def worker_main(index: int) -> None:
     async def main() -> None:
         app = build(settings, engine=create_engine(settings.database_url))
         bot = make_bot(settings)
+        sender = make_bot(settings, retry=False) if scheduler else None
         try:
-            await serve(app, bot, worker=True)
+            await serve(app, bot, make_scheduler(app, sender) if sender else None, worker=True)
         finally:
-            await bot.session.close()
+            for b in (bot, sender):
+                if b is not None:
+                    await b.session.close()
             await app.close()
 
     log.info("worker %d started", index)
@@ -87,8 +91,11 @@ async def _prepare(settings: Settings) -> None:
         await app.close()
 
 
-def supervise(settings: Settings, workers: int) -> None:
-    """Set the webhook, run `workers` processes until SIGTERM/SIGINT, restart any that dies."""
+def supervise(settings: Settings, workers: int, *, scheduler: bool = True) -> None:
+    """Set the webhook, run `workers` processes until SIGTERM/SIGINT, restart any that dies.
+
+    Worker 0 runs the scheduler too (when `scheduler`): one per deployment, and the
+    database lock refuses a second one should another machine start one as well."""
     asyncio.run(_prepare(settings))
     context = multiprocessing.get_context("spawn")
     stopping = False
@@ -101,7 +108,9 @@ def supervise(settings: Settings, workers: int) -> None:
     signal.signal(signal.SIGINT, stop)
 
     def start(index: int):
-        process = context.Process(target=worker_main, args=(index,), name=f"worker-{index}")
+        process = context.Process(
+            target=worker_main, args=(index, scheduler and index == 0), name=f"worker-{index}"
+        )
         process.start()
         return process
 

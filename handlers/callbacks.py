@@ -154,6 +154,17 @@ class RecordItem(CallbackData, prefix="ri"):
     item: str
 
 
+class Cast(CallbackData, prefix="bc"):
+    act: str  # nav | org | role | text | send | cancel | progress | notify
+    org: int = 0
+    page: int = 0
+    value: str = ""  # a role, or a broadcast id
+
+
+class Notify(CallbackData, prefix="nf"):
+    topic: str
+
+
 class Ask(CallbackData, prefix="ak"):
     intent: str  # a bot.intents.Intent value, checked on every press
 

@@ -30,14 +30,32 @@ def run(
         "--workers",
         min=1,
         help="Webhook worker processes sharing the port (needs WEBHOOK_URL, REDIS_URL and "
-        "PostgreSQL); long polling is always one process.",
+        "PostgreSQL); long polling is always one process. The first worker also runs the "
+        "scheduler unless --no-scheduler is given.",
+    ),
+    no_scheduler: bool = typer.Option(
+        False,
+        "--no-scheduler",
+        help="Only answer updates: reminders and the outbox are left to `branchbot scheduler`.",
     ),
 ) -> None:
     """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set.
 
+    The scheduler (reminders) and the outbox sender run in the same process unless
+    --no-scheduler is given; one database has one scheduler, and a second is refused.
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
     that one deliberate step (not every process at start-up) changes the schema.
     """
+    _serve(bot=True, scheduler=not no_scheduler, workers=workers)
+
+
+def scheduler() -> None:
+    """Run only the scheduler (reminders) and the outbox sender, for bot workers started
+    with `branchbot run --no-scheduler`. One per database: a second one is refused."""
+    _serve(bot=False, scheduler=True)
+
+
+def _serve(*, bot: bool, scheduler: bool, workers: int = 1) -> None:
     import asyncio
 
     from bot.config import SettingsError
@@ -47,7 +65,7 @@ def run(
     settings = settings_or_exit()
     try:
         settings.require_token()
-        if settings.webhook_url:
+        if bot and settings.webhook_url:
             settings.require_webhook_secret()
     except SettingsError as exc:
         raise fail(str(exc)) from None
@@ -70,7 +88,8 @@ def run(
 
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-    from bot.app import build, configure_logging, make_bot, serve
+    from bot.app import build, configure_logging, make_bot, make_scheduler, serve
+    from bot.scheduler.lock import SchedulerBusy
 
     async def _telegram_answers() -> None:
         # One getMe before anything starts, so that a wrong token or an unreachable
@@ -87,11 +106,15 @@ def run(
 
     async def _main() -> None:
         app = build(settings, engine=create_engine(settings.database_url))
-        bot = make_bot(settings)
+        the_bot = make_bot(settings) if bot else None
+        sender_bot = make_bot(settings, retry=False) if scheduler else None
+        sched = make_scheduler(app, sender_bot) if scheduler else None
         try:
-            await serve(app, bot)
+            await serve(app, the_bot, sched)
         finally:
-            await bot.session.close()
+            for b in (the_bot, sender_bot):
+                if b is not None:
+                    await b.session.close()
             await app.close()
 
     try:
@@ -100,9 +123,11 @@ def run(
         if workers > 1:
             from bot.workers import supervise
 
-            supervise(settings, workers)
+            supervise(settings, workers, scheduler=scheduler)
             return
         asyncio.run(_main())
+    except SchedulerBusy as exc:
+        raise fail(str(exc)) from None
     except TelegramUnauthorizedError:
         raise fail(
             "BOT_TOKEN: Telegram does not accept this token (Unauthorized): "
@@ -127,6 +152,7 @@ def demo(
     from bot.config import SettingsError
     from bot.demo.run import main
     from bot.emulator import PortInUseError
+    from bot.scheduler.lock import SchedulerBusy
     from scoring.errors import RubricInvalid
 
     if lang not in ("zh", "en"):
@@ -139,6 +165,8 @@ def demo(
         main(port, lang, db, fresh)
     except PortInUseError:
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
+    except SchedulerBusy:
+        raise fail(f"--db: another demo is running on {db}; stop it first") from None
     except SettingsError as exc:
         raise fail(str(exc)) from None
     except RubricInvalid as exc:
