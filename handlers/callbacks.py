@@ -7,22 +7,20 @@ class Lang(CallbackData, prefix="lg"):
     code: str
 
 
+# Joining steps carry no branch: it comes from the invite kept in the conversation.
 class JoinPage(CallbackData, prefix="jp"):
-    org: int
     page: int
 
 
 class JoinPick(CallbackData, prefix="jk"):
-    org: int
     member: int
 
 
 class JoinNew(CallbackData, prefix="jn"):
-    org: int
+    pass
 
 
 class JoinAsk(CallbackData, prefix="ja"):
-    org: int
     member: int
 
 
