@@ -23,6 +23,8 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
+            # See below: no statement parameters in logs or errors.
+            hide_parameters=True,
             connect_args={"timeout": 30},
             # A file database gets a connection per checkout; WAL lets readers run
             # beside the one writer. In-memory databases must share one connection.
@@ -30,7 +32,16 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
         )
         _configure_sqlite(engine, memory)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url,
+        echo=echo,
+        # Statement parameters never reach a log or an error message: a ballot's marks
+        # and the voter's id travel as parameters of one transaction (ballot secrecy).
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
@@ -45,6 +56,9 @@ def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Freed space is zeroed, so an overwritten vote count leaves no old copy in the
+        # file (ballot secrecy; the WAL is truncated when a vote closes).
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.db.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -49,7 +52,19 @@ class DbSessionMiddleware(BaseMiddleware):
                 await session.rollback()
                 raise
             await session.commit()
+            await run_after_commit(session)
             return result
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    """Work a service asked for once its writes are durable (e.g. sealing a closed
+    vote, which needs a connection of its own). A failure is logged, not raised: the
+    update has been handled."""
+    for hook in session.info.pop("after_commit", []):
+        try:
+            await hook(session.bind)
+        except Exception:
+            log.exception("after-commit work failed: %s", getattr(hook, "__name__", hook))
 
 
 KEEP_UPDATE_IDS = timedelta(days=7)
