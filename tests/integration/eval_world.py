@@ -110,9 +110,7 @@ async def add_year_of_meetings(session: AsyncSession, branch: Organisation, peop
         for kind, day in held
     ]
     await session.execute(insert(Meeting), rows)
-    ids = (
-        await session.execute(select(Meeting.id).where(Meeting.org_id == branch.id))
-    ).scalars()
+    ids = (await session.execute(select(Meeting.id).where(Meeting.org_id == branch.id))).scalars()
     await session.execute(
         insert(MeetingAttendee),
         [{"meeting_id": i, "member_id": m.id} for i in ids for m in people],

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import AuditLog, EvalCampaign, EvalTally, EvalVoter
 from bot.db.engine import session_factory
+from bot.db.models import AuditLog, EvalCampaign, EvalTally, EvalVoter
 from bot.services import ballots, eval_review, evaluation
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
