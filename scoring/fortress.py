@@ -43,7 +43,7 @@ from scoring.model import (
     ZeroTarget,
 )
 from scoring.periods import Period
-from scoring.rules import Scorer, compile_rule, triggered
+from scoring.rules import Scorer, compile_met, compile_rule, triggered
 from scoring.stars import meets_standard, threshold_rating
 
 
@@ -53,6 +53,7 @@ class CompiledItem:
     read: Reader
     score: Scorer
     max_points: Decimal
+    met: Callable[[Any, Decimal], bool]
     carry: bool  # positive items keep the previous period's credit while theirs is open
 
 
@@ -118,7 +119,12 @@ def _applies(domains: frozenset[str] | None, domain: str) -> bool:
 def _compile_item(item: Item) -> CompiledItem:
     positive = item.part not in (Part.DEDUCTION,)
     return CompiledItem(
-        item, branch_reader(item.evidence), compile_rule(item.rule), item.max_points, positive
+        item,
+        branch_reader(item.evidence),
+        compile_rule(item.rule),
+        item.max_points,
+        compile_met(item.rule),
+        positive,
     )
 
 
@@ -178,6 +184,7 @@ def evaluate_item(ci: CompiledItem, ev: BranchEvidence) -> ItemResult:
         item.evidence.kind,
         item.rule.kind,
         window,
+        ci.met(value, points),
     )
 
 
@@ -212,7 +219,7 @@ def _evaluator(ci: CompiledItem, w: Window, deduction: bool = False) -> Evaluato
     read-only): a city's month would otherwise create some 40,000 of them.
     """
     item = ci.item
-    read, score, top = ci.read, ci.score, ci.max_points
+    read, score, top, met = ci.read, ci.score, ci.max_points, ci.met
     key, part, dimension = item.key, item.part, item.dimension
     evidence = item.evidence.kind
     value_type = _VALUE_TYPE[evidence]
@@ -224,9 +231,10 @@ def _evaluator(ci: CompiledItem, w: Window, deduction: bool = False) -> Evaluato
     carried: dict[tuple[Any, Any], ItemResult] = {}  # (value, previous value) → result
 
     def result(points: Decimal, value: Any, window: tuple[str, str]) -> ItemResult:
+        done = met(value, points)
         if deduction:
             points = -points
-        return ItemResult(key, part, dimension, points, top, value, evidence, rule, window)
+        return ItemResult(key, part, dimension, points, top, value, evidence, rule, window, done)
 
     def evaluate(ev: BranchEvidence) -> ItemResult:
         value = read(ev, a, b)

@@ -205,23 +205,27 @@ class _Search:
         sources.sort(key=lambda s: -s.best_ratio)
         return sources
 
-    def _item_points(self, source: _Source, ev: BranchEvidence) -> Decimal:
-        total = ZERO
+    def _item_points(self, source: _Source, ev: BranchEvidence) -> tuple[Decimal, int]:
+        """Points of the source's items, and how many are done in full: an item worth
+        no points that a star level asks for is progress without points."""
+        total, met = ZERO, 0
         for ci in source.items:
             r = evaluate_item(ci, ev)
             total += -r.points if ci.item.part.value == "deduction" else r.points
-        return total
+            met += r.met
+        return total, met
 
     def _scan_levels(self, source: _Source) -> bool:
-        start = best = self._item_points(source, self.base)
+        start_points, best_met = self._item_points(source, self.base)
+        best_points = start_points
         size = self._meeting_size(source.key)
         for units in range(1, MAX_UNITS + 1):
             ev = apply_changes(self.base, [source.change(units, size)], self.rubric.quorum)
-            points = self._item_points(source, ev)
-            if points > best:
-                best = points
+            points, met = self._item_points(source, ev)
+            if points > best_points or (points == best_points and met > best_met):
+                best_points, best_met = points, met
                 source.levels.append(units)
-                source.optimistic.append(points - start)
+                source.optimistic.append(points - start_points)
         return bool(source.levels)
 
     def evaluate(self, assignment: tuple[int, ...]) -> tuple[BranchResult, int]:
@@ -263,6 +267,8 @@ class _Search:
             effort = ZERO
             for s in self.sources[i:]:
                 top = s.optimistic[-1]
+                if top <= 0:  # adds no points (a condition only): no help with ``needed``
+                    continue
                 if top >= needed:
                     return int(-((-(effort + needed / s.best_ratio)) // 1))
                 needed -= top

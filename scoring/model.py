@@ -390,6 +390,9 @@ class ItemResult:
     evidence: EvidenceKind
     rule: RuleKind
     window: tuple[str, str]  # first and last month of evidence looked at
+    # Done in full: at its maximum, and for an item worth no points (an innovation
+    # project a star level asks for), its evidence actually reached, not merely chosen.
+    met: bool = False
 
 
 @dataclass(slots=True)

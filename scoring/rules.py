@@ -99,6 +99,53 @@ _COMPILERS: dict[RuleKind, Callable[[Rule], Scorer]] = {
 }
 
 
+def compile_met(rule: Rule) -> Callable[[Any, Decimal], bool]:
+    """``(value, points) → done in full``: at the maximum, and never on no evidence.
+
+    An item worth 0 points is at its maximum whatever happened, so for it the evidence
+    decides: the rule's own "done" condition must be reached.
+    """
+    top = rule.max_points
+    if top > 0:
+        return lambda value, points: points >= top
+    reached = _REACHED[rule.kind](rule)
+    return lambda value, points: value is not None and reached(value)
+
+
+def _reached_done(rule: Rule) -> Callable[[Any], bool]:
+    at_least = rule.at_least
+    return lambda value: not isinstance(value, str) and value >= at_least
+
+
+def _reached_any(rule: Rule) -> Callable[[Any], bool]:
+    return lambda value: not isinstance(value, str) and value > 0
+
+
+def _reached_full(rule: Rule) -> Callable[[Any], bool]:
+    full_at = rule.full_at
+    return lambda value: not isinstance(value, str) and value >= full_at
+
+
+def _reached_step(rule: Rule) -> Callable[[Any], bool]:
+    first = rule.steps[0][0] if rule.steps else ZERO
+    return lambda value: not isinstance(value, str) and value >= first
+
+
+def _reached_grade(rule: Rule) -> Callable[[Any], bool]:
+    best = rule.grades[0][0] if rule.grades else None
+    return lambda value: value == best
+
+
+_REACHED: dict[RuleKind, Callable[[Rule], Callable[[Any], bool]]] = {
+    RuleKind.DONE: _reached_done,
+    RuleKind.PER_EVENT: _reached_any,
+    RuleKind.DEDUCTION: _reached_any,
+    RuleKind.PROPORTIONAL: _reached_full,
+    RuleKind.LADDER: _reached_step,
+    RuleKind.BY_GRADE: _reached_grade,
+}
+
+
 def triggered(value: Any, below: Decimal | None, at_least: Decimal | None) -> bool:
     """Whether a condition holds. A missing value is 0 for counts: nothing happened."""
     if value is None:

@@ -36,14 +36,17 @@ _SCORED_PARTS = (Part.COMMON, Part.DOMAIN, Part.FEATURED)
 
 
 def full_items(result: BranchResult) -> tuple[set[str], int]:
-    """Keys of items at full points (and not zeroed), and how many of them are featured."""
+    """Keys of items done in full (and not zeroed), and how many of them are featured.
+
+    Done in full is ``ItemResult.met``: a zero-point item counts only once its evidence
+    is there, never because the branch chose it."""
     gone_items = {z.target_key for z in result.zeroed if z.target is ZeroTarget.ITEM}
     gone_dims = {z.target_key for z in result.zeroed if z.target is ZeroTarget.DIMENSION}
     full = {
         r.key
         for r in result.items
         if r.part in _SCORED_PARTS
-        and r.points >= r.max_points
+        and r.met
         and r.key not in gone_items
         and r.dimension not in gone_dims
     }

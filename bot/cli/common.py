@@ -18,6 +18,7 @@ from bot.db.migrate import is_up_to_date
 from bot.i18n import gettext_for
 from bot.services.errors import ServiceError
 from bot.texts import error_text
+from scoring.errors import RubricInvalid
 
 T = TypeVar("T")
 
@@ -33,9 +34,30 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def settings_or_exit(**overrides: object) -> Settings:
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    if settings.rubric_dir:
+        rubric_or_exit(settings.rubric_dir)
+    return settings
+
+
+def rubric_or_exit(rubric_dir: str) -> None:
+    """A city's own rubric is checked before any command acts: every problem in one block.
+
+    Exit code 2 like any other bad setting; the scoring module names file, key and problem.
+    """
+    from scoring import load_fortress_rubric
+
+    try:
+        load_fortress_rubric(rubric_dir)
+    except RubricInvalid as exc:
+        raise rubric_failure(rubric_dir, exc) from None
+
+
+def rubric_failure(rubric_dir: str | None, exc: RubricInvalid) -> typer.Exit:
+    problems = "\n".join(f"  {error}" for error in exc.errors)
+    return fail(f"RUBRIC_DIR: {rubric_dir} is not a valid rubric:\n{problems}")
 
 
 def run_db(main: Callable[[], Awaitable[T]]) -> T:

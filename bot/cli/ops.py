@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import typer
@@ -12,6 +13,7 @@ from bot.cli.common import (
     UPGRADE_HINT,
     console,
     fail,
+    rubric_failure,
     run_db,
     run_in_session,
     settings_or_exit,
@@ -20,6 +22,7 @@ from bot.config import SettingsError
 from bot.db.engine import create_engine
 from bot.db.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from bot.db.models import Domain
+from scoring.errors import RubricInvalid
 
 db_app = typer.Typer(
     help="Database schema: upgrade to the latest, show the current revision.", no_args_is_help=True
@@ -91,6 +94,8 @@ def demo(
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    except RubricInvalid as exc:
+        raise rubric_failure(os.environ.get("RUBRIC_DIR"), exc) from None
     except DatabaseError as exc:
         # A damaged file, or something other than a demo database, given with --db.
         raise fail(
