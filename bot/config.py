@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram/webhook"
     rubric_dir: str | None = None
     invite_ttl_days: int = Field(default=30, ge=0, le=3650)
+    # Democratic evaluation: fewest ballots for counts to be shown; objection window.
+    eval_min_voters: int = Field(default=5, ge=1, le=1000)
+    eval_objection_days: int = Field(default=5, ge=1, le=60)
 
     @field_validator("superuser_ids", mode="before")
     @classmethod

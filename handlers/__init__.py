@@ -28,6 +28,7 @@ def setup_routers() -> Router:
     """The fixed order: /cancel and commands first, conversations next, the fallback last."""
     from handlers import (
         content,
+        evaluation,
         evidence,
         group,
         join,
@@ -42,7 +43,7 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content)
+    features += (group, stars, content, evaluation)
     root = Router(name="root")
     root.include_routers(*(m.router.router() for m in features), _fallback())
     return root

@@ -12,6 +12,10 @@ def command_list() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Start or join with an invite link")),
         BotCommand(command="month", description=_("This month's checklist and star level")),
+        BotCommand(
+            command="evaluation",
+            description=_("Democratic evaluation: self-assessment, vote, grade"),
+        ),
         BotCommand(command="me", description=_("Who I am, my branch and roles")),
         BotCommand(command="roster", description=_("Branch roster (secretaries)")),
         BotCommand(command="invite", description=_("Invite link for new members")),

@@ -18,12 +18,14 @@ INVITE = "🔗 Invite link"
 ORGS = "🏛 Organisations"
 STARS = "⭐ Star ratings"
 MONTH = "📋 This month"
+EVALUATION = "🗳 Evaluation"
 
 
 def _labels() -> None:
     # Never called: lets `pybabel extract` see the menu labels.
     _("👤 My details"), _("❓ Help"), _("🌐 Language"), _("👥 Branch roster")
     _("🔗 Invite link"), _("🏛 Organisations"), _("📋 This month"), _("⭐ Star ratings")
+    _("🗳 Evaluation")
 
 
 def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
@@ -32,11 +34,13 @@ def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
         return None
     rows: list[list[str]] = []
     if principal.member is not None:
-        rows.append([MONTH])
+        rows.append([MONTH, EVALUATION])
     if principal.member is not None and principal.is_branch_leader:
         rows.append([ROSTER, INVITE])
     if principal.is_staff:
         rows.append([ORGS, STARS])
+        if principal.member is None:
+            rows.append([EVALUATION])
     rows.append([ME, HELP, LANGUAGE])
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in rows],
