@@ -455,7 +455,7 @@ async def start_self(session, principal, state: FSMContext, clock: Clock, cid: i
         "summary": own.summary if own else "",
     }
     await state.set_state(Evaluate.self_answers)
-    await state.update_data(self=draft)
+    await state.update_data(own=draft)
     return self_page(rubric, principal.member, draft, 0)
 
 
@@ -510,7 +510,7 @@ def self_page(rubric: VanguardRubric, member: Member, draft: dict, page: int):
 
 
 async def _self_draft(state: FSMContext, cid: int) -> dict:
-    draft = (await state.get_data()).get("self")
+    draft = (await state.get_data()).get("own")
     if not draft or draft["campaign"] != cid:
         raise ServiceError("stale")
     return draft
@@ -533,7 +533,7 @@ async def self_mark(
         raise ServiceError("stale")
     item = items[callback_data.item]
     draft["answers"][item.key] = callback_data.band
-    await state.update_data(self=draft)
+    await state.update_data(own=draft)
     page = [s.key for s in vrubric.subindices].index(item.dimension)
     text, markup = self_page(vrubric, principal.member, draft, page)
     await query.answer()
@@ -621,7 +621,7 @@ def self_review(rubric: VanguardRubric, member: Member, draft: dict):
 @router.message(StateFilter(Evaluate.self_summary), F.text)
 async def self_summary(message: Message, state: FSMContext, principal: Principal, vrubric) -> None:
     data = await state.get_data()
-    draft = data.get("self")
+    draft = data.get("own")
     if not draft:
         await state.clear()
         raise ServiceError("stale")
@@ -630,7 +630,7 @@ async def self_summary(message: Message, state: FSMContext, principal: Principal
         if len(text) > evaluation.MAX_SUMMARY:
             raise ServiceError("meeting.too_long", max=evaluation.MAX_SUMMARY)
         draft["summary"] = text
-    await state.update_data(self=draft)
+    await state.update_data(own=draft)
     await state.set_state(Evaluate.self_answers)
     reply, markup = self_review(vrubric, principal.member, draft)
     await message.answer(clip(reply), reply_markup=markup)
