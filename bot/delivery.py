@@ -5,6 +5,9 @@ session by `bot.app.make_bot`), so a reply that hits the flood limit arrives lat
 instead of never. A 403 (the user blocked the bot) and other 4xx are final, except two
 that only mean "nothing to do": editing a message to what it already says (a second
 tap on a page button), and answering a button press Telegram has given up on.
+
+Before any request made while an update is handled, that update's writes are committed
+(`bot.db.unit`): a user is told "saved" only about what the database kept.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 
+from bot.db.unit import commit_before_speaking
+
 log = logging.getLogger(__name__)
 
 EDITS = (EditMessageText, EditMessageReplyMarkup, EditMessageCaption)
@@ -57,6 +62,9 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
+        # What the update wrote is committed before anything is said about it; if the
+        # commit fails, NotSaved replaces the request (see bot.db.unit).
+        await commit_before_speaking()
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts

@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
+from bot.db.unit import SAVED_NOTE
 from bot.i18n import DEFAULT, gettext_for, normalize_locale
 
 log = logging.getLogger("branchbot.errors")
@@ -33,7 +34,13 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
             chat_id = update.callback_query.message.chat.id
     locale = (normalize_locale(user.language_code) if user else None) or DEFAULT
     _ = gettext_for(locale)
-    text = _("That failed and nothing was saved. Please try again.")
+    if SAVED_NOTE in getattr(event.exception, "__notes__", ()):
+        text = _(
+            "Your change was saved, but something went wrong after that. "
+            "Please check the result before trying again."
+        )
+    else:
+        text = _("That failed and nothing was saved. Please try again.")
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

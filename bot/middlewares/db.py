@@ -1,26 +1,78 @@
-"""One database transaction per update: the only place that commits."""
+"""One database transaction per update: the only place that owns it.
+
+The handler's writes are committed before the bot first speaks (see `bot.db.unit`), and
+once more when the handler returns. A commit that fails is never followed by a success
+message: the user is told that nothing was saved, and their conversation — the draft
+they were filling in — is put back as it was before the update.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db import unit
 from bot.db.models import ProcessedUpdate
+from bot.i18n import DEFAULT, gettext_for, normalize_locale
 
 log = logging.getLogger(__name__)
 
 
+class RestorableState(FSMContext):
+    """The conversation state of one update, restorable if the update's writes fail.
+
+    The state before the update is read only when a handler first changes it, so
+    updates that leave the conversation alone cost nothing extra.
+    """
+
+    def __init__(self, inner: FSMContext) -> None:
+        super().__init__(storage=inner.storage, key=inner.key)
+        self._before: tuple[str | None, dict[str, Any]] | None = None
+
+    async def _remember(self) -> None:
+        if self._before is None:
+            state = await self.storage.get_state(self.key)
+            # A deep copy: in-memory storage hands out the stored dict's nested values.
+            data = copy.deepcopy(await self.storage.get_data(self.key))
+            self._before = (state, data)
+
+    async def set_state(self, state=None) -> None:
+        await self._remember()
+        await super().set_state(state)
+
+    async def set_data(self, data: dict[str, Any]) -> None:
+        await self._remember()
+        await super().set_data(data)
+
+    async def update_data(self, data: dict[str, Any] | None = None, **kwargs: Any):
+        await self._remember()
+        return await super().update_data(data, **kwargs)
+
+    async def clear(self) -> None:
+        await self._remember()
+        await super().clear()
+
+    async def restore(self) -> None:
+        if self._before is not None:
+            state, data = self._before
+            await self.storage.set_state(self.key, state)
+            await self.storage.set_data(self.key, data)
+
+
 class DbSessionMiddleware(BaseMiddleware):
-    """Open a session, drop an update seen before, commit on success, roll back on error.
+    """Open a session, drop an update seen before, commit, or roll back and restore.
 
     The update id is recorded in the same transaction as the handler's writes, so a
     webhook retry of a handled update does nothing, and a failed one can be retried.
@@ -45,26 +97,64 @@ class DbSessionMiddleware(BaseMiddleware):
             except IntegrityError:
                 await session.rollback()
                 return None  # a duplicate delivery: handled already (or being handled)
+            state = data.get("state")
+            restorable = RestorableState(state) if isinstance(state, FSMContext) else None
+            if restorable is not None:
+                data["state"] = restorable
             data["session"] = session
+            work = unit.UnitOfWork(session)
+            token = unit.bind(work)
             try:
                 result = await handler(event, data)
-            except BaseException:
+                await work.commit()
+                return result
+            except unit.NotSaved as exc:
+                # Messages and presses are answered by the refusal middleware, in the
+                # user's language; this is the fallback for every other kind of update.
+                log.warning("update %s not saved: commit failed (%s)", event.update_id, exc)
+                unit.unbind(token)
+                token = None
+                if restorable is not None:
+                    await restorable.restore()
+                user = data.get("event_from_user")
+                locale = normalize_locale(user.language_code if user else None) or DEFAULT
+                inner = event.callback_query or event.message
+                if inner is not None:
+                    await tell_not_saved(inner, gettext_for(locale))
+                return None
+            except BaseException as exc:
+                work.open = False
                 await session.rollback()
+                if work.saved:
+                    # The error handler must not claim that nothing was saved.
+                    exc.add_note(unit.SAVED_NOTE)
+                elif restorable is not None:
+                    await restorable.restore()
                 raise
-            await session.commit()
-            await run_after_commit(session)
-            return result
+            finally:
+                if token is not None:
+                    unit.unbind(token)
 
 
-async def run_after_commit(session: AsyncSession) -> None:
-    """Work a service asked for once its writes are durable (e.g. sealing a closed
-    vote, which needs a connection of its own). A failure is logged, not raised: the
-    update has been handled."""
-    for hook in session.info.pop("after_commit", []):
-        try:
-            await hook(session.bind)
-        except Exception:
-            log.exception("after-commit work failed: %s", getattr(hook, "__name__", hook))
+async def tell_not_saved(event: TelegramObject, _: Callable[[str], str]) -> None:
+    """Say that nothing was saved, as an alert on a button press or a reply to a message."""
+    text = _(
+        "Not saved: the database did not confirm it, so nothing was stored. "
+        "What you entered is kept — please try again."
+    )
+    try:
+        if isinstance(event, CallbackQuery):
+            try:
+                await event.answer(text, show_alert=True)
+                return
+            except TelegramAPIError:
+                pass  # answered already: say it in the chat instead
+            if event.message is not None:
+                await event.bot.send_message(event.message.chat.id, text)
+        elif isinstance(event, Message):
+            await event.answer(text)
+    except TelegramAPIError:
+        log.warning("could not tell the user that it was not saved")
 
 
 KEEP_UPDATE_IDS = timedelta(days=7)

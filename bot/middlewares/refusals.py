@@ -1,4 +1,4 @@
-"""Turn a service's refusal into a clear message, with nothing written."""
+"""Turn a service's refusal, or a commit that failed, into a clear message."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
+from bot.db.unit import NotSaved, commit_before_speaking
+from bot.middlewares.db import RestorableState, tell_not_saved
 from bot.services.errors import ServiceError
 from bot.texts import error_text
 
@@ -21,7 +23,9 @@ class RefusalMiddleware(BaseMiddleware):
     """Inner middleware: a ServiceError rolls the update's writes back and is explained.
 
     Handlers can then call services straight through; every refusal has one
-    rendering path, as an alert for a button press or a reply for a message.
+    rendering path, as an alert for a button press or a reply for a message. A commit
+    that fails (before the handler spoke, or after it returned) is explained the same
+    way, and the conversation is put back as it was before the update.
     """
 
     async def __call__(
@@ -31,7 +35,18 @@ class RefusalMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
+            # Committed here rather than after the update, so that a failure is still
+            # told in the user's language (the locale is set only inside this layer).
+            await commit_before_speaking()
+            return result
+        except NotSaved as exc:
+            log.warning("not saved: commit failed (%s)", exc)
+            state = data.get("state")
+            if isinstance(state, RestorableState):
+                await state.restore()
+            await tell_not_saved(event, _)
+            return None
         except ServiceError as err:
             await data["session"].rollback()
             log.info("refused: %s", err.code)

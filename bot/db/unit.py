@@ -1,0 +1,106 @@
+"""The update's unit of work: its writes are committed before the bot speaks.
+
+"Saved." must never reach a user for a write the database did not keep. Rather than
+trust every handler to commit at the right moment, the Bot API request middleware
+(`bot.delivery`) calls `commit_before_speaking()` before every request it sends while
+an update is being handled: whatever the handler wrote so far is committed first, and
+if that commit fails the request is not sent at all — `NotSaved` propagates instead,
+and the transaction middleware tells the user and restores their conversation.
+
+This also keeps write transactions short: none is held open across a Bot API call,
+so on SQLite one slow `sendMessage` never queues every other update behind its lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+
+log = logging.getLogger(__name__)
+
+# Set on a session's info when it writes, so a commit knows it kept something.
+WROTE = "branchbot_wrote"
+# The note an exception carries when the update's writes were committed before it.
+SAVED_NOTE = "branchbot: the update's writes were committed before this error"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _on_flush(session: Session, _context) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info[WROTE] = True
+
+
+class NotSaved(Exception):
+    """The database did not confirm the update's writes; nothing of them was kept."""
+
+
+class UnitOfWork:
+    """One update's session, as seen by whoever is about to talk to Telegram."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.open = True
+        self.saved = False  # some of the update's writes are committed
+        session.info[WROTE] = False
+
+    async def commit(self) -> None:
+        """Commit what the update has written so far; NotSaved (after a rollback) if the
+        database refuses or the connection is gone."""
+        if not self.open or not self.session.in_transaction():
+            return
+        try:
+            await self.session.commit()
+        except Exception as exc:
+            self.open = False  # the reply that reports the failure must not retry it
+            try:
+                await self.session.rollback()
+            except Exception:
+                pass  # the connection is gone; the pool discards it
+            raise NotSaved(type(exc).__name__) from exc
+        if self.session.info.get(WROTE):
+            self.saved = True
+            self.session.info[WROTE] = False
+        await run_after_commit(self.session)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    """Work a service asked for once its writes are durable (e.g. sealing a closed
+    vote, which needs a connection of its own): `session.info["after_commit"]` holds
+    async callables taking the engine. A failure is logged, not raised: the writes
+    are kept whatever it did."""
+    for hook in session.info.pop("after_commit", []):
+        try:
+            await hook(session.bind)
+        except Exception:
+            log.exception("after-commit work failed: %s", getattr(hook, "__name__", hook))
+
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("branchbot_unit_of_work", default=None)
+
+
+def current() -> UnitOfWork | None:
+    return _current.get()
+
+
+def bind(unit: UnitOfWork | None):
+    return _current.set(unit)
+
+
+def unbind(token) -> None:
+    _current.reset(token)
+
+
+async def commit_before_speaking() -> None:
+    unit = _current.get()
+    if unit is not None:
+        await unit.commit()
