@@ -257,3 +257,23 @@ async def test_results_survive_a_city_scale_batch(session):
         await ballots.prepare_tally(session, c, VRUBRIC)
     assert await eval_review.compute_many(session, campaigns, VRUBRIC) == 4 + 8
     assert ROOT.is_superuser
+
+
+async def test_closing_the_vote_seals_it_after_the_commit(session):
+    """The seal needs its own connection, so it runs once the closing writes are kept."""
+    from bot.db import unit
+
+    w = await make_world(session, 5)
+    sec = await w.voter(session, 0)
+    c = await to_vote(session, w)
+    sealed = []
+    await evaluation.advance(session, sec, NOW, TODAY, c.id, "vote", VRUBRIC)
+    hooks = session.info["after_commit"]
+    assert hooks == [ballots.seal]
+
+    async def record(engine) -> None:
+        sealed.append(await ballots.seal(engine))
+
+    hooks[:] = [record]
+    await unit.UnitOfWork(session).commit()
+    assert sealed == [True] and "after_commit" not in session.info
