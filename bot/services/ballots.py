@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -291,10 +292,34 @@ async def seal(engine: AsyncEngine) -> bool:
         if not path or path == ":memory:":
             return True
         return await asyncio.to_thread(_checkpoint, path)
+    # A row version can be removed only when no transaction could still see it: a
+    # snapshot held elsewhere (an auto-analyze, a report, pg_dump) keeps it. VACUUM says
+    # how many it had to keep; try again briefly, then leave it for the next seal.
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.execute(text("VACUUM (FULL) eval_tally"))
-    return True
+        driver = (await auto.get_raw_connection()).driver_connection
+        said: list[str] = []
+
+        def listen(_conn, message) -> None:
+            said.append(f"{message.message} {getattr(message, 'detail', '') or ''}")
+
+        driver.add_log_listener(listen)
+        try:
+            for attempt in range(SEAL_TRIES):
+                said.clear()
+                await auto.execute(text("VACUUM (FULL, VERBOSE) eval_tally"))
+                kept = sum(int(n) for n in _KEPT.findall(" ".join(said)))
+                if not kept:
+                    return True
+                await asyncio.sleep(0.05 * 2**attempt)
+        finally:
+            driver.remove_log_listener(listen)
+    log.warning("vote sealed only in part: other transactions held old snapshots")
+    return False
+
+
+SEAL_TRIES = 7  # about six seconds of waiting in all
+_KEPT = re.compile(r"(\d+) dead row versions cannot be removed yet")
 
 
 def _checkpoint(path: str) -> bool:

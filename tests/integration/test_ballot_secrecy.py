@@ -131,9 +131,8 @@ def _sqlite_files(engine: AsyncEngine) -> tuple[Path, Path]:
     return db, Path(f"{db}-wal")
 
 
-async def test_sqlite_file_and_wal_do_not_link_voters_to_marks(engine, tmp_path):
-    if engine.url.get_backend_name() != "sqlite":
-        pytest.skip("the byte-level reading is SQLite's; PostgreSQL has its own test")
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_sqlite_file_and_wal_do_not_link_voters_to_marks(engine):
     clock = FixedClock(at=NOW)
     db, wal = _sqlite_files(engine)
     # A busy server always has some connection open, so the WAL is not folded back
@@ -210,9 +209,8 @@ async def _pg_versions(conn, campaign_id: int) -> list[tuple[int, dict]]:
     return sorted(found.items())
 
 
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 async def test_postgres_rows_versions_and_stats_do_not_link(engine):
-    if engine.url.get_backend_name() != "postgresql":
-        pytest.skip("PostgreSQL's system columns; SQLite has its own test")
     clock = FixedClock(at=NOW)
     w, c, ids, choices = await _vote(engine, clock)
     async with engine.connect() as conn:
