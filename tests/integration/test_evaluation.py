@@ -277,3 +277,13 @@ async def test_closing_the_vote_seals_it_after_the_commit(session):
     hooks[:] = [record]
     await unit.UnitOfWork(session).commit()
     assert sealed == [True] and "after_commit" not in session.info
+
+
+async def test_the_demo_city_has_a_vote_running_and_last_year_approved(session):
+    from bot.demo import seed as demo
+
+    info = await demo.seed(session, NOW)
+    found = dict((await session.execute(select(EvalCampaign.period, EvalCampaign.stage))).all())
+    assert found == {"2025": "final", "2026": "vote"}
+    seen = await ballots.turnout(session, info["evaluation_id"])
+    assert 0 < seen.voted < seen.electorate  # the demo's own people can still vote
