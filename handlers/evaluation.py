@@ -236,13 +236,15 @@ async def home_press(
     clock: Clock,
     vrubric: VanguardRubric,
     settings: Settings,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     act, now, today = callback_data.act, clock.now(), clock.today()
     period = evaluation.period_of(vrubric, today)
     note = None
     if act == "open":
         branch = principal.led_branch_id()
-        await evaluation.open_campaign(
+        opened = await evaluation.open_campaign(
             session,
             principal,
             now,
@@ -253,6 +255,7 @@ async def home_press(
             objection_days=settings.eval_objection_days,
         )
         note = _("Opened. Members can now assess themselves.")
+        await tell_members(session, bot, i18n, opened, exclude=principal.telegram_id)
     elif act in ("subtree", "approve_all"):
         if not principal.staff_orgs:
             raise ServiceError("access.denied")
@@ -304,12 +307,37 @@ async def advance_press(
     )
     if c.stage == EvalStage.notice:
         await publish_notice(session, bot, i18n, c, vrubric)
+    elif c.stage == EvalStage.vote:
+        await tell_members(session, bot, i18n, c, exclude=principal.telegram_id)
     await query.answer(_("Done: the {stage} has begun.").format(stage=stage_label(c.stage)))
     if principal.branch is not None and principal.branch.id == c.org_id:
         text, markup = await home(session, principal, clock, vrubric)
     else:
         text, markup = await staff_home(session, principal, clock, 0)
     await query.message.edit_text(text, reply_markup=markup)
+
+
+async def tell_members(session, bot: Bot, i18n: I18n, campaign, exclude: int = 0) -> None:
+    """The stage that concerns every member has opened: say so, with its deadline."""
+    people = [
+        m.telegram_id
+        for m in await evaluation.eligible_members(session, campaign.org_id)
+        if m.telegram_id and m.telegram_id != exclude
+    ]
+    locales = await prefs.locales_for(session, people, i18n.default_locale)
+    for chat in people:
+        with i18n.use_locale(locales[chat]):
+            if campaign.stage == EvalStage.vote:
+                text = _("The democratic vote is open until {date}. Your ballot is secret.")
+                button = _("🗳 Vote")
+            else:
+                text = _("The democratic evaluation has begun: assess yourself by {date}.")
+                button = _("📝 Self-assessment")
+            act = "vote" if campaign.stage == EvalStage.vote else "self"
+            markup = keyboard([[Button(text=button, callback_data=_v(campaign, act))]])
+            await send_quietly(
+                bot, chat, text.format(date=evaluation.due_of(campaign)), reply_markup=markup
+            )
 
 
 async def publish_notice(session, bot: Bot, i18n: I18n, campaign, rubric) -> None:

@@ -49,6 +49,7 @@ T = {
         "saved_self": "自评已保存",
         "open_vote": "结束自评，开始民主测评",
         "vote": "🗳 投票",
+        "vote_open": "民主测评投票已开始",
         "marked": "已评 {n}/31",
         "submit": "提交测评票 ▶",
         "yes": "✓ 确认提交",
@@ -86,6 +87,7 @@ T = {
         "saved_self": "Self-assessment saved",
         "open_vote": "Close the self-assessment, open the vote",
         "vote": "🗳 Vote",
+        "vote_open": "The democratic vote is open",
         "marked": "{n}/31 marked",
         "submit": "Submit ballot ▶",
         "yes": "✓ Yes, submit",
@@ -264,6 +266,7 @@ async def test_a_32_member_branch_runs_the_whole_evaluation(world, lang):
     await sec.expect(t["home"])
     await sec.press(t["open_vote"])
     await sec.expect(edited=True)
+    await me.expect(t["vote_open"])  # every member is told, with the deadline
 
     # 3. The member's ballot: 31 candidates on four pages, each marked once.
     await me.send("/evaluation")
