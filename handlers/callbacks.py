@@ -224,3 +224,28 @@ class ObjectionAct(CallbackData, prefix="ob"):
     campaign: int = _id()
     objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
     act: str = Field(pattern=r"^(named|anon|answer)$")
+
+
+class Ask(CallbackData, prefix="ak"):
+    intent: str  # a bot.intents.Intent value, checked on every press
+
+
+class Dash(CallbackData, prefix="db"):
+    """The superior's dashboard: org 0 is the person's own scope; view names a list."""
+
+    org: int = 0
+    view: str = "home"  # home | one | five | up | down | late | subs | all
+    page: int = 0
+
+
+class RateBranch(CallbackData, prefix="rb"):
+    org: int
+
+
+class Chart(CallbackData, prefix="ch"):
+    kind: str  # b(ranch) | c(ommittee)
+    org: int = 0
+
+
+class ExportLedger(CallbackData, prefix="xl"):
+    org: int = 0

@@ -76,6 +76,7 @@ T = {
         "approve": "✓ 审批",
         "my_grade": "我的等次",
         "grade_is": "年度的评定等次",
+        "not_yet": "尚未评定",
     },
     "en": {
         "lang": "en",
@@ -114,6 +115,7 @@ T = {
         "approve": "✓ Approve",
         "my_grade": "My grade",
         "grade_is": "Your grade for 2026",
+        "not_yet": "not yet evaluated",
     },
 }
 
@@ -362,6 +364,9 @@ async def test_a_32_member_branch_runs_the_whole_evaluation(world, lang):
     await me.expect(t["home"])
     await me.press(t["my_grade"])
     await me.expect(t["grade_is"], edited=True)
+    await me.send("/mygrade")  # the free-text "my grade" answer reads the same result
+    answer = await me.expect("🏅")
+    assert "2026" in answer.text and t["not_yet"] not in answer.text
 
 
 async def test_a_stale_stage_button_writes_nothing(world):
