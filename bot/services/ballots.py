@@ -282,8 +282,9 @@ async def seal(engine: AsyncEngine) -> bool:
     """Remove old copies of the counts: every version but the current one.
 
     SQLite: old page images live only in the WAL (freed space is zeroed by
-    secure_delete), so a checkpoint that truncates the WAL leaves one copy. PostgreSQL:
-    VACUUM FULL rewrites eval_tally without its dead row versions. True when done;
+    secure_delete); VACUUM rebuilds the pages and a checkpoint that truncates the WAL
+    leaves one copy. PostgreSQL: CLUSTER rewrites eval_tally in key order without its
+    dead row versions. True when done;
     False when readers kept the WAL busy (the next seal or checkpoint finishes it).
     """
     url = engine.url
@@ -307,7 +308,9 @@ async def seal(engine: AsyncEngine) -> bool:
         try:
             for attempt in range(SEAL_TRIES):
                 said.clear()
-                await auto.execute(text("VACUUM (FULL, VERBOSE) eval_tally"))
+                # CLUSTER is VACUUM FULL that also writes the rows in key order, so
+                # their places (ctid) follow the key, never the history of the updates.
+                await auto.execute(text("CLUSTER VERBOSE eval_tally USING eval_tally_pkey"))
                 kept = sum(int(n) for n in _KEPT.findall(" ".join(said)))
                 if not kept:
                     return True
@@ -326,6 +329,9 @@ def _checkpoint(path: str) -> bool:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         conn.execute("PRAGMA secure_delete=ON")
+        # VACUUM rebuilds every page in key order: where a count's record sits in its
+        # page would otherwise tell when it grew a byte (the second mark in a band).
+        conn.execute("VACUUM")
         busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         conn.close()
