@@ -28,6 +28,7 @@ def setup_routers() -> Router:
     """The fixed order: /cancel and commands first, conversations next, the fallbacks last."""
     from handlers import (
         ask,
+        broadcast,
         content,
         dashboard,
         evaluation,
@@ -37,6 +38,7 @@ def setup_routers() -> Router:
         meeting_log,
         meetings,
         month,
+        notifications,
         notify,
         orgs,
         roster,
@@ -45,7 +47,7 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content, evaluation, dashboard, ask)
+    features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     root.include_routers(*(m.router.router() for m in features), ask.fallback.router(), _fallback())

@@ -8,22 +8,20 @@ class Lang(CallbackData, prefix="lg"):
     code: str
 
 
+# Joining steps carry no branch: it comes from the invite kept in the conversation.
 class JoinPage(CallbackData, prefix="jp"):
-    org: int
     page: int
 
 
 class JoinPick(CallbackData, prefix="jk"):
-    org: int
     member: int
 
 
 class JoinNew(CallbackData, prefix="jn"):
-    org: int
+    pass
 
 
 class JoinAsk(CallbackData, prefix="ja"):
-    org: int
     member: int
 
 
@@ -224,6 +222,17 @@ class ObjectionAct(CallbackData, prefix="ob"):
     campaign: int = _id()
     objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
     act: str = Field(pattern=r"^(named|anon|answer)$")
+
+
+class Cast(CallbackData, prefix="bc"):
+    act: str  # nav | org | role | text | send | cancel | progress | notify
+    org: int = 0
+    page: int = 0
+    value: str = ""  # a role, or a broadcast id
+
+
+class Notify(CallbackData, prefix="nf"):
+    topic: str
 
 
 class Ask(CallbackData, prefix="ak"):

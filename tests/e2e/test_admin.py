@@ -458,6 +458,7 @@ async def test_commands_are_registered_in_chinese_and_english(world):
         await bot.session.close()
     names = ["start", "month", "evaluation", "rating", "tasks", "mygrade", "me", "roster"]
     names += ["invite", "announce", "orgs", "stars", "dashboard", "export", "content"]
+    names += ["broadcast", "notifications"]
     names += ["language", "help", "cancel"]
     for listing in (default, zh, en):
         assert [c.command for c in listing] == names

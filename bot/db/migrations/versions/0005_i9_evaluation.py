@@ -3,8 +3,8 @@
 The vote is two tables that share nothing but the campaign: eval_voter (who voted)
 and eval_tally (counts per candidate and grade band). See docs/ballot-secrecy.md.
 
-Revision ID: 0004_i9_evaluation
-Revises: 5e0c1f7a9b32
+Revision ID: 0005_i9_evaluation
+Revises: i11_delivery
 Create Date: 2026-11-30 05:27:34.334684
 """
 
@@ -14,8 +14,8 @@ import sqlmodel
 import bot.db.types
 
 
-revision = '0004_i9_evaluation'
-down_revision = '5e0c1f7a9b32'
+revision = '0005_i9_evaluation'
+down_revision = 'i11_delivery'
 branch_labels = None
 depends_on = None
 
