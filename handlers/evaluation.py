@@ -8,9 +8,11 @@ sent after the service call returned.
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
 from aiogram import Bot, F
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -38,13 +40,24 @@ from handlers.callbacks import (
     SelfMark,
 )
 from handlers.menu import EVALUATION, MenuButton
-from handlers.notify import send_quietly
 from handlers.registry import Handlers
 from handlers.states import Evaluate
 from handlers.views import Button, clip, keyboard, named, pager
 from scoring import VanguardRubric
 
 router = Handlers("evaluation")
+log = logging.getLogger(__name__)
+
+
+async def send_quietly(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
+    """Send now; someone who blocked the bot must not stop the others being told.
+    (These few per-branch notices are not yet queued through the outbox.)"""
+    try:
+        await bot.send_message(chat_id, text, **kwargs)
+    except TelegramAPIError as exc:
+        log.warning("could not notify a user: %s", type(exc).__name__)
+
+
 BALLOT_PAGE = 8
 
 
