@@ -32,6 +32,7 @@ def setup_routers() -> Router:
         broadcast,
         content,
         dashboard,
+        evaluation,
         evidence,
         group,
         join,
@@ -47,7 +48,7 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content, broadcast, notifications, dashboard, ask)
+    features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     root.include_routers(*(m.router.router() for m in features), ask.fallback.router(), _fallback())
