@@ -767,6 +767,13 @@ def _match(
             plan.errors.append(RowError(r.row, label("roster_no"), "roster_no_conflict",
                                         r.roster_no, detail=owner.roster_no))  # fmt: skip
             return False
+        if owner.name != r.name:
+            # Only the phone ties this row to that member: with another name it is far
+            # likelier a mistyped phone than a rename, and taking it would silently
+            # rename that member (and drop their role). A rename goes by roster number.
+            plan.errors.append(RowError(r.row, label("phone"), "phone_taken", r.phone,
+                                        detail=owner.name))  # fmt: skip
+            return False
         return owner
     if owner is not None and owner.id != target.id:
         plan.errors.append(

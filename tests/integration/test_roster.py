@@ -327,3 +327,14 @@ async def test_new_path_used_as_branch_and_committee(session, tmp_path):
     assert [(e.row, e.code, e.other_row) for e in plan.errors] == [
         (2, "branch_used_as_committee", 3)
     ]
+
+
+async def test_a_phone_of_another_member_is_not_a_rename(session, tmp_path):
+    """A row with only a phone to go by and another name: a mistyped phone, not 张三
+    renamed to 孙八 and stripped of his secretaryship."""
+    await run(session, csv_file(tmp_path, ROSTER))
+    typo = f"{HEADER}\n,孙八,{VILLAGE},,农村社区党员,党员,,13800138000,\n"
+    plan = await roster.plan_import(session, roster.read_roster(csv_file(tmp_path, typo)))
+    assert [(e.row, e.code, e.detail) for e in plan.errors] == [(2, "phone_taken", "张三")]
+    zhang = (await members(session))["张三"]
+    assert zhang.role == "secretary"
