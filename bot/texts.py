@@ -21,6 +21,16 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "org.not_found": _("That organisation no longer exists."),
         "org.name_empty": _("The name cannot be empty."),
         "org.name_too_long": _("The name is too long (at most {max} characters)."),
+        "name.bidi": _(
+            "The name contains characters that reverse the direction of text. "
+            "Please type it plainly."
+        ),
+        "name.invisible": _(
+            "The name is empty once invisible characters are removed. Please type it plainly."
+        ),
+        "name.formula": _(
+            "A name cannot start with =, +, - or @ (spreadsheets would read it as a formula)."
+        ),
         "org.name_has_slash": _("The name cannot contain “/”."),
         "org.name_taken": _("There is already an organisation called “{name}” here."),
         "org.domain_required": _("A branch needs a domain."),
@@ -57,6 +67,14 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "invite.member_needs_branch": _("Member invites are for branches."),
         "invite.staff_needs_committee": _("Staff invites are for committees."),
         "join.already_member": _("You are already a member; /me shows your branch."),
+        "join.no_invite": _(
+            "To join, open the invite link your branch secretary gave you (again, "
+            "if you opened it before)."
+        ),
+        "join.too_many": _(
+            "You have sent {limit} requests to join today, the most allowed. "
+            "Please try again tomorrow, or talk to your branch secretary."
+        ),
         "join.contact_not_own": _("Please share your own contact with the button below."),
         "join.contact_mismatch": _(
             "That phone number does not match the roster. Ask the secretary to confirm you instead."
@@ -123,6 +141,45 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "period.too_long": _("That is too long (at most {max} characters)."),
         "rsvp.not_member": _("Only members of this branch can answer."),
         "rsvp.too_long": _("That is too long (at most {max} characters)."),
+        "eval.not_found": _("That evaluation no longer exists."),
+        "eval.exists": _("The evaluation for {period} has already been opened."),
+        "eval.wrong_stage": _("The evaluation is no longer at that stage."),
+        "eval.min_voters_invalid": _("The fewest ballots to show results must be 1 to 1,000."),
+        "eval.objection_days_invalid": _("The objection window must be 1 to 60 days."),
+        "eval.no_branch": _("You are not a member of a branch, so there is no evaluation."),
+        "eval.none_open": _("No democratic evaluation is open for your branch."),
+        "eval.notice_running": _(
+            "The public notice runs until {until}; objections may still come."
+        ),
+        "eval.objections_open": _("Answer every objection before sending for approval."),
+        "eval.reason_required": _("Please give a reason."),
+        "eval.vote_counted": _(
+            "A vote that has been counted cannot be reopened: a second count would reveal "
+            "the ballots in between."
+        ),
+        "eval.stage_over": _("This stage's deadline has passed."),
+        "eval.answers_incomplete": _("Please answer every question first."),
+        "eval.too_few_members": _("A vote needs at least two members."),
+        "eval.deduction_unknown": _("That deduction is not in the rubric."),
+        "eval.note_required": _("Please write something."),
+        "eval.grade_unknown": _("Unknown grade."),
+        "eval.override_reason_required": _("Changing a grade needs a written reason."),
+        "eval.override_unknown_member": _("That member is not in this evaluation."),
+        "eval.override_above_hard_rule": _(
+            "A hard rule of the rubric caps this member's grade; it cannot be raised above it."
+        ),
+        "eval.override_over_cap": _("That would exceed the cap on excellent members."),
+        "eval.objection_not_found": _("That objection no longer exists."),
+        "eval.no_mentoring": _("Paired mentoring is for basically qualified members."),
+        "eval.step_unknown": _("Unknown step."),
+        "ballot.not_voter": _("You are not on this vote's list of voters."),
+        "ballot.already_voted": _("You have already voted. Each member votes once."),
+        "ballot.self": _("You do not vote on yourself."),
+        "ballot.mark_invalid": _("That choice is not on this ballot."),
+        "ballot.still_open": _("Results are shown only after the vote has closed."),
+        "ballot.too_few_voters": _(
+            "Fewer than {k} members voted: to keep the ballot secret, no results are shown."
+        ),
     }
     template = texts.get(err.code)
     if template is None:

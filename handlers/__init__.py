@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import Noop
+from handlers.registry import as_async
 
 
 def _fallback() -> Router:
@@ -16,7 +17,7 @@ def _fallback() -> Router:
     async def noop(query: CallbackQuery) -> None:
         await query.answer()
 
-    @router.callback_query(F.data)
+    @router.callback_query(as_async(F.data))
     async def stale(query: CallbackQuery) -> None:
         # Forged, outdated, or from a conversation that has ended: nothing is written.
         await query.answer(_("This button has expired. Please start again."), show_alert=True)
@@ -31,6 +32,7 @@ def setup_routers() -> Router:
         broadcast,
         content,
         dashboard,
+        evaluation,
         evidence,
         group,
         join,
@@ -46,7 +48,7 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content, broadcast, notifications, dashboard, ask)
+    features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     root.include_routers(*(m.router.router() for m in features), ask.fallback.router(), _fallback())

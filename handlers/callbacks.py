@@ -1,28 +1,27 @@
 """Callback data: short ids only (Telegram allows 64 bytes), re-checked on every press."""
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class Lang(CallbackData, prefix="lg"):
     code: str
 
 
+# Joining steps carry no branch: it comes from the invite kept in the conversation.
 class JoinPage(CallbackData, prefix="jp"):
-    org: int
     page: int
 
 
 class JoinPick(CallbackData, prefix="jk"):
-    org: int
     member: int
 
 
 class JoinNew(CallbackData, prefix="jn"):
-    org: int
+    pass
 
 
 class JoinAsk(CallbackData, prefix="ja"):
-    org: int
     member: int
 
 
@@ -152,6 +151,77 @@ class NewMeeting(CallbackData, prefix="nm"):
 class RecordItem(CallbackData, prefix="ri"):
     org: int
     item: str
+
+
+# ---------------------------------------------------------------- democratic evaluation
+# Ranges are part of the parse: a value outside them does not match, and the press
+# falls through to the "expired button" alert with nothing written.
+
+
+def _id():
+    return Field(ge=1, le=2**31 - 1)
+
+
+def _band():
+    return Field(ge=0, le=9)
+
+
+def _page():
+    return Field(default=0, ge=0, le=10_000)
+
+
+class EvalHome(CallbackData, prefix="eh"):
+    act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue)$")
+    page: int = _page()
+
+
+class EvalAdvance(CallbackData, prefix="es"):
+    campaign: int = _id()
+    stage: str = Field(pattern=r"^(self|vote|review|notice|approval)$")
+
+
+class EvalView(CallbackData, prefix="ew"):
+    campaign: int = _id()
+    act: str = Field(pattern=r"^(home|self|status|vote|review|object|objections|grade)$")
+    page: int = _page()
+
+
+class SelfMark(CallbackData, prefix="sf"):
+    campaign: int = _id()
+    item: int = Field(ge=0, le=99)
+    band: int = _band()
+
+
+class SelfAct(CallbackData, prefix="sg"):
+    campaign: int = _id()
+    act: str = Field(pattern=r"^(page|summary|review|submit|cancel)$")
+    page: int = Field(ge=0, le=9)
+
+
+class Mark(CallbackData, prefix="bm"):
+    campaign: int = _id()
+    cand: int = _id()
+    band: int = _band()
+    page: int = _page()
+
+
+class BallotAct(CallbackData, prefix="ba"):
+    campaign: int = _id()
+    act: str = Field(pattern=r"^(page|submit|confirm|back)$")
+    page: int = _page()
+
+
+class ReviewAct(CallbackData, prefix="rw"):
+    campaign: int = _id()
+    member: int = _id()
+    act: str = Field(pattern=r"^(view|grade|band|ded)$")
+    value: int = Field(ge=0, le=99)
+
+
+class ObjectionAct(CallbackData, prefix="ob"):
+    campaign: int = _id()
+    objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
+    act: str = Field(pattern=r"^(named|anon|answer)$")
 
 
 class Cast(CallbackData, prefix="bc"):

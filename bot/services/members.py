@@ -6,10 +6,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Category, Member, MemberStatus, Organisation, OrgKind, Role, Staff
+from bot.db.models import (
+    Category,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    Role,
+    Staff,
+    UserPref,
+)
 from bot.services import audit
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -54,6 +63,7 @@ class Principal:
     branch: Organisation | None = None
     staff_orgs: list[Organisation] = field(default_factory=list)
     is_superuser: bool = False
+    saved_locale: str | None = None  # the language stored for this Telegram account
 
     @property
     def is_staff(self) -> bool:
@@ -92,27 +102,44 @@ class Principal:
 async def load_principal(
     session: AsyncSession, telegram_id: int, superusers: frozenset[int]
 ) -> Principal:
+    """Who sent an update and the language stored for them: one query for a member.
+
+    Runs for every update, so the common case (a member who is not also staff) reads
+    member, branch, stored language and "is staff anywhere" in a single statement.
+    """
+    saved = select(UserPref.locale).where(UserPref.telegram_id == telegram_id).scalar_subquery()
     row = (
         await session.execute(
-            select(Member, Organisation)
+            select(Member, Organisation, saved, exists().where(Staff.telegram_id == telegram_id))
             .join(Organisation, Organisation.id == Member.org_id)
             .where(Member.telegram_id == telegram_id)
         )
     ).first()
-    staff = (
-        await session.execute(
-            select(Organisation)
-            .join(Staff, Staff.org_id == Organisation.id)
-            .where(Staff.telegram_id == telegram_id)
-            .order_by(Organisation.path)
-        )
-    ).scalars()
+    member, branch, locale, is_staff = row if row else (None, None, None, True)
+    # Someone who left keeps their record (and its Telegram link, for history) but no
+    # right in the branch: not its checklist, roster, invites, nor a role they held.
+    if member is not None and member.status == MemberStatus.left:
+        member = branch = None
+    staff: list[Organisation] = []
+    if is_staff:
+        rows = (
+            await session.execute(
+                select(Organisation, saved)
+                .join(Staff, Staff.org_id == Organisation.id)
+                .where(Staff.telegram_id == telegram_id)
+                .order_by(Organisation.path)
+            )
+        ).all()
+        staff = [r[0] for r in rows]
+        if row is None:
+            locale = rows[0][1] if rows else await session.scalar(select(saved))
     return Principal(
         telegram_id=telegram_id,
-        member=row[0] if row else None,
-        branch=row[1] if row else None,
-        staff_orgs=list(staff),
+        member=member,
+        branch=branch,
+        staff_orgs=staff,
         is_superuser=telegram_id in superusers,
+        saved_locale=locale,
     )
 
 
@@ -160,7 +187,7 @@ async def add_member(
         raise ServiceError("member.org_not_branch")
     member = Member(
         org_id=org_id,
-        name=clean_name(name),
+        name=clean_name(name, person=True),
         category=Category(category).value,
         role=Role(role).value,
         status=MemberStatus.active.value,
@@ -208,7 +235,7 @@ async def update_member(
     before = audit.snapshot(member, RECORD_FIELDS)
     for key, value in changes.items():
         if key == "name":
-            value = clean_name(str(value))
+            value = clean_name(str(value), person=True)
         elif key == "category":
             value = _enum(Category, value, "member.category_unknown")
         elif key == "status":
@@ -219,6 +246,8 @@ async def update_member(
         elif key == "roster_no":
             value = (str(value).strip() or None) if value is not None else None
         setattr(member, key, value)
+    if member.status == MemberStatus.left and member.role != Role.member:
+        member.role = Role.member.value  # a secretary who leaves is no longer secretary
     delta = audit.diff(before, audit.snapshot(member, RECORD_FIELDS))
     if delta:
         member.updated_at = now
@@ -243,7 +272,8 @@ async def set_role(
     makes the previous holder an ordinary member (returned, so they can be told).
     """
     role = Role(role)
-    if member.status == MemberStatus.left:
+    # Someone who left can still be relieved of a role, never given one.
+    if member.status == MemberStatus.left and role is not Role.member:
         raise ServiceError("member.has_left")
     previous = None
     if role is not Role.member:
@@ -283,7 +313,9 @@ async def leaders(session: AsyncSession, org_id: int) -> list[Member]:
     rows = await session.execute(
         select(Member)
         .where(
-            Member.org_id == org_id, Member.role.in_([Role.secretary.value, Role.organiser.value])
+            Member.org_id == org_id,
+            Member.role.in_([Role.secretary.value, Role.organiser.value]),
+            Member.status != MemberStatus.left.value,
         )
         .order_by(Member.role.desc())
     )
