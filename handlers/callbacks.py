@@ -1,154 +1,226 @@
-"""Callback data: short ids only (Telegram allows 64 bytes), re-checked on every press."""
+"""Callback data: short ids only (Telegram allows 64 bytes), parsed strictly on every press.
 
-from aiogram.filters.callback_data import CallbackData
+Every class here derives from `Press`, the one place that decides what a press may
+carry: a field is an `Id`, a `Page`, a `Word`, a `Key`, a `Period`, a `bool` or a
+`Literal` (a class with any other field type fails at import), and `Press.unpack`
+accepts only the exact text `pack` would have produced — no signs, spaces, leading
+zeros or Unicode digits, every number in its range. A press that does not parse
+matches no handler and reaches the fallback's "this button has expired" alert, so a
+forged id never reaches a query (PostgreSQL's integer ends at 2³¹−1, SQLite's at 2⁶³−1).
+"""
 
+from __future__ import annotations
 
-class Lang(CallbackData, prefix="lg"):
-    code: str
+import typing
+from typing import Annotated, Any, Literal, Self
 
-
-class JoinPage(CallbackData, prefix="jp"):
-    org: int
-    page: int
-
-
-class JoinPick(CallbackData, prefix="jk"):
-    org: int
-    member: int
-
-
-class JoinNew(CallbackData, prefix="jn"):
-    org: int
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
+from pydantic import Field
 
 
-class JoinAsk(CallbackData, prefix="ja"):
-    org: int
-    member: int
+class _Bounded:
+    """Marks the field types below: each carries its range or pattern."""
 
 
-class Decide(CallbackData, prefix="dc"):
-    request: int
+BOUNDED = _Bounded()
+MAX_ID = 2**31 - 1  # integer primary keys: PostgreSQL's `integer` ends here
+
+Id = Annotated[int, Field(ge=0, le=MAX_ID), BOUNDED]
+"""A row id; 0 where a class documents it as "the principal's own"."""
+Page = Annotated[int, Field(ge=0, le=99_999), BOUNDED]
+Small = Annotated[int, Field(ge=0, le=999), BOUNDED]
+"""A small number chosen from a keyboard (a star level, a count)."""
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR), BOUNDED]
+Month12 = Annotated[int, Field(ge=1, le=12), BOUNDED]
+Day = Annotated[int, Field(ge=0, le=31), BOUNDED]
+Word = Annotated[str, Field(pattern=r"^[a-z_]{0,20}$"), BOUNDED]
+"""An action or an enum value: lower-case ASCII letters and underscores."""
+Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{0,40}$"), BOUNDED]
+"""A rubric item key, a language code, a short value."""
+Period = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), BOUNDED]
+"""A month, YYYY-MM."""
+
+
+def _checked(annotation: Any) -> bool:
+    if annotation is bool:
+        return True
+    return typing.get_origin(annotation) is Literal
+
+
+class Press(CallbackData, prefix="_"):
+    """The base of every button's data: a strict schema, checked in one place."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            bounded = any(m is BOUNDED for m in field.metadata)
+            if not (bounded or _checked(field.annotation)):
+                raise TypeError(
+                    f"{cls.__name__}.{name}: use a bounded type of handlers.callbacks "
+                    "(Id, Page, Word, Key, …), bool or a Literal: every press is parsed "
+                    "with its range"
+                )
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        printable = value.isascii() and value.isprintable()
+        if len(value.encode()) > MAX_CALLBACK_LENGTH or not printable:
+            raise ValueError("not a button of ours")
+        data = super().unpack(value)
+        if data.pack() != value:
+            # "007", "+7", " 7", "true" parse, but no button of ours says them.
+            raise ValueError("not in canonical form")
+        return data
+
+
+class Lang(Press, prefix="lg"):
+    code: Key
+
+
+class JoinPage(Press, prefix="jp"):
+    org: Id
+    page: Page
+
+
+class JoinPick(Press, prefix="jk"):
+    org: Id
+    member: Id
+
+
+class JoinNew(Press, prefix="jn"):
+    org: Id
+
+
+class JoinAsk(Press, prefix="ja"):
+    org: Id
+    member: Id
+
+
+class Decide(Press, prefix="dc"):
+    request: Id
     ok: bool
 
 
-class OrgView(CallbackData, prefix="ov"):
-    org: int  # 0: the principal's own top level
-    page: int = 0
+class OrgView(Press, prefix="ov"):
+    org: Id  # 0: the principal's own top level
+    page: Page = 0
 
 
-class OrgAct(CallbackData, prefix="oa"):
-    org: int
-    act: str  # new | invite | revoke | staff | roster
+class OrgAct(Press, prefix="oa"):
+    org: Id
+    act: Word  # new | invite | revoke | staff | roster
 
 
-class NewKind(CallbackData, prefix="nk"):
-    kind: str
+class NewKind(Press, prefix="nk"):
+    kind: Word
 
 
-class NewDomain(CallbackData, prefix="nd"):
-    domain: str
+class NewDomain(Press, prefix="nd"):
+    domain: Word
 
 
-class RosterPage(CallbackData, prefix="rp"):
-    org: int
-    page: int
+class RosterPage(Press, prefix="rp"):
+    org: Id
+    page: Page
 
 
-class MemberCard(CallbackData, prefix="mc"):
-    member: int
+class MemberCard(Press, prefix="mc"):
+    member: Id
 
 
-class MemberAct(CallbackData, prefix="ma"):
-    member: int
-    act: str  # secretary | organiser | member | name | phone | status | category | unlink
+class MemberAct(Press, prefix="ma"):
+    member: Id
+    act: Word  # secretary | organiser | member | name | phone | status | category | unlink
 
 
-class MemberSet(CallbackData, prefix="ms"):
-    member: int
-    field: str  # status | category
-    value: str
+class MemberSet(Press, prefix="ms"):
+    member: Id
+    field: Word  # status | category
+    value: Key
 
 
-class Noop(CallbackData, prefix="no"):
+class Noop(Press, prefix="no"):
     pass
 
 
-class Month(CallbackData, prefix="mo"):
+class Month(Press, prefix="mo"):
     """The checklist of a branch (0: the principal's own) for a month, one page of it."""
 
-    org: int = 0
-    page: int = 0
+    org: Id = 0
+    page: Page = 0
 
 
-class ItemView(CallbackData, prefix="iv"):
-    org: int
-    item: str  # rubric item key (short)
+class ItemView(Press, prefix="iv"):
+    org: Id
+    item: Key  # rubric item key
 
 
-class LogStep(CallbackData, prefix="lm"):
+class LogStep(Press, prefix="lm"):
     """A press inside the meeting-log conversation: act names the step's action."""
 
-    act: str
-    value: str = ""
+    act: Word
+    value: Key = ""
 
 
-class Att(CallbackData, prefix="at"):
-    act: str  # t(oggle) | all | page | done | rsvp
-    member: int = 0
-    page: int = 0
+class Att(Press, prefix="at"):
+    act: Word  # t(oggle) | all | page | done | rsvp
+    member: Id = 0
+    page: Page = 0
 
 
-class MeetingOpen(CallbackData, prefix="mt"):
-    meeting: int
-    act: str = "view"  # view | edit | delete | delete_yes
+class MeetingOpen(Press, prefix="mt"):
+    meeting: Id
+    act: Word = "view"  # view | edit | delete | delete_yes
 
 
-class MeetingList(CallbackData, prefix="ml"):
-    org: int
-    page: int = 0
+class MeetingList(Press, prefix="ml"):
+    org: Id
+    page: Page = 0
 
 
-class Rsvp(CallbackData, prefix="rv"):
-    notice: int
+class Rsvp(Press, prefix="rv"):
+    notice: Id
     coming: bool
 
 
-class Announce(CallbackData, prefix="an"):
-    act: str  # kind | cancel
-    value: str = ""
+class Announce(Press, prefix="an"):
+    act: Word  # kind | cancel
+    value: Key = ""
 
 
-class StarList(CallbackData, prefix="sl"):
-    period: str  # YYYY-MM
-    page: int = 0
+class StarList(Press, prefix="sl"):
+    period: Period
+    page: Page = 0
 
 
-class StarAct(CallbackData, prefix="sa"):
-    snapshot: int
-    act: str  # view | ok | set
-    star: int = 0
+class StarAct(Press, prefix="sa"):
+    snapshot: Id
+    act: Word  # view | ok | set
+    star: Small = 0
 
 
-class StarAll(CallbackData, prefix="sx"):
-    period: str
-    act: str = "confirm"  # confirm | close
+class StarAll(Press, prefix="sx"):
+    period: Period
+    act: Word = "confirm"  # confirm | close
 
 
-class EvidenceStep(CallbackData, prefix="ev"):
-    act: str  # count | grade | skip | cancel
-    value: str = ""
+class EvidenceStep(Press, prefix="ev"):
+    act: Word  # count | grade | skip | cancel
+    value: Key = ""
 
 
-class ContentStep(CallbackData, prefix="ct"):
-    act: str  # add | kind | domain | month | save | cancel
-    value: str = ""
+class ContentStep(Press, prefix="ct"):
+    act: Word  # add | kind | domain | month | save | cancel
+    value: Key = ""
 
 
-class NewMeeting(CallbackData, prefix="nm"):
-    org: int
-    kind: str = ""
+class NewMeeting(Press, prefix="nm"):
+    org: Id
+    kind: Word = ""
 
 
-class RecordItem(CallbackData, prefix="ri"):
-    org: int
-    item: str
+class RecordItem(Press, prefix="ri"):
+    org: Id
+    item: Key

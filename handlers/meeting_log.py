@@ -27,7 +27,7 @@ from handlers.callbacks import Att, LogStep
 from handlers.meeting_views import attendee_keyboard, draft_summary, save_report
 from handlers.registry import Handlers
 from handlers.states import LogMeeting
-from handlers.views import Button, keyboard, parse_time_place
+from handlers.views import Button, keyboard, parse_time_place, typed_count
 
 router = Handlers("meeting_log")
 
@@ -431,9 +431,10 @@ async def pick_content(
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    if not callback_data.value.isdigit():
+    content_id = typed_count(callback_data.value, digits=9)  # within an integer id
+    if content_id is None:
         raise ServiceError("stale")
-    await _update(state, content_id=int(callback_data.value))
+    await _update(state, content_id=content_id)
     await query.answer()
     await _next(query.message, state, session, clock, "content", edit=True)
 

@@ -27,7 +27,7 @@ from handlers.states import AdjustStar
 from handlers.views import Button, keyboard, pager
 
 router = Handlers("stars")
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def previous_month(today: date) -> str:
