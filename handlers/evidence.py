@@ -51,14 +51,14 @@ async def begin(
     entry = next((e for e in cl.entries if e.spec.key == key), None)
     if entry is None or entry.recordable_by == "meeting":
         raise ServiceError("evidence.item_unknown")
+    kind = str(entry.spec.evidence)
+    if kind == "grade" and not principal.can_manage(branch):
+        raise ServiceError("access.denied")  # checked before answering: the alert must arrive
     await state.clear()
     await state.set_data({"org_id": branch.id, "item": key, "count": 1, "of": None})
     await query.answer()
-    kind = str(entry.spec.evidence)
     title = f"<b>{html.quote(named(entry))}</b>\n"
     if kind == "grade":
-        if not principal.can_manage(branch):
-            raise ServiceError("access.denied")
         grades = rubric.item(key).rule.grades
         rows = [
             [

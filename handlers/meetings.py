@@ -113,6 +113,7 @@ async def edit(
     clock: Clock,
 ) -> None:
     meeting, attendees, photos = await meetings.get_meeting(session, callback_data.meeting)
+    await _lead(session, principal, meeting.org_id)  # before answering: the refusal must show
     await query.answer()
     await start_log(
         query.message,

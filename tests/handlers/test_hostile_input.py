@@ -118,9 +118,7 @@ async def test_press_on_an_inaccessible_message_is_answered(harness, lang):
     person = user(SUPERUSER, "zh-hans" if lang == "zh" else "en")
     for data in ("ov:0:0", "mo:0:0", "lg:en", "no"):
         old = InaccessibleMessage(chat=Chat(id=SUPERUSER, type="private"), message_id=3)
-        query = CallbackQuery(
-            id=data, from_user=person, chat_instance="1", message=old, data=data
-        )
+        query = CallbackQuery(id=data, from_user=person, chat_instance="1", message=old, data=data)
         await harness.feed(Update(update_id=harness._next(), callback_query=query))
         inline = CallbackQuery(
             id=data + "i", from_user=person, chat_instance="1", inline_message_id="x", data=data
