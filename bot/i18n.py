@@ -10,13 +10,10 @@ import gettext as _gettext
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date as _format_date
-from babel.dates import format_datetime as _format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+if TYPE_CHECKING:
+    from babel import Locale
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -52,6 +49,9 @@ def compile_catalogues(locales_dir: Path = LOCALES_DIR) -> list[Path]:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po_path.open("rb") as fp:
             catalog = read_po(fp, locale=po_path.parent.parent.name)
         tmp = mo_path.with_suffix(".mo.tmp")
@@ -79,22 +79,33 @@ def gettext_for(locale: str) -> Callable[[str], str]:
     return translation(locale).gettext
 
 
+# Babel is imported on first use: the command line formats no dates to print `--help`.
 def babel_locale(locale: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse("zh_Hans_CN" if locale == "zh_Hans" else locale)
 
 
 def fmt_date(value: date | datetime, locale: str, fmt: str = "medium") -> str:
-    return _format_date(value, format=fmt, locale=babel_locale(locale))
+    from babel.dates import format_date
+
+    return format_date(value, format=fmt, locale=babel_locale(locale))
 
 
 def fmt_datetime(value: datetime, locale: str, fmt: str = "medium") -> str:
-    return _format_datetime(value, format=fmt, locale=babel_locale(locale))
+    from babel.dates import format_datetime
+
+    return format_datetime(value, format=fmt, locale=babel_locale(locale))
 
 
 def fmt_number(value: float | int, locale: str) -> str:
+    from babel.numbers import format_decimal
+
     return format_decimal(value, locale=babel_locale(locale))
 
 
 def fmt_percent(value: float, locale: str, digits: int = 1) -> str:
     pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
+    from babel.numbers import format_percent
+
     return format_percent(value, format=pattern, locale=babel_locale(locale))

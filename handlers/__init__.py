@@ -25,9 +25,11 @@ def _fallback() -> Router:
 
 
 def setup_routers() -> Router:
-    """The fixed order: /cancel and commands first, conversations next, the fallback last."""
+    """The fixed order: /cancel and commands first, conversations next, the fallbacks last."""
     from handlers import (
+        ask,
         content,
+        dashboard,
         evidence,
         group,
         join,
@@ -42,7 +44,8 @@ def setup_routers() -> Router:
     )
 
     features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
-    features += (group, stars, content)
+    features += (group, stars, content, dashboard, ask)
     root = Router(name="root")
-    root.include_routers(*(m.router.router() for m in features), _fallback())
+    # ask.fallback answers private text no feature took: after every feature router.
+    root.include_routers(*(m.router.router() for m in features), ask.fallback.router(), _fallback())
     return root

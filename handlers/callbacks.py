@@ -224,3 +224,28 @@ class NewMeeting(Press, prefix="nm"):
 class RecordItem(Press, prefix="ri"):
     org: Id
     item: Key
+
+
+class Ask(Press, prefix="ak"):
+    intent: Word  # a bot.intents.Intent value, checked on every press
+
+
+class Dash(Press, prefix="db"):
+    """The superior's dashboard: org 0 is the person's own scope; view names a list."""
+
+    org: Id = 0
+    view: Word = "home"  # home | one | five | up | down | late | subs | all
+    page: Page = 0
+
+
+class RateBranch(Press, prefix="rb"):
+    org: Id
+
+
+class Chart(Press, prefix="ch"):
+    kind: Word  # b(ranch) | c(ommittee)
+    org: Id = 0
+
+
+class ExportLedger(Press, prefix="xl"):
+    org: Id = 0

@@ -67,6 +67,9 @@ async def help_(message: Message, principal: Principal) -> None:
     lines = [_("What I can do for you:")]
     if principal.member is not None:
         lines.append(_("/month — this month's checklist, score and star level"))
+        lines.append(_("/rating — our star rating, what is still open, the way to the next star"))
+        lines.append(_("/tasks — what is still outstanding this month"))
+        lines.append(_("/mygrade — my Vanguard Index grade"))
     if principal.is_branch_leader:
         lines.append(_("   … log meetings and record other work from there"))
         lines.append(_("/announce — announce a meeting in the branch group, with RSVPs"))
@@ -76,7 +79,10 @@ async def help_(message: Message, principal: Principal) -> None:
     if principal.is_staff:
         lines.append(_("/orgs — organisations you oversee: add units, invite links, roles"))
         lines.append(_("/stars — close a month, confirm or adjust star levels"))
+        lines.append(_("/dashboard — my branches: stars, compliance, charts, drill-down"))
+        lines.append(_("/export — the month's ratings ledger as an Excel file"))
         lines.append(_("/content — add this month's education material"))
+    lines.append(_("You can also just ask, e.g. “我们支部几颗星？” or “what's left to do?”"))
     lines.append(_("/me — who I am, my branch and my roles"))
     lines.append(_("/language — 中文 / English"))
     lines.append(_("/cancel — leave the current step"))

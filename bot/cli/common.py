@@ -1,38 +1,85 @@
-"""What every command-line command shares: settings, a database session, clear failures."""
+"""What every command-line command shares: settings, a database session, clear failures.
+
+Start-up time matters here (an administrator may script a thousand calls), so this
+module imports only the standard library and typer at load; settings, SQLAlchemy and
+rich are imported by the functions that need them.
+
+Exit codes, one rule for every command: 0 done; 1 the data was refused (a row of a
+file, a name that exists, a period already closed — nothing was written); 2 the call
+or the configuration is wrong (an unknown option, a missing file or folder, a bad
+setting, a database that cannot be reached or is out of date).
+"""
 
 from __future__ import annotations
 
-import asyncio
+import os
+import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings, SettingsError, load_settings
-from bot.db.engine import create_engine, session_factory
-from bot.db.migrate import is_up_to_date
-from bot.i18n import gettext_for
-from bot.services.errors import ServiceError
-from bot.texts import error_text
-from scoring.errors import RubricInvalid
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.clock import Clock
+    from bot.config import Settings
+    from scoring.errors import RubricInvalid
 
 T = TypeVar("T")
 
-console = Console()
-err_console = Console(stderr=True)
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    # soft_wrap: one message stays one line, however narrow the terminal (or a pipe).
-    err_console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+class _Out:
+    """Plain lines to a stream; rich renderables (tables) through rich, imported then."""
+
+    width: int | None = None  # for rich's tables; None: the terminal's
+
+    def __init__(self, stream_name: str) -> None:
+        self._stream_name = stream_name
+        self._rich: Any = None
+
+    @property
+    def stream(self):
+        return getattr(sys, self._stream_name)
+
+    def print(self, *objects: Any, style: str | None = None, **_rich_options: Any) -> None:
+        if all(isinstance(o, str) for o in objects):
+            text = " ".join(objects)
+            if style == "red" and self._colour():
+                text = f"\033[31m{text}\033[0m"
+            print(text, file=self.stream, flush=True)
+            return
+        self.rich().print(*objects, style=style, **_rich_options)
+
+    def _colour(self) -> bool:
+        return self.stream.isatty() and "NO_COLOR" not in os.environ
+
+    def rich(self):
+        if self._rich is None:
+            from rich.console import Console
+
+            self._rich = Console(stderr=self._stream_name == "stderr")
+        if self.width:
+            self._rich.width = self.width
+        return self._rich
+
+
+console = _Out("stdout")
+err_console = _Out("stderr")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """One line on stderr; the caller raises what this returns."""
+    err_console.print(message, style="red")
     return typer.Exit(code)
 
 
 def settings_or_exit(**overrides: object) -> Settings:
+    from bot.config import SettingsError, load_settings
+
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
@@ -48,6 +95,7 @@ def rubric_or_exit(rubric_dir: str) -> None:
     Exit code 2 like any other bad setting; the scoring module names file, key and problem.
     """
     from scoring import load_fortress_rubric
+    from scoring.errors import RubricInvalid
 
     try:
         load_fortress_rubric(rubric_dir)
@@ -62,12 +110,16 @@ def rubric_failure(rubric_dir: str | None, exc: RubricInvalid) -> typer.Exit:
 
 def run_db(main: Callable[[], Awaitable[T]]) -> T:
     """`asyncio.run(main())`, with an unreachable database reported in one line."""
+    import asyncio
+
+    from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
+
+    from bot.db.errors import database_problem
+
     try:
         return asyncio.run(main())
-    except (OSError, OperationalError, InterfaceError) as exc:
-        # The driver's own words (never the URL: it may hold a password).
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise fail(f"DATABASE_URL: cannot use the database: {reason}") from None
+    except (OSError, OperationalError, InterfaceError, DatabaseError) as exc:
+        raise fail(database_problem(exc)) from None
 
 
 UPGRADE_HINT = "the database schema is out of date: run `uv run branchbot db upgrade` first"
@@ -76,11 +128,19 @@ UPGRADE_HINT = "the database schema is out of date: run `uv run branchbot db upg
 def run_in_session(
     work: Callable[[AsyncSession, Clock, Settings], Awaitable[T]],
     settings: Settings | None = None,
+    locale: str | None = None,
 ) -> T:
     """Run `work` in one transaction: commit if it returns, roll back if it raises.
 
     A ServiceError becomes one clear line and exit code 1; nothing is written.
     """
+    from bot.clock import Clock
+    from bot.db.engine import create_engine, session_factory
+    from bot.db.migrate import is_up_to_date
+    from bot.i18n import gettext_for
+    from bot.services.errors import ServiceError
+    from bot.texts import error_text
+
     settings = settings or settings_or_exit()
 
     async def _main() -> T:
@@ -102,4 +162,5 @@ def run_in_session(
     try:
         return run_db(_main)
     except ServiceError as exc:
-        raise fail(error_text(exc, gettext_for(settings.default_locale)), code=1) from None
+        _ = gettext_for(locale or settings.default_locale)
+        raise fail(error_text(exc, _), code=EXIT_REFUSED) from None

@@ -5,18 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import LOCALES_DIR, SUPPORTED, compile_catalogues
 
-app = typer.Typer(help="Message catalogues: extract, update, compile.", no_args_is_help=True)
+app = typer.Typer(
+    help="Message catalogues: extract, update, compile.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 ROOT = LOCALES_DIR.parent
 POT = LOCALES_DIR / "messages.pot"
 
 
 def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
     CommandLineInterface().run(["pybabel", "-q", *args])
 
 
@@ -59,6 +63,8 @@ def update() -> None:
 
 
 def _fill_english() -> None:
+    from babel.messages.pofile import read_po, write_po
+
     path = po_path("en")
     with path.open("rb") as fp:
         catalog = read_po(fp, locale="en")
@@ -78,6 +84,8 @@ def _merge_pending() -> None:
 
     Lets several people translate at once without editing the same .po file.
     """
+    from babel.messages.pofile import read_po, write_po
+
     pending: dict[str, str] = {}
     for tsv in sorted(PENDING.glob("*.tsv")):
         for line in tsv.read_text(encoding="utf-8").splitlines():

@@ -11,13 +11,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich's help renderer alone costs a quarter of a second per call.
+    rich_markup_mode=None,
 )
 
 
 def _register() -> None:
     # Sub-apps are imported here, not at module import, so `--help` stays fast and
     # importing this module has no side effects beyond building the Typer tree.
-    from bot.cli import i18n_cmd, month, ops, roster, rubric
+    from bot.cli import i18n_cmd, month, ops, ratings, roster, rubric
 
     app.command("demo")(ops.demo)
     app.command("run")(ops.run)
@@ -27,6 +29,7 @@ def _register() -> None:
     app.add_typer(i18n_cmd.app, name="i18n")
     app.add_typer(roster.import_app, name="import")
     app.add_typer(roster.export_app, name="export")
+    roster.export_app.command("ratings")(ratings.export_ratings)
     app.command("close-period")(month.close_period)
     app.add_typer(month.content_app, name="content")
 

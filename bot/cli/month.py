@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import console, run_in_session
-from bot.services.audit import Actor
-from bot.services.members import Principal
 
-content_app = typer.Typer(help="The month's education content.", no_args_is_help=True)
+content_app = typer.Typer(
+    help="The month's education content.", no_args_is_help=True, rich_markup_mode=None
+)
 
 OrgPath = Annotated[
     str | None,
@@ -19,16 +19,18 @@ OrgPath = Annotated[
 ]
 
 
-@dataclass
-class OperatorPrincipal(Principal):
+def operator():
     """The command-line operator: a superuser with no Telegram account."""
+    from bot.services.audit import Actor
+    from bot.services.members import Principal
 
-    @property
-    def actor(self) -> Actor:
-        return Actor.cli()
+    @dataclass
+    class OperatorPrincipal(Principal):
+        @property
+        def actor(self) -> Actor:
+            return Actor.cli()
 
-
-OPERATOR = OperatorPrincipal(telegram_id=None, is_superuser=True)  # type: ignore[arg-type]
+    return OperatorPrincipal(telegram_id=None, is_superuser=True)  # type: ignore[arg-type]
 
 
 async def _org(session, path: str | None):
@@ -92,7 +94,7 @@ def content_add(
         root = await _org(session, org)
         item = await content.add_content(
             session,
-            OPERATOR,
+            operator(),
             clock.now(),
             root.id,
             month,

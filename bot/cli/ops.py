@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
 import typer
-from sqlalchemy.exc import DatabaseError
 
 from bot.cli.common import (
     UPGRADE_HINT,
@@ -18,17 +16,17 @@ from bot.cli.common import (
     run_in_session,
     settings_or_exit,
 )
-from bot.config import SettingsError
-from bot.db.engine import create_engine
-from bot.db.migrate import current_revision, head_revision, is_up_to_date, upgrade
-from bot.db.models import Domain
-from scoring.errors import RubricInvalid
+from bot.db.enums import Domain
 
 db_app = typer.Typer(
-    help="Database schema: upgrade to the latest, show the current revision.", no_args_is_help=True
+    help="Database schema: upgrade to the latest, show the current revision.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 org_app = typer.Typer(
-    help="Organisations and their staff, from the command line.", no_args_is_help=True
+    help="Organisations and their staff, from the command line.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -38,6 +36,12 @@ def run() -> None:
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
     that one deliberate step (not every process at start-up) changes the schema.
     """
+    import asyncio
+
+    from bot.config import SettingsError
+    from bot.db.engine import create_engine
+    from bot.db.migrate import is_up_to_date
+
     settings = settings_or_exit()
     try:
         settings.require_token()
@@ -79,8 +83,12 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="With --db: start again from the seed."),
 ) -> None:
     """Try branchbot without Telegram: a local Telegram, a browser chat and a demo city."""
+    from sqlalchemy.exc import DatabaseError
+
+    from bot.config import SettingsError
     from bot.demo.run import main
     from bot.emulator import PortInUseError
+    from scoring.errors import RubricInvalid
 
     if lang not in ("zh", "en"):
         raise fail("--lang: must be zh or en")
@@ -106,6 +114,9 @@ def demo(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest revision (safe to run again)."""
+    from bot.db.engine import create_engine
+    from bot.db.migrate import current_revision, upgrade
+
     settings = settings_or_exit()
 
     async def _main() -> str | None:
@@ -122,6 +133,9 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database, and whether it is the latest."""
+    from bot.db.engine import create_engine
+    from bot.db.migrate import current_revision, head_revision
+
     settings = settings_or_exit()
 
     async def _main() -> str | None:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from scoring.errors import PROBLEMS, SUGGESTION, RubricError
-from scoring.model import Item, Rule, RuleKind, StarMethod
-from scoring.rubric import RUBRICS_DIR, RubricFile, check_files, read_file
+if TYPE_CHECKING:
+    from decimal import Decimal
 
-app = typer.Typer(help="Check and show scoring rubrics.", no_args_is_help=True)
+    from rich.console import Console
+    from rich.table import Table
+
+    from scoring.errors import RubricError
+    from scoring.model import Item, Rule
+    from scoring.rubric import RubricFile
+
+# scoring and rich are imported by the commands that use them: `branchbot --help` and
+# every other command should not pay for them.
+
+app = typer.Typer(
+    help="Check and show scoring rubrics.", no_args_is_help=True, rich_markup_mode=None
+)
 
 Lang = Annotated[str, typer.Option("--lang", help="zh or en")]
 
@@ -31,6 +39,8 @@ def render_error(error: RubricError, _: Callable[[str], str]) -> str:
 
     The problem texts are ``scoring.errors.PROBLEMS``; they are the message ids.
     """
+    from scoring.errors import PROBLEMS, SUGGESTION
+
     text = _(PROBLEMS[error.problem]).format(**error.args)
     if error.suggestion:
         text += " (" + _(SUGGESTION).format(suggestion=error.suggestion) + ")"
@@ -51,6 +61,8 @@ def check(
     lang: Lang = "en",
 ) -> None:
     """Validate rubric files; exit with 1 if any has a problem."""
+    from scoring.rubric import check_files
+
     _ = _gettext(lang)
     paths = _expand(files)
     errors = check_files(paths)
@@ -68,6 +80,10 @@ def show(
     lang: Lang = "zh",
 ) -> None:
     """Show rubric files as readable tables (default: the shipped rubrics)."""
+    from rich.console import Console
+
+    from scoring.rubric import RUBRICS_DIR, read_file
+
     _ = _gettext(lang)
     console = Console()  # the terminal's width (or $COLUMNS)
     paths = _expand([file or RUBRICS_DIR])
@@ -111,6 +127,8 @@ def _num(value: Decimal) -> str:
 
 
 def _rule_text(rule: Rule, _: Callable[[str], str]) -> str:
+    from scoring.model import RuleKind
+
     if rule.kind is RuleKind.DONE:
         return _("{points} when done").format(points=_num(rule.points))
     if rule.kind is RuleKind.PER_EVENT:
@@ -137,6 +155,8 @@ def _evidence_text(item: Item) -> str:
 
 
 def _items_table(title: str, items: tuple[Item, ...], lang: str, _) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in (
         _("Key"),
@@ -197,6 +217,10 @@ def _show_file(console: Console, rf: RubricFile, lang: str, _) -> None:
 
 
 def _scheme_table(scheme, lang: str, _) -> Table:
+    from rich.table import Table
+
+    from scoring.model import StarMethod
+
     quota = scheme.method is StarMethod.QUOTA
     table = Table(title=f"{_name(scheme, lang)} ({_labels(_)[scheme.period.value]})")
     table.add_column(_("Level"))
@@ -211,6 +235,8 @@ def _scheme_table(scheme, lang: str, _) -> Table:
 
 
 def _vanguard_table(s: dict, lang: str, _) -> Table:
+    from rich.table import Table
+
     table = Table(title=_("How the parts combine"))
     table.add_column(_("Part"))
     table.add_column(_("Weight"))

@@ -20,54 +20,23 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+# Re-exported: the rest of the code imports the enumerations from here.
+from bot.db.enums import (
+    Category,
+    Domain,
+    InviteKind,
+    MemberStatus,
+    OrgKind,
+    RequestStatus,
+    Role,
+)
+from bot.db.enums import (
+    ContentKind as ContentKind,
+)
+from bot.db.enums import (
+    MeetingKind as MeetingKind,
+)
 from bot.db.types import UTCDateTime
-
-
-class OrgKind(enum.StrEnum):
-    committee = "committee"
-    branch = "branch"
-
-
-class Domain(enum.StrEnum):
-    """The four domains a branch belongs to (same strings as scoring/)."""
-
-    village = "village"
-    community = "community"
-    agency = "agency"
-    two_new = "two_new"
-
-
-class Category(enum.StrEnum):
-    """The four member categories of the Vanguard Index."""
-
-    rural_community = "rural_community"
-    agency = "agency"
-    two_new = "two_new"
-    mobile = "mobile"
-
-
-class Role(enum.StrEnum):
-    secretary = "secretary"
-    organiser = "organiser"
-    member = "member"
-
-
-class MemberStatus(enum.StrEnum):
-    active = "active"
-    on_leave = "on_leave"
-    mobile = "mobile"
-    left = "left"
-
-
-class InviteKind(enum.StrEnum):
-    member = "member"
-    staff = "staff"
-
-
-class RequestStatus(enum.StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
 
 
 def _enum_col(values: type[enum.StrEnum], nullable: bool = False) -> Column:
@@ -226,24 +195,6 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 # ---------------------------------------------------------------- the secretary's month
-
-
-class MeetingKind(enum.StrEnum):
-    """Same strings as scoring's meeting kinds."""
-
-    committee = "committee"
-    group = "group"
-    general = "general"
-    lesson = "lesson"
-    theme_day = "theme_day"
-    org_life = "org_life"
-    other = "other"
-
-
-class ContentKind(enum.StrEnum):
-    video = "video"
-    micro_lesson = "micro_lesson"
-    practice = "practice"
 
 
 class Meeting(SQLModel, table=True):

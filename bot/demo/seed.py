@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import MemberStatus, Organisation, Role, Staff
+from bot.demo import city as city_extra
 from bot.services import content, evidence, meetings, members, onboarding, orgs, periods, rsvp
 from bot.services.audit import Actor
 from bot.services.members import Principal
@@ -188,7 +189,8 @@ CONTENT = [
     ("practice", "实践活动提示：入户走访，帮办一件实事", "https://edu.example.cn/practice/{month}"),
 ]
 EVERY_MONTH = ("dues_collected",)
-FULL_MONTHS = 3  # the previous quarter's worth of months carries every kind of record
+FULL_MONTHS = 3
+HISTORY = 6  # closed months, the last one included
 ADJUST_REASON = "防汛抢险中党员突击队表现突出，经市委组织部研究上调一星"
 SHOWN_ABSENT_FROM_COMMITTEE = "王建国外出学习，支委会未达到法定人数，需另行召开。"
 
@@ -291,6 +293,8 @@ async def seed(
                     principal = Principal(SECRETARY.telegram_id, member=member, branch=branch)
         branches.append(_Branch(branch, HABITS[name], principal, rng=random.Random(name)))
     await session.flush()
+    current = demo_months(now)[2]
+    added = await city_extra.grow(session, rubric, now, city, list(towns.values()), current)
     root = Principal(telegram_id=0, is_superuser=True)
     hongqi = branches[0]
     invite = await onboarding.create_invite(session, root, now, hongqi.org.id)
@@ -300,6 +304,7 @@ async def seed(
         "city_id": city.id,
         "invite": invite.code,
         "group_chat_id": GROUP_CHAT_ID,
+        "branches": len(branches) + added,
         **info,
     }
 
@@ -351,6 +356,12 @@ async def _history(
             await _evidence(session, rubric, staff, now, b, month, _last_day(year, number), only)
         demo_branch = b is branches[0]
         await _this_month(session, rubric, now, b, today, material["video"], demo_branch)
+    # Half a year closed, so charts, the compliance trend and movers have a history; the
+    # months before last were confirmed as proposed, last month the demo way (one raised).
+    earlier = [m for m in past if m < previous][-(HISTORY - 1) :]
+    for month in earlier:
+        await periods.close_period(session, rubric, now, month)
+    await city_extra.confirm_history(session, earlier, STAFF.telegram_id, now)
     await periods.close_period(session, rubric, now, previous)
     await _confirm(session, staff, now, previous)
     hongqi = branches[0]

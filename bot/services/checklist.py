@@ -7,6 +7,7 @@ a branch's level depends on every other branch, so `star` is 0 until month close
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -18,6 +19,7 @@ from bot.services.content import content_for
 from bot.services.facts import branch_facts
 from bot.services.periods import is_closed
 from scoring import (
+    BranchFacts,
     BranchResult,
     FortressRubric,
     GapResult,
@@ -104,9 +106,11 @@ async def month_checklist(
     period: str,
     *,
     with_gap: bool = True,
+    gap: Callable[[FortressRubric, BranchFacts], GapResult | None] = gap_analysis,
 ) -> Checklist:
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
-    what the next star takes, for callers that only report progress."""
+    what the next star takes, for callers that only report progress; `gap` lets a caller
+    that asks often bring a memoised search."""
     facts = await branch_facts(session, branch, period, rubric=rubric)
     result = score_branch(rubric, facts)
     points = {r.key: r for r in result.items}
@@ -126,7 +130,7 @@ async def month_checklist(
             )
         )
     threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
-    gap = gap_analysis(rubric, facts) if threshold and with_gap else None
+    found = gap(rubric, facts) if threshold and with_gap else None
     return Checklist(
         branch=branch,
         period=period,
@@ -138,7 +142,7 @@ async def month_checklist(
         star=result.stars.stars if result.stars is not None else 0,
         meets_standard=result.meets_standard,
         result=result,
-        gap=gap,
+        gap=found,
         content=await content_for(session, branch, period),
         closed=await is_closed(session, branch.id, period),
     )

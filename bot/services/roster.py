@@ -35,15 +35,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
-    Category,
-    Domain,
     Member,
     MemberStatus,
     Organisation,
     OrgKind,
     Role,
 )
-from bot.services import audit, orgs
+from bot.services import audit, orgs, vocabulary
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 
@@ -81,104 +79,13 @@ HEADERS = {
     "en": {f: f for f in FIELDS} | {"roster_no": "id"},
 }
 
-_HEADER_WORDS = {
-    "roster_no": ("编号", "党员编号", "id", "roster_no", "roster number", "number"),
-    "name": ("姓名", "名字", "name", "full name"),
-    "branch": (
-        "所在党组织",
-        "所在支部",
-        "所在党支部",
-        "所属支部",
-        "党组织",
-        "支部",
-        "branch",
-        "organisation",
-        "organization",
-    ),
-    "domain": ("领域", "所属领域", "domain"),
-    "category": ("人员类别", "类别", "党员类别", "category"),
-    "role": ("职务", "党内职务", "role", "position"),
-    "status": ("状态", "党员状态", "status"),
-    "phone": ("手机号码", "手机号", "手机", "电话", "联系电话", "phone", "mobile", "phone number"),
-    "joined": ("入党日期", "入党时间", "加入日期", "joined", "joined on", "join date"),
-    "language": ("语言", "language", "locale"),
-}
-
-# The first word of each tuple is what the Chinese export writes.
-_CATEGORY_WORDS = {
-    Category.rural_community: (
-        "农村社区党员",
-        "农村党员",
-        "城市社区党员",
-        "社区党员",
-        "农村社区",
-        "农村",
-        "城市社区",
-        "社区",
-        "rural_community",
-        "rural",
-        "community",
-        "rural and community",
-        "rural & community",
-    ),
-    Category.agency: (
-        "机关企事业单位党员",
-        "机关企事业单位",
-        "机关党员",
-        "企事业单位党员",
-        "机关",
-        "agency",
-    ),
-    Category.two_new: ("两新组织党员", "两新组织", "两新党员", "两新", "two_new", "two new"),
-    Category.mobile: ("流动党员", "流动", "mobile"),
-}
-_ROLE_WORDS = {
-    Role.secretary: ("支部书记", "书记", "党支部书记", "secretary", "branch secretary"),
-    Role.organiser: (
-        "组织委员",
-        "organiser",
-        "organizer",
-        "organising member",
-        "organizing member",
-    ),
-    Role.member: ("党员", "普通党员", "member"),
-}
-_STATUS_WORDS = {
-    MemberStatus.active: ("正常", "在岗", "在册", "active"),
-    MemberStatus.on_leave: ("请假", "病假", "on_leave", "on leave"),
-    MemberStatus.mobile: ("流动", "外出流动", "mobile"),
-    MemberStatus.left: ("转出", "离开", "已转出", "迁出", "left"),
-}
-_DOMAIN_WORDS = {
-    Domain.village: ("农村", "村", "village", "rural"),
-    Domain.community: ("城市社区", "社区", "community", "urban community"),
-    Domain.agency: ("机关企事业单位", "机关", "agency"),
-    Domain.two_new: ("两新组织", "两新", "two_new", "two new"),
-}
-_LANGUAGE_WORDS = {
-    "zh_Hans": ("中文", "简体中文", "汉语", "zh_Hans", "zh", "zh-cn", "chinese"),
-    "en": ("English", "英文", "英语", "en"),
-}
-
-_SPACES = re.compile(r"[\s_\-*·]+")
-_BRACKETED = re.compile(r"[(（\[【].*?[)）\]】]")
-
-
-def _key(text: str) -> str:
-    """Compare words ignoring case, spaces, underscores, dashes and '(optional)' notes."""
-    return _SPACES.sub("", _BRACKETED.sub("", text)).casefold()
-
-
-def _lookup(words: dict[Any, tuple[str, ...]]) -> dict[str, str]:
-    return {_key(w): str(value) for value, ws in words.items() for w in ws}
-
-
-_HEADER_LOOKUP = _lookup(_HEADER_WORDS)
-_CATEGORY_LOOKUP = _lookup(_CATEGORY_WORDS)
-_ROLE_LOOKUP = _lookup(_ROLE_WORDS)
-_STATUS_LOOKUP = _lookup(_STATUS_WORDS)
-_DOMAIN_LOOKUP = _lookup(_DOMAIN_WORDS)
-_LANGUAGE_LOOKUP = _lookup(_LANGUAGE_WORDS)
+_HEADER_LOOKUP = vocabulary.lookup(vocabulary.HEADER_WORDS)
+_CATEGORY_LOOKUP = vocabulary.LOOKUPS["category"]
+_ROLE_LOOKUP = vocabulary.LOOKUPS["role"]
+_STATUS_LOOKUP = vocabulary.LOOKUPS["status"]
+_DOMAIN_LOOKUP = vocabulary.LOOKUPS["domain"]
+_LANGUAGE_LOOKUP = vocabulary.LOOKUPS["language"]
+_key = vocabulary.key
 
 MAX_NAME = 100
 MAX_ROSTER_NO = 64
@@ -954,13 +861,7 @@ async def export_rows(
     return records
 
 
-_LABELS = {
-    "domain": _DOMAIN_WORDS,
-    "category": _CATEGORY_WORDS,
-    "role": _ROLE_WORDS,
-    "status": _STATUS_WORDS,
-    "language": _LANGUAGE_WORDS,
-}
+_LABELS = vocabulary.FIELD_WORDS
 
 
 def _lang(lang: str) -> str:

@@ -27,6 +27,11 @@ T = {
         "share": "分享您的手机号",
         "welcome": "欢迎您",
         "coming": "🙋 2 人参加",
+        "ask_staff": "全市支部星级情况怎么样？",
+        "rate": "规范达标率",
+        "subs": "🏛 下级党组织",
+        "ask_member": "我们支部现在几颗星？",
+        "provisional": "暂定",
     },
     "en": {
         "done": "Done",
@@ -35,6 +40,11 @@ T = {
         "share": "share your phone number",
         "welcome": "Welcome",
         "coming": "🙋 2 coming",
+        "ask_staff": "how are my branches doing?",
+        "rate": "Compliance rate",
+        "subs": "🏛 Sub-committees",
+        "ask_member": "what's our star rating",
+        "provisional": "provisional",
     },
 }
 
@@ -69,7 +79,8 @@ async def test_demo_month_stars_and_invite(running) -> None:
     await staff.send(f"/stars {info['previous']}")
     listing = await staff.expect(t["stars"], timeout=SLOW)
     rows = [row[0] for row in listing.buttons if row and "★" in row[0]]
-    assert len(rows) == len(demo.BRANCHES), listing.buttons
+    assert len(rows) == min(8, info["branches"]), listing.buttons
+    assert info["branches"] >= 40 and str(info["branches"]) in listing.text
     assert all(row.startswith("✓") for row in rows), rows
     assert hints(started)[demo.STAFF.telegram_id].startswith(f"/stars {info['previous']}")
 
@@ -128,3 +139,21 @@ def test_demo_refuses_a_bad_database_file(tmp_path: Path) -> None:
     junk.write_text("not a database")
     assert "--fresh" in _demo_refuses(tmp_path, "--port", port, "--db", str(junk))
     assert junk.read_text() == "not a database"  # nothing overwritten without --fresh
+
+
+async def test_demo_answers_questions_and_shows_the_dashboard(running) -> None:
+    started, emu = running
+    t = T[started.lang]
+    staff = await emu.get_user(demo.STAFF.telegram_id)
+    await staff.send(t["ask_staff"])
+    home = await staff.expect(t["rate"], timeout=SLOW)
+    assert str(started.info["branches"]) in home.text
+    await staff.press(t["subs"])
+    subs = await staff.expect(edited=True, timeout=SLOW)
+    assert sum(1 for row in subs.buttons if "%" in row[0]) >= 3, subs.buttons
+    member = await emu.get_user(demo.MEMBER.telegram_id)
+    await member.send(t["ask_member"])
+    answer = await member.expect(t["provisional"], timeout=SLOW)
+    if "正在测算" in answer.text or "Working out" in answer.text:
+        answer = await member.expect(edited=True, timeout=SLOW)
+    assert "★" in answer.text and started.info["previous"] in answer.text

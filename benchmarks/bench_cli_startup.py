@@ -1,0 +1,110 @@
+"""Start-up time of the command line: `branchbot --help` and `branchbot org add`.
+
+Each command runs as a fresh process, as an administrator's script would run it, several
+times; the figures are the median and best wall time, and the CPU time the process
+used (user + system: less sensitive than wall time to other load on a shared machine).
+Then `python -X importtime` lists the imports that cost `org add` the most.
+
+Target (issue 12): both ≤ 0.5 s on the project's machine.
+
+    uv run python benchmarks/bench_cli_startup.py [--runs 7] [--top 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 0.5
+LAUNCH = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) for one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCH, *args], env=env, cwd=cwd, capture_output=True
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr.decode()[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def import_costs(args: list[str], env: dict[str, str], cwd: Path, top: int) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", LAUNCH, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        self_us, cumulative, name = (p.strip() for p in line.split(":", 1)[1].split("|"))
+        if name.startswith("bot") or "." not in name:
+            rows.append((int(cumulative), int(self_us), name))
+    rows.sort(reverse=True)
+    return [f"{c / 1e6:7.3f} s cumulative {s / 1e6:7.3f} s self  {n}" for c, s, n in rows[:top]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=Path(__file__).resolve().parents[1],
+        help="The checkout to measure (e.g. another worktree, for a before/after).",
+    )
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        cwd = Path(folder)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(options.source.resolve()),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'bench.db'}",
+        }
+        run(["db", "upgrade"], env, cwd)
+        run(["org", "add", "某某市委"], env, cwd)
+        commands = {
+            "branchbot --help": ["--help"],
+            "branchbot org add": None,  # a new name each run
+        }
+        print(f"CLI start-up, {options.runs} runs each (target ≤ {TARGET} s):")
+        for label, args in commands.items():
+            walls, cpus = [], []
+            for i in range(options.runs):
+                argv = args or ["org", "add", f"镇党委{i}", "--parent", "某某市委"]
+                wall, cpu = run(argv, env, cwd)
+                walls.append(wall)
+                cpus.append(cpu)
+            median = statistics.median(walls)
+            verdict = "ok" if median <= TARGET else "over"
+            print(
+                f"  {label:<20} median {median:.3f} s  best {min(walls):.3f} s  "
+                f"CPU median {statistics.median(cpus):.3f} s  [{verdict}]"
+            )
+        print("Largest imports of `branchbot org add` (python -X importtime):")
+        argv = ["org", "add", "镇党委-importtime", "--parent", "某某市委"]
+        for line in import_costs(argv, env, cwd, options.top):
+            print("  " + line)
+        print(f"load average: {os.getloadavg()[0]:.2f} (2 cores; other load slows every figure)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""“What's my star rating?”: a branch's standing, what is open, and the way to the next star.
+
+The answer combines this month's live checklist (provisional: the month is still
+open) with the frozen snapshots of the months before it (proposed by month close,
+then confirmed by the superior). One indexed query reads the last months' snapshots.
+
+The gap search ("what it takes for the next star") is the costly part (up to seconds
+for a branch far from its next level); its result depends only on the rubric and the
+branch's facts, so it is memoised on exactly those (`_gap_memo`): asking twice without
+new records costs a lookup. `star_answer(..., wait_for_gap=False)` answers at once
+from what is known and leaves `pending` set when the search has not run for these
+facts yet; `complete` runs it (pure CPU, no database: a caller may run it in a
+thread) and returns the full answer.
+
+Refusals: `month.no_branch` — the person belongs to no branch; `access.denied`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import MeetingNotice, Organisation, PeriodSnapshot
+from bot.services import checklist, orgs
+from bot.services.checklist import Checklist, ChecklistEntry
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from scoring import BranchFacts, FortressRubric, GapResult, gap_analysis
+
+HISTORY_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class MonthScore:
+    period: str
+    score: Decimal
+    max_score: Decimal
+    star: int
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class StarAnswer:
+    branch: Organisation
+    checklist: Checklist  # this month, live: provisional
+    history: list[MonthScore]  # closed months, oldest first (at most HISTORY_MONTHS)
+    pending: BranchFacts | None = None  # facts whose gap search has not run yet
+
+    @property
+    def last(self) -> MonthScore | None:
+        """The latest closed month, the one whose star is (or will be) confirmed."""
+        return self.history[-1] if self.history else None
+
+    @property
+    def score_change(self) -> Decimal | None:
+        """This month's provisional score against the last closed month's."""
+        return None if self.last is None else self.checklist.score - self.last.score
+
+    @property
+    def outstanding(self) -> list[ChecklistEntry]:
+        """Items not yet at full points, the soonest due first, then the heaviest."""
+        todo = [e for e in self.checklist.entries if not e.done]
+        return sorted(todo, key=lambda e: (e.spec.due, -(e.possible - e.earned), e.spec.key))
+
+    def overdue(self, today: date) -> list[ChecklistEntry]:
+        return [e for e in self.outstanding if e.spec.due < today]
+
+
+def branch_for(principal: Principal, branch: Organisation | None) -> Organisation:
+    """The branch asked about: the given one if this person may see it, else their own."""
+    if branch is None:
+        if principal.branch is None:
+            raise ServiceError("month.no_branch")
+        return principal.branch
+    if not principal.can_see(branch):
+        raise ServiceError("access.denied")
+    return branch
+
+
+async def history(
+    session: AsyncSession, org_id: int, before: str, months: int = HISTORY_MONTHS
+) -> list[MonthScore]:
+    """The branch's closed months before `before`, oldest first (one indexed query)."""
+    rows = await session.execute(
+        select(
+            PeriodSnapshot.period,
+            PeriodSnapshot.score,
+            PeriodSnapshot.max_score,
+            PeriodSnapshot.proposed_star,
+            PeriodSnapshot.confirmed_star,
+        )
+        .where(PeriodSnapshot.org_id == org_id, PeriodSnapshot.period < before)
+        .order_by(PeriodSnapshot.period.desc())
+        .limit(months)
+    )
+    out = [
+        MonthScore(p, Decimal(s), Decimal(m), c if c is not None else ps, c is not None)
+        for p, s, m, ps, c in rows.all()
+    ]
+    return out[::-1]
+
+
+_gap_memo: OrderedDict[tuple, GapResult] = OrderedDict()
+_memo_lock = threading.Lock()  # `complete` runs in worker threads
+GAP_MEMO_SIZE = 4096
+
+
+def _memo_key(rubric: FortressRubric, facts: BranchFacts) -> tuple:
+    return (id(rubric), rubric.version, repr(facts))
+
+
+def cached_gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult:
+    """`gap_analysis`, remembered for the same rubric and the same facts."""
+    key = _memo_key(rubric, facts)
+    with _memo_lock:
+        found = _gap_memo.get(key)
+        if found is not None:
+            _gap_memo.move_to_end(key)
+            return found
+    found = gap_analysis(rubric, facts)
+    with _memo_lock:
+        _gap_memo[key] = found
+        if len(_gap_memo) > GAP_MEMO_SIZE:
+            _gap_memo.popitem(last=False)
+    return found
+
+
+def complete(rubric: FortressRubric, answer: StarAnswer) -> StarAnswer:
+    """The answer with its gap worked out (CPU only; safe to run in a worker thread)."""
+    if answer.pending is None:
+        return answer
+    gap = cached_gap(rubric, answer.pending)
+    return replace(answer, checklist=replace(answer.checklist, gap=gap), pending=None)
+
+
+async def star_answer(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    principal: Principal,
+    today: date,
+    branch_id: int | None = None,
+    *,
+    wait_for_gap: bool = True,
+) -> StarAnswer:
+    """The branch's star answer for the month of `today` (the person's own branch by
+    default); with `wait_for_gap=False` an unknown gap is left `pending`."""
+    branch = await orgs.require_org(session, branch_id) if branch_id else None
+    branch = branch_for(principal, branch)
+    if branch.kind != "branch":
+        raise ServiceError("access.denied")
+    period = today.strftime("%Y-%m")
+    unknown: list[BranchFacts] = []
+
+    def gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult | None:
+        if wait_for_gap or _memo_key(rubric, facts) in _gap_memo:
+            return cached_gap(rubric, facts)
+        unknown.append(facts)
+        return None
+
+    cl = await checklist.month_checklist(session, rubric, branch, period, gap=gap)
+    found = await history(session, branch.id, period)
+    return StarAnswer(branch, cl, found, unknown[0] if unknown else None)
+
+
+async def next_notice(
+    session: AsyncSession, principal: Principal, now: datetime
+) -> MeetingNotice | None:
+    """The branch's next announced meeting that has not started yet."""
+    if principal.branch is None:
+        raise ServiceError("month.no_branch")
+    row = await session.execute(
+        select(MeetingNotice)
+        .where(MeetingNotice.org_id == principal.branch.id, MeetingNotice.starts_at >= now)
+        .order_by(MeetingNotice.starts_at, MeetingNotice.id)
+        .limit(1)
+    )
+    return row.scalars().first()

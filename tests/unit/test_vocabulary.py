@@ -1,0 +1,85 @@
+"""Every word a city writes for a category, domain, status, role or kind means one value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.db.enums import Category, Domain, MemberStatus, OrgKind, Role
+from bot.services import vocabulary as v
+
+
+def cases(table: dict) -> list[tuple[str, str]]:
+    return [(word, str(value)) for value, words in table.items() for word in words]
+
+
+@pytest.mark.parametrize(("word", "value"), cases(v.CATEGORY_WORDS))
+def test_category_word(word: str, value: str) -> None:
+    assert v.meaning("category", word) == value
+
+
+@pytest.mark.parametrize(("word", "value"), cases(v.DOMAIN_WORDS))
+def test_domain_word(word: str, value: str) -> None:
+    assert v.meaning("domain", word) == value
+
+
+@pytest.mark.parametrize(("word", "value"), cases(v.STATUS_WORDS))
+def test_status_word(word: str, value: str) -> None:
+    assert v.meaning("status", word) == value
+
+
+@pytest.mark.parametrize(("word", "value"), cases(v.ROLE_WORDS))
+def test_role_word(word: str, value: str) -> None:
+    assert v.meaning("role", word) == value
+
+
+@pytest.mark.parametrize(("word", "value"), cases(v.KIND_WORDS))
+def test_kind_word(word: str, value: str) -> None:
+    assert v.meaning("kind", word) == value
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [
+        # The words of issue 12, as cities write them.
+        ("农村和社区党员", Category.rural_community),
+        ("农村党员", Category.rural_community),
+        ("社区党员", Category.rural_community),
+        ("机关党员", Category.agency),
+        ("企事业单位党员", Category.agency),
+        ("两新组织党员", Category.two_new),
+        ("非公企业党员", Category.two_new),
+        ("社会组织党员", Category.two_new),
+        ("流动党员", Category.mobile),
+        (" 农村和社区党员（必填） ", Category.rural_community),
+    ],
+)
+def test_the_words_of_the_issue(word: str, value: Category) -> None:
+    assert v.meaning("category", word) == value
+
+
+def test_no_word_means_two_things_in_one_column() -> None:
+    for name, table in v.FIELD_WORDS.items():
+        seen: dict[str, str] = {}
+        for value, words in table.items():
+            for word in words:
+                k = v.key(word)
+                assert seen.setdefault(k, str(value)) == str(value), (name, word)
+
+
+def test_every_value_has_words_and_the_export_word_comes_first() -> None:
+    for enum, table in (
+        (Category, v.CATEGORY_WORDS),
+        (Domain, v.DOMAIN_WORDS),
+        (MemberStatus, v.STATUS_WORDS),
+        (Role, v.ROLE_WORDS),
+        (OrgKind, v.KIND_WORDS),
+    ):
+        assert set(table) == set(enum)
+    assert v.CATEGORY_WORDS[Category.rural_community][0] == "农村社区党员"
+
+
+def test_unknown_words_mean_nothing_and_close_ones_get_a_suggestion() -> None:
+    assert v.meaning("category", "宇航员") is None
+    assert v.closest_word("category", "农村和城市社区党员") is not None
+    assert v.closest_word("domain", "两薪组织") == "两新组织"
+    assert v.closest_word("category", "宇航员") is None
