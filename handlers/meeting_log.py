@@ -521,5 +521,10 @@ async def unexpected(message: Message, state: FSMContext) -> None:
     current = (await state.get_state() or "").split(":")[-1]
     hints = {
         "photos": _("Send a photo, or press Done."),
+        "topic": _("Type the topic of the meeting as text, or /cancel."),
+        "where": _("Type the time and place as text (e.g. “19:30 village office”), or skip."),
+        "notes": _("Type the notes as text, or skip."),
+        "attendees": _("Tap the names of those present, or type part of a name to find it."),
+        "summary": _("Press Save to store the meeting, or type a reason if one is asked for."),
     }
     await message.answer(hints.get(current, _("Please use the buttons above, or /cancel.")))

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.db.unit import NotSaved, commit_before_speaking
 from bot.middlewares import answers
 from bot.middlewares.db import RestorableState, tell_not_saved
+from bot.services import audit
 from bot.services.errors import ServiceError
 from bot.texts import error_text
 
@@ -68,6 +69,8 @@ class RefusalMiddleware(BaseMiddleware):
             return None
         except ServiceError as err:
             answers.drop()
+            if err.code == "access.denied" and isinstance(event, CallbackQuery):
+                err = await _explain_denial(err, data)  # before the rollback expires the rows
             await data["session"].rollback()
             log.info("refused: %s", err.code)
             text = error_text(err, _, html=True)
@@ -82,3 +85,14 @@ class RefusalMiddleware(BaseMiddleware):
         except BaseException:
             answers.drop()  # the error handler answers the press
             raise
+
+
+async def _explain_denial(err: ServiceError, data: dict[str, Any]) -> ServiceError:
+    """A button from before a role was taken away is refused with that reason."""
+    principal = data.get("principal")
+    member = principal.member if principal is not None else None
+    if member is None or member.role != "member":
+        return err
+    if await audit.role_was_taken(data["session"], member.id):
+        return ServiceError("access.role_changed")
+    return err
