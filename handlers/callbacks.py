@@ -199,6 +199,7 @@ class StarAct(Press, prefix="sa"):
     snapshot: Id
     act: Word  # view | ok | set
     star: Small = 0
+    v: Id = 0  # the snapshot's version the decision was shown
 
 
 class StarAll(Press, prefix="sx"):

@@ -510,6 +510,7 @@ async def _save(
         draft,
         meeting_id=d.get("meeting_id"),
         reason=d.get("reason"),
+        version=d.get("version"),
     )
     after = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     await state.clear()

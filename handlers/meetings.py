@@ -100,6 +100,7 @@ def _as_draft(meeting, attendees: list[int], photos: list[str]) -> dict:
         "content_id": meeting.content_id,
         "notice_id": meeting.notice_id,
         "meeting_id": meeting.id,
+        "version": meeting.version,  # the edit is refused if someone saved a change since
     }
 
 
