@@ -16,8 +16,11 @@ side (no Telegram round trip):
 - the whole-city dashboard (`dashboard.dashboard` for a superuser): best and worst of 5;
 - the city's ratings ledger (`ledgers.ratings_ledger` + `write_ratings_xlsx`): best of 3.
 
-Targets: star answer p95 ≤ 100 ms, dashboard ≤ 1 s, export ≤ 10 s; it exits with 1 when
-one is missed.
+and last, how long `branchbot demo` takes from the start to ready (emulator, schema,
+the demo city of 44 branches seeded, personas, the bot polling), on a fresh file.
+
+Targets: star answer p95 ≤ 100 ms, dashboard ≤ 1 s, export ≤ 10 s, demo ready ≤ 5 s; it
+exits with 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -44,7 +47,17 @@ from scoring import load_fortress_rubric
 TODAY = date(2026, 7, 20)
 CLOSED = ("2026-05", "2026-06")
 NOW = datetime(2026, 7, 20, 2, tzinfo=UTC)
-TARGETS = {"ask_p95": 0.100, "dashboard": 1.0, "export": 10.0}
+TARGETS = {"ask_p95": 0.100, "dashboard": 1.0, "export": 10.0, "demo": 5.0}
+
+
+async def demo_ready(folder: Path) -> tuple[float, int]:
+    from bot.demo.run import running_demo
+    from bot.emulator import free_port
+
+    path = folder / "demo.db"
+    path.unlink(missing_ok=True)
+    async with running_demo(free_port(), "zh", path) as started:
+        return started.took, started.info["branches"]
 
 
 def _pct(values: list[float], share: float) -> float:
@@ -88,11 +101,11 @@ async def measure(url: str, asks: int, branches: list[int]) -> dict[str, object]
         exports = []
         for _ in range(3):
             async with session_factory(engine)() as session:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 ledger = await ledgers.ratings_ledger(session, CLOSED[-1], [None])
                 buffer = io.BytesIO()
                 ledgers.write_ratings_xlsx(ledger, rubric, buffer, lambda s: s, True)
-                exports.append(time.perf_counter() - t)
+                exports.append((time.perf_counter() - t, time.process_time() - c))
         out["export"] = exports
         out["export_rows"] = (len(ledger.branches), sum(len(b.items) for b in ledger.branches))
         out["export_bytes"] = len(buffer.getvalue())
@@ -146,11 +159,14 @@ def main() -> None:
     branches, items = found["export_rows"]
     print(
         f"export, whole city ({branches} branch rows, {items} item rows, "
-        f"{found['export_bytes'] / 1e6:.1f} MB): best {min(exports):.2f} s, "
-        f"worst {max(exports):.2f} s"
+        f"{found['export_bytes'] / 1e6:.1f} MB): best {min(exports)[0]:.2f} s wall, "
+        f"{min(c for _, c in exports):.2f} s CPU, worst {max(exports)[0]:.2f} s wall"
     )
-    failed |= min(exports) > TARGETS["export"]
-    print("targets: star answer p95 ≤ 100 ms, dashboard ≤ 1 s, export ≤ 10 s")
+    failed |= min(exports)[0] > TARGETS["export"]
+    took, branches = asyncio.run(demo_ready(folder))
+    print(f"demo ready in {took:.2f} s ({branches} branches)")
+    failed |= took > TARGETS["demo"]
+    print("targets: star answer p95 ≤ 100 ms, dashboard ≤ 1 s, export ≤ 10 s, demo ≤ 5 s")
     if failed:
         sys.exit(1)
 

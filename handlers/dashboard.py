@@ -206,13 +206,21 @@ async def rate_branch(
     await send_star_answer(query.message, answer, rubric, today, keyboard(rows))
 
 
+def branch_title(answer: ratings.StarAnswer) -> str:
+    return _("{branch} · {month} · Fortress Index").format(
+        branch=answer.branch.name, month=answer.checklist.period
+    )
+
+
+def committee_title(board: dash.Dashboard) -> str:
+    return f"{_title(board)} · {board.period}"
+
+
 def branch_picture(answer: ratings.StarAnswer, rubric) -> bytes:
     cl = answer.checklist
     names = {d.key: named(d) for d in rubric.dimensions}
     data = charts.BranchChart(
-        title=_("{branch} · {month} · Fortress Index").format(
-            branch=answer.branch.name, month=cl.period
-        ),
+        title=branch_title(answer),
         basics_title=_("The six basics (earned / possible)"),
         history_title=_("Score by month"),
         earned_label=_("earned"),
@@ -229,7 +237,7 @@ def branch_picture(answer: ratings.StarAnswer, rubric) -> bytes:
 
 def committee_picture(board: dash.Dashboard) -> bytes:
     data = charts.CommitteeChart(
-        title=f"{_title(board)} · {board.period}",
+        title=committee_title(board),
         stars_title=_("Branches per star level"),
         trend_title=_("Compliance rate by month"),
         stars=board.stars,
@@ -247,18 +255,22 @@ async def chart(
             session, rubric, principal, clock.today(), callback_data.org or None, wait_for_gap=False
         )
         render, arg, name = branch_picture, (answer, rubric), "branch.png"
+        title = branch_title(answer)
     elif callback_data.kind == "c":
         root = await _root(session, callback_data.org)
         period = await dash.latest_period(session, principal, clock.today(), root)
         board = await dash.dashboard(session, rubric, principal, period, callback_data.org or None)
         render, arg, name = committee_picture, (board,), "committee.png"
+        title = committee_title(board)
     else:
         raise ServiceError("stale")
     await query.answer(_("Drawing the chart…"))
     # Drawing is CPU work: keep the event loop free for other people's updates (the
     # thread inherits the context, so the labels are in this person's language).
     png = await asyncio.to_thread(render, *arg)
-    await query.message.answer_photo(BufferedInputFile(png, filename=name))
+    await query.message.answer_photo(
+        BufferedInputFile(png, filename=name), caption=html.quote(title)
+    )
 
 
 async def build_ledger(session, principal: Principal, rubric, clock, org: int):

@@ -39,6 +39,22 @@ class Problem(StrEnum):
     MISSING_PART = "missing_part"
     INCOMPATIBLE = "incompatible"
     NEEDS_THRESHOLD = "needs_threshold"
+    ENCODING = "encoding"
+    FULL_WIDTH = "full_width"
+    LEVEL_MISSING = "level_missing"
+    LEVEL_ORDER = "level_order"
+    LEVELS_OVERLAP = "levels_overlap"
+    SHARE_PERCENT = "share_percent"
+    SHARES_OVER = "shares_over"
+    QUOTA_AFTER_THRESHOLD = "quota_after_threshold"
+    BAND_TWICE = "band_twice"
+    BAND_ORDER = "band_order"
+    BAND_MISSING = "band_missing"
+    BANDS_OVERLAP = "bands_overlap"
+    BAND_LOWEST = "band_lowest"
+    NOT_SHARED = "not_shared"
+    INCLUDE_LOOP = "include_loop"
+    NOT_INCLUDED = "not_included"
 
 
 def N_(text: str) -> str:
@@ -73,6 +89,52 @@ PROBLEMS: dict[Problem, str] = {
     Problem.MISSING_PART: N_("no '{part}' rubric part among the files given"),
     Problem.INCOMPATIBLE: N_("rule '{rule}' cannot be used with evidence '{evidence}' here"),
     Problem.NEEDS_THRESHOLD: N_("needs a threshold star scheme, but '{scheme}' uses quotas"),
+    Problem.ENCODING: N_(
+        "the file is not UTF-8 text (first unreadable byte at line {line}, column {column}): "
+        "open it in your editor and save it as UTF-8"
+    ),
+    Problem.FULL_WIDTH: N_(
+        "Chinese full-width '{char}' outside quotes: TOML needs the English '{ascii}' here "
+        "(switch the input method to English punctuation and retype it)"
+    ),
+    Problem.LEVEL_MISSING: N_(
+        "there is no {stars}-star level: every level from {best} stars down to {lowest} "
+        "must be listed"
+    ),
+    Problem.LEVEL_ORDER: N_(
+        "level '{level}' must come before '{after}': list the best level first"
+    ),
+    Problem.LEVELS_OVERLAP: N_(
+        "levels '{upper}' ({upper_points}) and '{lower}' ({lower_points}) overlap: "
+        "each level must start at more points than the level below it"
+    ),
+    Problem.SHARE_PERCENT: N_(
+        "a share of {value} is more than the whole: shares are fractions, "
+        "write {fraction} for {value}%"
+    ),
+    Problem.SHARES_OVER: N_("the quota shares add up to {actual}, more than 1"),
+    Problem.QUOTA_AFTER_THRESHOLD: N_(
+        "level '{level}' has a share but comes after a level with points: "
+        "list the quota levels (share) first, then the levels with min_points"
+    ),
+    Problem.BAND_TWICE: N_("the grade '{grade}' is listed twice"),
+    Problem.BAND_ORDER: N_(
+        "the grade '{grade}' must come before '{after}': list grades best first "
+        "(excellent, qualified, basically_qualified, unqualified)"
+    ),
+    Problem.BAND_MISSING: N_("there is no '{grade}' grade among the grades of [[grades]]"),
+    Problem.BANDS_OVERLAP: N_(
+        "grades '{upper}' ({upper_points}) and '{lower}' ({lower_points}) overlap: "
+        "each grade must start at more points than the grade below it"
+    ),
+    Problem.BAND_LOWEST: N_(
+        "the last grade ('{grade}') must start at 0 points, so every member gets a grade"
+    ),
+    Problem.NOT_SHARED: N_(
+        "'{name}' is not a shared part: only a file with part = \"shared\" can be included"
+    ),
+    Problem.INCLUDE_LOOP: N_("'{name}' includes itself (directly or through another file)"),
+    Problem.NOT_INCLUDED: N_("'{name}' is not among the items of the included files"),
 }
 
 SUGGESTION = N_("did you mean '{suggestion}'?")
@@ -87,13 +149,24 @@ class RubricError:
     problem: Problem
     args: dict[str, Any] = field(default_factory=dict)
     suggestion: str | None = None
+    line: int | None = None  # 1-based, where the key (or its nearest table) is written
+    column: int | None = None
+
+    @property
+    def place(self) -> str:
+        """``file:line:column: key.path`` (what is known of it)."""
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.path}" if self.path else where
 
     def __str__(self) -> str:
         text = PROBLEMS[self.problem].format(**self.args)
         if self.suggestion:
             text += " (" + SUGGESTION.format(suggestion=self.suggestion) + ")"
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {text}"
+        return f"{self.place}: {text}"
 
 
 class RubricInvalid(ValueError):

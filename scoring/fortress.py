@@ -361,7 +361,8 @@ def score_evidence(plan: FortressPlan, facts: BranchFacts, ev: BranchEvidence) -
     )
     ded_pool = _pool(sum((-r.points for r in deduction_lines), ZERO), rubric.deduction_cap)
     raw = (
-        sum(dims.values(), ZERO)
+        rubric.base_points
+        + sum(dims.values(), ZERO)
         - featured_earned
         + featured_pool.counted
         + bonus_pool.counted

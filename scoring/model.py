@@ -165,6 +165,7 @@ class Rule:
     full_at: Decimal = ONE  # PROPORTIONAL: the value that earns full points
     steps: tuple[tuple[Decimal, Decimal], ...] = ()  # LADDER: (at least, points), best first
     grades: tuple[tuple[str, Decimal], ...] = ()  # BY_GRADE: (grade label, points)
+    once: bool = False  # DEDUCTION: ``points`` once the value reaches ``at_least``
 
     @property
     def max_points(self) -> Decimal:
@@ -245,6 +246,8 @@ class StarLevel:
     min_points: Decimal = ZERO  # THRESHOLD schemes
     featured_done: int = 0  # also needs this many of the branch's featured items at full points
     items_full: tuple[str, ...] = ()  # also needs these items at full points
+    no_veto: bool = False  # also needs no veto at all (whatever the veto's own effect)
+    share: Decimal | None = None  # QUOTA: this level's share; None: a threshold level
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +493,7 @@ def cents(value: int) -> Decimal:
 
 @dataclass(slots=True)
 class MemberResult:
-    """One member's Vanguard Index.
+    """One member's Vanguard Index, in the rubric's own points (0–``max_c``/100).
 
     Scoring 26,000 members has to be fast, so numbers are kept as integer hundredths
     (``*_c``) and key tuples are shared with the rubric's plan; the properties give the
@@ -523,6 +526,7 @@ class MemberResult:
     grade: Grade  # from the thresholds and hard rules, before the branch-level cap
     bonus_cap_c: int = 0
     deduction_cap_c: int = 0
+    max_c: int = 10000  # the rubric's maximum in hundredths (4000 for a 40-point rubric)
 
     @property
     def total(self) -> Decimal:
@@ -651,6 +655,8 @@ class FortressRubric:
     compliance: Compliance
     effort: Effort
     sources: tuple[SourceFile, ...]
+    base_points: Decimal = ZERO  # a deduction sheet's starting score (扣分制), part of the max
+    data: tuple[Named, ...] = ()  # human names of the data keys items read (events, flags)
 
     def item(self, key: str) -> Item:
         for item in (*self.items, *self.bonus, *self.deductions):
@@ -680,4 +686,6 @@ class VanguardRubric:
     grades: tuple[tuple[Grade, Decimal], ...]  # (grade, min points), best first
     excellent_cap: ExcellentCap
     sources: tuple[SourceFile, ...]
-    max_points: Decimal = HUNDRED
+    max_points: Decimal = HUNDRED  # the rubric's own scale: totals, grades and caps use it
+    base_points: Decimal | None = None  # a deduction sheet's starting score (no parts)
+    data: tuple[Named, ...] = ()  # human names of the data keys items read (events, flags)

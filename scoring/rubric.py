@@ -11,7 +11,7 @@ import difflib
 import itertools
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -54,6 +54,15 @@ from scoring.model import (
     ZeroTarget,
 )
 from scoring.periods import Period
+from scoring.source import (
+    FULL_WIDTH,
+    SYNTAX_AT,
+    Locator,
+    UndecodableError,
+    decode,
+    full_width_outside_strings,
+    syntax_position,
+)
 
 RUBRICS_DIR = Path(__file__).resolve().parent / "rubrics"
 
@@ -229,12 +238,21 @@ class FilePart(StrEnum):
     FEATURED = "featured"
     STARS = "stars"
     VARIANT = "variant"
+    SHARED = "shared"  # items other files include; never composed on its own
 
 
 _PARTS = {
-    Kind.FORTRESS: (FilePart.COMMON, FilePart.DOMAIN, FilePart.FEATURED, FilePart.STARS),
-    Kind.VANGUARD: (FilePart.COMMON, FilePart.VARIANT),
+    Kind.FORTRESS: (
+        FilePart.COMMON,
+        FilePart.DOMAIN,
+        FilePart.FEATURED,
+        FilePart.STARS,
+        FilePart.SHARED,
+    ),
+    Kind.VANGUARD: (FilePart.COMMON, FilePart.VARIANT, FilePart.SHARED),
 }
+# Parts that may include shared files (the parts that come once per domain or category).
+_INCLUDING = (FilePart.DOMAIN, FilePart.VARIANT)
 
 
 @dataclass
@@ -250,27 +268,83 @@ class RubricFile:
     domain: str = ""
     category: str = ""
     sections: dict[str, Any] = field(default_factory=dict)
+    includes: tuple[str, ...] = ()  # shared files, relative to this one
+    omit: tuple[str, ...] = ()  # keys of included items this file leaves out
 
     @property
     def source(self) -> SourceFile:
         return SourceFile(self.path, self.part.value, self.version, self.name_zh, self.name_en)
 
 
+_LOCATORS: dict[str, Locator] = {}  # file → its key paths' lines, for errors found later
+
+
 def read_file(path: str | Path) -> tuple[RubricFile | None, list[RubricError]]:
     """Parse and check one file on its own (references to other files are not checked)."""
     name = str(path)
     ctx = _Context(name)
-    try:
-        with open(path, "rb") as fp:
-            data = tomllib.load(fp)
-    except FileNotFoundError:
-        ctx.error("", Problem.NOT_FOUND)
-        return None, ctx.errors
-    except tomllib.TOMLDecodeError as exc:
-        ctx.error("", Problem.TOML_SYNTAX, detail=str(exc))
+    data = _load_toml(ctx, Path(path))
+    if data is None:
         return None, ctx.errors
     parsed = _parse_file(ctx, _Table(ctx, data))
-    return parsed, ctx.errors
+    if parsed is not None and parsed.includes:
+        _include(ctx, parsed, Path(path), (Path(path).resolve(),))
+    return parsed, place_errors(ctx.errors)
+
+
+def _load_toml(ctx: _Context, path: Path) -> dict[str, Any] | None:
+    """The file's TOML, or None with the problem recorded: missing, undecodable (with
+    "save as UTF-8"), full-width punctuation (each one, with the fix), bad syntax."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        ctx.error("", Problem.NOT_FOUND)
+        return None
+    except OSError as exc:
+        ctx.error("", Problem.TOML_SYNTAX, detail=exc.strerror or str(exc))
+        return None
+    try:
+        text = decode(raw).text
+    except UndecodableError as exc:
+        ctx.error("", Problem.ENCODING, line=exc.line, column=exc.column)
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        wide = full_width_outside_strings(text)
+        for line, column, char in wide:
+            ctx.errors.append(
+                RubricError(
+                    ctx.file,
+                    "",
+                    Problem.FULL_WIDTH,
+                    {"char": char, "ascii": FULL_WIDTH[char]},
+                    line=line,
+                    column=column,
+                )
+            )
+        if not wide:
+            line, column = syntax_position(str(exc))
+            detail = SYNTAX_AT.sub("", str(exc)).strip()
+            ctx.errors.append(
+                RubricError(
+                    ctx.file, "", Problem.TOML_SYNTAX, {"detail": detail}, None, line, column
+                )
+            )
+        return None
+    _LOCATORS[ctx.file] = Locator.of(text)
+    return data
+
+
+def place_errors(errors: list[RubricError]) -> list[RubricError]:
+    """Each error with the line of its key path, where the file spells it out."""
+    out = []
+    for e in errors:
+        loc = _LOCATORS.get(e.file)
+        if e.line is None and e.path and loc is not None:
+            e = replace(e, line=loc.line_of(e.path))
+        out.append(e)
+    return out
 
 
 def _parse_file(ctx: _Context, root: _Table) -> RubricFile | None:
@@ -293,11 +367,66 @@ def _parse_file(ctx: _Context, root: _Table) -> RubricFile | None:
         rf.domain = head.choice("domain", Domain).value
     if part_enum is FilePart.VARIANT:
         rf.category = head.choice("category", MemberCategory).value
+    if part_enum in _INCLUDING:
+        rf.includes = head.texts("include")
+        rf.omit = head.texts("omit")
     head.close()
     parser = _FortressParser(rf, root) if kind is Kind.FORTRESS else _VanguardParser(rf, root)
     parser.parse()
     root.close()
     return rf
+
+
+_SHARED_SECTIONS = ("items", "bonus", "deductions")
+
+
+def _include(ctx: _Context, rf: RubricFile, path: Path, chain: tuple[Path, ...]) -> None:
+    """Merge the shared files ``rf`` includes: its own items replace included items of
+    the same key (defaults with per-category overrides); ``omit`` leaves some out."""
+    included: dict[str, dict[str, Any]] = {s: {} for s in _SHARED_SECTIONS}
+    for name in rf.includes:
+        target = path.parent / name
+        if target.resolve() in chain:
+            ctx.error("rubric.include", Problem.INCLUDE_LOOP, name=name)
+            continue
+        sub = _Context(str(target))
+        data = _load_toml(sub, target)
+        if data is not None:
+            root = _Table(sub, data)
+            head = root.table("rubric", required=True) or _Table.stand_in(sub, "rubric")
+            kind, part = head.text("kind"), head.text("part")
+            head.text("version", "")
+            head.text("name_zh", "")
+            head.text("name_en", "")
+            head.close()
+            if kind != rf.kind.value or part != FilePart.SHARED.value:
+                ctx.error("rubric.include", Problem.NOT_SHARED, name=name)
+                continue
+            shared = RubricFile(
+                str(target),
+                rf.kind,
+                rf.part,
+                rf.version,
+                rf.name_zh,
+                rf.name_en,
+                domain=rf.domain,
+                category=rf.category,
+            )
+            parser_class = _FortressParser if rf.kind is Kind.FORTRESS else _VanguardParser
+            parser_class(shared, root).parse_shared()
+            root.close()
+            for section in _SHARED_SECTIONS:
+                for item in shared.sections.get(section, ()):
+                    included[section][item.key] = item
+        ctx.errors.extend(sub.errors)
+    every = {k for found in included.values() for k in found}
+    for key in rf.omit:
+        if key not in every:
+            ctx.error("rubric.omit", Problem.NOT_INCLUDED, suggest(key, every), name=key)
+    for section in _SHARED_SECTIONS:
+        own = {item.key: item for item in rf.sections.get(section, ())}
+        merged = [own.pop(k, item) for k, item in included[section].items() if k not in rf.omit]
+        rf.sections[section] = (*merged, *own.values())
 
 
 class _ItemParser:
@@ -339,6 +468,13 @@ class _ItemParser:
             )
         if kind is RuleKind.DONE:
             return Rule(kind, t.number("points"), at_least=t.number("at_least", ONE))
+        if kind is RuleKind.DEDUCTION and t.has("at_least"):
+            # Triggered by reaching a count: "absent from 4 or more meetings → −5", once.
+            points = t.number("points")
+            cap = t.number("cap", points)
+            if cap != points:
+                t.ctx.error(t.where("cap"), Problem.CAP_BELOW_POINTS, cap=cap, points=points)
+            return Rule(kind, points, cap=points, at_least=t.number("at_least"), once=True)
         if kind in (RuleKind.PER_EVENT, RuleKind.DEDUCTION):
             points = t.number("points")
             cap = t.number("cap")
@@ -473,6 +609,10 @@ class _FortressParser(_ItemParser):
         if rf.part is FilePart.STARS:
             self.stars()
             return
+        s["data"] = self.named("data")
+        if rf.part is FilePart.SHARED:
+            self.parse_shared()
+            return
         s["items"] = self.items("items", _ITEM_PART[rf.part])
         if rf.part is FilePart.FEATURED:
             return
@@ -483,13 +623,22 @@ class _FortressParser(_ItemParser):
         if rf.part is FilePart.COMMON:
             self.common()
 
+    def parse_shared(self) -> None:
+        s = self.rf.sections
+        s["items"] = self.items("items", Part.DOMAIN)
+        s["bonus"] = self.items("bonus", Part.BONUS)
+        s["deductions"] = self.items("deductions", Part.DEDUCTION)
+
     def common(self) -> None:
         s, root = self.rf.sections, self.root
         total = root.table("total", required=True) or _Table.stand_in(root.ctx, "total")
-        for key in ("max_points", "common_points", "domain_points", "featured_points"):
-            s[key] = total.number(key)
+        s["max_points"] = total.number("max_points")
+        # A deduction sheet (扣分制) has no scored parts: they default to 0.
+        for key in ("common_points", "domain_points", "featured_points"):
+            s[key] = total.number(key, ZERO)
         s["bonus_cap"] = total.number("bonus_cap", ZERO)
         s["deduction_cap"] = total.number("deduction_cap", ZERO)
+        s["base_points"] = total.number("base_points", ZERO)
         total.close()
         s["dimensions"] = self.named("dimensions")
         quorum = root.table("quorum")
@@ -542,26 +691,36 @@ class _FortressParser(_ItemParser):
         key, name_zh, name_en = self.names(t)
         method = t.choice("method", StarMethod)
         period = self.period(t)
-        ties = (
-            t.choice("ties", TieRule, TieRule.LOWER.value) if method is StarMethod.QUOTA else None
-        )
+        quota = method is StarMethod.QUOTA
+        ties = t.choice("ties", TieRule, TieRule.LOWER.value) if quota else None
         levels, shares = [], []
         for lt in t.tables("levels"):
             stars = lt.integer("stars", minimum=1)
             names = lt.text("name_zh"), lt.text("name_en")
-            if method is StarMethod.QUOTA:
-                shares.append((stars, lt.number("share", maximum=ONE)))
-                levels.append(StarLevel(stars, *names))
-            else:
-                levels.append(
-                    StarLevel(
-                        stars,
-                        *names,
-                        min_points=lt.number("min_points"),
-                        featured_done=lt.integer("featured_done", 0),
-                        items_full=lt.texts("items_full"),
+            # A quota scheme's top levels have shares; the rest may have points
+            # ("top 15% five stars, next 35% four; of the rest, ≥ 70 three stars…").
+            share = None
+            if quota and (lt.has("share") or not lt.has("min_points")):
+                share = lt.number("share")
+                if share > ONE:
+                    lt.ctx.error(
+                        lt.where("share"),
+                        Problem.SHARE_PERCENT,
+                        value=_num(share),
+                        fraction=_num(share / 100),
                     )
+                shares.append((stars, share))
+            levels.append(
+                StarLevel(
+                    stars,
+                    *names,
+                    min_points=ZERO if share is not None else lt.number("min_points"),
+                    featured_done=lt.integer("featured_done", 0),
+                    items_full=lt.texts("items_full"),
+                    no_veto=lt.boolean("no_veto", False),
+                    share=share,
                 )
+            )
             lt.close()
         t.close()
         self.check_levels(t, method, levels, shares)
@@ -580,17 +739,54 @@ class _FortressParser(_ItemParser):
         if not levels:
             t.ctx.error(t.where("levels"), Problem.MISSING_KEY)
             return
-        pairs = list(itertools.pairwise(levels))
-        ordered = all(a.stars > b.stars for a, b in pairs)
-        if method is StarMethod.THRESHOLD:
-            ordered = ordered and all(a.min_points > b.min_points for a, b in pairs)
-            if levels[-1].min_points != 0:
-                t.ctx.error(t.where("levels"), Problem.LOWEST_LEVEL)
-        if not ordered:
-            t.ctx.error(t.where("levels"), Problem.LEVELS_ORDER)
+
+        def where(level: StarLevel) -> str:
+            return t.where(f"levels[{levels.index(level) + 1}]")
+
+        def label(level: StarLevel) -> str:  # the same in both languages
+            return "★" * level.stars
+
+        for a, b in itertools.pairwise(levels):
+            if a.stars <= b.stars:
+                t.ctx.error(where(b), Problem.LEVEL_ORDER, level=label(b), after=label(a))
+        present = {lv.stars for lv in levels}
+        best, lowest = max(present), min(present)
+        for stars in range(best - 1, lowest, -1):
+            if stars not in present:
+                t.ctx.error(
+                    t.where("levels"), Problem.LEVEL_MISSING, stars=stars, best=best, lowest=lowest
+                )
+        by_points = [lv for lv in levels if lv.share is None]
+        if method is StarMethod.QUOTA:
+            seen_points = False
+            for lv in levels:
+                if lv.share is None:
+                    seen_points = True
+                elif seen_points:
+                    t.ctx.error(where(lv), Problem.QUOTA_AFTER_THRESHOLD, level=label(lv))
+        for a, b in itertools.pairwise(by_points):
+            if a.stars > b.stars and a.min_points <= b.min_points:
+                t.ctx.error(
+                    where(a),
+                    Problem.LEVELS_OVERLAP,
+                    upper=label(a),
+                    upper_points=_num(a.min_points),
+                    lower=label(b),
+                    lower_points=_num(b.min_points),
+                )
+        if by_points and by_points[-1].min_points != 0:
+            t.ctx.error(where(by_points[-1]), Problem.LOWEST_LEVEL)
         total = sum((s for _, s in shares), ZERO)
-        if method is StarMethod.QUOTA and total != ONE:
-            t.ctx.error(t.where("levels"), Problem.SHARES_SUM, actual=total)
+        if method is StarMethod.QUOTA and all(s <= ONE for _, s in shares):
+            if not by_points and total != ONE:
+                t.ctx.error(t.where("levels"), Problem.SHARES_SUM, actual=_num(total))
+            elif by_points and total > ONE:
+                t.ctx.error(t.where("levels"), Problem.SHARES_OVER, actual=_num(total))
+
+
+def _num(value: Decimal) -> str:
+    """A number as an official wrote it: 0.10 → "0.1", 15.0 → "15"."""
+    return format(value.normalize(), "f")
 
 
 _ITEM_PART = {
@@ -609,9 +805,16 @@ class _VanguardParser(_ItemParser):
         # A member is scored once per evaluation period; items have no period of their own.
         return Period.YEAR
 
+    def parse_shared(self) -> None:
+        s = self.rf.sections
+        s["items"] = self.items("items", Part.VARIANT)
+        s["bonus"] = self.items("bonus", Part.BONUS)
+        s["deductions"] = self.items("deductions", Part.DEDUCTION)
+
     def parse(self) -> None:
         s = self.rf.sections
-        if self.rf.part is FilePart.VARIANT:
+        s["data"] = self.named("data")
+        if self.rf.part in (FilePart.VARIANT, FilePart.SHARED):
             s["items"] = self.items("items", Part.VARIANT)
         s["bonus"] = self.items("bonus", Part.BONUS)
         s["deductions"] = self.items("deductions", Part.DEDUCTION)
@@ -629,13 +832,24 @@ class _VanguardParser(_ItemParser):
             s["subindex_max"][named.key] = t.number("max_points")
             t.close()
         s["zeroing"] = self.zeroing()
-        self.combine(root.table("combine", required=True) or _Table.stand_in(root.ctx, "combine"))
-        s["vote_options"] = tuple(self.vote_option(t) for t in root.tables("vote_options"))
         total = root.table("total") or _Table.stand_in(root.ctx, "total")
+        # The rubric's own scale (a 40-point member rubric says 40), and for a deduction
+        # sheet (扣分制) the score every member starts from instead of combined parts.
+        s["max_points"] = total.number("max_points", Decimal(100), minimum=ONE)
+        s["base_points"] = None
+        if total.has("base_points"):
+            s["base_points"] = total.number("base_points", maximum=s["max_points"])
         s["bonus_cap"] = total.number("bonus_cap", ZERO)
         s["deduction_cap"] = total.number("deduction_cap", ZERO)
         total.close()
-        s["grades"] = self.grades(root.tables("grades"))
+        if s["base_points"] is None:
+            self.combine(
+                root.table("combine", required=True) or _Table.stand_in(root.ctx, "combine")
+            )
+        else:
+            s["weights"], s["missing"] = (), MissingPart.ZERO
+        s["vote_options"] = tuple(self.vote_option(t) for t in root.tables("vote_options"))
+        s["grades"] = self.grades(root.tables("grades"), s["max_points"])
         s["hard_rules"] = tuple(self.hard_rule(t) for t in root.tables("hard_rules"))
         s["excellent_cap"] = self.excellent_cap(
             root.table("excellent_cap", required=True) or _Table.stand_in(root.ctx, "excellent_cap")
@@ -655,25 +869,50 @@ class _VanguardParser(_ItemParser):
         t.close()
         return option
 
-    def grades(self, tables: list[_Table]) -> tuple[tuple[Grade, Decimal], ...]:
-        out = []
+    def grades(self, tables: list[_Table], maximum: Decimal) -> tuple[tuple[Grade, Decimal], ...]:
+        """Any of the four grades, best first (优秀/合格/不合格, or with 基本合格);
+        each problem names the grade it is about."""
+        out: list[tuple[Grade, Decimal]] = []
         for t in tables:
             grade = Grade.from_key(t.one_of("grade", t.text("grade"), _GradeKey).value)
-            out.append((grade, t.number("min_points", maximum=Decimal(100))))
+            points = t.number("min_points", maximum=maximum)
+            if any(g is grade for g, _ in out):
+                t.ctx.error(t.where("grade"), Problem.BAND_TWICE, grade=grade.key)
+            else:
+                if out and out[-1][0] < grade:
+                    t.ctx.error(
+                        t.where("grade"), Problem.BAND_ORDER, grade=grade.key, after=out[-1][0].key
+                    )
+                elif out and out[-1][1] <= points:
+                    t.ctx.error(
+                        t.where("min_points"),
+                        Problem.BANDS_OVERLAP,
+                        upper=out[-1][0].key,
+                        upper_points=_num(out[-1][1]),
+                        lower=grade.key,
+                        lower_points=_num(points),
+                    )
+                out.append((grade, points))
             t.close()
-        ordered = all(a[0] > b[0] and a[1] > b[1] for a, b in itertools.pairwise(out)) and len(
-            out
-        ) == len(Grade)
-        if not ordered:
-            self.root.ctx.error("grades", Problem.LEVELS_ORDER)
-        elif out[-1][1] != 0:
-            self.root.ctx.error("grades", Problem.LOWEST_LEVEL)
+        ctx = self.root.ctx
+        for needed in (Grade.QUALIFIED, Grade.UNQUALIFIED):
+            # "Qualified" is where a member over the excellent cap goes; "unqualified"
+            # is where the hard rules and the lowest scores go.
+            if not any(g is needed for g, _ in out):
+                ctx.error("grades", Problem.BAND_MISSING, grade=needed.key)
+        if out and out[-1][1] != 0:
+            ctx.error(
+                f"grades[{len(tables)}].min_points", Problem.BAND_LOWEST, grade=out[-1][0].key
+            )
+        out.sort(key=lambda pair: -pair[0])
         return tuple(out)
 
     def hard_rule(self, t: _Table) -> HardRule:
         key, name_zh, name_en = self.names(t)
         when = self.condition(t.table("when", required=True))
         grade = Grade.from_key(t.one_of("max_grade", t.text("max_grade"), _GradeKey).value)
+        if all(g is not grade for g, _ in self.rf.sections.get("grades", ())):
+            t.ctx.error(t.where("max_grade"), Problem.BAND_MISSING, grade=grade.key)
         t.close()
         return HardRule(key, name_zh, name_en, when, grade)
 
@@ -743,7 +982,7 @@ def check_files(paths: Iterable[str | Path]) -> list[RubricError]:
     for kind, files in by_kind.items():
         if files and _is_complete_set(kind, files):
             errors.extend(_compose(kind, files)[1])
-    return errors
+    return place_errors(errors)
 
 
 def _is_complete_set(kind: Kind, files: list[RubricFile]) -> bool:
@@ -776,7 +1015,7 @@ def load_files(paths: Iterable[str | Path], kind: Kind) -> FortressRubric | Vang
         raise RubricInvalid(errors)
     rubric, errors = _compose(kind, files)
     if errors or rubric is None:
-        raise RubricInvalid(errors)
+        raise RubricInvalid(place_errors(errors))
     return rubric
 
 
@@ -788,7 +1027,8 @@ def _compose(kind: Kind, files: list[RubricFile]) -> tuple[Any, list[RubricError
 
 class _Composer:
     def __init__(self, files: list[RubricFile]) -> None:
-        self.files = files
+        # Shared files are material for the files that include them, not parts.
+        self.files = [f for f in files if f.part is not FilePart.SHARED]
         self.errors: list[RubricError] = []
 
     def error(self, file: str, path: str, problem: Problem, suggestion=None, **args) -> None:
@@ -855,6 +1095,13 @@ class _Composer:
             known = groups if z.target is ZeroTarget.DIMENSION else items
             self.reference(z.source, f"zeroing[{z.key}].target_key", z.target_key, known)
 
+    def data(self) -> tuple[Named, ...]:
+        """The names of data keys, from every file (the first naming wins)."""
+        found: dict[str, Named] = {}
+        for named in self.gather("data"):
+            found.setdefault(named.key, named)
+        return tuple(found.values())
+
     def gather(self, section: str) -> tuple[Any, ...]:
         return tuple(x for f in self.files for x in f.sections.get(section, ()))
 
@@ -864,7 +1111,10 @@ class _FortressComposer(_Composer):
         common = self.single(FilePart.COMMON)
         stars = self.single(FilePart.STARS)
         where = common.path if common else (self.files[0].path if self.files else "-")
-        self.one_each(FilePart.DOMAIN, "domain", [d.value for d in Domain], where)
+        # Without domain points (a deduction sheet, or common items only) the domain
+        # files are optional; each given one still counts.
+        needed = not common or common.sections.get("domain_points", ZERO) > 0
+        self.one_each(FilePart.DOMAIN, "domain", [d.value for d in Domain] if needed else [], where)
         if common is None or stars is None:
             return None
         c, s = common.sections, stars.sections
@@ -908,6 +1158,8 @@ class _FortressComposer(_Composer):
             compliance=s["compliance"],
             effort=c["effort"],
             sources=tuple(f.source for f in self.files),
+            base_points=c["base_points"],
+            data=self.data(),
         )
 
     def totals(self, common: RubricFile, items: tuple[Item, ...]) -> None:
@@ -921,7 +1173,7 @@ class _FortressComposer(_Composer):
         for f in self.files:
             if f.part is FilePart.DOMAIN:
                 self.sum_check(f.path, "items", f.sections["items"], c["domain_points"])
-        parts = c["common_points"] + c["domain_points"] + c["featured_points"]
+        parts = c["common_points"] + c["domain_points"] + c["featured_points"] + c["base_points"]
         if parts != c["max_points"]:
             self.error(
                 common.path,
@@ -967,11 +1219,15 @@ class _VanguardComposer(_Composer):
         common_keys: dict[str, str] = {}
         self.unique((*bonus, *deds, *c["zeroing"]), "common", common_keys)
         groups = [n.key for n in c["subindices"]]
-        files = self.one_each(
-            FilePart.VARIANT, "category", [m.value for m in MemberCategory], common.path
-        )
+        # A deduction sheet needs no category files: a category without one is scored
+        # by the common sheet alone.
+        base = c["base_points"] is not None
+        categories = [m.value for m in MemberCategory]
+        files = self.one_each(FilePart.VARIANT, "category", [] if base else categories, common.path)
         # Variants are separate namespaces: each member is scored by one variant only.
         variants = {cat: self.variant(f, c, groups, dict(common_keys)) for cat, f in files.items()}
+        for cat in categories:
+            variants.setdefault(cat, Variant(cat, common.name_zh, common.name_en, ()))
         all_items = [
             i.key
             for f in self.files
@@ -999,6 +1255,9 @@ class _VanguardComposer(_Composer):
             grades=c["grades"],
             excellent_cap=c["excellent_cap"],
             sources=tuple(f.source for f in self.files),
+            max_points=c["max_points"],
+            base_points=c["base_points"],
+            data=self.data(),
         )
 
     def variant(self, f: RubricFile, c: dict, groups: list[str], seen: dict) -> Variant:

@@ -53,6 +53,17 @@ def _count_table(points: Decimal, cap: Decimal) -> tuple[Decimal, ...]:
     return tuple(table)
 
 
+def _deduction(rule: Rule) -> Scorer:
+    if not rule.once:
+        return _per_unit(rule)
+    points, at_least = rule.points, rule.at_least
+
+    def score(value: Any) -> Decimal:  # "dues unpaid for 3 months → −2": once, at 3
+        return points if value is not None and value >= at_least else ZERO
+
+    return score
+
+
 def _proportional(rule: Rule) -> Scorer:
     points, full_at = rule.points, rule.full_at
 
@@ -92,7 +103,7 @@ def _by_grade(rule: Rule) -> Scorer:
 _COMPILERS: dict[RuleKind, Callable[[Rule], Scorer]] = {
     RuleKind.DONE: _done,
     RuleKind.PER_EVENT: _per_unit,
-    RuleKind.DEDUCTION: _per_unit,
+    RuleKind.DEDUCTION: _deduction,
     RuleKind.PROPORTIONAL: _proportional,
     RuleKind.LADDER: _ladder,
     RuleKind.BY_GRADE: _by_grade,
@@ -139,7 +150,7 @@ def _reached_grade(rule: Rule) -> Callable[[Any], bool]:
 _REACHED: dict[RuleKind, Callable[[Rule], Callable[[Any], bool]]] = {
     RuleKind.DONE: _reached_done,
     RuleKind.PER_EVENT: _reached_any,
-    RuleKind.DEDUCTION: _reached_any,
+    RuleKind.DEDUCTION: _reached_done,
     RuleKind.PROPORTIONAL: _reached_full,
     RuleKind.LADDER: _reached_step,
     RuleKind.BY_GRADE: _reached_grade,

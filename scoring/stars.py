@@ -62,11 +62,15 @@ def threshold_rating(scheme: StarScheme, result: BranchResult) -> StarRating:
     unmet: list[int] = []
     stars = scheme.lowest
     for level in scheme.levels:
-        if result.total < level.min_points:
-            continue
+        if level.share is not None or result.total < level.min_points:
+            continue  # quota levels are given by rank, in ``rate_branches``
         if not known and (level.featured_done or level.items_full):
             (full, featured_done), known = full_items(result), True
-        if featured_done >= level.featured_done and all(k in full for k in level.items_full):
+        if (
+            featured_done >= level.featured_done
+            and all(k in full for k in level.items_full)
+            and not (level.no_veto and result.vetoes)
+        ):
             stars = level.stars
             break
         unmet.append(level.stars)
@@ -92,7 +96,11 @@ def apply_vetoes(rating: StarRating, scheme: StarScheme, vetoes: Iterable[VetoHi
 
 
 def quota_levels(scheme: StarScheme, totals: Sequence[Decimal]) -> list[tuple[int, int]]:
-    """(stars, 1-based rank) for each total, in the order given."""
+    """(stars, 1-based rank) for each total, in the order given.
+
+    Stars are 0 for a place beyond the quota levels of a scheme whose other levels go
+    by points: ``rate_branches`` rates those branches by the thresholds.
+    """
     n = len(totals)
     order = sorted(range(n), key=lambda i: -totals[i])
     bounds: list[int] = []  # bounds[j]: places taken by levels 0..j
@@ -100,14 +108,16 @@ def quota_levels(scheme: StarScheme, totals: Sequence[Decimal]) -> list[tuple[in
     for _, share in scheme.shares:
         running += share
         bounds.append(int((running * n).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
-    bounds[-1] = n
+    by_points = any(lv.share is None for lv in scheme.levels)
+    if bounds and not by_points:
+        bounds[-1] = n
     stars_by_share = [stars for stars, _ in scheme.shares]
 
     def level_at(place: int) -> int:
         for j, bound in enumerate(bounds):
             if place < bound:
                 return stars_by_share[j]
-        return stars_by_share[-1]
+        return 0 if by_points else stars_by_share[-1]
 
     out: list[tuple[int, int]] = [(0, 0)] * n
     start = 0
@@ -125,7 +135,11 @@ def quota_levels(scheme: StarScheme, totals: Sequence[Decimal]) -> list[tuple[in
 def rate_branches(
     rubric: FortressRubric, results: Iterable[BranchResult], scheme: str | None = None
 ) -> dict[Any, StarRating]:
-    """Star ratings of a set of branches (all rated together, for quota schemes)."""
+    """Star ratings of a set of branches (all rated together, for quota schemes).
+
+    A quota scheme whose lower levels go by points rates the branches beyond the quota
+    places by those thresholds (and their conditions), as a threshold scheme would.
+    """
     sc = rubric.schemes[scheme or rubric.default_scheme]
     results = list(results)
     if sc.method is StarMethod.THRESHOLD:
@@ -133,10 +147,14 @@ def rate_branches(
     levels = quota_levels(sc, [r.total for r in results])
     ratings = {}
     for r, (stars, rank) in zip(results, levels, strict=True):
-        rating = StarRating(
-            r.branch_id, sc.key, stars, DecidedBy.QUOTA, str(stars), r.total, rank=rank
-        )
-        ratings[r.branch_id] = apply_vetoes(rating, sc, r.vetoes)
+        if stars:
+            rating = StarRating(
+                r.branch_id, sc.key, stars, DecidedBy.QUOTA, str(stars), r.total, rank=rank
+            )
+            rating = apply_vetoes(rating, sc, r.vetoes)
+        else:
+            rating = replace(threshold_rating(sc, r), rank=rank)
+        ratings[r.branch_id] = rating
     return ratings
 
 

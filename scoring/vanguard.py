@@ -270,6 +270,8 @@ class VanguardPlan:
     grade_of: tuple[Grade, ...]  # total in hundredths (0–10000) → grade by the thresholds
     bonus_cap_c: int
     deduction_cap_c: int
+    max_c: int = 10000  # the rubric's maximum in hundredths: totals are clamped to it
+    base_c: int | None = None  # a deduction sheet's starting score, instead of the parts
 
 
 def _c(value: Decimal) -> int:
@@ -277,6 +279,8 @@ def _c(value: Decimal) -> int:
 
 
 def _weight_patterns(rubric: VanguardRubric) -> tuple[tuple[int, ...], dict]:
+    if not rubric.weights:  # a deduction sheet: no parts
+        return (), {(): (1, ())}
     scale = 10 ** max(-w.as_tuple().exponent for _, w in rubric.weights)
     weights = tuple(int(w * scale) for _, w in rubric.weights)
     patterns = {}
@@ -335,13 +339,17 @@ def compile_vanguard(rubric: VanguardRubric) -> VanguardPlan:
         _grade_table(rubric),
         _c(rubric.bonus_cap),
         _c(rubric.deduction_cap),
+        _c(rubric.max_points),
+        None if rubric.base_points is None else _c(rubric.base_points),
     )
 
 
 def _grade_table(rubric: VanguardRubric) -> tuple[Grade, ...]:
     mins = tuple(_c(m) for _, m in reversed(rubric.grades))  # ascending, for bisect
     grades = tuple(g for g, _ in reversed(rubric.grades))
-    return tuple(grades[bisect_right(mins, total) - 1] for total in range(10001))
+    return tuple(
+        grades[bisect_right(mins, total) - 1] for total in range(_c(rubric.max_points) + 1)
+    )
 
 
 def _half_up(num: int, den: int) -> int:
@@ -437,10 +445,26 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
     sub_cols = [_sum_columns([cols[j] for j in g], n) for g in vp.groups]
     sub_rows = _rows(sub_cols, n)
     max_c = plan.index_max_c
-    # _half_up(t * 10000, max_c), inlined: it runs once per member.
-    indices = [(t * 20000 + max_c) // (2 * max_c) for t in _sum_columns(sub_cols, n)]
+    top = plan.max_c
+    if plan.base_c is not None:  # a deduction sheet: everyone starts from the base
+        indices = []
+    else:
+        # _half_up(t * 10000, max_c), inlined: it runs once per member.
+        indices = [(t * 20000 + max_c) // (2 * max_c) for t in _sum_columns(sub_cols, n)]
     value_cols = _part_columns(plan, batch, indices)
-    if any(None in col for col in value_cols):
+    if top != 10000:
+        # Parts are 0–100; a rubric on its own scale (40 points) takes its share of each.
+        patterns = [
+            plan.patterns[tuple(v is not None for v in row)] for row in _rows(value_cols, n)
+        ]
+        part_cols = [
+            [
+                0 if v is None else _half_up(v * w * top, d * 10000)
+                for v, (d, _) in zip(col, patterns)  # noqa: B905
+            ]
+            for col, w in zip(value_cols, plan.weights, strict=True)
+        ]
+    elif any(None in col for col in value_cols):
         present = _rows([[v is not None for v in col] for col in value_cols], n)
         patterns = list(map(plan.patterns.__getitem__, present))
         part_cols = [
@@ -455,15 +479,18 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
             for col, w in zip(value_cols, plan.weights, strict=True)
         ]
     part_rows = _rows(part_cols, n)
-    basic = list(map(min, _sum_columns(part_cols, n), repeat(10000)))
+    if plan.base_c is not None:
+        basic = [plan.base_c] * n
+    else:
+        basic = list(map(min, _sum_columns(part_cols, n), repeat(top)))
     bonus_cols, ded_cols = _columns(vp.bonus, batch), _columns(vp.deductions, batch)
     bonus, deds = _sum_columns(bonus_cols, n), _sum_columns(ded_cols, n)
     b_cap, d_cap = plan.bonus_cap_c, plan.deduction_cap_c
     b_counted, d_counted = _capped(bonus, b_cap), _capped(deds, d_cap)
     if any(b_counted) or any(d_counted):
-        totals = [min(max(x + b - d, 0), 10000) for x, b, d in zip(basic, b_counted, d_counted)]  # noqa: B905
+        totals = [min(max(x + b - d, 0), top) for x, b, d in zip(basic, b_counted, d_counted)]  # noqa: B905
     else:
-        totals = list(map(max, basic, repeat(0)))  # basic is at most 10000 already
+        totals = list(map(max, basic, repeat(0)))  # basic is at most the maximum already
     zeroed: list[tuple[ZeroingHit, ...]] = [()] * n
     value_rows = _rows(value_cols, n)
     if plan.zeroing:
@@ -473,10 +500,11 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
             row, zeroed[i], zero_total = _zero(plan, vp, rows[i], flags)
             rows[i] = row
             sub_rows[i] = tuple(sum(row[j] for j in g) for g in vp.groups)
-            idx = _half_up(sum(sub_rows[i]) * 10000, max_c)
-            part_rows[i], basic[i] = _reweigh(plan, value_rows[i], idx, patterns[i][0])
+            if plan.base_c is None:
+                idx = _half_up(sum(sub_rows[i]) * 10000, max_c)
+                part_rows[i], basic[i] = _reweigh(plan, value_rows[i], idx, patterns[i][0])
             totals[i] = (
-                0 if zero_total else min(max(basic[i] + b_counted[i] - d_counted[i], 0), 10000)
+                0 if zero_total else min(max(basic[i] + b_counted[i] - d_counted[i], 0), top)
             )
     grades = list(map(plan.grade_of.__getitem__, totals))
     hits: list[tuple[HardRuleHit, ...]] = [()] * n
@@ -517,6 +545,7 @@ def _score_batch(plan: VanguardPlan, vp: _VariantPlan, fs: list[MemberFacts]):
             grades,
             repeat(b_cap),
             repeat(d_cap),
+            repeat(top),
         )
     )
 
@@ -526,11 +555,12 @@ def _reweigh(plan: VanguardPlan, values: tuple, indices: int, denom: int):
     values = tuple(
         indices if p is VanguardPart.INDICES else v for p, v in zip(plan.parts, values, strict=True)
     )
+    top = plan.max_c
     parts = tuple(
-        0 if v is None else _half_up(v * w, denom)
+        0 if v is None else _half_up(v * w * top, denom * 10000)
         for v, w in zip(values, plan.weights, strict=True)
     )
-    return parts, min(sum(parts), 10000)
+    return parts, min(sum(parts), top)
 
 
 def _lines(keys: tuple[str, ...], cols: list[list[int]], i: int) -> tuple[tuple[str, int], ...]:

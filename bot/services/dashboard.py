@@ -221,7 +221,11 @@ async def dashboard(
         )
     return Dashboard(
         root=root,
-        title=root.name if root is not None else "",
+        title=root.name
+        if root is not None
+        else roots[0].name
+        if len(roots) == 1 and roots[0]
+        else "",
         period=period,
         branches=branches,
         trend=await _trend(session, scoped, period),

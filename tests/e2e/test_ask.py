@@ -217,6 +217,7 @@ STAFF_T = {
         "excel": "📥 Excel 台账",
         "branch_sheet": "支部 2026-10",
         "basics": "六个基本",
+        "index": "堡垒指数",
     },
     "en": {
         "lang": "en",
@@ -228,6 +229,7 @@ STAFF_T = {
         "excel": "📥 Excel ledger",
         "branch_sheet": "Branches 2026-10",
         "basics": "six basics",
+        "index": "Fortress Index",
     },
 }
 
@@ -248,13 +250,14 @@ async def test_staff_dashboard_charts_and_ledger(world, lang):
     assert "市财政局机关党支部" in answer.text
     await staff.press(t["chart"])
     photo = await staff.expect()
-    assert photo.photo
+    assert photo.photo and "市财政局机关党支部 · 2026-11 · " + t["index"] in photo.text
     stored = world.server.world.files.get(photo.photo[-1]["file_id"])
     assert stored.data[:8] == b"\x89PNG\r\n\x1a\n" and (stored.width, stored.height) == (1080, 1350)
     await staff.send("/dashboard")
     await staff.expect(t["head"])
     await staff.press(t["chart"])
     committee = await staff.expect()
+    assert committee.text == "冷水江市委 · 2026-10"
     stored = world.server.world.files.get(committee.photo[-1]["file_id"])
     assert (stored.width, stored.height) == (1080, 1350)
     await staff.send("/export")

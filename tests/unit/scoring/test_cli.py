@@ -43,13 +43,14 @@ def test_check_reports_every_problem_and_fails(tmp_path, lang):
         + _("did you mean '{suggestion}'?").format(suggestion="period")
         + ")"
     )
-    assert f"{folder / 'common.toml'}: items[meet].perod: {unknown}" in lines
-    assert any(line.startswith(f"{folder / 'extra.toml'}: ") for line in lines)
+    line = text.splitlines().index(next(t for t in text.splitlines() if t.startswith("perod"))) + 1
+    assert f"{folder / 'common.toml'}:{line}: items[meet].perod: {unknown}" in lines
+    assert any(line.startswith(f"{folder / 'extra.toml'}:1:8: ") for line in lines)
     assert _("{count} problem(s) found.").format(count=3) in lines
 
 
 def test_check_missing_file_fails():
-    result = run("check", "/nonexistent/rubric.toml")
+    result = run("check", "/nonexistent/rubric.toml", "--lang", "en")
     assert result.exit_code == 1
     assert "/nonexistent/rubric.toml: file not found" in result.output
 
@@ -78,6 +79,6 @@ def test_show_one_file_with_rules(tmp_path):
 def test_show_broken_file_fails(tmp_path):
     path = tmp_path / "x.toml"
     path.write_text("[rubric]\nkind = 'fortres'\n")
-    result = run("show", str(path))
+    result = run("show", str(path), "--lang", "en")
     assert result.exit_code == 1
     assert "fortress" in result.output

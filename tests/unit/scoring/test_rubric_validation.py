@@ -76,7 +76,7 @@ def test_misspelt_key_is_unknown_with_a_suggestion(tmp_path):
     assert ("items[x].perod", Problem.UNKNOWN_KEY, "period") in found
     assert ("items[x].period", Problem.MISSING_KEY, None) in found
     message = str(errors[-1])
-    assert message.startswith(str(tmp_path / "r.toml") + ": items[x].")
+    assert message.startswith(str(tmp_path / "r.toml") + ":15: items[x].")
 
 
 def test_unknown_key_without_a_near_match(tmp_path):
@@ -172,7 +172,7 @@ def test_star_levels_must_be_ordered_and_shares_add_up(tmp_path):
     )
     (folder / "stars.toml").write_text(stars)
     found = {(e.path, e.problem) for e in check_files(sorted(folder.glob("*.toml")))}
-    assert ("schemes[m].levels", Problem.LEVELS_ORDER) in found
+    assert ("schemes[m].levels[1]", Problem.LEVELS_OVERLAP) in found
     assert ("schemes[q].levels", Problem.SHARES_SUM) in found
 
 
