@@ -78,3 +78,18 @@ async def row_counts(session: AsyncSession) -> dict[str, int]:
                 await session.execute(select(func.count()).select_from(table))
             ).scalar_one()
     return counts
+
+
+async def branch_rows(session: AsyncSession, org_id: int) -> dict[str, object]:
+    """Everything that belongs to one branch: its row, and every row of every table that
+    has an `org_id`, compared whole (a changed role or status shows, not only a count)."""
+    found: dict[str, object] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == "organisation":
+            rows = await session.execute(select(table).where(table.c.id == org_id))
+        elif "org_id" in table.c:
+            rows = await session.execute(select(table).where(table.c.org_id == org_id))
+        else:
+            continue
+        found[table.name] = sorted(tuple(map(repr, r)) for r in rows.all())
+    return found
