@@ -11,6 +11,7 @@ import hmac
 import logging
 import signal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -35,8 +36,14 @@ from bot.middlewares.db import DbSessionMiddleware, prune_processed_updates
 from bot.middlewares.guard import GuardMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.principal import PrincipalMiddleware
+from bot.middlewares.reachable import ReachableMiddleware
 from bot.middlewares.refusals import RefusalMiddleware
 from scoring import load_fortress_rubric
+
+if TYPE_CHECKING:
+    from bot.scheduler.jobs import JobContext
+    from bot.scheduler.runner import Scheduler
+    from bot.sender import Sender, SendLimits
 
 log = logging.getLogger("branchbot")
 
@@ -101,6 +108,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     # session; the locale needs the principal; refusals need the locale.
     dp.update.outer_middleware(DbSessionMiddleware(sessions, clock))
     dp.update.outer_middleware(PrincipalMiddleware(settings.superuser_ids))
+    dp.update.outer_middleware(ReachableMiddleware())
     # Not on errors: after a rollback the principal's rows are expired, and the error
     # handler finds the language on its own.
     LocaleMiddleware(i18n).setup(dp, exclude={"error"})
@@ -116,15 +124,48 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     return App(settings, clock, engine, sessions, i18n, dp)
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings, *, retry: bool = True) -> Bot:
+    """The Bot; `retry=False` for the outbox sender, which handles 429s and 5xx itself
+    (pausing every message, not just the one that hit the limit)."""
     token = settings.require_token()
     session = None
     if settings.telegram_api_base is not None:
         base = str(settings.telegram_api_base).rstrip("/")
         session = AiohttpSession(api=TelegramAPIServer.from_base(base, is_local=False))
     bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-    bot.session.middleware(RetryMiddleware())
+    if retry:
+        bot.session.middleware(RetryMiddleware())
     return bot
+
+
+def job_context(app: App) -> JobContext:
+    """What scheduled jobs and the sender's notices are given."""
+    from bot.scheduler.jobs import JobContext
+
+    return JobContext(app.sessions, app.clock, app.settings, app.i18n, app.dispatcher["rubric"])
+
+
+def make_sender(app: App, bot: Bot, limits: SendLimits | None = None) -> Sender:
+    """The outbox sender alone (tests; `make_scheduler` includes one)."""
+    from bot.scheduler.calendar import tell_unreachable
+    from bot.scheduler.runner import send_limits
+    from bot.sender import Sender
+
+    ctx = job_context(app)
+    return Sender(
+        bot,
+        app.sessions,
+        app.clock,
+        limits or send_limits(app.settings),
+        on_unreachable=lambda session, tg: tell_unreachable(ctx, session, tg),
+    )
+
+
+def make_scheduler(app: App, bot: Bot | None, **kwargs) -> Scheduler:
+    """Scheduled jobs and (given a Bot) the outbox sender; `start()` takes the lock."""
+    from bot.scheduler.runner import Scheduler
+
+    return Scheduler(job_context(app), app.engine, bot, **kwargs)
 
 
 async def prepare_bot(app: App, bot: Bot) -> None:
@@ -202,8 +243,34 @@ async def run_webhook(app: App, bot: Bot) -> None:
         await runner.cleanup()
 
 
-async def serve(app: App, bot: Bot) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly."""
+async def serve(app: App, bot: Bot | None, scheduler: Scheduler | None = None) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly.
+
+    `bot` None: only the scheduler (`branchbot scheduler`); `scheduler` None: only the bot
+    (`branchbot run --no-scheduler`).
+    """
+    if scheduler is not None:
+        await scheduler.start()
+    try:
+        if bot is None:
+            await _until_signal()
+        else:
+            await _serve_bot(app, bot)
+    finally:
+        if scheduler is not None:
+            await scheduler.stop()
+
+
+async def _until_signal() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopped")
+
+
+async def _serve_bot(app: App, bot: Bot) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -32,3 +32,18 @@ class FixedClock(Clock):
 
     def advance(self, **kwargs: float) -> None:
         self.at = self.at + timedelta(**kwargs)
+
+
+class OffsetClock(Clock):
+    """Real time moved by an offset: the demo's clock, which can be fast-forwarded."""
+
+    def __init__(self, tz: ZoneInfo | str = "Asia/Shanghai") -> None:
+        super().__init__(tz)
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def jump_to(self, when: datetime) -> None:
+        """Never backwards: what was sent stays sent."""
+        self.offset = max(self.offset, when - datetime.now(UTC))

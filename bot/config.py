@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram/webhook"
     rubric_dir: str | None = None
     invite_ttl_days: int = Field(default=30, ge=0, le=3650)
+    # Delivery of unprompted messages (the outbox): Telegram's flood limits.
+    send_per_second: float = Field(default=30.0, gt=0, le=10_000)
+    send_private_per_second: float = Field(default=1.0, gt=0, le=100)
+    send_group_per_minute: float = Field(default=20.0, gt=0, le=6_000)
+    # The calendar: reminder days of the month, local time of reminders, quiet hours.
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (10, 20, 25)
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+    quiet_hours: str = "21:00-08:00"
+    reminder_grace_hours: int = Field(default=12, ge=1, le=72)
 
     @field_validator("superuser_ids", mode="before")
     @classmethod
@@ -46,6 +55,28 @@ class Settings(BaseSettings):
                     "must be Telegram user ids (whole numbers) separated by commas"
                 ) from None
         return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = tuple(int(p) for p in value.replace(";", ",").split(",") if p.strip())
+            except ValueError:
+                raise ValueError("must be days of the month separated by commas") from None
+        if isinstance(value, (tuple, list)):
+            if any(not 1 <= int(d) <= 28 for d in value):
+                raise ValueError("days must be between 1 and 28 (every month has them)")
+            return tuple(sorted(set(int(d) for d in value)))
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        from bot.services.calendar import parse_quiet_hours
+
+        parse_quiet_hours(value)
+        return value.strip()
 
     @field_validator("default_locale")
     @classmethod

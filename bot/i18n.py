@@ -109,3 +109,9 @@ def fmt_percent(value: float, locale: str, digits: int = 1) -> str:
     from babel.numbers import format_percent
 
     return format_percent(value, format=pattern, locale=babel_locale(locale))
+
+
+def N_(text: str) -> str:
+    """Marks a message id for extraction (Babel's default keyword N_) without translating:
+    for tables of messages translated later with ``_(TABLE[code])``."""
+    return text

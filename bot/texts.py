@@ -35,7 +35,15 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "org.branch_needs_parent": _("A branch must sit under a committee."),
         "org.path_empty": _("The organisation path is empty."),
         "org.path_unknown": _("No organisation at {path}"),
+        "org.path_unknown_near": _("No organisation at {path}; did you mean {near}?"),
         "org.staff_needs_committee": _("“{path}” is a branch: staff act for a committee."),
+        "org.move_into_itself": _("“{name}” cannot be moved under itself or its own sub-units."),
+        "org.remove_in_use": _(
+            "“{name}” cannot be removed: it or its sub-units still have members or history "
+            "({what}). Move the members or keep the organisation."
+        ),
+        "org.staff_unknown": _("The Telegram user {telegram_id} is not staff of this committee."),
+        "orgs.invalid": _("The organisation file has problems ({count}); nothing was written."),
         "member.not_found": _("That member is not on the roster (any more)."),
         "member.phone_malformed": _(
             "“{value}” is not a mobile number (11 digits starting with 1)."
@@ -99,6 +107,13 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "evidence.too_long": _("That is too long (at most {max} characters)."),
         "evidence.grade_unknown": _("Unknown grade {grade}; choose one of: {choices}."),
         "group.not_a_group": _("Send this command in the branch's group chat."),
+        "broadcast.file_kind": _("Only a photo or a document can go with an announcement."),
+        "broadcast.not_found": _("That announcement no longer exists."),
+        "broadcast.nobody": _("Nobody there can receive it: no linked members with those roles."),
+        "broadcast.role_unknown": _("“{role}” is not a role (secretary, organiser, member)."),
+        "broadcast.text_empty": _("The announcement is empty."),
+        "broadcast.too_long": _("The announcement is too long (at most {max} characters)."),
+        "notifications.topic_unknown": _("That kind of reminder cannot be muted."),
         "group.taken": _("This group is already linked to another branch."),
         "group.unreachable": _("I cannot post in the branch group. Is the bot still a member?"),
         "notice.closed": _("This meeting has already taken place."),
@@ -122,10 +137,14 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
     params = err.params
     if html:
         params = {k: escape(str(v), quote=False) for k, v in params.items()}
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError):
-        return template
+    # A parameter the caller forgot shows as "…", never as its "{name}" (a test checks
+    # that every raise gives what its message names).
+    return template.format_map(_Filled(params))
+
+
+class _Filled(dict):
+    def __missing__(self, key: str) -> str:
+        return "…"
 
 
 def role_label(role: str, _: Gettext) -> str:

@@ -28,6 +28,7 @@ def setup_routers() -> Router:
     """The fixed order: /cancel and commands first, conversations next, the fallbacks last."""
     from handlers import (
         ask,
+        broadcast,
         content,
         dashboard,
         evidence,
@@ -38,6 +39,7 @@ def setup_routers() -> Router:
         meeting_log,
         meetings,
         month,
+        notifications,
         notify,
         orgs,
         roster,
@@ -57,7 +59,7 @@ def setup_routers() -> Router:
         meetings,
         evidence,
     )
-    features += (group, stars, content, dashboard, ask)
+    features += (group, stars, content, broadcast, notifications, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     # hints answer a conversation step's unusable message; group_guard (first) keeps

@@ -227,6 +227,17 @@ class RecordItem(Press, prefix="ri"):
     item: Key
 
 
+class Cast(Press, prefix="bc"):
+    act: Word  # nav | org | role | text | send | cancel | progress | notify
+    org: Id = 0
+    page: Page = 0
+    value: Key = ""  # a role, or a broadcast id
+
+
+class Notify(Press, prefix="nf"):
+    topic: Key
+
+
 class Ask(Press, prefix="ak"):
     intent: Word  # a bot.intents.Intent value, checked on every press
 

@@ -24,6 +24,8 @@ def command_list() -> list[BotCommand]:
         BotCommand(command="dashboard", description=_("Overview of my branches (staff)")),
         BotCommand(command="export", description=_("Ratings ledger as Excel (staff)")),
         BotCommand(command="content", description=_("Add education material (staff)")),
+        BotCommand(command="broadcast", description=_("Announce to branches I oversee (staff)")),
+        BotCommand(command="notifications", description=_("Which reminders I get")),
         BotCommand(command="language", description=_("Language: 中文 / English")),
         BotCommand(command="help", description=_("What I can do")),
         BotCommand(command="cancel", description=_("Leave the current step")),

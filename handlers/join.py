@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.db.models import InviteKind
 from bot.services import members, onboarding, orgs
 from bot.services.errors import ServiceError
@@ -104,7 +105,7 @@ async def pick(
     state: FSMContext,
     session: AsyncSession,
     clock: Clock,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     user = query.from_user
@@ -125,7 +126,9 @@ async def pick(
             ),
         )
         return
-    await _after_request(query.message, state, session, bot, i18n, outcome, user.full_name)
+    await _after_request(
+        query.message, state, session, clock, settings, i18n, outcome, user.full_name
+    )
 
 
 @router.message(Join.contact, F.contact)
@@ -176,7 +179,7 @@ async def ask_secretary(
     state: FSMContext,
     session: AsyncSession,
     clock: Clock,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     user = query.from_user
@@ -184,7 +187,9 @@ async def ask_secretary(
         session, clock.now(), callback_data.org, callback_data.member, user.id, user.full_name
     )
     await query.answer()
-    await _after_request(query.message, state, session, bot, i18n, outcome, user.full_name)
+    await _after_request(
+        query.message, state, session, clock, settings, i18n, outcome, user.full_name
+    )
 
 
 @router.callback_query(JoinNew.filter())
@@ -197,26 +202,34 @@ async def not_on_roster(query: CallbackQuery, callback_data: JoinNew, state: FSM
 
 @router.message(Join.name, F.text, ~F.text.startswith("/"))
 async def typed_name(
-    message: Message, state: FSMContext, session: AsyncSession, clock: Clock, bot: Bot, i18n: I18n
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     data = await state.get_data()
     outcome = await onboarding.request_as_new(
         session, clock.now(), data["org_id"], message.from_user.id, message.text
     )
-    await _after_request(message, state, session, bot, i18n, outcome, message.from_user.full_name)
+    await _after_request(
+        message, state, session, clock, settings, i18n, outcome, message.from_user.full_name
+    )
 
 
 async def _after_request(
     message: Message,
     state: FSMContext,
     session: AsyncSession,
-    bot: Bot,
+    clock: Clock,
+    settings: Settings,
     i18n: I18n,
     outcome: ClaimOutcome,
     tg_name: str,
 ) -> None:
     await state.clear()
-    await notify_approvers(bot, session, i18n, outcome, tg_name)
+    await notify_approvers(session, clock, settings, i18n, outcome, tg_name)
     if outcome.kind is ClaimKind.conflict:
         text = _(
             "{name} is already linked to another Telegram account. The secretary has been told."

@@ -1,12 +1,16 @@
-"""Messages to people other than the sender: approvers, and the member who was decided on."""
+"""Messages to people other than the sender: approvers, and the member who was decided on.
+
+They go through the outbox (`tell`): written in the update's transaction, so nobody hears
+about a change that was not saved, and sent by the sender within the flood limits; a
+person who blocked the bot does not hold up the others.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, html
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message
+from aiogram import html
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import Member
-from bot.services import onboarding, orgs, prefs
+from bot.services import onboarding, orgs, outbox, prefs
+from bot.services.calendar import deliver_at, parse_quiet_hours
 from bot.services.members import Principal, load_principal
 from bot.services.onboarding import ClaimKind, ClaimOutcome
 from handlers.callbacks import Decide
@@ -26,16 +31,39 @@ log = logging.getLogger(__name__)
 router = Handlers("approvals")
 
 
-async def send_quietly(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
-    try:
-        await bot.send_message(chat_id, text, **kwargs)
-    except TelegramAPIError as exc:
-        # Someone who blocked the bot must not stop the others being told.
-        log.warning("could not notify a user: %s", type(exc).__name__)
+async def tell(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    chat_id: int,
+    text: str,
+    *,
+    key: str,
+    kind: str,
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+    quiet: bool = True,
+) -> None:
+    """Queue `text` for `chat_id` once per `key`; `quiet`: not during quiet hours."""
+    now = clock.now()
+    when = deliver_at(now, settings.tz, parse_quiet_hours(settings.quiet_hours)) if quiet else now
+    envelope = outbox.Envelope(
+        chat_id=chat_id,
+        text=text,
+        key=key,
+        kind=kind,
+        markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
+        not_before=when,
+    )
+    await outbox.enqueue(session, now, [envelope])
 
 
 async def notify_approvers(
-    bot: Bot, session: AsyncSession, i18n: I18n, outcome: ClaimOutcome, tg_name: str
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    outcome: ClaimOutcome,
+    tg_name: str,
 ) -> None:
     if not outcome.notify:
         return
@@ -54,7 +82,8 @@ async def notify_approvers(
                     branch=html.quote(org.name),
                     name=html.quote(outcome.member.name),
                 )
-                await send_quietly(bot, chat_id, text)
+                key = f"join-conflict:{outcome.member.id}:{clock.now():%Y%m%d%H%M%S}:{chat_id}"
+                await tell(session, clock, settings, chat_id, text, key=key, kind="approval")
                 continue
             req = outcome.request
             on_roster = (
@@ -78,7 +107,16 @@ async def notify_approvers(
                     ),
                 ]
             ]
-            await send_quietly(bot, chat_id, text, reply_markup=keyboard(buttons))
+            await tell(
+                session,
+                clock,
+                settings,
+                chat_id,
+                text,
+                key=f"join:{req.id}:{chat_id}",
+                kind="approval",
+                markup=keyboard(buttons),
+            )
 
 
 async def tell_joined(
@@ -102,7 +140,6 @@ async def decide(
     session: AsyncSession,
     clock: Clock,
     principal: Principal,
-    bot: Bot,
     i18n: I18n,
     settings: Settings,
 ) -> None:
@@ -122,17 +159,21 @@ async def decide(
         if callback_data.ok:
             path = await orgs.display_path(session, result.org)
             text = _("Your request was approved. Welcome to {path}! /me shows your record.")
-            await send_quietly(
-                bot,
-                requester,
-                text.format(path=html.quote(path)),
-                reply_markup=menu_keyboard(joined),
-            )
+            text, markup = text.format(path=html.quote(path)), menu_keyboard(joined)
         else:
-            await send_quietly(
-                bot,
-                requester,
-                _(
-                    "Your request to join {branch} was not approved. Please talk to your secretary."
-                ).format(branch=html.quote(result.org.name)),
-            )
+            text = _(
+                "Your request to join {branch} was not approved. Please talk to your secretary."
+            ).format(branch=html.quote(result.org.name))
+            markup = None
+    # They are waiting for this answer: it is not held back by quiet hours.
+    await tell(
+        session,
+        clock,
+        settings,
+        requester,
+        text,
+        key=f"join:{result.request.id}:decided",
+        kind="approval",
+        markup=markup,
+        quiet=False,
+    )

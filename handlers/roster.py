@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import Category, InviteKind, Member, MemberStatus, Role
-from bot.services import members, orgs
+from bot.services import members, orgs, outbox
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.texts import category_label, status_label
@@ -34,8 +34,14 @@ async def roster_view(session: AsyncSession, principal: Principal, org_id: int, 
     if not principal.can_lead(branch):
         raise ServiceError("access.denied")
     found = await members.roster_page(session, org_id, "", page)
+    blocked = await outbox.unreachable_among(session, [m.telegram_id for m in found.items])
     rows = [
-        [Button(text=member_line(m), callback_data=MemberCard(member=m.id).pack())]
+        [
+            Button(
+                text=member_line(m) + (" 📵" if m.telegram_id in blocked else ""),
+                callback_data=MemberCard(member=m.id).pack(),
+            )
+        ]
         for m in found.items
     ]
     rows.append(pager(found, lambda p: RosterPage(org=org_id, page=p)))
@@ -43,6 +49,8 @@ async def roster_view(session: AsyncSession, principal: Principal, org_id: int, 
         "Roster of {branch}: {n} members.\n★ secretary ☆ organising member ⏸ on leave "
         "✈ mobile ✓ on Telegram"
     ).format(branch=html.quote(branch.name), n=found.total)
+    if blocked:
+        text += "\n" + _("📵 cannot be reached: blocked the bot (until they write to it again)")
     return text, keyboard(rows)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from aiogram import Bot, F, html
+from aiogram import F, html
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.i18n import fmt_number, fmt_percent
 from bot.services import periods, prefs
 from bot.services.errors import ServiceError
@@ -21,7 +22,7 @@ from bot.services.members import Principal
 from bot.texts import error_text, stars
 from handlers.callbacks import StarAct, StarAll, StarList
 from handlers.menu import STARS, MenuButton
-from handlers.notify import send_quietly
+from handlers.notify import tell
 from handlers.registry import Handlers
 from handlers.states import AdjustStar
 from handlers.views import Button, keyboard, pager
@@ -199,7 +200,7 @@ async def confirm(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     _staff(principal)
@@ -212,7 +213,7 @@ async def confirm(
             raise
         await _show_as_it_is(query, session, principal, err, callback_data.snapshot)
         return
-    await tell_branches(session, bot, i18n, [snap])
+    await tell_branches(session, clock, settings, i18n, [snap])
     text, markup = await detail(session, principal, snap.id)
     await query.answer(_("Confirmed."))
     await query.message.edit_text(text, reply_markup=markup)
@@ -249,7 +250,7 @@ async def adjust_reason(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
@@ -271,7 +272,7 @@ async def adjust_reason(
         await message.answer(error_text(err, _) + "\n\n" + text, reply_markup=markup)
         return
     await state.clear()
-    await tell_branches(session, bot, i18n, [snap])
+    await tell_branches(session, clock, settings, i18n, [snap])
     text, markup = await detail(session, principal, snap.id)
     await message.answer(_("Adjusted and confirmed.") + "\n\n" + text, reply_markup=markup)
 
@@ -283,7 +284,7 @@ async def confirm_all(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     _staff(principal)
@@ -293,13 +294,15 @@ async def confirm_all(
         confirmed += await periods.confirm_all(
             session, principal, clock.now(), callback_data.period, root
         )
-    await tell_branches(session, bot, i18n, confirmed)
+    await tell_branches(session, clock, settings, i18n, confirmed)
     text, markup = await list_view(session, principal, callback_data.period, 0)
     await query.answer(_("Confirmed: {n}.").format(n=len(confirmed)), show_alert=True)
     await query.message.edit_text(text, reply_markup=markup)
 
 
-async def tell_branches(session: AsyncSession, bot: Bot, i18n: I18n, snapshots: list) -> None:
+async def tell_branches(
+    session: AsyncSession, clock: Clock, settings: Settings, i18n: I18n, snapshots: list
+) -> None:
     """Each branch's secretary and organising member hear their confirmed level."""
     leaders = await periods.branch_leaders_to_tell(session, snapshots)
     ids = sorted({i for group in leaders.values() for i in group})
@@ -319,4 +322,5 @@ async def tell_branches(session: AsyncSession, bot: Bot, i18n: I18n, snapshots: 
                     text += "\n" + _("Reason for the adjustment: {reason}").format(
                         reason=html.quote(snap.adjust_reason)
                     )
-                await send_quietly(bot, chat_id, text)
+                key = f"stars:{snap.id}:{snap.confirmed_at:%Y%m%d%H%M%S}:{chat_id}"
+                await tell(session, clock, settings, chat_id, text, key=key, kind="stars")

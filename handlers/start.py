@@ -82,9 +82,11 @@ async def help_(message: Message, principal: Principal) -> None:
         lines.append(_("/dashboard — my branches: stars, compliance, charts, drill-down"))
         lines.append(_("/export — the month's ratings ledger as an Excel file"))
         lines.append(_("/content — add this month's education material"))
+        lines.append(_("/broadcast — an announcement to the branches you oversee"))
     lines.append(_("You can also just ask, e.g. “我们支部几颗星？” or “what's left to do?”"))
     lines.append(_("/me — who I am, my branch and my roles"))
     lines.append(_("/language — 中文 / English"))
+    lines.append(_("/notifications — which reminders you get"))
     lines.append(_("/cancel — leave the current step"))
     if principal.member is None and not principal.is_staff:
         lines.append(_("To join, open the invite link your branch secretary gives you."))

@@ -61,3 +61,10 @@ class AddContent(StatesGroup):
     title = State()
     source = State()
     domains = State()
+
+
+class SendBroadcast(StatesGroup):
+    org = State()
+    roles = State()
+    text = State()
+    confirm = State()

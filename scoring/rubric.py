@@ -710,17 +710,21 @@ class _FortressParser(_ItemParser):
                         fraction=_num(share / 100),
                     )
                 shares.append((stars, share))
-            levels.append(
-                StarLevel(
-                    stars,
-                    *names,
-                    min_points=ZERO if share is not None else lt.number("min_points"),
-                    featured_done=lt.integer("featured_done", 0),
-                    items_full=lt.texts("items_full"),
-                    no_veto=lt.boolean("no_veto", False),
-                    share=share,
+            if share is not None:
+                # A quota place is given by rank alone: conditions here would be ignored,
+                # so they are left unread and reported as unknown keys.
+                levels.append(StarLevel(stars, *names, share=share))
+            else:
+                levels.append(
+                    StarLevel(
+                        stars,
+                        *names,
+                        min_points=lt.number("min_points"),
+                        featured_done=lt.integer("featured_done", 0),
+                        items_full=lt.texts("items_full"),
+                        no_veto=lt.boolean("no_veto", False),
+                    )
                 )
-            )
             lt.close()
         t.close()
         self.check_levels(t, method, levels, shares)

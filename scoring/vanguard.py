@@ -58,7 +58,8 @@ from scoring.rules import compile_rule, triggered
 
 class OverrideError(ValueError):
     """A branch-review override that cannot stand. ``code``: reason_required,
-    unknown_member, above_hard_rule or over_cap."""
+    unknown_member, unknown_grade (a grade the rubric does not have), above_hard_rule
+    or over_cap."""
 
     def __init__(self, code: str, member_id: Any) -> None:
         self.code = code
@@ -672,8 +673,11 @@ def grade_branch_members(
     moves: list[CapDecision] = []
 
     overridden = set()
+    existing = {g for g, _ in rubric.grades}
     for o in overrides:
         _check_override(o, by_id)
+        if o.grade not in existing:
+            raise OverrideError("unknown_grade", o.member_id)
         overridden.add(o.member_id)
         moves.append(
             CapDecision(

@@ -112,13 +112,15 @@ def run_db(main: Callable[[], Awaitable[T]]) -> T:
     """`asyncio.run(main())`, with an unreachable database reported in one line."""
     import asyncio
 
-    from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
     from bot.db.errors import database_problem
 
     try:
         return asyncio.run(main())
-    except (OSError, OperationalError, InterfaceError, DatabaseError) as exc:
+    except (IntegrityError, ProgrammingError, DataError):
+        raise  # a bug in a command, not a database the administrator can fix
+    except (OSError, DBAPIError) as exc:
         raise fail(database_problem(exc)) from None
 
 

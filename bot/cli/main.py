@@ -19,12 +19,15 @@ app = typer.Typer(
 def _register() -> None:
     # Sub-apps are imported here, not at module import, so `--help` stays fast and
     # importing this module has no side effects beyond building the Typer tree.
-    from bot.cli import i18n_cmd, month, ops, ratings, roster, rubric
+    from bot.cli import delivery, i18n_cmd, month, ops, orgs_cmd, ratings, roster, rubric
 
     app.command("demo")(ops.demo)
     app.command("run")(ops.run)
+    app.command("scheduler")(ops.scheduler)
+    app.command("status")(delivery.status)
+    app.command("broadcast")(delivery.broadcast)
     app.add_typer(ops.db_app, name="db")
-    app.add_typer(ops.org_app, name="org")
+    app.add_typer(orgs_cmd.org_app, name="org")
     app.add_typer(rubric.app, name="rubric")
     app.add_typer(i18n_cmd.app, name="i18n")
     app.add_typer(roster.import_app, name="import")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, run_in_session
+from bot.cli.common import EXIT_USAGE, console, fail, run_in_session, settings_or_exit
 
 content_app = typer.Typer(
     help="The month's education content.", no_args_is_help=True, rich_markup_mode=None
@@ -34,15 +34,9 @@ def operator():
 
 
 async def _org(session, path: str | None):
-    from bot.services import orgs
-    from bot.services.errors import ServiceError
+    from bot.services import tree
 
-    if path is None:
-        return None
-    org = await orgs.find_by_path(session, path)
-    if org is None:
-        raise ServiceError("org.path_unknown", path=path)
-    return org
+    return None if path is None else await tree.require_path(session, path)
 
 
 def _rubric(settings):
@@ -54,9 +48,20 @@ def _rubric(settings):
 def close_period(
     period: Annotated[str, typer.Option("--period", help="The month to close, YYYY-MM.")],
     org: OrgPath = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Close a month more than a year back without asking.")
+    ] = False,
 ) -> None:
     """Freeze each branch's result for a finished month and propose its star level."""
+    from bot.clock import Clock
+    from bot.i18n import gettext_for
     from bot.services import periods
+
+    settings = settings_or_exit()
+    _ = gettext_for(settings.default_locale)
+    warning = plausibility(period, Clock(settings.tz).today(), _)
+    if warning and not yes:
+        raise fail(warning, code=EXIT_USAGE)
 
     async def work(session, clock, settings):
         root = await _org(session, org)
@@ -65,13 +70,32 @@ def close_period(
         )
         return summary, await periods.star_distribution(session, period, root)
 
-    summary, stars = run_in_session(work)
+    summary, stars = run_in_session(work, settings)
     console.print(
-        f"{period}: {summary.created} snapshot(s) created, "
-        f"{summary.already_closed} already closed, {summary.branches} branch(es)"
-    )
+        _("{period}: {created} snapshot(s) created, {closed} already closed, {branches} branch(es)")
+        .format(period=period, created=summary.created, closed=summary.already_closed,
+                branches=summary.branches)
+    )  # fmt: skip
     for level, count in stars.items():
         console.print(f"  {'★' * level:<5} {level}: {count}")
+
+
+def plausibility(period: str, today, _) -> str | None:
+    """A month far back or not yet begun is most likely a typo: ask for --yes."""
+    import re
+
+    match = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    if not match:
+        return None  # the service refuses it with its own message
+    months = (today.year - int(match[1])) * 12 + today.month - int(match[2])
+    if months < 0:
+        return _("--period: {period} has not begun yet; check the month").format(period=period)
+    if months > 12:
+        return _(
+            "--period: {period} is more than a year ago; "
+            "add --yes if you really mean to close it now"
+        ).format(period=period)
+    return None
 
 
 @content_app.command("add")
@@ -106,4 +130,8 @@ def content_add(
         )
         return item.id
 
-    console.print(f"content {run_in_session(work)} added")
+    from bot.i18n import gettext_for
+
+    settings = settings_or_exit()
+    _ = gettext_for(settings.default_locale)
+    console.print(_("Content {id} added").format(id=run_in_session(work, settings)))

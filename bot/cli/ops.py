@@ -8,34 +8,46 @@ from pathlib import Path
 import typer
 
 from bot.cli.common import (
+    EXIT_REFUSED,
     UPGRADE_HINT,
     console,
     fail,
     rubric_failure,
     run_db,
-    run_in_session,
     settings_or_exit,
 )
-from bot.db.enums import Domain
 
 db_app = typer.Typer(
     help="Database schema: upgrade to the latest, show the current revision.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-org_app = typer.Typer(
-    help="Organisations and their staff, from the command line.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
 
 
-def run() -> None:
+def run(
+    no_scheduler: bool = typer.Option(
+        False,
+        "--no-scheduler",
+        help="Only answer updates: reminders and the outbox are left to `branchbot scheduler`.",
+    ),
+) -> None:
     """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set.
 
+    The scheduler (reminders) and the outbox sender run in the same process unless
+    --no-scheduler is given; one database has one scheduler, and a second is refused.
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
     that one deliberate step (not every process at start-up) changes the schema.
     """
+    _serve(bot=True, scheduler=not no_scheduler)
+
+
+def scheduler() -> None:
+    """Run only the scheduler (reminders) and the outbox sender, for bot workers started
+    with `branchbot run --no-scheduler`. One per database: a second one is refused."""
+    _serve(bot=False, scheduler=True)
+
+
+def _serve(*, bot: bool, scheduler: bool) -> None:
     import asyncio
 
     from bot.config import SettingsError
@@ -45,7 +57,7 @@ def run() -> None:
     settings = settings_or_exit()
     try:
         settings.require_token()
-        if settings.webhook_url:
+        if bot and settings.webhook_url:
             settings.require_webhook_secret()
     except SettingsError as exc:
         raise fail(str(exc)) from None
@@ -60,24 +72,59 @@ def run() -> None:
     if not run_db(_schema_ok):
         raise fail(UPGRADE_HINT)
     # Imported after the checks: aiogram takes seconds to import, a refusal should not.
-    from bot.app import build, configure_logging, make_bot, serve
+    import logging
 
-    configure_logging()
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    from bot.app import build, configure_logging, make_bot, make_scheduler, serve
+    from bot.scheduler.lock import SchedulerBusy
+
+    async def _telegram_answers() -> None:
+        # One getMe before anything starts, so that a wrong token or an unreachable
+        # Telegram is one line, not a trail of retries and a traceback.
+        bot = make_bot(settings)
+        retries = logging.getLogger("bot.delivery")
+        level = retries.level
+        retries.setLevel(logging.ERROR)
+        try:
+            await bot.get_me()
+        finally:
+            retries.setLevel(level)
+            await bot.session.close()
 
     async def _main() -> None:
         app = build(settings, engine=create_engine(settings.database_url))
-        bot = make_bot(settings)
+        the_bot = make_bot(settings) if bot else None
+        sender_bot = make_bot(settings, retry=False) if scheduler else None
+        sched = make_scheduler(app, sender_bot) if scheduler else None
         try:
-            await serve(app, bot)
+            await serve(app, the_bot, sched)
         finally:
-            await bot.session.close()
+            for b in (the_bot, sender_bot):
+                if b is not None:
+                    await b.session.close()
             await app.close()
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_telegram_answers())
+        configure_logging()
+        asyncio.run(_main())
+    except SchedulerBusy as exc:
+        raise fail(str(exc)) from None
+    except TelegramUnauthorizedError:
+        raise fail(
+            "BOT_TOKEN: Telegram does not accept this token (Unauthorized): "
+            "copy it again from @BotFather"
+        ) from None
+    except TelegramNetworkError as exc:
+        where = "TELEGRAM_API_BASE" if settings.telegram_api_base else "the network"
+        raise fail(f"cannot reach Telegram ({exc.message}): check {where}") from None
 
 
 def demo(
-    port: int = typer.Option(8080, help="Port of the local Telegram and its browser chat."),
+    port: int = typer.Option(
+        8080, min=1, max=65535, help="Port of the local Telegram and its browser chat."
+    ),
     lang: str = typer.Option("zh", help="Language of the personas and the bot's default: zh|en."),
     db: Path = typer.Option(None, help="Keep the demo in this SQLite file (default: a new one)."),
     fresh: bool = typer.Option(False, "--fresh", help="With --db: start again from the seed."),
@@ -88,6 +135,7 @@ def demo(
     from bot.config import SettingsError
     from bot.demo.run import main
     from bot.emulator import PortInUseError
+    from bot.scheduler.lock import SchedulerBusy
     from scoring.errors import RubricInvalid
 
     if lang not in ("zh", "en"):
@@ -100,6 +148,8 @@ def demo(
         main(port, lang, db, fresh)
     except PortInUseError:
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
+    except SchedulerBusy:
+        raise fail(f"--db: another demo is running on {db}; stop it first") from None
     except SettingsError as exc:
         raise fail(str(exc)) from None
     except RubricInvalid as exc:
@@ -112,31 +162,48 @@ def demo(
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(
+    create: bool = typer.Option(
+        False, "--create", help="Create the PostgreSQL database first if it does not exist."
+    ),
+) -> None:
     """Create or migrate the schema to the latest revision (safe to run again)."""
-    from bot.db.engine import create_engine
+    from bot.db.engine import create_database, create_engine
     from bot.db.migrate import current_revision, upgrade
 
     settings = settings_or_exit()
 
-    async def _main() -> str | None:
+    async def _main() -> tuple[bool, str | None]:
+        made = await create_database(settings.database_url) if create else False
         engine = create_engine(settings.database_url)
         try:
             await upgrade(engine)
-            return await current_revision(engine)
+            return made, await current_revision(engine)
         finally:
             await engine.dispose()
 
-    console.print(f"schema at revision {run_db(_main)} (head)")
+    made, revision = run_db(_main)
+    if made:
+        console.print("database created")
+    console.print(f"schema at revision {revision} (head)")
 
 
 @db_app.command("current")
 def db_current() -> None:
-    """Show the schema revision of the database, and whether it is the latest."""
-    from bot.db.engine import create_engine
+    """Show the schema revision of the database; exit 1 when it is not the latest.
+
+    Reads only: a SQLite file that does not exist is reported, not created.
+    """
+    from bot.db.engine import create_engine, sqlite_file
     from bot.db.migrate import current_revision, head_revision
 
     settings = settings_or_exit()
+    file = sqlite_file(settings.database_url)
+    if file is not None and not file.exists():
+        raise fail(
+            f"DATABASE_URL: there is no database at {file} yet: `branchbot db upgrade` creates it",
+            code=EXIT_REFUSED,
+        )
 
     async def _main() -> str | None:
         engine = create_engine(settings.database_url)
@@ -146,85 +213,10 @@ def db_current() -> None:
             await engine.dispose()
 
     rev, head = run_db(_main), head_revision()
-    state = (
-        "up to date"
-        if rev == head
-        else f"out of date (latest is {head}): run `branchbot db upgrade`"
+    if rev == head:
+        console.print(f"revision {rev}: up to date")
+        return
+    raise fail(
+        f"revision {rev or 'none'}: out of date (latest is {head}): run `branchbot db upgrade`",
+        code=EXIT_REFUSED,
     )
-    console.print(f"revision {rev or 'none'}: {state}")
-
-
-@org_app.command("add")
-def org_add(
-    name: str = typer.Argument(..., help="Name of the new committee or branch."),
-    parent: str = typer.Option(None, help="Path of the superior, e.g. 'City committee/Town'."),
-    branch: bool = typer.Option(False, "--branch", help="Create a branch (default: committee)."),
-    domain: Domain = typer.Option(None, help="For a branch: the domain it belongs to."),
-) -> None:
-    """Create a committee (or, with --branch, a branch) under PARENT, or a top committee."""
-    from bot.services import orgs
-    from bot.services.audit import Actor
-    from bot.services.errors import ServiceError
-
-    async def work(session, clock, settings):
-        parent_org = await orgs.find_by_path(session, parent) if parent else None
-        if parent and parent_org is None:
-            raise ServiceError("org.path_unknown", path=parent)
-        org = await orgs.create_org(
-            session,
-            Actor.cli(),
-            clock.now(),
-            name=name,
-            kind="branch" if branch else "committee",
-            parent_id=parent_org.id if parent_org else None,
-            domain=domain,
-        )
-        return await orgs.display_path(session, org)
-
-    console.print(f"created {run_in_session(work)}")
-
-
-@org_app.command("staff")
-def org_staff(
-    path: str = typer.Argument(..., help="Path of the committee, e.g. 'City committee/Town'."),
-    telegram_id: int = typer.Argument(..., help="The staff member's Telegram user id."),
-    name: str = typer.Argument(..., help="The staff member's name."),
-) -> None:
-    """Make a Telegram user staff of a committee (they act over its whole subtree)."""
-    from sqlalchemy import select
-
-    from bot.db.models import Staff
-    from bot.services import audit, orgs
-    from bot.services.audit import Actor
-    from bot.services.errors import ServiceError
-
-    async def work(session, clock, settings):
-        org = await orgs.find_by_path(session, path)
-        if org is None:
-            raise ServiceError("org.path_unknown", path=path)
-        if org.kind != "committee":
-            raise ServiceError("org.staff_needs_committee", path=path)
-        found = await session.execute(
-            select(Staff).where(Staff.org_id == org.id, Staff.telegram_id == telegram_id)
-        )
-        if found.scalar_one_or_none() is None:
-            staff = Staff(
-                org_id=org.id,
-                telegram_id=telegram_id,
-                name=orgs.clean_name(name),
-                created_at=clock.now(),
-            )
-            session.add(staff)
-            await session.flush()
-            await audit.record(
-                session,
-                Actor.cli(),
-                clock.now(),
-                "staff",
-                staff.id,
-                "create",
-                {"org_id": [None, org.id], "telegram_id": [None, telegram_id]},
-            )
-        return await orgs.display_path(session, org)
-
-    console.print(f"{name} is staff of {run_in_session(work)}")

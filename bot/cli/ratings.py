@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli.common import console, fail, run_in_session, settings_or_exit
-from bot.cli.roster import LangOption, _locale
+from bot.cli.common import console, run_in_session, settings_or_exit
+from bot.cli.roster import LangOption, _check_output, _locale
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,31 +28,25 @@ def export_ratings(
     """Write the month's star ratings: a sheet per branch and a sheet per item."""
     # Imported here so `--help` and the other commands stay light (issue 12).
     from bot.i18n import gettext_for
-    from bot.services import ledgers, orgs
+    from bot.services import ledgers
     from scoring import load_fortress_rubric
 
     settings = settings_or_exit()
     locale = _locale(lang, settings)
     _ = gettext_for(locale)
-    if file.suffix.lower() != ".xlsx":
-        raise fail(_("The export file must end in .xlsx"), code=1)
+    _check_output(file, "FILE", _)
 
     async def work(session: AsyncSession, _clock: Clock, _settings: Settings):
-        root = None
-        if org is not None:
-            root = await orgs.find_by_path(session, org)
-            if root is None:
-                raise fail(_("No organisation at {path}").format(path=org), code=1)
+        from bot.services import tree
+
+        root = await tree.require_path(session, org) if org is not None else None
         return await ledgers.ratings_ledger(session, period, [root])
 
-    ledger = run_in_session(work, settings)
+    ledger = run_in_session(work, settings, locale)
     rubric = load_fortress_rubric(settings.rubric_dir or None)
     count = ledgers.write_ratings_xlsx(ledger, rubric, file, _, locale == "zh_Hans")
     console.print(
         _("Exported the {period} ratings of {count} branches to {file}").format(
             period=period, count=count, file=file
-        ),
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+        )
     )

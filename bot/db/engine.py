@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from pathlib import Path
+
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,6 +17,35 @@ from sqlalchemy.pool import NullPool
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+async def create_database(url: str) -> bool:
+    """Create a PostgreSQL URL's database if it does not exist (SQLite creates its file
+    on first use). True if it was created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return False
+    admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            )
+            if found:
+                return False
+            quoted = '"' + str(parsed.database).replace('"', '""') + '"'
+            await conn.execute(text(f"CREATE DATABASE {quoted}"))
+            return True
+    finally:
+        await admin.dispose()
 
 
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.app import App, build, configure_logging, make_bot, prepare_bot
-from bot.clock import Clock
+from bot.app import App, build, configure_logging, make_bot, make_scheduler, prepare_bot
+from bot.clock import OffsetClock
 from bot.config import load_settings
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade
 from bot.demo import seed as demo
+from bot.demo.clock import clock_router
 from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 from bot.emulator.client import EmulatorClient
 from bot.emulator.testing import polling
@@ -81,6 +82,13 @@ async def _post_notice(app: App, bot, notice_id: int) -> None:
         await session.commit()
 
 
+def _clock_first(app: App, router) -> None:
+    """/clock is the demo's own command: ahead of every feature's catch-all handlers."""
+    app.dispatcher.include_router(router)
+    app.dispatcher.sub_routers.remove(router)
+    app.dispatcher.sub_routers.insert(0, router)
+
+
 def _database_file(db: Path | None, fresh: bool) -> Path:
     if db is None:
         return Path(tempfile.mkdtemp(prefix="branchbot-demo-")) / "demo.db"
@@ -119,8 +127,12 @@ async def running_demo(
         )
         engine = create_engine(settings.database_url)
         await upgrade(engine)
-        app = build(settings, clock=Clock(settings.tz), engine=engine)
+        clock = OffsetClock(settings.tz)
+        app = build(settings, clock=clock, engine=engine)
         bot = make_bot(settings)
+        sender_bot = make_bot(settings, retry=False)
+        scheduler = make_scheduler(app, sender_bot)
+        _clock_first(app, clock_router(clock, scheduler))
         try:
             info = await _seed_if_empty(app)
             async with EmulatorClient(server.url) as emu:
@@ -128,10 +140,11 @@ async def running_demo(
             await prepare_bot(app, bot)
             if info:
                 await _post_notice(app, bot, info["notice_id"])
-            async with polling(app.dispatcher, bot, polling_timeout=10):
+            async with scheduler, polling(app.dispatcher, bot, polling_timeout=10):
                 yield Demo(server.url, db, lang, info, time.monotonic() - started)
         finally:
             await bot.session.close()
+            await sender_bot.session.close()
             await app.close()
     finally:
         await server.stop()
@@ -198,6 +211,17 @@ def _banner(console: Console, running: Demo) -> None:
     if running.info:
         link = f"https://t.me/{BOT_USERNAME}?start={running.info['invite']}"
         console.print(f"  {'邀请链接' if zh else 'Invite link'}: {link}", highlight=False)
+    console.print(
+        "  /clock next — "
+        + (
+            "快进演示时钟到下一次提醒（月初清单、未完成事项、到期提醒）"
+            if zh
+            else "fast-forward the demo's clock to the next reminder (kickoff, open items, due)"
+        ),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print("  Ctrl-C " + ("停止" if zh else "stops"))
 
 

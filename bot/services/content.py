@@ -5,9 +5,9 @@ named: every domain). A branch sees the content of every committee above it.
 
 Refusals (`ServiceError` codes and params): `access.denied`;
 `content.org_not_committee`; `content.month_malformed(value)`;
-`content.kind_unknown(kind)`; `content.title_empty`; `content.too_long(field, max)`
+`content.kind_unknown(value)`; `content.title_empty`; `content.too_long(field, max)`
 (title, url, file_id); `content.url_invalid(value)` (http or https with a host);
-`content.source_required` (neither a link nor a file); `content.domain_unknown(domain)`;
+`content.source_required` (neither a link nor a file); `content.domain_unknown(value)`;
 `content.not_found`.
 """
 
@@ -104,7 +104,7 @@ def _domain_list(domains: Iterable[str]) -> str:
         try:
             chosen.add(Domain(d).value)
         except ValueError:
-            raise ServiceError("content.domain_unknown", domain=d) from None
+            raise ServiceError("content.domain_unknown", value=d) from None
     # Every domain named is the same as none named: store the short form.
     return "" if len(chosen) == len(Domain) else ",".join(sorted(chosen))
 
@@ -133,7 +133,7 @@ async def add_content(
     try:
         kind = ContentKind(kind).value
     except ValueError:
-        raise ServiceError("content.kind_unknown", kind=str(kind)) from None
+        raise ServiceError("content.kind_unknown", value=str(kind)) from None
     title = clean_title(title)
     url = clean_url(url)
     file_id = (file_id or "").strip() or None

@@ -188,12 +188,15 @@ async def resolve_paths(
     actor: Actor | None = None,
     now: datetime | None = None,
     leaf_domains: dict[tuple[str, ...], str] | None = None,
+    kinds: dict[tuple[str, ...], str] | None = None,
+    timezones: dict[tuple[str, ...], str] | None = None,
 ) -> dict[tuple[str, ...], Organisation]:
     """Map name paths to organisations, loading the tree once (a city has ~1,300 rows).
 
     With `create`, missing committees along a path and missing leaf branches are
     created (leaves get the domain given in `leaf_domains`), one level of the tree
     at a time in a few statements, so a whole city's first import stays fast.
+    `kinds` and `timezones` set those of the paths they name (the tree file's rows).
     """
     wanted = {tuple(p) for p in paths}
     all_orgs = (await session.execute(select(Organisation))).scalars().all()
@@ -214,7 +217,14 @@ async def resolve_paths(
                 missing[prefix] = parent
         if missing:
             created = await _create_level(
-                session, actor or Actor.cli(), now, missing, wanted, leaf_domains or {}
+                session,
+                actor or Actor.cli(),
+                now,
+                missing,
+                wanted,
+                leaf_domains or {},
+                kinds or {},
+                timezones or {},
             )
             at.update(created)
             by_key.update({(o.parent_id, o.name): o for o in created.values()})
@@ -228,12 +238,17 @@ async def _create_level(
     missing: dict[tuple[str, ...], Organisation | None],
     leaves: set[tuple[str, ...]],
     leaf_domains: dict[tuple[str, ...], str],
+    kinds: dict[tuple[str, ...], str],
+    timezones: dict[tuple[str, ...], str],
 ) -> dict[tuple[str, ...], Organisation]:
     """Siblings-and-cousins in one INSERT, one path UPDATE and one audit INSERT."""
     rows = []
     for prefix, parent in missing.items():
         name = clean_name(prefix[-1])
-        kind = OrgKind.branch if prefix in leaves else OrgKind.committee
+        if prefix in kinds:
+            kind = OrgKind(kinds[prefix])
+        else:
+            kind = OrgKind.branch if prefix in leaves else OrgKind.committee
         domain = leaf_domains.get(prefix) if kind is OrgKind.branch else None
         if kind is OrgKind.branch and domain is None:
             raise ServiceError("org.domain_required")
@@ -249,6 +264,7 @@ async def _create_level(
                 "kind": kind.value,
                 "name": name,
                 "domain": Domain(domain).value if domain else None,
+                "timezone": timezones.get(prefix),
                 "created_at": now,
             }
         )

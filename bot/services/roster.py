@@ -21,6 +21,7 @@ Matching rules (re-importing the same file changes nothing):
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import zipfile
@@ -109,6 +110,7 @@ class RowError:
     value: str = ""
     other_row: int | None = None
     detail: str = ""
+    suggestion: str = ""  # a close accepted word or existing name: "did you mean …?"
 
 
 class RosterFileError(ServiceError):
@@ -130,12 +132,24 @@ class RosterFile:
     header_row: int
     columns: dict[str, str]  # canonical field -> header as written in the file
     rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row, field -> raw cell)
+    indexes: dict[str, int] = field(default_factory=dict)  # field -> 0-based column
 
     def label(self, field_name: str) -> str:
         return self.columns.get(field_name, field_name)
 
 
 def read_roster(path: str | Path, progress: Progress | None = None) -> RosterFile:
+    return read_sheet(path, progress, _HEADER_LOOKUP, REQUIRED)
+
+
+def read_sheet(
+    path: str | Path,
+    progress: Progress | None,
+    headers: dict[str, str],
+    required: Sequence[str],
+) -> RosterFile:
+    """The first sheet of an .xlsx, or a .csv, as raw cells under the fields `headers`
+    maps the header words to; `required` fields must have a column."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -145,7 +159,12 @@ def read_roster(path: str | Path, progress: Progress | None = None) -> RosterFil
         raw, total = iter(rows), len(rows)
     else:
         raise RosterFileError("roster.file_type", suffix=suffix or path.name)
-    return _map_rows(path.name, raw, total, progress)
+    return _map_rows(path.name, raw, total, progress, headers, required)
+
+
+def raw_rows(path: str | Path) -> list[list[str]]:
+    """A CSV file's cells as written (for returning it annotated)."""
+    return _csv_rows(Path(path))
 
 
 def _xlsx_rows(path: Path) -> tuple[Iterator[tuple[Any, ...]], int]:
@@ -211,17 +230,22 @@ def _cell_text(value: Any) -> str:
     return " ".join(text.split())
 
 
-def _map_header(cells: Sequence[Any]) -> dict[int, str]:
+def _map_header(cells: Sequence[Any], headers: dict[str, str]) -> dict[int, str]:
     found: dict[int, str] = {}
     for index, cell in enumerate(cells):
-        field_name = _HEADER_LOOKUP.get(_key(_cell_text(cell)))
+        field_name = headers.get(_key(_cell_text(cell)))
         if field_name:
             found[index] = field_name
     return found
 
 
 def _map_rows(
-    name: str, raw: Iterator[Sequence[Any]], total: int, progress: Progress | None
+    name: str,
+    raw: Iterator[Sequence[Any]],
+    total: int,
+    progress: Progress | None,
+    headers: dict[str, str],
+    required: Sequence[str],
 ) -> RosterFile:
     # Chinese sheets often carry a title row ("XX支部党员花名册") above the header.
     header_row, header, seen = 0, None, []
@@ -229,7 +253,7 @@ def _map_rows(
         if not any(_cell_text(c) for c in cells):
             continue
         seen.append((number, cells))
-        mapped = _map_header(cells)
+        mapped = _map_header(cells, headers)
         if len(mapped) >= 2:
             header_row, header = number, (cells, mapped)
             break
@@ -238,7 +262,7 @@ def _map_rows(
     if header is None:
         if not seen:
             raise RosterFileError("roster.empty")
-        raise RosterFileError("roster.missing_columns", columns=list(REQUIRED))
+        raise RosterFileError("roster.missing_columns", columns=list(required))
     cells, mapped = header
     columns: dict[str, str] = {}
     for index, field_name in mapped.items():
@@ -248,7 +272,7 @@ def _map_rows(
                 columns=[columns[field_name], _cell_text(cells[index])],
             )
         columns[field_name] = _cell_text(cells[index])
-    missing = [f for f in REQUIRED if f not in columns]
+    missing = [f for f in required if f not in columns]
     if missing:
         raise RosterFileError("roster.missing_columns", columns=missing)
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -260,7 +284,8 @@ def _map_rows(
             progress("read", number, total)
     if progress:
         progress("read", total or len(rows), total or len(rows))
-    return RosterFile(name=name, header_row=header_row, columns=columns, rows=rows)
+    indexes = {f: i for i, f in mapped.items()}
+    return RosterFile(name, header_row, columns, rows, indexes)
 
 
 # --------------------------------------------------------------------------- checking rows
@@ -321,6 +346,9 @@ class _RowChecker:
     def __init__(self, roster: RosterFile) -> None:
         self.roster = roster
         self.errors: list[RowError] = []
+        # Rows refused for a cell whose branch path is still worth checking, so that
+        # every problem of every row is reported in one go.
+        self.partial: list[MemberRow] = []
 
     def error(self, row: int, field_name: str, code: str, value: Any = "", **kw: Any) -> None:
         label = self.roster.label(field_name)
@@ -332,7 +360,8 @@ class _RowChecker:
             return None
         found = table.get(_key(text))
         if found is None:
-            self.error(row, field_name, f"{field_name}_unknown", text)
+            suggestion = vocabulary.closest_word(field_name, text) or ""
+            self.error(row, field_name, f"{field_name}_unknown", text, suggestion=suggestion)
         return found
 
     def check(self, number: int, values: dict[str, Any]) -> MemberRow | None:
@@ -364,6 +393,8 @@ class _RowChecker:
             if joined is None:
                 self.error(number, "joined", "date_malformed", values["joined"])
         if len(self.errors) > before or path is None or category is None:
+            if path is not None:
+                self.partial.append(MemberRow(number, path, name, category or "", domain=domain))
             return None
         return MemberRow(
             number, path, name, category, role, status, phone, roster_no, domain, joined, locale
@@ -393,8 +424,12 @@ def _first_rows(rows: Iterable[MemberRow], key: Callable[[MemberRow], Any]) -> d
     return first
 
 
-def check_rows(roster: RosterFile) -> tuple[list[MemberRow], list[RowError]]:
-    """Every check that needs no database: cell values and clashes between rows."""
+def check_rows(
+    roster: RosterFile,
+) -> tuple[list[MemberRow], list[RowError], list[MemberRow]]:
+    """Every check that needs no database: cell values and clashes between rows.
+
+    Returns the valid rows, the problems, and the refused rows whose path is readable."""
     checker = _RowChecker(roster)
     rows = [r for n, v in roster.rows if (r := checker.check(n, v)) is not None]
     err = checker.error
@@ -421,7 +456,7 @@ def check_rows(roster: RosterFile) -> tuple[list[MemberRow], list[RowError]]:
         seen = domains.setdefault(r.path, (r.domain, r.row))
         if seen[0] != r.domain:
             err(r.row, "domain", "domain_conflict", r.domain, other_row=seen[1])
-    return rows, checker.errors
+    return rows, checker.errors, checker.partial
 
 
 # --------------------------------------------------------------------------- planning
@@ -476,6 +511,9 @@ class _Orgs:
     def roots(self) -> list[str]:
         return sorted(name for parent, name in self.by_key if parent is None)
 
+    def branch_names(self) -> list[str]:
+        return sorted({n for (_, n), o in self.by_key.items() if o.kind == OrgKind.branch})
+
     def branches_named(self, name: str) -> list[Any]:
         return [o for (_, n), o in self.by_key.items() if n == name and o.kind == OrgKind.branch]
 
@@ -512,11 +550,11 @@ async def plan_import(
     session: AsyncSession, roster: RosterFile, progress: Progress | None = None
 ) -> ImportPlan:
     """Validate every row and decide what each one does, reading but never writing."""
-    rows, errors = check_rows(roster)
+    rows, errors, partial = check_rows(roster)
     plan = ImportPlan(errors=errors, rows=len(roster.rows))
     label = roster.label
     tree = await _Orgs.load(session)
-    refused = _classify_paths(tree, rows, plan, label)
+    refused = _classify_paths(tree, rows, plan, label, partial)
     bad = {e.row for e in plan.errors}
     rows = [r for r in rows if r.row not in bad and r.path not in refused]
     existing = await _load_members(session, rows, plan.org_ids)
@@ -568,9 +606,17 @@ async def plan_import(
 
 
 def _classify_paths(
-    tree: _Orgs, rows: list[MemberRow], plan: ImportPlan, label: Callable[[str], str]
+    tree: _Orgs,
+    valid: list[MemberRow],
+    plan: ImportPlan,
+    label: Callable[[str], str],
+    partial: Sequence[MemberRow] = (),
 ) -> set[tuple[str, ...]]:
-    """Map each branch path to an existing branch or to one to create, or report why not."""
+    """Map each branch path to an existing branch or to one to create, or report why not.
+
+    `partial` rows (refused for another cell) are checked too, so that their path's
+    problem is reported with the rest."""
+    rows = sorted([*valid, *partial], key=lambda r: r.row)
     first = _first_rows(rows, lambda r: r.path)
     domains = {r.path: r.domain for r in rows if r.domain}
     new_roots = {r.path[0] for r in rows if (None, r.path[0]) not in tree.by_key}
@@ -604,11 +650,14 @@ def _classify_paths(
                 plan.org_ids[path] = named[0].id
             else:
                 code = "branch_ambiguous" if named else "branch_unknown"
-                problems[path] = RowError(row, column, code, text)
+                near = "" if named else vocabulary.did_you_mean(path[0], tree.branch_names())
+                problems[path] = RowError(row, column, code, text, suggestion=near or "")
         elif node is None and tree.by_key:
+            near = vocabulary.did_you_mean(path[0], tree.roots()) or ""
             problems[path] = RowError(
-                row, column, "root_unknown", path[0], detail=", ".join(tree.roots())
-            )
+                row, column, "root_unknown", path[0], detail=", ".join(tree.roots()),
+                suggestion=near,
+            )  # fmt: skip
         elif node is None and len(new_roots) > 1:
             problems[path] = RowError(row, column, "root_several", path[0])
         elif path in under:
@@ -616,7 +665,12 @@ def _classify_paths(
                 row, column, "branch_used_as_committee", text, other_row=under[path]
             )
         elif path not in domains:
-            problems[path] = RowError(row, label("domain"), "domain_required", text)
+            # Most often a misspelt branch under a committee that exists: say which.
+            siblings = [n for (p, n) in tree.by_key if node is not None and p == node.id]
+            near = vocabulary.did_you_mean(path[-1], siblings) or ""
+            problems[path] = RowError(
+                row, label("domain"), "domain_required", text, suggestion=near
+            )
         else:
             plan.new_paths[path] = domains[path]
     for r in rows:
@@ -624,9 +678,11 @@ def _classify_paths(
         if r.domain and org_id is not None and tree.by_id[org_id].domain != r.domain:
             plan.errors.append(RowError(r.row, label("domain"), "domain_mismatch", r.domain,
                                         detail=tree.by_id[org_id].domain))  # fmt: skip
-    # Reported once, on the path's first row: a branch of thirty members would
-    # otherwise bury every other problem under thirty copies of the same one.
-    plan.errors.extend(problems.values())
+    # Reported on every row of the path; the report groups them into one line
+    # ("rows 3–30, 41") so that thirty members do not bury every other problem.
+    plan.errors.extend(
+        dataclasses.replace(problems[r.path], row=r.row) for r in rows if r.path in problems
+    )
     plan.new_orgs = len(
         {p[:d] for p in plan.new_paths for d in range(1, len(p) + 1)} - _existing_prefixes(tree)
     )
@@ -662,8 +718,10 @@ async def _load_members(
 
     await by(Member.roster_no, (r.roster_no for r in rows if r.roster_no))
     await by(Member.phone, (r.phone for r in rows if r.phone))
-    numbers = {m.roster_no for m in found.values()}
-    phones = {m.phone for m in found.values()}
+    # Without None: a row with no number (or no phone) is not "matched" by a member
+    # that has none either; it is looked up by name below.
+    numbers = {m.roster_no for m in found.values() if m.roster_no}
+    phones = {m.phone for m in found.values() if m.phone}
     unmatched = [
         r
         for r in rows
@@ -862,6 +920,7 @@ async def export_rows(
 
 
 _LABELS = vocabulary.FIELD_WORDS
+CHOICE_FIELDS = frozenset(_LABELS)
 
 
 def _lang(lang: str) -> str:
@@ -924,3 +983,42 @@ def write_xlsx(
         count += 1
     book.save(path)
     return count
+
+
+def write_template(
+    path: str | Path, lang: str = "zh", notes: Sequence[tuple[str, str, str]] = ()
+) -> None:
+    """An empty roster to fill in: the header, one example row, and (on a second sheet)
+    what each column takes. The example row reads back as a valid row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    lang = _lang(lang)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "党员花名册" if lang == "zh" else "Roster"
+    sheet.append([HEADERS[lang][f] for f in FIELDS])
+    example = {
+        "zh": ["A0001", "张三", "某某市委/某某镇党委/某某村党支部", "农村", "农村社区党员",
+               "党员", "正常", "13800000000", date(2020, 3, 15), "中文"],
+        "en": ["A0001", "Zhang San", "City committee/Town committee/Village branch", "village",
+               "rural_community", "member", "active", "13800000000", date(2020, 3, 15), "en"],
+    }[lang]  # fmt: skip
+    sheet.append(example)
+    sheet.cell(row=2, column=FIELDS.index("joined") + 1).number_format = "yyyy-mm-dd"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, f in enumerate(FIELDS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = 40 if f == "branch" else 16
+    sheet.freeze_panes = "A2"
+    if notes:
+        about = book.create_sheet("说明" if lang == "zh" else "Notes")
+        for row in notes:
+            about.append(list(row))
+        for cell in about[1]:
+            cell.font = Font(bold=True)
+        about.column_dimensions["A"].width = 16
+        about.column_dimensions["B"].width = 12
+        about.column_dimensions["C"].width = 90
+    book.save(path)

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import App, build, make_bot, prepare_bot
+from bot.app import App, build, make_bot, make_sender, prepare_bot
 from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 from bot.emulator.client import EmulatorClient
 from bot.emulator.testing import polling
+from bot.sender import Sender, running
 
 SUPERUSER = 900
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -29,6 +30,7 @@ class World:
     app: App
     emu: EmulatorClient
     server: EmulatorServer
+    sender: Sender  # drains the outbox (notices to other people, reminders, broadcasts)
 
     async def seed(self, fn, *args):
         """Run `fn(session, now, *args)` in one committed transaction."""
@@ -58,13 +60,16 @@ async def world(engine: AsyncEngine, world_settings: dict) -> AsyncIterator[Worl
     # A fixed 'now' keeps periods, quarters and due dates the same on any day the tests run.
     app = build(settings, clock=FixedClock(at=NOW), engine=engine)
     bot = make_bot(settings)
+    sender_bot = make_bot(settings, retry=False)
     await prepare_bot(app, bot)
     try:
         # Generous: scoring a branch is real work, and CI machines are shared.
         async with EmulatorClient(server.url, default_timeout=15.0) as emu:
             async with polling(app.dispatcher, bot, polling_timeout=1):
-                yield World(app, emu, server)
+                async with running(make_sender(app, sender_bot)) as sender:
+                    yield World(app, emu, server, sender)
     finally:
         await bot.session.close()
+        await sender_bot.session.close()
         await app.dispatcher.storage.close()
         await server.stop()

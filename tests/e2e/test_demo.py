@@ -157,3 +157,17 @@ async def test_demo_answers_questions_and_shows_the_dashboard(running) -> None:
     if "正在测算" in answer.text or "Working out" in answer.text:
         answer = await member.expect(edited=True, timeout=SLOW)
     assert "★" in answer.text and started.info["previous"] in answer.text
+
+
+async def test_demo_clock_fast_forwards_to_the_next_reminder(running) -> None:
+    started, emu = running
+    zh = started.lang == "zh"
+    secretary = await emu.get_user(demo.SECRETARY.telegram_id)
+    await secretary.send("/clock")
+    await secretary.expect("/clock next")
+    await secretary.send("/clock next")
+    await secretary.expect("⏩")
+    # Whichever comes next on the real calendar: the kickoff, open items or a due date.
+    reminder = "工作开始了|未完成|到期" if zh else "has begun|still open|due on"
+    got = await secretary.expect(regex=reminder, timeout=SLOW)
+    assert "/notifications" in got.text

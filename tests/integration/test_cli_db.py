@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli_app
+from bot.clock import Clock
 from bot.config import Settings
 from tests.unit.test_settings import one_line, run_cli
 
@@ -24,6 +26,8 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "branchbot.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
     monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    # "Today" for the commands run in this process: close-period asks for --yes a year on.
+    monkeypatch.setattr(Clock, "now", lambda self: datetime(2026, 7, 15, 2, tzinfo=UTC))
     return path
 
 
@@ -40,8 +44,11 @@ def rows(db: Path, sql: str, *params: object) -> list[tuple]:
 
 
 def test_upgrade_then_current_says_up_to_date(db: Path) -> None:
-    before = cli("db", "current")
-    assert "out of date" in before.output and "branchbot db upgrade" in before.output
+    before = cli("db", "current", code=1)
+    assert "branchbot db upgrade" in before.output
+    assert not db.exists()  # `db current` only reads: it never creates the database
+    sqlite3.connect(db).close()  # an empty file: a database without the schema
+    assert "out of date" in cli("db", "current", code=1).output
     cli("db", "upgrade")
     assert "up to date" in cli("db", "current").output
     cli("db", "upgrade")  # safe to run again
@@ -72,10 +79,10 @@ def test_org_commands_need_an_upgraded_schema(db: Path) -> None:
 
 def test_org_add_and_staff(db: Path) -> None:
     cli("db", "upgrade")
-    assert "created City" in cli("org", "add", "City").output
-    assert "created City/Town" in cli("org", "add", "Town", "--parent", "City").output
+    assert "Created City" in cli("org", "add", "City").output
+    assert "Created City/Town" in cli("org", "add", "Town", "--parent", "City").output
     done = cli("org", "add", "Red Flag", "--branch", "--domain", "village", "--parent", "City/Town")
-    assert "created City/Town/Red Flag" in done.output
+    assert "Created City/Town/Red Flag" in done.output
     assert "Wang is staff of City/Town" in cli("org", "staff", "City/Town", "4242", "Wang").output
     cli("org", "staff", "City/Town", "4242", "Wang")  # again: still one staff row
 
@@ -97,7 +104,7 @@ def test_org_add_and_staff(db: Path) -> None:
         (("org", "add", "Town", "--parent", "City"), "There is already an organisation"),
         (("org", "add", "X", "--parent", "City/Nowhere"), "No organisation at City/Nowhere"),
         (("org", "add", "X", "--parent", "City/Town/Red Flag"), "is a branch"),
-        (("org", "add", "X", "--branch", "--parent", "City"), "A branch needs a domain"),
+        (("org", "add", "X", "--branch", "--parent", "City"), "--domain"),
         (("org", "add", "A/B", "--parent", "City"), "cannot contain “/”"),
         (("org", "staff", "City/Nowhere", "1", "Li"), "No organisation at City/Nowhere"),
         (("org", "staff", "City/Town/Red Flag", "1", "Li"), "is a branch"),
@@ -110,7 +117,8 @@ def test_org_errors_are_one_clear_line(db: Path, args: tuple[str, ...], message:
     cli("org", "add", "Red Flag", "--branch", "--domain", "village", "--parent", "City/Town")
     before = rows(db, "SELECT count(*) FROM audit_log")
     done = runner.invoke(cli_app, list(args))
-    assert done.exit_code == 1, done.output
+    # Exit 2 for a call the options already show is wrong, 1 for data the tree refuses.
+    assert done.exit_code == (2 if "--branch" in args else 1), done.output
     line = one_line(done.output)
     assert message in line and "org." not in line  # words, not an error code
     assert rows(db, "SELECT count(*) FROM audit_log") == before  # nothing written
@@ -121,10 +129,15 @@ def test_org_errors_are_one_clear_line(db: Path, args: tuple[str, ...], message:
 def test_org_errors_in_chinese(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli("db", "upgrade")
     cli("org", "add", "市委")
+    cli("org", "add", "镇党委", "--parent", "市委")
     monkeypatch.setenv("DEFAULT_LOCALE", "zh_Hans")
-    done = runner.invoke(cli_app, ["org", "add", "市委"])
+    done = runner.invoke(cli_app, ["org", "add", "镇党委", "--parent", "市委"])
     assert done.exit_code == 1
-    assert "市委" in one_line(done.output) and "already" not in done.output
+    assert "镇党委" in one_line(done.output) and "already" not in done.output
+    # A second top organisation is refused before anything: where does it belong?
+    done = runner.invoke(cli_app, ["org", "add", "市委"])
+    assert done.exit_code == 2 and "--parent" in one_line(done.output)
+    assert "市委" in done.output and "already" not in done.output
 
 
 def test_unknown_domain_is_a_usage_error(db: Path) -> None:

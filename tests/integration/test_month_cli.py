@@ -29,7 +29,7 @@ def test_close_period_for_a_subtree_then_the_city(db: Path) -> None:
     assert rows(db, "SELECT count(*) FROM period_snapshot WHERE period = '2026-06'") == [(2,)]
     again = cli("close-period", "--period", "2026-06")
     assert "0 snapshot(s) created, 2 already closed" in again.output
-    cli("close-period", "--period", "2099-01", code=1)  # not over yet
+    cli("close-period", "--period", "2099-01", code=2)  # not begun: surely a typo
     unknown = cli("close-period", "--period", "2026-05", "--org", "City/Nowhere", code=1)
     assert "City/Nowhere" in unknown.output
     assert rows(db, "SELECT count(*) FROM period_snapshot") == [(2,)]

@@ -48,7 +48,8 @@ def test_export_ratings_for_the_city_and_a_subtree(db: Path, tmp_path: Path) -> 
 
 def test_export_ratings_refuses_bad_arguments(db: Path, tmp_path: Path) -> None:
     _city()
-    cli("export", "ratings", "--period", "2026-06", str(tmp_path / "x.csv"), code=1)
+    # Not an .xlsx: the call is wrong (exit 2); a bad month or path: refused data (exit 1).
+    cli("export", "ratings", "--period", "2026-06", str(tmp_path / "x.csv"), code=2)
     cli("export", "ratings", "--period", "2026-13", str(tmp_path / "x.xlsx"), code=1)
     cli(
         "export",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -75,3 +76,77 @@ def test_chinese_is_chinese() -> None:
 
     copied = [i for i, m in catalogue.items() if m.string == i and words(i)]
     assert not copied
+
+
+# Marked where they are made: `_(label)` over the menu's constants, whose ids `_labels()`
+# marks; `_(exc.message)` of a FactsError, raised only with N_("…") (checked below).
+BUILT_ELSEWHERE = {("handlers/menu.py", "label"), ("bot/cli/rubric.py", "exc.message")}
+
+
+def _marked_tables() -> set[str]:
+    """Module-level names whose value is N_("…") or a dict of N_("…") values."""
+
+    def marked(node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_"
+
+    names = set()
+    for path in [
+        *ROOT.glob("bot/**/*.py"),
+        *ROOT.glob("handlers/*.py"),
+        *ROOT.glob("scoring/*.py"),
+    ]:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
+            value = getattr(node, "value", None)
+            if not isinstance(target, ast.Name) or value is None:
+                continue
+            if marked(value) or (
+                isinstance(value, ast.Dict) and value.values and all(map(marked, value.values))
+            ):
+                names.add(target.id)
+    return names
+
+
+def test_no_message_is_built_outside_extraction() -> None:
+    """`_(text)` translates only what extraction saw: a literal, or a table of N_("…").
+
+    A message passed to `_()` as a variable, an f-string or a plain dict is never
+    extracted, so it stays English in every language — this finds each one.
+    """
+    tables = _marked_tables()
+    wrong = []
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/*.py")]:
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("_", "gettext", "__")
+                and node.args
+            ):
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                continue
+            if isinstance(arg, ast.Subscript) and getattr(arg.value, "id", None) in tables:
+                continue
+            if isinstance(arg, ast.Name) and arg.id in tables:
+                continue
+            if (rel, ast.unparse(arg)) in BUILT_ELSEWHERE:
+                continue
+            wrong.append(f"{rel}:{node.lineno}: {ast.unparse(node)}")
+    assert not wrong, wrong
+
+
+def test_facts_errors_are_raised_with_marked_messages() -> None:
+    tree = ast.parse((ROOT / "bot" / "cli" / "rubric_try.py").read_text(encoding="utf-8"))
+    raised = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "FactsError"
+    ]
+    assert raised
+    for node in raised:
+        first = node.args[0]
+        assert isinstance(first, ast.Call) and getattr(first.func, "id", None) == "N_", ast.unparse(
+            node
+        )

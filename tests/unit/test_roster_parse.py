@@ -31,7 +31,7 @@ def test_csv_encodings(tmp_path, encoding):
     text = f"{HEADER_ZH}\n张三,{BRANCH},农村社区党员,支部书记,13800138000,A1,正常,农村,2001-07-01\n"
     sheet = read_roster(write(tmp_path, text, encoding))
     assert sheet.columns["name"] == "姓名"
-    rows, errors = check_rows(sheet)
+    rows, errors, _ = check_rows(sheet)
     assert errors == []
     assert rows[0].name == "张三" and rows[0].path == ("某某市委", "某某镇党委", "某某村党支部")
     assert (rows[0].category, rows[0].role, rows[0].status) == (
@@ -50,7 +50,7 @@ def test_english_headers_values_tab_separated_and_title_row(tmp_path):
     )
     sheet = read_roster(write(tmp_path, text))
     assert sheet.header_row == 2
-    [row], errors = check_rows(sheet)
+    [row], errors, _ = check_rows(sheet)
     assert errors == []
     assert row.row == 3
     assert (row.category, row.role, row.status, row.domain, row.locale) == (
@@ -73,7 +73,7 @@ def test_every_bad_row_is_reported_with_row_and_column(tmp_path):
         f"赵六,{BRANCH},流动党员,支部书记,13800138000,A1,,,\n"
         f"钱七,{BRANCH},流动党员,书记,138 0013 8000,A1,,,\n"  # row 7: clashes with row 6
     )
-    rows, errors = check_rows(read_roster(write(tmp_path, text)))
+    rows, errors, _ = check_rows(read_roster(write(tmp_path, text)))
     assert [r.row for r in rows] == [6, 7]
     assert sorted(codes(errors)) == [
         (2, "姓名", "name_missing"),
@@ -99,7 +99,7 @@ def test_clashes_between_rows_name_the_other_row(tmp_path):
         f"钱七,{BRANCH},流动党员,书记,138 0013 8000,A1,,社区,\n"
         f"孙八,{BRANCH}/第一党小组,流动党员,,,,,,\n"
     )
-    rows, errors = check_rows(read_roster(write(tmp_path, text)))
+    rows, errors, _ = check_rows(read_roster(write(tmp_path, text)))
     found = {(e.row, e.code, e.other_row) for e in errors}
     assert found == {
         (3, "phone_duplicate", 2),
@@ -154,7 +154,7 @@ def test_xlsx_typed_cells(tmp_path):
     sheet.append([None, None, None, None, None, None])  # blank rows are skipped
     path = tmp_path / "r.xlsx"
     book.save(path)
-    [row], errors = check_rows(read_roster(path))
+    [row], errors, _ = check_rows(read_roster(path))
     assert errors == []
     assert (row.roster_no, row.phone, row.joined_on, row.category) == (
         "1001",

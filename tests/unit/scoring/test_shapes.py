@@ -14,6 +14,8 @@ from scoring import (
     DecidedBy,
     Grade,
     MemberFacts,
+    Override,
+    OverrideError,
     grade_branch_members,
     load_fortress_rubric,
     load_vanguard_rubric,
@@ -271,3 +273,25 @@ def test_every_recipe_in_the_guides_is_the_shipped_file(guide):
     }
     for path, body in blocks:
         assert body == (root / path).read_text(encoding="utf-8").rstrip("\n"), path
+
+
+def test_an_override_to_a_grade_the_rubric_lacks_is_refused():
+    rubric = load_vanguard_rubric(EXAMPLES / "deduction_member")
+    results = score_members(rubric, [member("m1"), member("m2")])
+    with pytest.raises(OverrideError) as exc:
+        grade_branch_members(rubric, results, [Override("m1", Grade.BASICALLY_QUALIFIED, "x")])
+    assert exc.value.code == "unknown_grade"
+
+
+def test_conditions_on_a_quota_level_are_refused(tmp_path):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    for f in (EXAMPLES / "quota_thresholds").glob("*.toml"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    stars = folder / "stars.toml"
+    text = stars.read_text(encoding="utf-8").replace("share = 0.15", "share = 0.15\nno_veto = true")
+    stars.write_text(text, encoding="utf-8")
+    errors = check_files(sorted(folder.glob("*.toml")))
+    assert [(e.path, e.problem.value) for e in errors] == [
+        ("schemes[yearly].levels[1].no_veto", "unknown_key")
+    ]

@@ -4,16 +4,16 @@ A staff member's confirmation of a star level, or a secretary's edit of a meetin
 names the version it was made on; a stale one is refused instead of silently undoing
 someone else's change (issue 8, item 13).
 
-Revision ID: 0004_i8a_versions
-Revises: 5e0c1f7a9b32
+Revision ID: 0005_i8a_versions
+Revises: i11_delivery
 Create Date: 2026-11-30 06:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_i8a_versions"
-down_revision = "5e0c1f7a9b32"
+revision = "0005_i8a_versions"
+down_revision = "i11_delivery"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,168 @@
+"""Who is owed which reminder: data for the calendar jobs, a whole city in a few queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    EducationContent,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    PeriodSnapshot,
+    Role,
+    Staff,
+)
+from bot.services.content import is_offered_to
+from bot.services.facts import facts_for_branches
+from scoring import FortressRubric, checklist_items, score_branches
+
+LEADER_ROLES = (Role.secretary.value, Role.organiser.value)
+
+
+@dataclass(frozen=True)
+class Leaders:
+    branch: Organisation
+    telegram_ids: list[int]  # secretary first
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    key: str
+    name_zh: str
+    name_en: str
+    earned: Decimal
+    points: Decimal
+    due: date
+
+
+async def branches_with_leaders(session: AsyncSession) -> list[Leaders]:
+    """Every branch with at least one linked secretary or organising member (one query)."""
+    rows = await session.execute(
+        select(Organisation, Member.telegram_id)
+        .join(Member, Member.org_id == Organisation.id)
+        .where(
+            Organisation.kind == OrgKind.branch.value,
+            Member.role.in_(LEADER_ROLES),
+            Member.telegram_id.is_not(None),
+            Member.status != MemberStatus.left.value,
+        )
+        .order_by(Organisation.id, Member.role.desc(), Member.id)
+    )
+    out: dict[int, Leaders] = {}
+    for org, tg in rows.all():
+        out.setdefault(org.id, Leaders(org, [])).telegram_ids.append(tg)
+    return list(out.values())
+
+
+async def checklists(
+    session: AsyncSession, rubric: FortressRubric, branches: Sequence[Organisation], period: str
+) -> dict[int, list[OpenItem]]:
+    """Each branch's checklist items for `period` with what they have earned so far."""
+    if not branches:
+        return {}
+    facts = await facts_for_branches(session, branches, period, rubric=rubric)
+    out: dict[int, list[OpenItem]] = {}
+    for f, result in zip(facts, score_branches(rubric, facts), strict=True):
+        earned = {r.key: r.points for r in result.items}
+        items = []
+        for spec in checklist_items(rubric, f.domain, f.featured, period):
+            item = rubric.item(spec.key)
+            items.append(
+                OpenItem(
+                    spec.key,
+                    item.name_zh,
+                    item.name_en,
+                    earned.get(spec.key, Decimal(0)),
+                    spec.points,
+                    spec.due,
+                )
+            )
+        out[f.branch_id] = items
+    return out
+
+
+def still_open(items: Sequence[OpenItem], due: date | None = None) -> list[OpenItem]:
+    """Items short of full points (only those due on `due`, if given), soonest due first."""
+    left = [i for i in items if i.earned < i.points and (due is None or i.due == due)]
+    return sorted(left, key=lambda i: (i.due, -i.points))
+
+
+async def month_content(
+    session: AsyncSession, month: str, branches: Sequence[Organisation]
+) -> dict[int, list[EducationContent]]:
+    """The month's education content each branch is offered (one query for the city)."""
+    rows = list(
+        (
+            await session.execute(
+                select(EducationContent)
+                .where(EducationContent.month == month)
+                .order_by(EducationContent.kind, EducationContent.id)
+            )
+        ).scalars()
+    )
+    return {b.id: [c for c in rows if is_offered_to(c, b)] for b in branches}
+
+
+async def staff_with_open_months(
+    session: AsyncSession, period: str, *, unconfirmed: bool
+) -> dict[int, int]:
+    """{staff Telegram id: branches under their committees still to act on for `period`}.
+
+    Not yet closed (no snapshot), or with `unconfirmed`, closed but the star level not yet
+    confirmed by the superior. Two queries for the whole city.
+    """
+    snap = PeriodSnapshot
+    branches = select(Organisation.path).where(Organisation.kind == OrgKind.branch.value)
+    if unconfirmed:
+        branches = branches.join(
+            snap, and_(snap.org_id == Organisation.id, snap.period == period)
+        ).where(snap.confirmed_star.is_(None))
+    else:
+        branches = branches.outerjoin(
+            snap, and_(snap.org_id == Organisation.id, snap.period == period)
+        ).where(snap.id.is_(None))
+    paths = list((await session.execute(branches)).scalars())
+    if not paths:
+        return {}
+    staff = await session.execute(
+        select(Staff.telegram_id, Organisation.path).join(
+            Organisation, Organisation.id == Staff.org_id
+        )
+    )
+    counts: dict[int, set[str]] = defaultdict(set)
+    for tg, root in staff.all():
+        counts[tg].update(p for p in paths if p.startswith(root))
+    return {tg: len(found) for tg, found in counts.items() if found}
+
+
+async def member_and_leaders(
+    session: AsyncSession, telegram_id: int
+) -> tuple[Member, Organisation, list[int]] | None:
+    """The member with this Telegram id, their branch, and its linked leaders but them."""
+    member = (
+        await session.execute(select(Member).where(Member.telegram_id == telegram_id))
+    ).scalar_one_or_none()
+    if member is None:
+        return None
+    branch = await session.get(Organisation, member.org_id)
+    rows = await session.execute(
+        select(Member.telegram_id)
+        .where(
+            Member.org_id == member.org_id,
+            Member.role.in_(LEADER_ROLES),
+            Member.telegram_id.is_not(None),
+            Member.telegram_id != telegram_id,
+            Member.status != MemberStatus.left.value,
+        )
+        .order_by(Member.role.desc())
+    )
+    return member, branch, list(rows.scalars())

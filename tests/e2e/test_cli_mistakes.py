@@ -1,0 +1,268 @@
+"""Every `branchbot` command, each with one ordinary mistake: one clear line, no traceback.
+
+Each case runs the real command line in a fresh process (as an administrator would),
+on a SQLite city with a committee, a town, a branch and one member, and checks the exit
+code against the rule in bot/cli/common.py (2: the call or the configuration is wrong;
+1: the data is refused) and that what it printed is one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
+from tests.conftest import PG_URL, need
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
+
+CITY = "某某市委"
+TOWN = f"{CITY}/某某镇党委"
+BRANCH = f"{TOWN}/某某村党支部"
+
+
+async def branchbot(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    clean = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(cwd),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'city.db'}",
+        "DEFAULT_LOCALE": "en",
+    }
+    clean.update(env)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        LAUNCH,
+        *args,
+        cwd=cwd,
+        env=clean,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+@dataclass
+class Case:
+    args: tuple[str, ...]
+    code: int
+    says: str  # a fragment the one line must contain
+    env: dict[str, str] = field(default_factory=dict)
+    lines: int = 1  # row problems print the grouped problem, then the summary
+
+
+def write(cwd: Path, name: str, text: str, encoding: str = "utf-8") -> str:
+    (cwd / name).write_bytes(text.encode(encoding))
+    return name
+
+
+CASES: dict[str, Case] = {
+    "unknown command": Case(("nosuch",), 2, "No such command"),
+    "missing argument": Case(("org", "add"), 2, "Missing argument"),
+    "org add under a misspelt town": Case(
+        ("org", "add", "新支部", "--parent", f"{CITY}/某某真党委"), 1, "did you mean"
+    ),
+    "org add under a misspelt city": Case(("org", "add", "新党委", "--parent", "某某市"), 1, CITY),
+    "org add a second top": Case(("org", "add", "新党委"), 2, "--parent"),
+    "org add --domain on a committee": Case(
+        ("org", "add", "新党委", "--parent", CITY, "--domain", "village"), 2, "--branch"
+    ),
+    "org add --branch without --domain": Case(
+        ("org", "add", "新支部", "--parent", TOWN, "--branch"), 2, "--domain"
+    ),
+    "org add a name that exists": Case(
+        ("org", "add", "某某镇党委", "--parent", CITY), 1, "already"
+    ),
+    "org list of a misspelt path": Case(("org", "list", f"{TOWN}/某某树党支部"), 1, "did you mean"),
+    "org rename to a sibling's name": Case(
+        ("org", "rename", BRANCH, "某某社区党支部"), 1, "already"
+    ),
+    "org move under a branch": Case(("org", "move", f"{TOWN}/某某社区党支部", BRANCH), 1, "branch"),
+    "org move under itself": Case(("org", "move", CITY, TOWN), 1, "itself"),
+    "org remove with members": Case(("org", "remove", TOWN), 1, "member: 1"),
+    "org staff on a branch": Case(("org", "staff", BRANCH, "42", "王"), 1, "committee"),
+    "org staff --remove of a stranger": Case(("org", "staff", CITY, "42", "--remove"), 1, "42"),
+    "org staff without a name": Case(("org", "staff", CITY, "42"), 2, "NAME"),
+    "import roster: no such file": Case(("import", "roster", "nosuch.csv"), 2, "nosuch.csv"),
+    "import roster: header only": Case(("import", "roster", "header.csv"), 1, "nothing to import"),
+    "import roster: a .xls workbook": Case(("import", "roster", "old.xls"), 1, ".xlsx"),
+    "import roster: --errors in a missing folder": Case(
+        ("import", "roster", "one.csv", "--errors", "no/such/marked.xlsx"), 2, "--errors"
+    ),
+    "import roster: an unknown category": Case(
+        ("import", "roster", "astronaut.csv"), 1, "宇航员", lines=2
+    ),
+    "import orgs: an unknown kind": Case(("import", "orgs", "orgs.csv"), 1, "委员会会", lines=2),
+    "import orgs: a misspelt superior": Case(
+        ("import", "orgs", "typo.csv"), 1, "did you mean", lines=2
+    ),
+    "export roster to a missing folder": Case(
+        ("export", "roster", "no/such/folder/out.xlsx"), 2, "does not exist"
+    ),
+    "export roster to .csv": Case(("export", "roster", "out.csv"), 2, ".xlsx"),
+    "export roster of a misspelt org": Case(
+        ("export", "roster", "out.xlsx", "--org", "某某是委"), 1, "did you mean"
+    ),
+    "export ratings to a missing folder": Case(
+        ("export", "ratings", "--period", "2026-06", "no/such/r.xlsx"), 2, "does not exist"
+    ),
+    "close-period far back": Case(("close-period", "--period", "2019-01"), 2, "--yes"),
+    "close-period in the future": Case(("close-period", "--period", "2099-01"), 2, "not begun"),
+    "close-period malformed": Case(("close-period", "--period", "July"), 1, "2026-07"),
+    "content add: unknown kind": Case(
+        (
+            "content",
+            "add",
+            "--org",
+            CITY,
+            "--month",
+            "2026-07",
+            "--kind",
+            "podcast",
+            "--title",
+            "t",
+            "--url",
+            "https://e.org/1",
+        ),
+        1,
+        "podcast",
+    ),
+    "content add: misspelt org": Case(
+        (
+            "content",
+            "add",
+            "--org",
+            "某某市",
+            "--month",
+            "2026-07",
+            "--kind",
+            "video",
+            "--title",
+            "t",
+            "--url",
+            "https://e.org/1",
+        ),
+        1,
+        "did you mean",
+    ),
+    # A rubric check ends with its count of problems.
+    "rubric check: no such file": Case(("rubric", "check", "nosuch.toml"), 1, "not found", lines=2),
+    "rubric check: not UTF-8": Case(("rubric", "check", "gbk.toml"), 1, "UTF-8", lines=2),
+    "db current: no such file": Case(
+        ("db", "current"),
+        1,
+        "db upgrade",
+        env={"DATABASE_URL": "sqlite+aiosqlite:///never.db"},
+    ),
+    "db current: behind": Case(
+        ("db", "current"), 1, "out of date", env={"DATABASE_URL": "sqlite+aiosqlite:///old.db"}
+    ),
+    "db upgrade: a file that is not a database": Case(
+        ("db", "upgrade"),
+        2,
+        "not a branchbot database",
+        env={"DATABASE_URL": "sqlite+aiosqlite:///notes.txt"},
+    ),
+    "db upgrade: a folder that does not exist": Case(
+        ("db", "upgrade"),
+        2,
+        "DATABASE_URL",
+        env={"DATABASE_URL": "sqlite+aiosqlite:///no/such/city.db"},
+    ),
+    "run: no token": Case(("run",), 2, "BOT_TOKEN"),
+    "run: Telegram unreachable": Case(
+        ("run",),
+        2,
+        "cannot reach Telegram",
+        env={"BOT_TOKEN": "123:abc", "TELEGRAM_API_BASE": "http://127.0.0.1:1"},
+    ),
+    # A bad rubric folder is the folder, then its problems, one a line.
+    "run: a bad RUBRIC_DIR": Case(
+        ("run",),
+        2,
+        "RUBRIC_DIR",
+        env={"BOT_TOKEN": "123:abc", "RUBRIC_DIR": "no/such/dir"},
+        lines=2,
+    ),
+    "demo: a port out of range": Case(("demo", "--port", "99999"), 2, "--port"),
+    "a bad setting": Case(("org", "list"), 2, "TIMEZONE", env={"TIMEZONE": "Mars/Olympus"}),
+}
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small city, made through the command line itself, and the files the cases use."""
+    cwd = tmp_path_factory.mktemp("city")
+
+    async def build() -> None:
+        write(cwd, "tree.csv", f"路径,类型,领域\n{CITY},党委,\n{TOWN},党委,\n"
+              f"{BRANCH},党支部,农村\n{TOWN}/某某社区党支部,党支部,社区\n")  # fmt: skip
+        write(cwd, "one.csv", f"姓名,所在党组织,人员类别\n张三,{BRANCH},农村和社区党员\n")
+        for args in (("db", "upgrade"), ("import", "orgs", "tree.csv"),
+                     ("import", "roster", "one.csv")):  # fmt: skip
+            code, out, err = await branchbot(cwd, *args)
+            assert code == 0, (args, out, err)
+
+    asyncio.run(build())
+    write(cwd, "header.csv", "姓名,所在党组织,人员类别\n")
+    write(cwd, "old.xls", "not really")
+    write(cwd, "astronaut.csv", f"姓名,所在党组织,人员类别\n李四,{BRANCH},宇航员\n")
+    write(cwd, "orgs.csv", f"路径,类型\n{TOWN}/新党委,委员会会\n")
+    write(cwd, "typo.csv", f"路径,类型,领域\n{CITY}/某某真党委/新村党支部,党支部,农村\n")
+    # Bytes that are neither UTF-8 nor GBK: the rubric reader asks for UTF-8.
+    (cwd / "gbk.toml").write_bytes(b'name_zh = "\x80\x80"\n')
+    write(cwd, "notes.txt", "shopping list\n" * 100)
+    old = cwd / "old.db"
+    old.write_bytes(b"")  # an empty SQLite file: schema revision none
+    return cwd
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_one_mistake_one_clear_line(city: Path, name: str) -> None:
+    case = CASES[name]
+    code, out, err = await branchbot(city, *case.args, **case.env)
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert "Traceback" not in out + err, out + err
+    assert code == case.code, (code, out, err)
+    assert len(lines) == case.lines, lines
+    assert case.says in lines[0], lines
+    assert "{" not in lines[0] or "{" in case.says, lines  # placeholders always filled
+    assert not (city / "never.db").exists()  # `db current` never creates a database
+
+
+async def test_run_with_a_token_telegram_refuses(city: Path) -> None:
+    async with EmulatorServer(EmulatorConfig(flood=FloodConfig(enabled=False))) as server:
+        code, out, err = await branchbot(
+            city, "run", BOT_TOKEN="123:wrong", TELEGRAM_API_BASE=server.url
+        )
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert code == 2 and "Traceback" not in err, (out, err)
+    assert lines == [lines[0]] and "BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "says"),
+    [("database", "db upgrade --create"), ("user", "user name")],
+)
+async def test_postgres_mistakes(tmp_path: Path, mistake: str, says: str) -> None:
+    need(bool(PG_URL), "TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)  # type: ignore[arg-type]
+    if mistake == "database":
+        url = url.set(database="branchbot_no_such_database")
+    else:
+        url = url.set(username="no_such_user_i12")
+    bad = url.render_as_string(hide_password=False)
+    code, out, err = await branchbot(tmp_path, "db", "current", DATABASE_URL=bad)
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert code == 2 and "Traceback" not in err, (out, err)
+    assert len(lines) == 1 and says in lines[0], lines
