@@ -53,6 +53,24 @@ def _png(fig) -> bytes:
     return out.getvalue()
 
 
+def _style(ax, title: str) -> None:
+    ax.set_title(title, fontsize=13)
+    ax.tick_params(labelsize=11)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _monthly(ax, title: str, months: Sequence[str], values: Sequence[float], colour, label):
+    """A line of values by month ("26-07"), each point labelled."""
+    ax.plot([m[2:] for m in months], values, marker="o", color=colour, linewidth=2.5)
+    for x, v in enumerate(values):
+        ax.annotate(
+            label(v), (x, v), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=10
+        )
+    ax.grid(axis="y", alpha=0.3)
+    _style(ax, title)
+
+
 @dataclass(frozen=True)
 class BranchChart:
     title: str
@@ -76,26 +94,13 @@ def branch_chart(data: BranchChart) -> bytes:
     top.barh(names, earned, color="#c62828", height=0.5, label=data.earned_label)
     for y, (e, p) in enumerate(zip(earned, possible, strict=True)):
         top.text(p, y, f" {e:g}/{p:g}", va="center", fontsize=11)
-    top.set_title(data.basics_title, fontsize=13)
-    top.tick_params(labelsize=11)
+    _style(top, data.basics_title)
     top.set_xlim(0, max(possible or [1]) * 1.25)
     top.legend(fontsize=10, loc="lower right")
-    for side in ("top", "right"):
-        top.spines[side].set_visible(False)
-    months = [m[2:] for m, _, _ in data.history]
     scores = [s for _, s, _ in data.history]
-    bottom.plot(months, scores, marker="o", color="#c62828", linewidth=2.5)
-    for x, s in enumerate(scores):
-        bottom.annotate(
-            f"{s:g}", (x, s), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=10
-        )
-    ceiling = max([m for _, _, m in data.history] or [100])
-    bottom.set_ylim(0, ceiling * 1.1)
-    bottom.set_title(data.history_title, fontsize=13)
-    bottom.tick_params(labelsize=11)
-    bottom.grid(axis="y", alpha=0.3)
-    for side in ("top", "right"):
-        bottom.spines[side].set_visible(False)
+    months = [m for m, _, _ in data.history]
+    _monthly(bottom, data.history_title, months, scores, "#c62828", lambda v: f"{v:g}")
+    bottom.set_ylim(0, max([m for _, _, m in data.history] or [100]) * 1.1)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return _png(fig)
 
@@ -118,24 +123,11 @@ def committee_chart(data: CommitteeChart) -> bytes:
     counts = [data.stars.get(n, 0) for n in levels]
     bars = top.bar(["★" * n for n in levels], counts, color=[STAR_COLOURS[n] for n in levels])
     top.bar_label(bars, fontsize=11, padding=2)
-    top.set_title(data.stars_title, fontsize=13)
-    top.tick_params(labelsize=11)
+    _style(top, data.stars_title)
     top.set_ylim(0, max(counts or [1]) * 1.2 + 1)
-    for side in ("top", "right"):
-        top.spines[side].set_visible(False)
-    months = [m[2:] for m, _ in data.trend]
     rates = [r * 100 for _, r in data.trend]
-    bottom.plot(months, rates, marker="o", color="#1565c0", linewidth=2.5)
-    for x, r in enumerate(rates):
-        bottom.annotate(
-            f"{r:.1f}%", (x, r), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=10
-        )
-    low = min(rates or [100])
-    bottom.set_ylim(max(0, low - 10), 102)
-    bottom.set_title(data.trend_title, fontsize=13)
-    bottom.tick_params(labelsize=11)
-    bottom.grid(axis="y", alpha=0.3)
-    for side in ("top", "right"):
-        bottom.spines[side].set_visible(False)
+    months = [m for m, _ in data.trend]
+    _monthly(bottom, data.trend_title, months, rates, "#1565c0", lambda v: f"{v:.1f}%")
+    bottom.set_ylim(max(0, min(rates or [100]) - 10), 102)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return _png(fig)

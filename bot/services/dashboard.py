@@ -6,8 +6,9 @@ path), the month before's scores for the movers, the compliance rate per month f
 the trend, and the sub-committees one level down for the drill-down. Everything the
 lists show is in memory after that, and pages are cut with `paging.page_of`.
 
-"Overdue" means items whose period ended in the month and were not fully done: read
-from each snapshot's breakdown, so it is what was frozen at month close.
+"Overdue" means required items whose period ended in the month with nothing earned
+(left undone, not merely short of full points): read from each snapshot's breakdown,
+so it is what was frozen at month close.
 
 Refusals: `access.denied` — not the superior's staff of that organisation.
 """
@@ -128,8 +129,8 @@ def _month_before(period: str) -> str:
 
 
 def _overdue(breakdown: dict, period: str, required: frozenset[str]) -> int:
-    """Required items (not bonus or deduction lines) whose period ended in `period` short
-    of full points."""
+    """Required items (not bonus or deduction lines) whose period ended in `period` with
+    nothing earned."""
     fields = breakdown.get("item_fields") or ()
     try:
         points, most, to = fields.index("points"), fields.index("max"), fields.index("to")
@@ -138,7 +139,7 @@ def _overdue(breakdown: dict, period: str, required: frozenset[str]) -> int:
     return sum(
         1
         for key, row in (breakdown.get("items") or {}).items()
-        if key in required and row[to] == period and Decimal(row[points]) < Decimal(row[most])
+        if key in required and row[to] == period and float(row[points]) <= 0 < float(row[most])
     )
 
 

@@ -32,6 +32,9 @@ from bot.services.checklist import Checklist, ChecklistEntry
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from scoring import BranchFacts, FortressRubric, GapResult, gap_analysis
+from scoring.model import Part
+
+BONUS = Part.BONUS
 
 HISTORY_MONTHS = 6
 
@@ -64,8 +67,9 @@ class StarAnswer:
 
     @property
     def outstanding(self) -> list[ChecklistEntry]:
-        """Items not yet at full points, the soonest due first, then the heaviest."""
-        todo = [e for e in self.checklist.entries if not e.done]
+        """Required items not yet at full points (bonus items are chances, not duties),
+        the soonest due first, then the heaviest."""
+        todo = [e for e in self.checklist.entries if not e.done and e.spec.part is not BONUS]
         return sorted(todo, key=lambda e: (e.spec.due, -(e.possible - e.earned), e.spec.key))
 
     def overdue(self, today: date) -> list[ChecklistEntry]:

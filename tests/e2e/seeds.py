@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Organisation, Staff
+from bot.db.models import Meeting, Organisation, Staff
 from bot.services import members, orgs
 from bot.services.members import Principal
 from tests.e2e.conftest import SUPERUSER
@@ -41,3 +41,25 @@ async def village_branch(
     await members.set_role(session, ROOT.actor, now, secretary, "secretary")
     await members.link_telegram(session, ROOT.actor, now, secretary, secretary_tg)
     return branch
+
+
+async def year_of_meetings(session: AsyncSession, now: datetime, branch_id: int, present: int):
+    """A theme party day and a committee meeting on the 10th of January to October 2026,
+    `present` of `present` there, so the branch loses no points to the deduction sheet."""
+    for month in range(1, 11):
+        for kind in ("theme_day", "committee"):
+            session.add(
+                Meeting(
+                    org_id=branch_id,
+                    kind=kind,
+                    held_on=date(2026, month, 10),
+                    topic=f"{kind} {month}",
+                    topic_key=f"{kind} {month}",
+                    attended=present,
+                    expected=present,
+                    counts=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    await session.flush()

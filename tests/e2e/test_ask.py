@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.db.models import Meeting, PeriodSnapshot, Staff
+from bot.db.models import PeriodSnapshot, Staff
 from bot.services import members, orgs, periods
 from handlers.callbacks import Chart, Dash, ExportLedger, RateBranch
 from scoring import load_fortress_rubric
@@ -87,23 +86,7 @@ async def _branch(session, now):
         session, seeds.ROOT.actor, now, org_id=branch.id, name="张伟", category="rural_community"
     )
     await members.link_telegram(session, seeds.ROOT.actor, now, member, MEMBER)
-    for month in range(1, 11):
-        for kind in ("theme_day", "committee"):
-            session.add(
-                Meeting(
-                    org_id=branch.id,
-                    kind=kind,
-                    held_on=date(2026, month, 10),
-                    topic=f"{kind} {month}",
-                    topic_key=f"{kind} {month}",
-                    attended=2,
-                    expected=2,
-                    counts=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    await session.flush()
+    await seeds.year_of_meetings(session, now, branch.id, 2)
     await periods.close_period(session, load_fortress_rubric(), now, "2026-10")
     await periods.confirm_all(session, seeds.ROOT, now, "2026-10")
     return branch.id

@@ -93,23 +93,7 @@ async def _branch(session, now):
             m.status = MemberStatus.mobile.value
     # The year so far: a theme party day and a committee meeting every month, so the
     # branch is not losing points to the deduction sheet.
-    for month in range(1, 11):
-        for kind in ("theme_day", "committee"):
-            session.add(
-                Meeting(
-                    org_id=branch.id,
-                    kind=kind,
-                    held_on=date(2026, month, 10),
-                    topic=f"{kind} {month}",
-                    topic_key=f"{kind} {month}",
-                    attended=8,
-                    expected=8,
-                    counts=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    await session.flush()
+    await seeds.year_of_meetings(session, now, branch.id, 8)
     return branch.id
 
 
