@@ -28,6 +28,16 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "org.not_found": _("That organisation no longer exists."),
         "org.name_empty": _("The name cannot be empty."),
         "org.name_too_long": _("The name is too long (at most {max} characters)."),
+        "name.bidi": _(
+            "The name contains characters that reverse the direction of text. "
+            "Please type it plainly."
+        ),
+        "name.invisible": _(
+            "The name is empty once invisible characters are removed. Please type it plainly."
+        ),
+        "name.formula": _(
+            "A name cannot start with =, +, - or @ (spreadsheets would read it as a formula)."
+        ),
         "org.name_has_slash": _("The name cannot contain “/”."),
         "org.name_taken": _("There is already an organisation called “{name}” here."),
         "org.domain_required": _("A branch needs a domain."),
@@ -64,6 +74,14 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "invite.member_needs_branch": _("Member invites are for branches."),
         "invite.staff_needs_committee": _("Staff invites are for committees."),
         "join.already_member": _("You are already a member; /me shows your branch."),
+        "join.no_invite": _(
+            "To join, open the invite link your branch secretary gave you (again, "
+            "if you opened it before)."
+        ),
+        "join.too_many": _(
+            "You have sent {limit} requests to join today, the most allowed. "
+            "Please try again tomorrow, or talk to your branch secretary."
+        ),
         "join.contact_not_own": _("Please share your own contact with the button below."),
         "join.contact_mismatch": _(
             "That phone number does not match the roster. Ask the secretary to confirm you instead."

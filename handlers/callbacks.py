@@ -79,22 +79,20 @@ class Lang(Press, prefix="lg"):
     code: Key
 
 
+# Joining steps carry no branch: it comes from the invite kept in the conversation.
 class JoinPage(Press, prefix="jp"):
-    org: Id
     page: Page
 
 
 class JoinPick(Press, prefix="jk"):
-    org: Id
     member: Id
 
 
 class JoinNew(Press, prefix="jn"):
-    org: Id
+    pass
 
 
 class JoinAsk(Press, prefix="ja"):
-    org: Id
     member: Id
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import InviteKind
-from bot.services import members, onboarding, orgs
+from bot.services import onboarding, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.onboarding import ClaimKind, ClaimOutcome
@@ -34,20 +34,23 @@ from handlers.views import Button, keyboard, pager
 router = Handlers("join")
 
 
-async def roster_view(session: AsyncSession, org_id: int, query: str, page: int):
-    found = await members.roster_page(session, org_id, query, page, unlinked_only=True)
-    rows = [
-        [Button(text=m.name, callback_data=JoinPick(org=org_id, member=m.id).pack())]
-        for m in found.items
-    ]
-    rows.append(pager(found, lambda p: JoinPage(org=org_id, page=p)))
-    rows.append(
-        [Button(text=_("I am not on the roster"), callback_data=JoinNew(org=org_id).pack())]
-    )
+async def roster_view(
+    session: AsyncSession, clock: Clock, invite_id: int | None, query: str, page: int
+):
+    found = await onboarding.join_roster(session, clock.now(), invite_id, query, page)
+    rows = [[Button(text=m.name, callback_data=JoinPick(member=m.id).pack())] for m in found.items]
+    rows.append(pager(found, lambda p: JoinPage(page=p)))
+    rows.append([Button(text=_("I am not on the roster"), callback_data=JoinNew().pack())])
     if found.total == 0 and query:
         text = _("No one called “{query}” is waiting to join. Try another part of your name.")
         return text.format(query=html.quote(query)), keyboard(rows)
     return _("Tap your name, or type part of it to search:"), keyboard(rows)
+
+
+async def _invite_id(state: FSMContext) -> int | None:
+    """The invite this person opened: every joining step is bound to it, not to ids in
+    a button (which anyone can forge)."""
+    return (await state.get_data()).get("invite_id")
 
 
 @router.message(CommandStart(deep_link=True))
@@ -74,26 +77,32 @@ async def open_invite(
         raise ServiceError("join.already_member")
     path = await orgs.display_path(session, org)
     await state.set_state(Join.search)
-    await state.update_data(org_id=org.id)
+    await state.set_data({"invite_id": invite.id})
     await message.answer(_("You are joining <b>{path}</b>.").format(path=html.quote(path)))
-    text, markup = await roster_view(session, org.id, "", 0)
+    text, markup = await roster_view(session, clock, invite.id, "", 0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.message(Join.search, F.text, ~F.text.startswith("/"))
-async def search(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def search(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
     data = await state.update_data(query=message.text[:50])
-    text, markup = await roster_view(session, data["org_id"], data["query"], 0)
+    text, markup = await roster_view(session, clock, data.get("invite_id"), data["query"], 0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(JoinPage.filter())
 async def turn_page(
-    query: CallbackQuery, callback_data: JoinPage, session: AsyncSession, state: FSMContext
+    query: CallbackQuery,
+    callback_data: JoinPage,
+    session: AsyncSession,
+    state: FSMContext,
+    clock: Clock,
 ) -> None:
     # The search typed earlier (kept in the conversation) still filters the pages.
-    searched = (await state.get_data()).get("query", "")
-    text, markup = await roster_view(session, callback_data.org, searched, callback_data.page)
+    data = await state.get_data()
+    text, markup = await roster_view(
+        session, clock, data.get("invite_id"), data.get("query", ""), callback_data.page
+    )
     await query.answer()
     await query.message.edit_text(text, reply_markup=markup)
 
@@ -110,12 +119,12 @@ async def pick(
 ) -> None:
     user = query.from_user
     outcome = await onboarding.claim_member(
-        session, clock.now(), callback_data.org, callback_data.member, user.id, user.full_name
+        session, clock.now(), await _invite_id(state), callback_data.member, user.id, user.full_name
     )
     await query.answer()
     if outcome.kind is ClaimKind.needs_contact:
         await state.set_state(Join.contact)
-        await state.update_data(org_id=callback_data.org, member_id=callback_data.member)
+        await state.update_data(member_id=callback_data.member)
         share = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
         await query.message.answer(
             _("To confirm you are {name}, share your phone number with the button below.").format(
@@ -146,7 +155,7 @@ async def contact(
         member = await onboarding.confirm_contact(
             session,
             clock.now(),
-            data["org_id"],
+            data.get("invite_id"),
             data["member_id"],
             message.from_user.id,
             message.contact.user_id,
@@ -155,7 +164,7 @@ async def contact(
     except ServiceError as err:
         if err.code != "join.contact_mismatch":
             raise
-        ask = JoinAsk(org=data["org_id"], member=data["member_id"])
+        ask = JoinAsk(member=data["member_id"])
         await message.answer(
             error_text(err, _, html=True),
             reply_markup=keyboard(
@@ -184,7 +193,7 @@ async def ask_secretary(
 ) -> None:
     user = query.from_user
     outcome = await onboarding.request_approval_for(
-        session, clock.now(), callback_data.org, callback_data.member, user.id, user.full_name
+        session, clock.now(), await _invite_id(state), callback_data.member, user.id, user.full_name
     )
     await query.answer()
     await _after_request(
@@ -193,9 +202,12 @@ async def ask_secretary(
 
 
 @router.callback_query(JoinNew.filter())
-async def not_on_roster(query: CallbackQuery, callback_data: JoinNew, state: FSMContext) -> None:
+async def not_on_roster(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, clock: Clock
+) -> None:
+    invite = await onboarding.require_join_invite(session, await _invite_id(state), clock.now())
     await state.set_state(Join.name)
-    await state.update_data(org_id=callback_data.org)
+    await state.set_data({"invite_id": invite.id})
     await query.answer()
     await query.message.answer(_("Please type your full name as the branch knows it:"))
 
@@ -211,7 +223,7 @@ async def typed_name(
 ) -> None:
     data = await state.get_data()
     outcome = await onboarding.request_as_new(
-        session, clock.now(), data["org_id"], message.from_user.id, message.text
+        session, clock.now(), data.get("invite_id"), message.from_user.id, message.text
     )
     await _after_request(
         message, state, session, clock, settings, i18n, outcome, message.from_user.full_name

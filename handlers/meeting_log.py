@@ -136,7 +136,7 @@ async def _render(step: str, draft: dict, data: dict, session: AsyncSession, clo
             "Type them, or skip:"
         ), keyboard([_nav(skip=True)])
     if step == "attendees":
-        roster = await meetings.attendance_roster(session, draft["org_id"])
+        roster = await meetings.attendance_roster(session, draft["org_id"], draft["kind"])
         notices = await rsvp.open_notices(session, draft["org_id"], clock.now())
         markup = attendee_keyboard(
             roster,
@@ -352,7 +352,7 @@ async def attendees(
         await query.answer()
         await _next(query.message, state, session, clock, "attendees", edit=True)
         return
-    roster = await meetings.attendance_roster(session, draft["org_id"])
+    roster = await meetings.attendance_roster(session, draft["org_id"], draft["kind"])
     ids = {e.member.id for e in roster}
     if callback_data.act == "t":
         if callback_data.member not in ids:

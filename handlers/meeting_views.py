@@ -10,12 +10,13 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import MeetingKind
 from bot.i18n import fmt_date, fmt_number
 from bot.services import meetings
 from bot.services.paging import page_of
 from bot.texts import meeting_kind_label, stars
 from handlers.callbacks import Att
-from handlers.views import Button, clip, keyboard, named, pager
+from handlers.views import Button, clip, keyboard, named, names_list, pager
 
 PAGE = 8
 
@@ -28,7 +29,8 @@ def attendee_keyboard(
     rows = []
     for entry in visible.items:
         mark = "✅" if entry.member.id in chosen else "⬜"
-        note = "" if entry.counted else (" ⏸" if entry.member.status == "on_leave" else " ✈")
+        status = entry.member.status
+        note = " ⏸" if status == "on_leave" else " ✈" if status == "mobile" else ""
         rows.append(
             [
                 Button(
@@ -57,7 +59,7 @@ def attendee_keyboard(
 
 async def draft_summary(session: AsyncSession, draft: dict) -> str:
     locale = get_i18n().current_locale
-    roster = await meetings.attendance_roster(session, draft["org_id"])
+    roster = await meetings.attendance_roster(session, draft["org_id"], draft["kind"])
     chosen = set(draft["attendees"])
     names = [e.member.name for e in roster if e.member.id in chosen]
     counted = [e for e in roster if e.counted]
@@ -70,15 +72,25 @@ async def draft_summary(session: AsyncSession, draft: dict) -> str:
         _("Kind: {kind}").format(kind=meeting_kind_label(draft["kind"], _)),
         _("Date: {when}").format(when=when),
         _("Place: {place}").format(place=html.quote(draft["place"] or "—")),
-        _("Attendance: {present} of {total} counted members").format(
-            present=present, total=len(counted)
-        ),
-        _("Attendees: {names}").format(names=html.quote("、".join(names) or "—")),
+        attendance_line(draft["kind"], present, len(counted)),
+        _("Attendees: {names}").format(names=names_list(names) or "—"),
         _("Topic: {topic}").format(topic=html.quote(draft["topic"] or "—")),
         _("Notes: {notes}").format(notes=html.quote((draft["notes"] or "—")[:500])),
         _("Photos: {n}").format(n=len(draft["photos"])),
     ]
     return clip("\n".join(lines))
+
+
+def attendance_line(kind: str, present: int, total: int) -> str:
+    """Who counts, said before saving, with the numbers the saved report will show."""
+    if kind == MeetingKind.committee.value:
+        return _(
+            "Attendance: {present} of {total} committee members (for a committee meeting only "
+            "the branch committee counts)"
+        ).format(present=present, total=total)
+    return _("Attendance: {present} of {total} counted members").format(
+        present=present, total=total
+    )
 
 
 def quorum_line(q) -> str:

@@ -22,7 +22,7 @@ from handlers.callbacks import ItemView, MeetingList, Month, NewMeeting, RecordI
 from handlers.meeting_log import start_log
 from handlers.menu import MONTH, MenuButton
 from handlers.registry import Handlers
-from handlers.views import Button, clip, keyboard, named, pager
+from handlers.views import MESSAGE_LIMIT, Button, keyboard, named, pager, split_html, tg_length
 
 router = Handlers("month")
 PAGE = 8
@@ -60,12 +60,18 @@ async def checklist_view(
             stars=stars(cl.star),
         ),
     ]
+    lines += deduction_lines(cl)
     lines += gap_lines(cl, rubric)
-    if cl.content:
-        lines.append(_("📚 This month's material:"))
-        for c in cl.content:
-            title = html.quote(c.title)
-            lines.append(f'• <a href="{html.quote(c.url)}">{title}</a>' if c.url else f"• {title}")
+    material = material_lines(cl)
+    extra: list[str] = []
+    if material and tg_length("\n".join(lines + material)) > MESSAGE_LIMIT:
+        # Too much to fit: the checklist stays one message, the material follows it.
+        lines.append(
+            _("📚 This month's material: {n} items, listed below.").format(n=len(material) - 1)
+        )
+        extra = split_html(material)
+    else:
+        lines += material
     shown = page_of(cl.entries, page, PAGE)
     rows = [
         [
@@ -87,7 +93,33 @@ async def checklist_view(
                 Button(text=_("🗂 Meetings"), callback_data=MeetingList(org=branch.id).pack()),
             ]
         )
-    return clip("\n".join(lines)), keyboard(rows)
+    return "\n".join(lines), keyboard(rows), extra
+
+
+def material_lines(cl) -> list[str]:
+    if not cl.content:
+        return []
+    lines = [_("📚 This month's material:")]
+    for c in cl.content:
+        title = html.quote(c.title)
+        lines.append(f'• <a href="{html.quote(c.url)}">{title}</a>' if c.url else f"• {title}")
+    return lines
+
+
+def deduction_lines(cl) -> list[str]:
+    """Every deduction the score carries, and why: never "done, +0" without a reason."""
+    locale = get_i18n().current_locale
+    lines = []
+    for d in cl.deductions:
+        points = fmt_number(d.points, locale).replace("-", "−")
+        if d.months:
+            text = _("{points}: {item} — {months}").format(
+                points=points, item=html.quote(named(d)), months=", ".join(d.months)
+            )
+        else:
+            text = _("{points}: {item}").format(points=points, item=html.quote(named(d)))
+        lines.append("⚠️ " + text)
+    return lines
 
 
 def gap_lines(cl, rubric) -> list[str]:
@@ -125,8 +157,10 @@ async def month(
     rubric,
     clock: Clock,
 ) -> None:
-    text, markup = await checklist_view(session, principal, rubric, clock, 0, 0)
+    text, markup, extra = await checklist_view(session, principal, rubric, clock, 0, 0)
     await message.answer(text, reply_markup=markup)
+    for part in extra:
+        await message.answer(part)
 
 
 @router.callback_query(Month.filter())
@@ -138,7 +172,8 @@ async def turn(
     rubric,
     clock: Clock,
 ) -> None:
-    text, markup = await checklist_view(
+    # Page turns redraw the checklist only; the material was sent with it (/month).
+    text, markup, _extra = await checklist_view(
         session, principal, rubric, clock, callback_data.org, callback_data.page
     )
     await query.answer()

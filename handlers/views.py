@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from html import unescape
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
@@ -102,9 +103,81 @@ def named(thing: object) -> str:
     return getattr(thing, "name_zh" if zh else "name_en")
 
 
+MESSAGE_LIMIT = 4000  # Telegram allows 4,096 characters; a margin for what follows
+
+
+def tg_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units). Measured on the HTML source,
+    which is never shorter than the text left after entity parsing."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(blocks: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Messages made of whole blocks (lines that are complete HTML: a tag is never cut),
+    each under `limit`. A single block too long for one message is sent as plain text."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for block in blocks:
+        if tg_length(block) > limit:
+            if current:
+                chunks.append("\n".join(current))
+                current, size = [], 0
+            # Tags dropped, so no cut falls inside one; half the limit leaves room for
+            # astral characters (two UTF-16 units each).
+            plain = html.quote(unescape(re.sub(r"<[^>]*>", "", block)))
+            step = limit // 2
+            chunks.extend(
+                _unsplit_entities([plain[i : i + step] for i in range(0, len(plain), step)])
+            )
+            continue
+        extra = tg_length(block) + (1 if current else 0)
+        if current and size + extra > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+            extra = tg_length(block)
+        current.append(block)
+        size += extra
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
+def _unsplit_entities(parts: list[str]) -> list[str]:
+    """Move a trailing, cut "&…" of each part to the start of the next one."""
+    out = []
+    carry = ""
+    for part in parts:
+        part = carry + part
+        amp = part.rfind("&")
+        carry = ""
+        if amp != -1 and ";" not in part[amp:]:
+            part, carry = part[:amp], part[amp:]
+        out.append(part)
+    if carry:
+        out.append(carry)
+    return [p for p in out if p]
+
+
 def clip(text: str, limit: int = 3800) -> str:
-    """Keep a message under Telegram's 4,096 characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Keep a message under Telegram's 4,096 characters, marking the cut. The cut falls
+    between lines, which are whole HTML, never inside a tag or an entity."""
+    if tg_length(text) <= limit:
+        return text
+    return split_html(text.split("\n"), limit - 2)[0] + "\n…"
+
+
+def names_list(names: Sequence[str], budget: int = 1500, sep: str = "、") -> str:
+    """Escaped names joined by `sep`, as many as fit in `budget`, then "… (+N)"."""
+    shown: list[str] = []
+    size = 0
+    for name in names:
+        piece = html.quote(name)
+        if shown and size + len(piece) + len(sep) > budget:
+            return sep.join(shown) + f" … (+{len(names) - len(shown)})"
+        shown.append(piece)
+        size += len(piece) + len(sep)
+    return sep.join(shown)
 
 
 TIME_PLACE = re.compile(r"^\s*([0-9]{1,2})[:：]([0-9]{2})\s*(.*)$")

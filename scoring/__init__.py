@@ -18,7 +18,7 @@ Typical use by a service::
 
 from scoring.checklist import ItemSpec, checklist_items
 from scoring.errors import PROBLEMS, Problem, RubricError, RubricInvalid
-from scoring.fortress import score_branch, score_branches
+from scoring.fortress import missed_months_of, score_branch, score_branches
 from scoring.gap import Change, ChangeKind, GapResult, GapStep, LevelGap, gap_analysis, what_if
 from scoring.model import (
     BranchFacts,
@@ -90,6 +90,7 @@ __all__ = [
     "grade_branch_members",
     "load_fortress_rubric",
     "load_vanguard_rubric",
+    "missed_months_of",
     "period_bounds",
     "period_key",
     "rate_branches",

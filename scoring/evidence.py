@@ -69,12 +69,26 @@ _EMPTY = [0] * SPAN
 class BranchEvidence:
     """The facts of one branch for one scored month, ready for the readers below."""
 
-    __slots__ = ("base", "counts", "current", "grades", "meetings", "raw", "windows")
+    __slots__ = (
+        "base",
+        "counts",
+        "current",
+        "grades",
+        "meetings",
+        "miss_first",
+        "miss_last",
+        "raw",
+        "windows",
+    )
 
     def __init__(self, facts: BranchFacts, quorum: Mapping[str, Decimal]) -> None:
         year, mon = parse_month(facts.period)
         base = self.base = (year - 1) * 12
         current = self.current = 12 + mon - 1
+        # The months that can be missed: under the scheme, and over (see BranchFacts).
+        since = month_index(facts.since) - base if facts.since else 0
+        self.miss_first = max(0, since)
+        self.miss_last = current - 1 if facts.month_open else current
         self.grades = facts.grades
         # Counts are folded on first use: facts often carry keys no item reads.
         self.raw = {"events": facts.events, "tasks": facts.tasks, "flags": facts.flags}
@@ -140,6 +154,7 @@ class BranchEvidence:
         """A copy whose arrays can be changed (for "what if") without touching this one."""
         other = object.__new__(BranchEvidence)
         other.base, other.current, other.grades = self.base, self.current, dict(self.grades)
+        other.miss_first, other.miss_last = self.miss_first, self.miss_last
         other.windows, other.raw = self.windows, self.raw
         other.counts = {k: list(v) for k, v in self.counts.items()}
         other.meetings = {}
@@ -260,7 +275,12 @@ def branch_reader(ev: Evidence) -> Reader:
     if kind is EvidenceKind.MEETINGS:
         return lambda be, a, b: sum(_series(be, key, attr)[a : b + 1])
     if kind is EvidenceKind.MONTHS_WITHOUT:
-        return lambda be, a, b: _series(be, key, attr)[a : b + 1].count(0)
+
+        def months_without(be: BranchEvidence, a: int, b: int) -> int:
+            a, b = max(a, be.miss_first), min(b, be.miss_last)
+            return _series(be, key, attr)[a : b + 1].count(0) if a <= b else 0
+
+        return months_without
 
     def attendance(be: BranchEvidence, a: int, b: int) -> Decimal | None:
         rec = be.meetings.get(key)
@@ -274,6 +294,13 @@ def branch_reader(ev: Evidence) -> Reader:
 def _series(be: BranchEvidence, kind: str, attr: str) -> list[int]:
     rec = be.meetings.get(kind)
     return _EMPTY if rec is None else getattr(rec, attr)
+
+
+def missed_months(be: BranchEvidence, ev: Evidence, first: int, last: int) -> tuple[str, ...]:
+    """The months ``months_without`` counts in a window, as "YYYY-MM" (to explain it)."""
+    arr = _series(be, ev.key, "counted" if ev.quorum_only else "held")
+    a, b = max(first, be.miss_first), min(last, be.miss_last)
+    return tuple(_label(be.base + i) for i in range(a, b + 1) if arr[i] == 0)
 
 
 MemberReader = Callable[[MemberFacts], Any]

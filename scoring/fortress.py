@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from scoring.batch import no_cycle_collection
-from scoring.evidence import BranchEvidence, Reader, Window, branch_reader
+from scoring.evidence import BranchEvidence, Reader, Window, branch_reader, missed_months
 from scoring.model import (
     ZERO,
     BranchFacts,
@@ -408,6 +408,17 @@ def score_branch(rubric: FortressRubric, facts: BranchFacts) -> BranchResult:
     """The Fortress Index of one branch for ``facts.period``, with every reason."""
     plan = compile_fortress(rubric)
     return score_evidence(plan, facts, BranchEvidence(facts, rubric.quorum))
+
+
+def missed_months_of(rubric: FortressRubric, facts: BranchFacts, item_key: str) -> tuple[str, ...]:
+    """The months a ``months_without`` item counted against the branch ("YYYY-MM"), so
+    that a deduction can say what it is for; () for any other item."""
+    item = rubric.item(item_key)
+    if item.evidence.kind is not EvidenceKind.MONTHS_WITHOUT:
+        return ()
+    ev = BranchEvidence(facts, rubric.quorum)
+    w = ev.windows[item.period]
+    return missed_months(ev, item.evidence, w.first, w.last)
 
 
 def score_branches(rubric: FortressRubric, facts: Iterable[BranchFacts]) -> list[BranchResult]:

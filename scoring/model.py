@@ -340,6 +340,11 @@ class BranchFacts:
     at least 1. ``grades`` maps an item key to the grade label the superior gave for the
     item's current period. ``featured`` are the keys of the featured ("X") items the
     branch has chosen.
+
+    A month can only be *missed* (``months_without``) while the branch was under the
+    scheme and once it is over: ``since`` is the first month the branch was under the
+    scheme (None: always), and ``month_open`` says ``period`` itself is still in
+    progress. Meetings held in any month still count.
     """
 
     branch_id: Any
@@ -351,6 +356,8 @@ class BranchFacts:
     flags: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     grades: Mapping[str, str] = field(default_factory=dict)
     featured: Sequence[str] = ()
+    since: str | None = None
+    month_open: bool = False
 
 
 @dataclass(slots=True)

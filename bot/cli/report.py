@@ -20,6 +20,18 @@ Gettext = Callable[[str], str]
 ROW_MESSAGES: dict[str, str] = {
     "name_missing": N_("the name is missing"),
     "name_too_long": N_("the name is too long (at most {detail} characters)"),
+    "name_bidi": N_("the name “{value}” contains characters that reverse the direction of text"),
+    "name_invisible": N_("the name “{value}” is empty once invisible characters are removed"),
+    "name_formula": N_(
+        "the name “{value}” starts with =, +, - or @ (a spreadsheet would read it as a formula)"
+    ),
+    "roster_no_bidi": N_(
+        "the roster number “{value}” contains characters that reverse the direction of text"
+    ),
+    "roster_no_formula": N_(
+        "the roster number “{value}” starts with =, +, - or @ "
+        "(a spreadsheet would read it as a formula)"
+    ),
     "branch_missing": N_("the branch is missing"),
     "branch_bad_path": N_(
         "“{value}” is not a valid organisation path "

@@ -26,9 +26,10 @@ from scoring import (
     ItemSpec,
     checklist_items,
     gap_analysis,
+    missed_months_of,
     score_branch,
 )
-from scoring.model import EvidenceKind, StarMethod
+from scoring.model import EvidenceKind, Part, StarMethod
 
 Recordable = Literal["leader", "staff", "meeting"]
 MEETING_EVIDENCE = frozenset(
@@ -69,6 +70,28 @@ class ChecklistEntry:
 
 
 @dataclass(frozen=True)
+class Deduction:
+    """A deduction the month's score carries, and what it is for."""
+
+    key: str
+    points: Decimal  # negative
+    name_zh: str
+    name_en: str
+    months: tuple[str, ...]  # the months missed, for "months without …" items
+
+
+def _deductions(rubric: FortressRubric, facts, result: BranchResult) -> list[Deduction]:
+    out = []
+    for r in result.items:
+        if r.part is not Part.DEDUCTION or not r.points:
+            continue
+        item = rubric.item(r.key)
+        months = missed_months_of(rubric, facts, r.key)
+        out.append(Deduction(r.key, r.points, item.name_zh, item.name_en, months))
+    return out
+
+
+@dataclass(frozen=True)
 class Checklist:
     branch: Organisation
     period: str
@@ -83,6 +106,7 @@ class Checklist:
     gap: GapResult | None  # what it takes for each higher star; None with a quota scheme
     content: list[EducationContent]
     closed: bool  # the month has been closed (a snapshot exists)
+    deductions: list[Deduction]  # every deduction applied, with its reason
 
     def entry(self, key: str) -> ChecklistEntry:
         for entry in self.entries:
@@ -111,7 +135,9 @@ async def month_checklist(
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
     what the next star takes, for callers that only report progress; `gap` lets a caller
     that asks often bring a memoised search."""
-    facts = await branch_facts(session, branch, period, rubric=rubric)
+    closed = await is_closed(session, branch.id, period)
+    # Until the month is closed it is in progress: it cannot have been missed yet.
+    facts = await branch_facts(session, branch, period, rubric=rubric, month_open=not closed)
     result = score_branch(rubric, facts)
     points = {r.key: r for r in result.items}
     entries = []
@@ -144,7 +170,8 @@ async def month_checklist(
         result=result,
         gap=found,
         content=await content_for(session, branch, period),
-        closed=await is_closed(session, branch.id, period),
+        closed=closed,
+        deductions=_deductions(rubric, facts, result),
     )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,9 +85,13 @@ async def branch_facts(
     period: str,
     *,
     rubric: FortressRubric | None = None,
+    month_open: bool = False,
 ) -> BranchFacts:
     """One branch's facts up to the end of `period` (see the module docstring)."""
-    return (await facts_for_branches(session, [branch], period, rubric=rubric))[0]
+    found = await facts_for_branches(
+        session, [branch], period, rubric=rubric, month_open=month_open
+    )
+    return found[0]
 
 
 async def facts_for_branches(
@@ -97,25 +101,28 @@ async def facts_for_branches(
     root: Organisation | None = None,
     *,
     rubric: FortressRubric | None = None,
+    month_open: bool = False,
 ) -> list[BranchFacts]:
     """Facts of `branches`, or of every branch under `root` (the whole tree if both None).
 
     The result is in the order of `branches`, or by branch id when they are looked up.
+    `month_open`: `period` is still in progress, so it cannot have been missed yet.
     """
     span = span_of(period)
     if branches is not None:
-        pairs = [(b.id, b.domain) for b in branches]
-        if not pairs:
+        rows = [(b.id, b.domain, b.created_at) for b in branches]
+        if not rows:
             return []
         prefix = _common_prefix([b.path for b in branches])
     else:
-        stmt = select(Organisation.id, Organisation.domain).where(
+        stmt = select(Organisation.id, Organisation.domain, Organisation.created_at).where(
             Organisation.kind == OrgKind.branch.value
         )
         if root is not None:
             stmt = stmt.where(Organisation.path.startswith(root.path))
-        pairs = [tuple(r) for r in (await session.execute(stmt.order_by(Organisation.id))).all()]
+        rows = [tuple(r) for r in (await session.execute(stmt.order_by(Organisation.id))).all()]
         prefix = root.path if root is not None else None
+    pairs = [(i, d) for i, d, _ in rows]
     ids = [i for i, _ in pairs]
 
     def scoped(stmt, org_col):
@@ -165,7 +172,8 @@ async def facts_for_branches(
     )
 
     by_id: dict[int, BranchFacts] = {
-        i: BranchFacts(i, d or "", period, [], {}, {}, {}, {}, []) for i, d in pairs
+        i: BranchFacts(i, d or "", period, [], {}, {}, {}, {}, [], None, month_open)
+        for i, d in pairs
     }
     meeting_rows, evidence_rows = meetings.all(), evidence.all()
     # Tens of thousands of small objects and no cycles: the cyclic collector would only
@@ -180,7 +188,29 @@ async def facts_for_branches(
         facts = by_id.get(org_id)
         if facts is not None and (offered is None or key in offered):
             facts.featured.append(key)
+    _set_since(by_id, {i: created for i, _, created in rows})
     return [by_id[i] for i in ids]
+
+
+def _set_since(by_id: dict[int, BranchFacts], created: dict[int, datetime | None]) -> None:
+    """Each branch is under the scheme from the month it was set up here, or from its
+    first record if that is earlier (history brought in from before): months before
+    that are never counted as missed (docs/rubric.md)."""
+    for org_id, facts in by_id.items():
+        at = created.get(org_id)
+        first = f"{at.year:04d}-{at.month:02d}" if at is not None else None
+        if first is None:
+            continue
+        for m in facts.meetings:
+            month = f"{m.date.year:04d}-{m.date.month:02d}"
+            if month < first:
+                first = month
+        for table in (facts.events, facts.tasks, facts.flags):
+            for months in table.values():
+                earliest = min(months, default=first)
+                if earliest < first:
+                    first = earliest
+        facts.since = first
 
 
 def _common_prefix(paths: Sequence[str]) -> str | None:

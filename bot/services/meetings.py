@@ -98,20 +98,31 @@ def is_counted(status: str, category: str) -> bool:
     return status == MemberStatus.active.value and category != Category.mobile.value
 
 
+def counts_for(kind: str | None, status: str, category: str, role: str) -> bool:
+    """Whether a member counts for a meeting of `kind`: a committee meeting counts the
+    branch committee only. The one rule the summary, the keyboard and the save share."""
+    if kind == MeetingKind.committee.value and role not in COMMITTEE_ROLES:
+        return False
+    return is_counted(status, category)
+
+
 @dataclass(frozen=True)
 class RosterEntry:
     member: Member
-    counted: bool  # False: shown, but left out of the quorum (on leave, mobile)
+    counted: bool  # False: shown, but left out of the quorum (on leave, mobile, not committee)
 
 
-async def attendance_roster(session: AsyncSession, org_id: int) -> list[RosterEntry]:
-    """Everyone who may be ticked as present, by name (a branch is tens of people)."""
+async def attendance_roster(
+    session: AsyncSession, org_id: int, kind: str | None = None
+) -> list[RosterEntry]:
+    """Everyone who may be ticked as present, by name (a branch is tens of people);
+    `counted` as a meeting of `kind` counts them."""
     rows = await session.execute(
         select(Member)
         .where(Member.org_id == org_id, Member.status.in_(SHOWN))
         .order_by(Member.name, Member.id)
     )
-    return [RosterEntry(m, is_counted(m.status, m.category)) for m in rows.scalars()]
+    return [RosterEntry(m, counts_for(kind, m.status, m.category, m.role)) for m in rows.scalars()]
 
 
 @dataclass(frozen=True)
@@ -315,9 +326,7 @@ async def _headcount(
             raise ServiceError("meeting.attendee_foreign", member_id=member_id)
 
     def counted(r) -> bool:
-        if kind == MeetingKind.committee.value and r.role not in COMMITTEE_ROLES:
-            return False
-        return is_counted(r.status, r.category)
+        return counts_for(kind, r.status, r.category, r.role)
 
     expected = sum(1 for r in ours.values() if counted(r))
     attended = sum(1 for i in attendee_ids if counted(ours[i]))

@@ -107,6 +107,10 @@ async def load_principal(
             .order_by(Organisation.path)
         )
     ).scalars()
+    # Someone who left keeps their record (and its Telegram link, for history) but no
+    # right in the branch: not its checklist, roster, invites, nor a role they held.
+    if row is not None and row[0].status == MemberStatus.left:
+        row = None
     return Principal(
         telegram_id=telegram_id,
         member=row[0] if row else None,
@@ -160,7 +164,7 @@ async def add_member(
         raise ServiceError("member.org_not_branch")
     member = Member(
         org_id=org_id,
-        name=clean_name(name),
+        name=clean_name(name, person=True),
         category=Category(category).value,
         role=Role(role).value,
         status=MemberStatus.active.value,
@@ -208,7 +212,7 @@ async def update_member(
     before = audit.snapshot(member, RECORD_FIELDS)
     for key, value in changes.items():
         if key == "name":
-            value = clean_name(str(value))
+            value = clean_name(str(value), person=True)
         elif key == "category":
             value = _enum(Category, value, "member.category_unknown")
         elif key == "status":
@@ -219,6 +223,8 @@ async def update_member(
         elif key == "roster_no":
             value = (str(value).strip() or None) if value is not None else None
         setattr(member, key, value)
+    if member.status == MemberStatus.left and member.role != Role.member:
+        member.role = Role.member.value  # a secretary who leaves is no longer secretary
     delta = audit.diff(before, audit.snapshot(member, RECORD_FIELDS))
     if delta:
         member.updated_at = now
@@ -243,7 +249,8 @@ async def set_role(
     makes the previous holder an ordinary member (returned, so they can be told).
     """
     role = Role(role)
-    if member.status == MemberStatus.left:
+    # Someone who left can still be relieved of a role, never given one.
+    if member.status == MemberStatus.left and role is not Role.member:
         raise ServiceError("member.has_left")
     previous = None
     if role is not Role.member:
@@ -283,7 +290,9 @@ async def leaders(session: AsyncSession, org_id: int) -> list[Member]:
     rows = await session.execute(
         select(Member)
         .where(
-            Member.org_id == org_id, Member.role.in_([Role.secretary.value, Role.organiser.value])
+            Member.org_id == org_id,
+            Member.role.in_([Role.secretary.value, Role.organiser.value]),
+            Member.status != MemberStatus.left.value,
         )
         .order_by(Member.role.desc())
     )

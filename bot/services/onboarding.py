@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -29,6 +29,8 @@ from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import ancestor_ids, clean_name, require_org
+from bot.services.paging import Page
+from bot.services.safetext import telegram_name
 
 CODE_BYTES = 16  # 22 URL-safe characters: unguessable, and well inside /start's 64-char limit
 
@@ -123,13 +125,34 @@ async def open_invite(
 async def accept_staff_invite(
     session: AsyncSession, now: datetime, invite: Invite, telegram_id: int, name: str
 ) -> Organisation:
-    """Staff invites are single-use: the first person to open one becomes staff."""
+    """Staff invites are single-use: the first person to open one becomes staff.
+
+    The invite is spent by one conditional UPDATE before anything else: of several
+    people opening it at once, the database lets exactly one match `revoked_at IS NULL`
+    (PostgreSQL re-checks the row after the first commit; SQLite serialises writers).
+    """
+    spent = await session.execute(
+        update(Invite)
+        .where(
+            Invite.id == invite.id,
+            Invite.kind == InviteKind.staff.value,
+            Invite.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    if spent.rowcount != 1:
+        raise ServiceError("invite.revoked")
     org = await require_org(session, invite.org_id)
     exists = await session.execute(
         select(Staff.id).where(Staff.org_id == org.id, Staff.telegram_id == telegram_id)
     )
     if exists.first() is None:
-        staff = Staff(org_id=org.id, telegram_id=telegram_id, name=clean_name(name), created_at=now)
+        staff = Staff(
+            org_id=org.id,
+            telegram_id=telegram_id,
+            name=telegram_name(name, f"tg:{telegram_id}"),
+            created_at=now,
+        )
         session.add(staff)
         await session.flush()
         await audit.record(
@@ -141,8 +164,6 @@ async def accept_staff_invite(
             "create",
             {"org_id": [None, org.id], "telegram_id": [None, telegram_id]},
         )
-    invite.revoked_at = now
-    await session.flush()
     return org
 
 
@@ -160,33 +181,87 @@ class ClaimOutcome:
     notify: list[int] = field(default_factory=list)  # Telegram ids to tell
 
 
+# Join requests (and claims of a taken roster entry) one account may file in a day:
+# each one pings the branch's leaders.
+JOIN_REQUESTS_PER_DAY = 5
+
+
+async def require_join_invite(
+    session: AsyncSession, invite_id: int | None, now: datetime
+) -> Invite:
+    """The member invite this person opened (kept in their conversation), still valid.
+
+    Every joining step passes through here: the branch, and any name on its roster,
+    is only shown to someone holding a live invite for it.
+    """
+    invite = await session.get(Invite, invite_id) if invite_id else None
+    if invite is None or invite.kind != InviteKind.member:
+        raise ServiceError("join.no_invite")
+    if invite.revoked_at is not None:
+        raise ServiceError("invite.revoked")
+    if invite.expires_at is not None and invite.expires_at <= now:
+        raise ServiceError("invite.expired")
+    return invite
+
+
+async def join_roster(
+    session: AsyncSession, now: datetime, invite_id: int | None, query: str, page: int
+) -> Page[Member]:
+    """The unlinked people of the invite's branch, for a newcomer to find themselves."""
+    invite = await require_join_invite(session, invite_id, now)
+    return await members.roster_page(session, invite.org_id, query, page, unlinked_only=True)
+
+
 async def claim_member(
-    session: AsyncSession, now: datetime, org_id: int, member_id: int, telegram_id: int, name: str
+    session: AsyncSession,
+    now: datetime,
+    invite_id: int | None,
+    member_id: int,
+    telegram_id: int,
+    name: str,
 ) -> ClaimOutcome:
     """A newcomer says "this roster entry is me"."""
+    org_id = (await require_join_invite(session, invite_id, now)).org_id
     await _refuse_if_member(session, telegram_id)
-    member = await members.require_member(session, member_id)
-    if member.org_id != org_id or member.status == MemberStatus.left:
+    member = await session.get(Member, member_id)
+    if member is None or member.org_id != org_id or member.status == MemberStatus.left:
         raise ServiceError("member.not_found")
     if member.telegram_id is not None and member.telegram_id != telegram_id:
-        # Someone else already holds this roster entry: refuse, and tell the branch.
+        # Someone else already holds this roster entry: refuse, and tell the branch
+        # (recorded as a refused request, so that it counts against the daily limit).
+        await _limit_requests(session, now, telegram_id)
+        session.add(
+            JoinRequest(
+                org_id=org_id,
+                telegram_id=telegram_id,
+                name=telegram_name(name, member.name),
+                member_id=member.id,
+                status=RequestStatus.rejected.value,
+                created_at=now,
+                decided_at=now,
+            )
+        )
+        await session.flush()
         return ClaimOutcome(ClaimKind.conflict, member, notify=await approvers(session, org_id))
     if member.phone:
         return ClaimOutcome(ClaimKind.needs_contact, member)
-    request = await _pending_request(session, now, org_id, telegram_id, name, member.id)
+    request = await _pending_request(
+        session, now, org_id, telegram_id, telegram_name(name, member.name), member.id
+    )
     return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
 
 
 async def confirm_contact(
     session: AsyncSession,
     now: datetime,
-    org_id: int,
+    invite_id: int | None,
     member_id: int,
     telegram_id: int,
     contact_user_id: int | None,
     phone: str,
 ) -> Member:
     """Link the account when the shared contact is the user's own and matches the roster."""
+    org_id = (await require_join_invite(session, invite_id, now)).org_id
     await _refuse_if_member(session, telegram_id)
     member = await members.require_member(session, member_id)
     if member.org_id != org_id:
@@ -201,26 +276,36 @@ async def confirm_contact(
 
 
 async def request_as_new(
-    session: AsyncSession, now: datetime, org_id: int, telegram_id: int, name: str
+    session: AsyncSession, now: datetime, invite_id: int | None, telegram_id: int, name: str
 ) -> ClaimOutcome:
     """Someone not on the roster asks to join under the name they typed."""
+    org_id = (await require_join_invite(session, invite_id, now)).org_id
     await _refuse_if_member(session, telegram_id)
     org = await require_org(session, org_id)
     if org.kind != OrgKind.branch:
         raise ServiceError("member.org_not_branch")
-    request = await _pending_request(session, now, org_id, telegram_id, clean_name(name), None)
+    name = clean_name(name, person=True)
+    request = await _pending_request(session, now, org_id, telegram_id, name, None)
     return ClaimOutcome(ClaimKind.pending, None, request, await approvers(session, org_id))
 
 
 async def request_approval_for(
-    session: AsyncSession, now: datetime, org_id: int, member_id: int, telegram_id: int, name: str
+    session: AsyncSession,
+    now: datetime,
+    invite_id: int | None,
+    member_id: int,
+    telegram_id: int,
+    name: str,
 ) -> ClaimOutcome:
     """Fallback when the contact check fails: ask the secretary to confirm instead."""
+    org_id = (await require_join_invite(session, invite_id, now)).org_id
     await _refuse_if_member(session, telegram_id)
     member = await members.require_member(session, member_id)
     if member.org_id != org_id or member.telegram_id is not None:
         raise ServiceError("member.not_found")
-    request = await _pending_request(session, now, org_id, telegram_id, name, member.id)
+    request = await _pending_request(
+        session, now, org_id, telegram_id, telegram_name(name, member.name), member.id
+    )
     return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
 
 
@@ -293,6 +378,7 @@ async def _pending_request(
     member_id: int | None,
 ) -> JoinRequest:
     """One open request per person: asking again replaces the earlier one."""
+    await _limit_requests(session, now, telegram_id)
     await _close_requests(session, now, telegram_id, RequestStatus.rejected, None)
     request = JoinRequest(
         org_id=org_id, telegram_id=telegram_id, name=name, member_id=member_id, created_at=now
@@ -300,6 +386,18 @@ async def _pending_request(
     session.add(request)
     await session.flush()
     return request
+
+
+async def _limit_requests(session: AsyncSession, now: datetime, telegram_id: int) -> None:
+    filed = await session.execute(
+        select(func.count())
+        .select_from(JoinRequest)
+        .where(
+            JoinRequest.telegram_id == telegram_id, JoinRequest.created_at > now - timedelta(days=1)
+        )
+    )
+    if filed.scalar_one() >= JOIN_REQUESTS_PER_DAY:
+        raise ServiceError("join.too_many", limit=JOIN_REQUESTS_PER_DAY)
 
 
 async def _close_requests(

@@ -176,7 +176,7 @@ async def plan_org_import(session: AsyncSession, sheet: RosterFile) -> OrgPlan:
         found = existing.get(r.path)
         up = r.path[:-1]
         if up and up not in existing and up not in first:
-            names = [p[-1] for p in existing if len(p) == len(up)] + [p[-1] for p in first]
+            names = [p[-1] for p in [*existing, *first] if len(p) == len(up)]
             near = vocabulary.did_you_mean(up[-1], names) or ""
             error(r, path_col, "parent_unknown", "/".join(up), suggestion=near)
             continue

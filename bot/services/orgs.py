@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Domain, Member, MemberStatus, Organisation, OrgKind
-from bot.services import audit
+from bot.services import audit, safetext
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.paging import PAGE_SIZE, Page, paginate
@@ -19,10 +19,18 @@ MAX_NAME = 200
 PATH_SEP = "/"
 
 
-def clean_name(name: str) -> str:
-    value = " ".join((name or "").split())
-    if not value:
+def clean_name(name: str, *, person: bool = False) -> str:
+    """A person's or an organisation's name as stored; refused when it is invisible or
+    turns text around (bidi overrides), and a person's also when it would be a
+    spreadsheet formula (an organisation's is kept, and every export writes it inert)."""
+    problem = safetext.name_problem(name or "")
+    if problem == "formula" and not person:
+        problem = None
+    if problem == "empty":
         raise ServiceError("org.name_empty")
+    if problem is not None:
+        raise ServiceError(f"name.{problem}")
+    value = safetext.clean_name_text(name)
     if len(value) > MAX_NAME:
         raise ServiceError("org.name_too_long", max=MAX_NAME)
     if PATH_SEP in value:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Member, UserPref
@@ -16,10 +17,20 @@ async def saved_locale(session: AsyncSession, telegram_id: int) -> str | None:
     return pref.locale if pref else None
 
 
+def _insert(session: AsyncSession):
+    # One statement, not check-then-insert: a new user's first two updates (two chats)
+    # are handled at once, and both would otherwise insert the same key.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(UserPref)
+
+
 async def remember_locale(session: AsyncSession, telegram_id: int, locale: str) -> None:
     """Store a detected language for someone who has not chosen one."""
-    session.add(UserPref(telegram_id=telegram_id, locale=locale))
-    await session.flush()
+    await session.execute(
+        _insert(session)
+        .values(telegram_id=telegram_id, locale=locale)
+        .on_conflict_do_nothing(index_elements=["telegram_id"])
+    )
 
 
 async def set_locale(session: AsyncSession, principal: Principal, locale: str) -> None:
@@ -27,11 +38,11 @@ async def set_locale(session: AsyncSession, principal: Principal, locale: str) -
         raise ServiceError("locale.unknown")
     if principal.member is not None:
         principal.member.locale = locale
-    pref = await session.get(UserPref, principal.telegram_id)
-    if pref is None:
-        session.add(UserPref(telegram_id=principal.telegram_id, locale=locale))
-    else:
-        pref.locale = locale
+    await session.execute(
+        _insert(session)
+        .values(telegram_id=principal.telegram_id, locale=locale)
+        .on_conflict_do_update(index_elements=["telegram_id"], set_={"locale": locale})
+    )
     await session.flush()
 
 

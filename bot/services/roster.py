@@ -24,6 +24,7 @@ import csv
 import dataclasses
 import io
 import re
+import unicodedata
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -42,7 +43,7 @@ from bot.db.models import (
     OrgKind,
     Role,
 )
-from bot.services import audit, orgs, vocabulary
+from bot.services import audit, orgs, safetext, vocabulary
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 
@@ -230,6 +231,14 @@ def _cell_text(value: Any) -> str:
     return " ".join(text.split())
 
 
+def _shown(value: Any) -> str:
+    """A refused cell as a message can quote it: invisible characters as U+ codes."""
+    text = str(value)[:30]
+    return "".join(
+        f"<U+{ord(c):04X}>" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text
+    )
+
+
 def _map_header(cells: Sequence[Any], headers: dict[str, str]) -> dict[int, str]:
     found: dict[int, str] = {}
     for index, cell in enumerate(cells):
@@ -366,9 +375,12 @@ class _RowChecker:
 
     def check(self, number: int, values: dict[str, Any]) -> MemberRow | None:
         before = len(self.errors)
-        name = _cell_text(values.get("name"))
-        if not name:
+        name = safetext.strip_invisible(_cell_text(values.get("name")))
+        problem = safetext.name_problem(str(values.get("name") or ""))
+        if problem == "empty" or (not name and problem is None):
             self.error(number, "name", "name_missing")
+        elif problem is not None:
+            self.error(number, "name", f"name_{problem}", _shown(values.get("name")))
         elif len(name) > MAX_NAME:
             self.error(number, "name", "name_too_long", name[:20] + "…", detail=str(MAX_NAME))
         path = self.path(number, values)
@@ -377,6 +389,8 @@ class _RowChecker:
             self.error(number, "category", "category_missing")
         role = self.word(number, values, "role", _ROLE_LOOKUP)
         status = self.word(number, values, "status", _STATUS_LOOKUP)
+        if status == MemberStatus.left.value:
+            role = Role.member.value  # someone who left holds no role in the branch
         domain = self.word(number, values, "domain", _DOMAIN_LOOKUP)
         locale = self.word(number, values, "language", _LANGUAGE_LOOKUP)
         phone = None
@@ -384,8 +398,11 @@ class _RowChecker:
             phone = normalize_phone(phone_text)
             if phone is None:
                 self.error(number, "phone", "phone_malformed", phone_text)
-        roster_no = _cell_text(values.get("roster_no")) or None
-        if roster_no and len(roster_no) > MAX_ROSTER_NO:
+        roster_no = safetext.strip_invisible(_cell_text(values.get("roster_no"))) or None
+        problem = safetext.name_problem(str(values.get("roster_no") or ""))
+        if problem in ("bidi", "formula"):
+            self.error(number, "roster_no", f"roster_no_{problem}", _shown(values["roster_no"]))
+        elif roster_no and len(roster_no) > MAX_ROSTER_NO:
             self.error(number, "roster_no", "roster_no_too_long", roster_no[:20] + "…")
         joined = None
         if _cell_text(values.get("joined")):
@@ -978,7 +995,7 @@ def write_xlsx(
                 cell = WriteOnlyCell(sheet, value)
                 cell.number_format = "yyyy-mm-dd"
                 value = cell
-            row.append(value)
+            row.append(safetext.xlsx_cell(sheet, value))
         sheet.append(row)
         count += 1
     book.save(path)

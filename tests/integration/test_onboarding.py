@@ -74,16 +74,15 @@ async def test_only_leaders_and_staff_make_invites(session):
 
 async def test_claim_with_matching_contact_links_account(session):
     _, branch = await _branch(session)
+    inv = (await onboarding.create_invite(session, ROOT, NOW, branch.id)).id
     m = await _member(session, branch, "李四", phone="13800000001")
-    out = await onboarding.claim_member(session, NOW, branch.id, m.id, 77, "Li")
+    out = await onboarding.claim_member(session, NOW, inv, m.id, 77, "Li")
     assert out.kind is ClaimKind.needs_contact
     with pytest.raises(ServiceError, match="join.contact_not_own"):
-        await onboarding.confirm_contact(session, NOW, branch.id, m.id, 77, 78, "13800000001")
+        await onboarding.confirm_contact(session, NOW, inv, m.id, 77, 78, "13800000001")
     with pytest.raises(ServiceError, match="join.contact_mismatch"):
-        await onboarding.confirm_contact(session, NOW, branch.id, m.id, 77, 77, "13900000000")
-    linked = await onboarding.confirm_contact(
-        session, NOW, branch.id, m.id, 77, 77, "+86 138-0000-0001"
-    )
+        await onboarding.confirm_contact(session, NOW, inv, m.id, 77, 77, "13900000000")
+    linked = await onboarding.confirm_contact(session, NOW, inv, m.id, 77, 77, "+86 138-0000-0001")
     assert linked.telegram_id == 77
     actions = await session.execute(select(AuditLog.action).where(AuditLog.entity_id == m.id))
     assert "link" in set(actions.scalars())
@@ -91,17 +90,19 @@ async def test_claim_with_matching_contact_links_account(session):
 
 async def test_second_account_for_linked_member_is_refused_and_secretary_told(session):
     _, branch = await _branch(session)
+    inv = (await onboarding.create_invite(session, ROOT, NOW, branch.id)).id
     await _member(session, branch, "书记", role="secretary", tg=10)
     m = await _member(session, branch, "王五", tg=20)
-    out = await onboarding.claim_member(session, NOW, branch.id, m.id, 30, "impostor")
+    out = await onboarding.claim_member(session, NOW, inv, m.id, 30, "impostor")
     assert out.kind is ClaimKind.conflict and out.notify == [10]
     assert (await session.get(Member, m.id)).telegram_id == 20
 
 
 async def test_request_then_approval_creates_and_links_member(session):
     _city, branch = await _branch(session)
+    inv = (await onboarding.create_invite(session, ROOT, NOW, branch.id)).id
     await _member(session, branch, "书记", role="secretary", tg=10)
-    out = await onboarding.request_as_new(session, NOW, branch.id, 99, "  赵  六 ")
+    out = await onboarding.request_as_new(session, NOW, inv, 99, "  赵  六 ")
     assert out.kind is ClaimKind.pending and out.notify == [10]
     secretary = await load_principal(session, 10, frozenset())
     outsider = await load_principal(session, 11, frozenset())
@@ -112,16 +113,17 @@ async def test_request_then_approval_creates_and_links_member(session):
     with pytest.raises(ServiceError, match="request.already_decided"):
         await onboarding.decide(session, secretary, NOW, out.request.id, False)
     with pytest.raises(ServiceError, match="join.already_member"):
-        await onboarding.request_as_new(session, NOW, branch.id, 99, "again")
+        await onboarding.request_as_new(session, NOW, inv, 99, "again")
 
 
 async def test_requests_go_to_staff_when_branch_has_no_linked_leader(session):
     city, branch = await _branch(session)
+    inv = (await onboarding.create_invite(session, ROOT, NOW, branch.id)).id
     session.add(Staff(org_id=city.id, telegram_id=555, name="组织部", created_at=NOW))
     await session.flush()
-    out = await onboarding.request_as_new(session, NOW, branch.id, 99, "新人")
+    out = await onboarding.request_as_new(session, NOW, inv, 99, "新人")
     assert out.notify == [555]
-    again = await onboarding.request_as_new(session, NOW, branch.id, 99, "新人")
+    again = await onboarding.request_as_new(session, NOW, inv, 99, "新人")
     pending = (
         (
             await session.execute(
