@@ -58,7 +58,7 @@ async def populate(session: AsyncSession) -> City:
         session, RUBRIC, secretary, NOW, w.branch.id, "member_education", count=2
     )
     invite = await onboarding.create_invite(session, secretary, NOW, w.branch.id)
-    outcome = await onboarding.request_as_new(session, NOW, w.branch.id, 999, "新人")
+    outcome = await onboarding.request_as_new(session, NOW, invite.id, 999, "新人")
     await periods.close_period(session, RUBRIC, NOW, "2026-06")
     snapshot = (
         await session.execute(select(PeriodSnapshot.id).where(PeriodSnapshot.org_id == w.branch.id))
