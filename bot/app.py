@@ -69,6 +69,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     # part of every Bot API URL: keep them quiet.
     for noisy in ("aiohttp", "aiohttp.access", "aiohttp.client", "asyncio", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # aiogram logs a line for every update handled: formatting and writing it is work on
+    # every update's path, and it says nothing an operator acts on.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
 def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -224,30 +227,60 @@ def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
     return web_app
 
 
-async def run_webhook(app: App, bot: Bot) -> None:
+async def set_webhook(app: App, bot: Bot) -> None:
+    """Point Telegram at this deployment's webhook (once per deployment, not per worker)."""
     settings = app.settings
-    secret = settings.require_webhook_secret()
-    await prepare_bot(app, bot)
     url = str(settings.webhook_url).rstrip("/") + settings.webhook_path
     await bot.set_webhook(
-        url, secret_token=secret, allowed_updates=app.dispatcher.resolve_used_update_types()
+        url,
+        secret_token=settings.require_webhook_secret(),
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
     )
-    runner = web.AppRunner(make_webhook_app(app, bot, secret), access_log=None)
+
+
+async def listen(app: App, bot: Bot, *, reuse_port: bool = False) -> web.AppRunner:
+    """Start the webhook server; `reuse_port` lets several worker processes share the port
+    (SO_REUSEPORT: the kernel spreads incoming connections over them)."""
+    settings = app.settings
+    runner = web.AppRunner(
+        make_webhook_app(app, bot, settings.require_webhook_secret()), access_log=None
+    )
     await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    site = web.TCPSite(
+        runner, settings.webhook_host, settings.webhook_port, reuse_port=reuse_port or None
+    )
     await site.start()
     log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+    return runner
+
+
+async def run_webhook(app: App, bot: Bot) -> None:
+    await prepare_bot(app, bot)
+    await set_webhook(app, bot)
+    runner = await listen(app, bot)
     try:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
 
 
-async def serve(app: App, bot: Bot | None, scheduler: Scheduler | None = None) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly.
+async def run_worker(app: App, bot: Bot) -> None:
+    """One of several webhook workers: the supervisor (`bot.workers`) set the webhook."""
+    runner = await listen(app, bot, reuse_port=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def serve(
+    app: App, bot: Bot | None, scheduler: Scheduler | None = None, *, worker: bool = False
+) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly (a webhook worker lets the updates
+    it accepted finish first).
 
     `bot` None: only the scheduler (`branchbot scheduler`); `scheduler` None: only the bot
-    (`branchbot run --no-scheduler`).
+    (`branchbot run --no-scheduler`, and every webhook worker).
     """
     if scheduler is not None:
         await scheduler.start()
@@ -255,7 +288,7 @@ async def serve(app: App, bot: Bot | None, scheduler: Scheduler | None = None) -
         if bot is None:
             await _until_signal()
         else:
-            await _serve_bot(app, bot)
+            await _serve_bot(app, bot, worker)
     finally:
         if scheduler is not None:
             await scheduler.stop()
@@ -270,19 +303,19 @@ async def _until_signal() -> None:
     log.info("stopped")
 
 
-async def _serve_bot(app: App, bot: Bot) -> None:
+async def _serve_bot(app: App, bot: Bot, worker: bool) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = run_webhook if app.settings.webhook_url else run_polling
+    runner = run_worker if worker else run_webhook if app.settings.webhook_url else run_polling
     task = asyncio.create_task(runner(app, bot))
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()
     else:
-        if not app.settings.webhook_url:
+        if not app.settings.webhook_url and not worker:
             await app.dispatcher.stop_polling()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

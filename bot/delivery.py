@@ -34,13 +34,24 @@ from aiogram.methods import (
     EditMessageText,
     TelegramMethod,
 )
-from aiogram.methods.base import TelegramType
+from aiogram.methods.base import Response, TelegramType
 
 from bot.db.unit import commit_before_speaking
 
 log = logging.getLogger(__name__)
 
 EDITS = (EditMessageText, EditMessageReplyMarkup, EditMessageCaption)
+
+# aiogram parses every answer with the generic model `Response[<the method's type>]`,
+# which pydantic caches only weakly: after a garbage collection it is built again
+# (several milliseconds each time). Holding each one the bot has used keeps it built.
+_response_models: dict[Any, type] = {}
+
+
+def keep_response_model(method: TelegramMethod[Any]) -> None:
+    returning = method.__returning__
+    if returning not in _response_models:
+        _response_models[returning] = Response[returning]  # type: ignore[valid-type]
 
 
 def harmless(method: TelegramMethod[Any], exc: TelegramBadRequest) -> bool:
@@ -65,6 +76,7 @@ class RetryMiddleware(BaseRequestMiddleware):
         # What the update wrote is committed before anything is said about it; if the
         # commit fails, NotSaved replaces the request (see bot.db.unit).
         await commit_before_speaking()
+        keep_response_model(method)
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts

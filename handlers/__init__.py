@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import Noop
+from handlers.registry import as_async
 
 
 def _fallback() -> Router:
@@ -16,7 +17,7 @@ def _fallback() -> Router:
     async def noop(query: CallbackQuery) -> None:
         await query.answer()
 
-    @router.callback_query(F.data)
+    @router.callback_query(as_async(F.data))
     async def stale(query: CallbackQuery) -> None:
         # Forged, outdated, or from a conversation that has ended: nothing is written.
         await query.answer(_("This button has expired. Please start again."), show_alert=True)

@@ -204,7 +204,7 @@ async def answer(
     await rsvp.answer(
         session, clock.now(), callback_data.notice, query.from_user.id, callback_data.coming
     )
-    coming, not_coming = await rsvp.rsvp_summary(session, callback_data.notice)
+    coming, not_coming = await rsvp.rsvp_counts(session, callback_data.notice)
     notice = await rsvp.get_notice(session, callback_data.notice)
     if callback_data.coming:
         await query.answer(_("Thank you, see you there."))
@@ -227,7 +227,7 @@ async def answer(
             await _resume(private)  # they never started the bot: the RSVP stands without a reason
     try:
         await query.message.edit_text(
-            notice_text(notice, clock, len(coming), len(not_coming)),
+            notice_text(notice, clock, coming, not_coming),
             reply_markup=rsvp_keyboard(notice.id),
         )
     except TelegramBadRequest:

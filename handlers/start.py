@@ -55,8 +55,9 @@ async def start(message: Message, state: FSMContext, principal: Principal) -> No
         )
         return
     name = principal.member.name if principal.member else message.from_user.full_name
+    # Not "welcome back": staff named from the command line meet the bot here first.
     await message.answer(
-        _("Welcome back, {name}. Use the menu below, or /help.").format(name=html.quote(name)),
+        _("Hello, {name}. Use the menu below, or /help.").format(name=html.quote(name)),
         reply_markup=menu_keyboard(principal),
     )
 
@@ -83,7 +84,7 @@ async def help_(message: Message, principal: Principal) -> None:
         lines.append(_("/export — the month's ratings ledger as an Excel file"))
         lines.append(_("/content — add this month's education material"))
         lines.append(_("/broadcast — an announcement to the branches you oversee"))
-    lines.append(_("You can also just ask, e.g. “我们支部几颗星？” or “what's left to do?”"))
+    lines.append(_("You can also just ask, e.g. “what's my star rating?” or “what's left to do?”"))
     lines.append(_("/me — who I am, my branch and my roles"))
     lines.append(_("/language — 中文 / English"))
     lines.append(_("/notifications — which reminders you get"))

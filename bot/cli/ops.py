@@ -25,6 +25,14 @@ db_app = typer.Typer(
 
 
 def run(
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="Webhook worker processes sharing the port (needs WEBHOOK_URL, REDIS_URL and "
+        "PostgreSQL); long polling is always one process. The first worker also runs the "
+        "scheduler unless --no-scheduler is given.",
+    ),
     no_scheduler: bool = typer.Option(
         False,
         "--no-scheduler",
@@ -38,7 +46,7 @@ def run(
     Refuses to start on an out-of-date schema: run `branchbot db upgrade` first, so
     that one deliberate step (not every process at start-up) changes the schema.
     """
-    _serve(bot=True, scheduler=not no_scheduler)
+    _serve(bot=True, scheduler=not no_scheduler, workers=workers)
 
 
 def scheduler() -> None:
@@ -47,7 +55,7 @@ def scheduler() -> None:
     _serve(bot=False, scheduler=True)
 
 
-def _serve(*, bot: bool, scheduler: bool) -> None:
+def _serve(*, bot: bool, scheduler: bool, workers: int = 1) -> None:
     import asyncio
 
     from bot.config import SettingsError
@@ -61,6 +69,10 @@ def _serve(*, bot: bool, scheduler: bool) -> None:
             settings.require_webhook_secret()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    from bot.workers import problems
+
+    if found := problems(settings, workers):
+        raise fail("; ".join(found))
 
     async def _schema_ok() -> bool:
         engine = create_engine(settings.database_url)
@@ -108,6 +120,11 @@ def _serve(*, bot: bool, scheduler: bool) -> None:
     try:
         asyncio.run(_telegram_answers())
         configure_logging()
+        if workers > 1:
+            from bot.workers import supervise
+
+            supervise(settings, workers, scheduler=scheduler)
+            return
         asyncio.run(_main())
     except SchedulerBusy as exc:
         raise fail(str(exc)) from None

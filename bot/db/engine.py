@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -12,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 
 def is_sqlite(url: str) -> bool:
@@ -51,17 +55,52 @@ async def create_database(url: str) -> bool:
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         memory = make_url(url).database in (None, "", ":memory:")
-        engine = create_async_engine(
-            url,
-            echo=echo,
-            connect_args={"timeout": 30},
-            # A file database gets a connection per checkout; WAL lets readers run
-            # beside the one writer. In-memory databases must share one connection.
-            poolclass=None if memory else NullPool,
-        )
+        pool = {}
+        if not memory:
+            # One connection per process, handed to each transaction in turn. SQLite has
+            # one writer anyway, and a process does its Python work on one core: a queue
+            # in the pool wakes the next transaction the moment the last one ends, where
+            # several connections would poll SQLite's lock with sleeps of up to 100 ms
+            # (and a new connection per update costs a thread and its PRAGMAs). Nothing
+            # holds a transaction across a Bot API call (see bot.db.unit), so the wait is
+            # only for other updates' database work. Other processes (the CLI) still
+            # queue on busy_timeout. In-memory databases keep their single connection.
+            pool = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 1, "max_overflow": 0}
+            pool["pool_timeout"] = 60
+            pool["async_creator"] = partial(_inline_sqlite, make_url(url).database)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
         _configure_sqlite(engine, memory)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping (a round trip before every transaction): connections are recycled
+    # before servers or proxies drop idle ones, and one found dead is invalidated with
+    # the rest of the pool by the error it raises, so the next update gets a fresh one.
+    return create_async_engine(
+        url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800, pool_use_lifo=True
+    )
+
+
+class InlineSqlite(aiosqlite.Connection):
+    """An aiosqlite connection that runs its statements in the event loop's own thread.
+
+    aiosqlite hands every call (cursor, execute, fetch, close: four per statement) to a
+    worker thread and back, and each hand-off makes the two threads wait for the GIL:
+    under load the loop spent about half its time there, far more than SQLite itself
+    takes for the bot's small indexed statements (tens of microseconds). With one
+    connection per process (see `create_engine`) nothing inside the process waits on
+    SQLite's lock, so a statement never blocks the loop for long; another process
+    holding the write lock (a CLI command) can stall it up to busy_timeout.
+    """
+
+    async def _execute(self, fn, *args: Any, **kwargs: Any) -> Any:
+        if self._connection is None:  # connecting happens in the worker thread
+            return await super()._execute(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+
+async def _inline_sqlite(path: str) -> InlineSqlite:
+    conn = InlineSqlite(partial(sqlite3.connect, path, timeout=30, check_same_thread=False), 64)
+    conn._thread.daemon = True  # as SQLAlchemy's own aiosqlite dialect does
+    return await conn
 
 
 def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:

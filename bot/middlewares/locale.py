@@ -8,7 +8,7 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.i18n import normalize_locale
-from bot.services.prefs import remember_locale, saved_locale
+from bot.services.prefs import remember_locale
 
 
 class LocaleMiddleware(I18nMiddleware):
@@ -23,13 +23,14 @@ class LocaleMiddleware(I18nMiddleware):
             if principal.member is not None and principal.member.locale:
                 chosen = principal.member.locale
             else:
-                chosen = await saved_locale(data["session"], principal.telegram_id)
+                chosen = principal.saved_locale  # read with the principal
         if chosen is None and user is not None:
             chosen = normalize_locale(user.language_code)
             if chosen is not None and principal is not None:
                 # Remembered so that messages sent to this person unprompted (approvals,
                 # reminders) use the language their Telegram app reported.
                 await remember_locale(data["session"], principal.telegram_id, chosen)
+                principal.saved_locale = chosen
         if chosen is None and principal is not None and principal.branch is not None:
             chosen = principal.branch.locale
         locale = chosen if chosen in self.i18n.available_locales else self.i18n.default_locale

@@ -25,7 +25,6 @@ from scoring import (
     GapResult,
     ItemSpec,
     checklist_items,
-    gap_analysis,
     missed_months_of,
     score_branch,
 )
@@ -130,11 +129,14 @@ async def month_checklist(
     period: str,
     *,
     with_gap: bool = True,
-    gap: Callable[[FortressRubric, BranchFacts], GapResult | None] = gap_analysis,
+    gap: Callable[[FortressRubric, BranchFacts], GapResult | None] | None = None,
 ) -> Checklist:
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
-    what the next star takes, for callers that only report progress; `gap` lets a caller
-    that asks often bring a memoised search."""
+    what the next star takes, for callers that only report progress; `gap` replaces the
+    search (by default the one remembered per rubric and facts, `ratings.cached_gap`:
+    `/month` asks it on every view, and a write changes the facts, hence the key)."""
+    if gap is None:
+        from bot.services.ratings import cached_gap as gap  # ratings imports this module
     closed = await is_closed(session, branch.id, period)
     # Until the month is closed it is in progress: it cannot have been missed yet.
     facts = await branch_facts(session, branch, period, rubric=rubric, month_open=not closed)

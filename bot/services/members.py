@@ -6,10 +6,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Category, Member, MemberStatus, Organisation, OrgKind, Role, Staff
+from bot.db.models import (
+    Category,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    Role,
+    Staff,
+    UserPref,
+)
 from bot.services import audit
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -54,6 +63,7 @@ class Principal:
     branch: Organisation | None = None
     staff_orgs: list[Organisation] = field(default_factory=list)
     is_superuser: bool = False
+    saved_locale: str | None = None  # the language stored for this Telegram account
 
     @property
     def is_staff(self) -> bool:
@@ -92,31 +102,44 @@ class Principal:
 async def load_principal(
     session: AsyncSession, telegram_id: int, superusers: frozenset[int]
 ) -> Principal:
+    """Who sent an update and the language stored for them: one query for a member.
+
+    Runs for every update, so the common case (a member who is not also staff) reads
+    member, branch, stored language and "is staff anywhere" in a single statement.
+    """
+    saved = select(UserPref.locale).where(UserPref.telegram_id == telegram_id).scalar_subquery()
     row = (
         await session.execute(
-            select(Member, Organisation)
+            select(Member, Organisation, saved, exists().where(Staff.telegram_id == telegram_id))
             .join(Organisation, Organisation.id == Member.org_id)
             .where(Member.telegram_id == telegram_id)
         )
     ).first()
-    staff = (
-        await session.execute(
-            select(Organisation)
-            .join(Staff, Staff.org_id == Organisation.id)
-            .where(Staff.telegram_id == telegram_id)
-            .order_by(Organisation.path)
-        )
-    ).scalars()
+    member, branch, locale, is_staff = row if row else (None, None, None, True)
     # Someone who left keeps their record (and its Telegram link, for history) but no
     # right in the branch: not its checklist, roster, invites, nor a role they held.
-    if row is not None and row[0].status == MemberStatus.left:
-        row = None
+    if member is not None and member.status == MemberStatus.left:
+        member = branch = None
+    staff: list[Organisation] = []
+    if is_staff:
+        rows = (
+            await session.execute(
+                select(Organisation, saved)
+                .join(Staff, Staff.org_id == Organisation.id)
+                .where(Staff.telegram_id == telegram_id)
+                .order_by(Organisation.path)
+            )
+        ).all()
+        staff = [r[0] for r in rows]
+        if row is None:
+            locale = rows[0][1] if rows else await session.scalar(select(saved))
     return Principal(
         telegram_id=telegram_id,
-        member=row[0] if row else None,
-        branch=row[1] if row else None,
-        staff_orgs=list(staff),
+        member=member,
+        branch=branch,
+        staff_orgs=staff,
         is_superuser=telegram_id in superusers,
+        saved_locale=locale,
     )
 
 

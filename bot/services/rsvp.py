@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,6 +208,15 @@ async def rsvp_summary(
         else:
             not_coming.append((member, reason))
     return coming, not_coming
+
+
+async def rsvp_counts(session: AsyncSession, notice_id: int) -> tuple[int, int]:
+    """How many are coming and how many are not: what the notice shows after each press."""
+    rows = await session.execute(
+        select(Rsvp.coming, func.count()).where(Rsvp.notice_id == notice_id).group_by(Rsvp.coming)
+    )
+    counts = dict(rows.all())
+    return counts.get(True, 0), counts.get(False, 0)
 
 
 async def open_notices(session: AsyncSession, org_id: int, now: datetime) -> list[MeetingNotice]:

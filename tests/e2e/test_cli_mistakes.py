@@ -192,6 +192,13 @@ CASES: dict[str, Case] = {
         env={"BOT_TOKEN": "123:abc", "RUBRIC_DIR": "no/such/dir"},
         lines=2,
     ),
+    "scheduler: no token": Case(("scheduler",), 2, "BOT_TOKEN"),
+    "status: a database not upgraded": Case(
+        ("status",), 2, "db upgrade", env={"DATABASE_URL": "sqlite+aiosqlite:///old.db"}
+    ),
+    "broadcast to a misspelt org": Case(
+        ("broadcast", "明天开会", "--org", "某某是委", "--yes"), 1, "did you mean"
+    ),
     "demo: a port out of range": Case(("demo", "--port", "99999"), 2, "--port"),
     "a bad setting": Case(("org", "list"), 2, "TIMEZONE", env={"TIMEZONE": "Mars/Olympus"}),
 }

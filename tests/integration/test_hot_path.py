@@ -1,0 +1,88 @@
+"""What every update pays for, kept small: the principal's queries, filters without threads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import event
+
+from bot.db.models import Staff, UserPref
+from bot.services import members, orgs
+from bot.services.members import Principal, load_principal
+from bot.services.prefs import remember_locale
+
+NOW = datetime(2026, 7, 1, 8, tzinfo=UTC)
+ROOT = Principal(telegram_id=1, is_superuser=True)
+
+
+class Statements:
+    """Counts the SQL statements an engine runs while the block is open."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine.sync_engine
+        self.seen: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args) -> None:
+        self.seen.append(statement)
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+async def _world(session):
+    city = await orgs.create_org(session, ROOT.actor, NOW, name="市委", kind="committee")
+    branch = await orgs.create_org(
+        session, ROOT.actor, NOW, name="一支部", kind="branch", parent_id=city.id, domain="village"
+    )
+    member = await members.add_member(
+        session, ROOT.actor, NOW, org_id=branch.id, name="张三", category="rural_community"
+    )
+    await members.link_telegram(session, ROOT.actor, NOW, member, 10)
+    await remember_locale(session, 10, "en")
+    session.add(Staff(org_id=city.id, telegram_id=20, name="周", created_at=NOW))
+    session.add(UserPref(telegram_id=20, locale="zh_Hans"))
+    await session.commit()
+    return city, branch
+
+
+async def test_a_member_and_their_language_cost_one_query(session, engine):
+    _city, branch = await _world(session)
+    with Statements(engine) as sql:
+        who = await load_principal(session, 10, frozenset())
+    assert [s.split()[0] for s in sql.seen if not s.startswith(("BEGIN", "SAVEPOINT"))] == [
+        "SELECT"
+    ]
+    assert who.member.name == "张三" and who.branch.id == branch.id
+    assert who.saved_locale == "en" and who.staff_orgs == []
+
+
+async def test_staff_and_strangers_still_get_their_rights_and_language(session):
+    city, _branch = await _world(session)
+    staff = await load_principal(session, 20, frozenset())
+    assert [o.id for o in staff.staff_orgs] == [city.id] and staff.is_staff
+    assert staff.member is None and staff.saved_locale == "zh_Hans"
+    stranger = await load_principal(session, 30, frozenset({30}))
+    assert stranger.member is None and stranger.staff_orgs == []
+    assert stranger.saved_locale is None and stranger.is_superuser
+
+
+def test_every_filter_of_the_bot_is_a_coroutine():
+    """aiogram runs a synchronous filter in a worker thread for each update it meets."""
+    from handlers import setup_routers
+
+    root = setup_routers()
+    routers = [root]
+    checked = 0
+    while routers:
+        router = routers.pop()
+        routers.extend(router.sub_routers)
+        for observer in router.observers.values():
+            for handler in observer.handlers:
+                for f in handler.filters or ():
+                    assert f.awaitable, f"{router.name}: {handler.callback.__name__}: {f.callback}"
+                    checked += 1
+    assert checked > 50
