@@ -38,7 +38,7 @@ from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.principal import PrincipalMiddleware
 from bot.middlewares.reachable import ReachableMiddleware
 from bot.middlewares.refusals import RefusalMiddleware
-from scoring import load_fortress_rubric
+from scoring import load_fortress_rubric, load_vanguard_rubric
 
 if TYPE_CHECKING:
     from bot.scheduler.jobs import JobContext
@@ -97,6 +97,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     compile_catalogues()
     i18n = I18n(path=LOCALES_DIR, default_locale=settings.default_locale, domain="messages")
     rubric = load_fortress_rubric(settings.rubric_dir or None)
+    vrubric = load_vanguard_rubric(settings.rubric_dir or None)
     storage, isolation = _storage(settings)
     dp = Dispatcher(
         storage=storage,
@@ -106,6 +107,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
         clock=clock,
         i18n=i18n,
         rubric=rubric,
+        vrubric=vrubric,
     )
     # Order matters: the transaction wraps everything; the principal needs the
     # session; the locale needs the principal; refusals need the locale.

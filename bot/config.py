@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram/webhook"
     rubric_dir: str | None = None
     invite_ttl_days: int = Field(default=30, ge=0, le=3650)
+    # Democratic evaluation: fewest ballots for counts to be shown; objection window.
+    eval_min_voters: int = Field(default=5, ge=1, le=1000)
+    eval_objection_days: int = Field(default=5, ge=1, le=60)
     # Delivery of unprompted messages (the outbox): Telegram's flood limits.
     send_per_second: float = Field(default=30.0, gt=0, le=10_000)
     send_private_per_second: float = Field(default=1.0, gt=0, le=100)

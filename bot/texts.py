@@ -148,6 +148,45 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "period.too_long": _("That is too long (at most {max} characters)."),
         "rsvp.not_member": _("Only members of this branch can answer."),
         "rsvp.too_long": _("That is too long (at most {max} characters)."),
+        "eval.not_found": _("That evaluation no longer exists."),
+        "eval.exists": _("The evaluation for {period} has already been opened."),
+        "eval.wrong_stage": _("The evaluation is no longer at that stage."),
+        "eval.min_voters_invalid": _("The fewest ballots to show results must be 1 to 1,000."),
+        "eval.objection_days_invalid": _("The objection window must be 1 to 60 days."),
+        "eval.no_branch": _("You are not a member of a branch, so there is no evaluation."),
+        "eval.none_open": _("No democratic evaluation is open for your branch."),
+        "eval.notice_running": _(
+            "The public notice runs until {until}; objections may still come."
+        ),
+        "eval.objections_open": _("Answer every objection before sending for approval."),
+        "eval.reason_required": _("Please give a reason."),
+        "eval.vote_counted": _(
+            "A vote that has been counted cannot be reopened: a second count would reveal "
+            "the ballots in between."
+        ),
+        "eval.stage_over": _("This stage's deadline has passed."),
+        "eval.answers_incomplete": _("Please answer every question first."),
+        "eval.too_few_members": _("A vote needs at least two members."),
+        "eval.deduction_unknown": _("That deduction is not in the rubric."),
+        "eval.note_required": _("Please write something."),
+        "eval.grade_unknown": _("Unknown grade."),
+        "eval.override_reason_required": _("Changing a grade needs a written reason."),
+        "eval.override_unknown_member": _("That member is not in this evaluation."),
+        "eval.override_above_hard_rule": _(
+            "A hard rule of the rubric caps this member's grade; it cannot be raised above it."
+        ),
+        "eval.override_over_cap": _("That would exceed the cap on excellent members."),
+        "eval.objection_not_found": _("That objection no longer exists."),
+        "eval.no_mentoring": _("Paired mentoring is for basically qualified members."),
+        "eval.step_unknown": _("Unknown step."),
+        "ballot.not_voter": _("You are not on this vote's list of voters."),
+        "ballot.already_voted": _("You have already voted. Each member votes once."),
+        "ballot.self": _("You do not vote on yourself."),
+        "ballot.mark_invalid": _("That choice is not on this ballot."),
+        "ballot.still_open": _("Results are shown only after the vote has closed."),
+        "ballot.too_few_voters": _(
+            "Fewer than {k} members voted: to keep the ballot secret, no results are shown."
+        ),
     }
     template = texts.get(err.code)
     if template is None:

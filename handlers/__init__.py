@@ -32,6 +32,7 @@ def setup_routers() -> Router:
         broadcast,
         content,
         dashboard,
+        evaluation,
         evidence,
         group,
         group_guard,
@@ -48,6 +49,7 @@ def setup_routers() -> Router:
         start,
     )
 
+<<<<<<< HEAD
     features = (
         group_guard,
         start,
@@ -61,6 +63,10 @@ def setup_routers() -> Router:
         evidence,
     )
     features += (group, stars, content, broadcast, notifications, dashboard, ask)
+=======
+    features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
+    features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
+>>>>>>> main
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     # hints answer a conversation step's unusable message; group_guard (first) keeps

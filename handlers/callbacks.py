@@ -1,5 +1,6 @@
 """Callback data: short ids only (Telegram allows 64 bytes), parsed strictly on every press.
 
+<<<<<<< HEAD
 Every class here derives from `Press`, the one place that decides what a press may
 carry: a field is an `Id`, a `Page`, a `Word`, a `Key`, a `Period`, a `bool` or a
 `Literal` (a class with any other field type fails at import), and `Press.unpack`
@@ -15,6 +16,9 @@ import typing
 from typing import Annotated, Any, Literal, Self
 
 from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
+=======
+from aiogram.filters.callback_data import CallbackData
+>>>>>>> main
 from pydantic import Field
 
 
@@ -225,11 +229,90 @@ class RecordItem(Press, prefix="ri"):
     item: Key
 
 
+<<<<<<< HEAD
 class Cast(Press, prefix="bc"):
     act: Word  # nav | org | role | text | send | cancel | progress | notify
     org: Id = 0
     page: Page = 0
     value: Key = ""  # a role, or a broadcast id
+=======
+# ---------------------------------------------------------------- democratic evaluation
+# Ranges are part of the parse: a value outside them does not match, and the press
+# falls through to the "expired button" alert with nothing written.
+
+
+def _id():
+    return Field(ge=1, le=2**31 - 1)
+
+
+def _band():
+    return Field(ge=0, le=9)
+
+
+def _page():
+    return Field(default=0, ge=0, le=10_000)
+
+
+class EvalHome(CallbackData, prefix="eh"):
+    act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue)$")
+    page: int = _page()
+
+
+class EvalAdvance(CallbackData, prefix="es"):
+    campaign: int = _id()
+    stage: str = Field(pattern=r"^(self|vote|review|notice|approval)$")
+
+
+class EvalView(CallbackData, prefix="ew"):
+    campaign: int = _id()
+    act: str = Field(pattern=r"^(home|self|status|vote|review|object|objections|grade)$")
+    page: int = _page()
+
+
+class SelfMark(CallbackData, prefix="sf"):
+    campaign: int = _id()
+    item: int = Field(ge=0, le=99)
+    band: int = _band()
+
+
+class SelfAct(CallbackData, prefix="sg"):
+    campaign: int = _id()
+    act: str = Field(pattern=r"^(page|summary|review|submit|cancel)$")
+    page: int = Field(ge=0, le=9)
+
+
+class Mark(CallbackData, prefix="bm"):
+    campaign: int = _id()
+    cand: int = _id()
+    band: int = _band()
+    page: int = _page()
+
+
+class BallotAct(CallbackData, prefix="ba"):
+    campaign: int = _id()
+    act: str = Field(pattern=r"^(page|submit|confirm|back)$")
+    page: int = _page()
+
+
+class ReviewAct(CallbackData, prefix="rw"):
+    campaign: int = _id()
+    member: int = _id()
+    act: str = Field(pattern=r"^(view|grade|band|ded)$")
+    value: int = Field(ge=0, le=99)
+
+
+class ObjectionAct(CallbackData, prefix="ob"):
+    campaign: int = _id()
+    objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
+    act: str = Field(pattern=r"^(named|anon|answer)$")
+
+
+class Cast(CallbackData, prefix="bc"):
+    act: str  # nav | org | role | text | send | cancel | progress | notify
+    org: int = 0
+    page: int = 0
+    value: str = ""  # a role, or a broadcast id
+>>>>>>> main
 
 
 class Notify(Press, prefix="nf"):

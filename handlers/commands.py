@@ -12,6 +12,10 @@ def command_list() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Start or join with an invite link")),
         BotCommand(command="month", description=_("This month's checklist and star level")),
+        BotCommand(
+            command="evaluation",
+            description=_("Democratic evaluation: self-assessment, vote, grade"),
+        ),
         BotCommand(command="rating", description=_("Our star rating, and what is still open")),
         BotCommand(command="tasks", description=_("What is still outstanding this month")),
         BotCommand(command="mygrade", description=_("My Vanguard Index grade")),

@@ -18,12 +18,14 @@ INVITE = "🔗 Invite link"
 ORGS = "🏛 Organisations"
 STARS = "⭐ Star ratings"
 MONTH = "📋 This month"
+EVALUATION = "🗳 Evaluation"
 
 
 def _labels() -> None:
     # Never called: lets `pybabel extract` see the menu labels.
     _("👤 My details"), _("❓ Help"), _("🌐 Language"), _("👥 Branch roster")
     _("🔗 Invite link"), _("🏛 Organisations"), _("📋 This month"), _("⭐ Star ratings")
+    _("🗳 Evaluation")
 
 
 # A handful of menus (role × language) are sent with nearly every reply: each is built
@@ -42,11 +44,13 @@ def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
     if menu is None:
         rows: list[list[str]] = []
         if member:
-            rows.append([MONTH])
+            rows.append([MONTH, EVALUATION])
         if leader:
             rows.append([ROSTER, INVITE])
         if principal.is_staff:
             rows.append([ORGS, STARS])
+            if not member:
+                rows.append([EVALUATION])
         rows.append([ME, HELP, LANGUAGE])
         menu = _menus[key] = ReplyKeyboardMarkup(
             keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in rows],

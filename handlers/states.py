@@ -31,6 +31,16 @@ class LogMeeting(StatesGroup):
     summary = State()
 
 
+class Evaluate(StatesGroup):
+    self_answers = State()  # the self-assessment draft, marks per item
+    self_summary = State()  # waiting for the free-text summary
+    ballot = State()  # the ballot draft: marks per candidate, only here until submit
+    reason = State()  # an override's written reason
+    note = State()  # a deduction's note of evidence
+    objection = State()  # an objection's text
+    answer = State()  # an answer to an objection
+
+
 class AnnounceMeeting(StatesGroup):
     kind = State()
     date = State()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+
+def _no_driver_calls(record: logging.LogRecord) -> bool:
+    """aiosqlite logs every call with its arguments at DEBUG: statement parameters,
+    which may be a voter's id and, next to it, their marks. Those lines never pass."""
+    return record.levelno > logging.DEBUG
 
 
 def is_sqlite(url: str) -> bool:
@@ -54,6 +61,9 @@ async def create_database(url: str) -> bool:
 
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
+        driver_log = logging.getLogger("aiosqlite")
+        if _no_driver_calls not in driver_log.filters:
+            driver_log.addFilter(_no_driver_calls)
         memory = make_url(url).database in (None, "", ":memory:")
         pool = {}
         if not memory:
@@ -68,14 +78,24 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
             pool = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 1, "max_overflow": 0}
             pool["pool_timeout"] = 60
             pool["async_creator"] = partial(_inline_sqlite, make_url(url).database)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
+        # No statement parameters in logs or errors: a ballot's marks and the voter's id
+        # travel as parameters of one transaction (ballot secrecy).
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, **pool
+        )
         _configure_sqlite(engine, memory)
         return engine
     # No pre-ping (a round trip before every transaction): connections are recycled
     # before servers or proxies drop idle ones, and one found dead is invalidated with
     # the rest of the pool by the error it raises, so the next update gets a fresh one.
     return create_async_engine(
-        url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800, pool_use_lifo=True
+        url,
+        echo=echo,
+        hide_parameters=True,  # ballot secrecy, as above
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_use_lifo=True,
     )
 
 
@@ -115,6 +135,9 @@ def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Freed space is zeroed, so an overwritten vote count leaves no old copy in the
+        # file (ballot secrecy; the WAL is truncated when a vote closes).
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

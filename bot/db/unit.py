@@ -13,11 +13,14 @@ so on SQLite one slow `sendMessage` never queues every other update behind its l
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
+
+log = logging.getLogger(__name__)
 
 # Set on a session's info when it writes, so a commit knows it kept something.
 WROTE = "branchbot_wrote"
@@ -67,6 +70,19 @@ class UnitOfWork:
         if self.session.info.get(WROTE):
             self.saved = True
             self.session.info[WROTE] = False
+        await run_after_commit(self.session)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    """Work a service asked for once its writes are durable (e.g. sealing a closed
+    vote, which needs a connection of its own): `session.info["after_commit"]` holds
+    async callables taking the engine. A failure is logged, not raised: the writes
+    are kept whatever it did."""
+    for hook in session.info.pop("after_commit", []):
+        try:
+            await hook(session.bind)
+        except Exception:
+            log.exception("after-commit work failed: %s", getattr(hook, "__name__", hook))
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("branchbot_unit_of_work", default=None)

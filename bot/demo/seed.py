@@ -299,6 +299,7 @@ async def seed(
     hongqi = branches[0]
     invite = await onboarding.create_invite(session, root, now, hongqi.org.id)
     info = await _history(session, rubric, now, city, staff, branches)
+    info |= await _evaluations(session, now, staff, hongqi)
     return {
         "branch_id": hongqi.org.id,
         "city_id": city.id,
@@ -595,3 +596,51 @@ async def _confirm(session: AsyncSession, staff: Principal, now: datetime, perio
             session, staff, now, raised.id, star=raised.proposed_star + 1, reason=ADJUST_REASON
         )
     await periods.confirm_all(session, staff, now, period)
+
+
+async def _evaluations(
+    session: AsyncSession, now: datetime, staff: Principal, branch: _Branch
+) -> dict[str, object]:
+    """Last year's democratic evaluation, approved; this year's, with the vote open.
+
+    The demo's linked people (secretary, organising member, member) have not voted yet
+    this year, so they can try the ballot."""
+    from bot.services import ballots, evaluation
+    from scoring import load_vanguard_rubric
+
+    vrubric = load_vanguard_rubric()
+    today = now.astimezone(TZ).date()
+    people = await evaluation.eligible_members(session, branch.org.id)
+    linked = {p.telegram_id for p in (SECRETARY, ORGANISER, MEMBER)}
+    rng = random.Random("evaluation")
+
+    def as_member(m) -> Principal:
+        return Principal(telegram_id=m.telegram_id or 0, member=m, branch=branch.org)
+
+    async def run(period: str, start: date, voters: list) -> object:
+        c = await evaluation.open_campaign(
+            session, branch.principal, now, start, branch.org.id, period
+        )
+        for m in people:
+            items = evaluation.self_questions(vrubric, m.category)
+            answers = {i.key: rng.choice((0, 1, 1, 1)) for i in items}
+            await evaluation.save_self(
+                session, as_member(m), now, start, c.id, answers, "", vrubric
+            )
+        await evaluation.advance(session, branch.principal, now, start, c.id, "self", vrubric)
+        for m in voters:
+            marks = {o.id: rng.choice((0, 1, 1, 1, 2)) for o in people if o.id != m.id}
+            await ballots.submit_ballot(session, as_member(m), start, c.id, marks, vrubric)
+        return c
+
+    last = str(today.year - 1)
+    c = await run(last, date(today.year - 1, 12, 1), people)
+    after = date(today.year, 1, 20)  # past every deadline of last year's campaign
+    for stage, who in (("vote", branch.principal), ("review", branch.principal)):
+        await evaluation.advance(session, who, now, after, c.id, stage, vrubric)
+    await evaluation.advance(session, branch.principal, now, after, c.id, "notice", vrubric)
+    await evaluation.advance(session, staff, now, after, c.id, "approval", vrubric)
+    # This year's: opened 16 days ago, so the self-assessment is over and the vote runs.
+    others = [m for m in people if m.telegram_id not in linked]
+    current = await run(str(today.year), today - timedelta(days=16), others)
+    return {"evaluation_id": current.id}

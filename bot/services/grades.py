@@ -30,7 +30,36 @@ async def my_grade(session: AsyncSession, principal: Principal, year: int) -> My
     """The member's result for `year`, or None while no evaluation has produced one."""
     if principal.member is None:
         raise ServiceError("month.no_branch")
-    return None
+    from sqlalchemy import select
+
+    from bot.db.models import EvalCampaign, EvalResult, EvalStage
+    from scoring import Grade
+
+    # Once the public notice is over (waiting for approval, or final), the result stands
+    # unless the superior changes it; a half-year rubric has two campaigns: the latest.
+    row = (
+        await session.execute(
+            select(EvalCampaign.stage, EvalResult.grade, EvalResult.total)
+            .join(EvalResult, EvalResult.campaign_id == EvalCampaign.id)
+            .where(
+                EvalResult.member_id == principal.member.id,
+                EvalCampaign.period.startswith(f"{year:04d}"),
+                EvalCampaign.stage.in_((EvalStage.approval.value, EvalStage.final.value)),
+            )
+            .order_by(EvalCampaign.period.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    stage, grade, total = row
+    return MyGrade(
+        year=year,
+        grade=str(int(Grade.from_key(grade))),
+        score=Decimal(total),
+        max_score=Decimal(100),
+        final=stage == EvalStage.final.value,
+    )
 
 
 @dataclass(frozen=True)

@@ -456,8 +456,9 @@ async def test_commands_are_registered_in_chinese_and_english(world):
         en = await bot.get_my_commands(language_code="en")
     finally:
         await bot.session.close()
-    names = ["start", "month", "rating", "tasks", "mygrade", "me", "roster", "invite", "announce"]
-    names += ["orgs", "stars", "dashboard", "export", "content", "broadcast", "notifications"]
+    names = ["start", "month", "evaluation", "rating", "tasks", "mygrade", "me", "roster"]
+    names += ["invite", "announce", "orgs", "stars", "dashboard", "export", "content"]
+    names += ["broadcast", "notifications"]
     names += ["language", "help", "cancel"]
     for listing in (default, zh, en):
         assert [c.command for c in listing] == names

@@ -1,0 +1,340 @@
+"""The secret democratic vote: a split ledger (see docs/ballot-secrecy.md).
+
+- `eval_voter(campaign, member)` records THAT someone voted; its key stops a second
+  ballot. It has no timestamp and (SQLite) no rowid.
+- `eval_tally(campaign, candidate, band, n)` holds WHAT was voted, as counts only. The
+  rows are created when the vote opens, and every ballot rewrites every row of its
+  campaign in one statement (n + 1 for the marks, n + 0 for the rest), in the same
+  transaction as the voter row. So the row order, a row's transaction id (PostgreSQL
+  xmin), its place (ctid) and the pages it sits on say only "the last voter wrote
+  everything".
+- Old row versions that still carry intermediate counts (PostgreSQL dead tuples, the
+  SQLite WAL) are removed when the vote closes: `seal`.
+- The marks before submitting live only in the voter's conversation state (FSM).
+- Counts are shown only after the vote closed and only with at least `min_voters`
+  ballots; nothing is ever logged with a member and a mark together (the engine hides
+  statement parameters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import String, bindparam, case, cast, delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.db.models import EvalCampaign, EvalStage, EvalTally, EvalVoter, Member, Organisation
+from bot.services.errors import ServiceError
+from bot.services.evaluation import (
+    ELIGIBLE,
+    eligible_members,
+    require_campaign,
+    require_stage,
+    stage_index,
+)
+from bot.services.members import Principal
+from scoring import VanguardRubric
+
+log = logging.getLogger(__name__)
+
+
+async def prepare_tally(
+    session: AsyncSession, campaign: EvalCampaign, rubric: VanguardRubric
+) -> int:
+    """Create every count row, at zero, before the first ballot; the electorate is
+    fixed here (the eligible members of the branch now)."""
+    members = await eligible_members(session, campaign.org_id)
+    if len(members) < 2:
+        raise ServiceError("eval.too_few_members")
+    bands = range(len(rubric.vote_options))
+    rows = [
+        {"campaign_id": campaign.id, "candidate_id": m.id, "band": b, "n": 0}
+        for m in members
+        for b in bands
+    ]
+    await session.execute(insert(EvalTally), rows)
+    return len(members)
+
+
+async def drop_tally(session: AsyncSession, campaign_id: int) -> None:
+    await session.execute(delete(EvalTally).where(EvalTally.campaign_id == campaign_id))
+
+
+async def candidates(session: AsyncSession, campaign_id: int) -> list[int]:
+    """The electorate (every voter is also a candidate), fixed when the vote opened."""
+    rows = await session.execute(
+        select(EvalTally.candidate_id)
+        .where(EvalTally.campaign_id == campaign_id, EvalTally.band == 0)
+        .order_by(EvalTally.candidate_id)
+    )
+    return list(rows.scalars())
+
+
+async def has_voted(session: AsyncSession, campaign_id: int, member_id: int) -> bool:
+    found = await session.get(EvalVoter, (campaign_id, member_id))
+    return found is not None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    campaign: EvalCampaign
+    org: Organisation
+    voter_id: int
+    candidates: list[tuple[int, str]]  # (member id, name), the voter left out
+    bands: int
+
+
+async def _voter(
+    session: AsyncSession, principal: Principal, campaign_id: int, today: date
+) -> tuple[EvalCampaign, Organisation, int]:
+    """The checks every press and the submit go through: the campaign exists and is
+    voting, before its deadline; the person is a member of that branch and was in the
+    electorate when the vote opened."""
+    campaign, org = await require_campaign(session, campaign_id)
+    member = principal.member
+    if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
+        raise ServiceError("ballot.not_voter")
+    require_stage(campaign, EvalStage.vote.value)
+    if today > campaign.vote_due:
+        raise ServiceError("eval.stage_over")
+    return campaign, org, member.id
+
+
+async def ballot_sheet(
+    session: AsyncSession, principal: Principal, campaign_id: int, today: date, bands: int
+) -> Sheet:
+    campaign, org, voter = await _voter(session, principal, campaign_id, today)
+    rows = (
+        await session.execute(
+            select(Member.id, Member.name)
+            .join(EvalTally, EvalTally.candidate_id == Member.id)
+            .where(EvalTally.campaign_id == campaign.id, EvalTally.band == 0)
+            .order_by(Member.name, Member.id)
+        )
+    ).all()
+    people = [(i, n) for i, n in rows]
+    if voter not in {i for i, _ in people}:
+        raise ServiceError("ballot.not_voter")
+    if await has_voted(session, campaign.id, voter):
+        raise ServiceError("ballot.already_voted")
+    return Sheet(campaign, org, voter, [(i, n) for i, n in people if i != voter], bands)
+
+
+async def check_mark(
+    session: AsyncSession,
+    principal: Principal,
+    campaign_id: int,
+    candidate_id: int,
+    band: int,
+    today: date,
+    rubric: VanguardRubric,
+) -> None:
+    """A single mark pressed on the ballot: re-checked in full, nothing written."""
+    campaign, _org, voter = await _voter(session, principal, campaign_id, today)
+    if not 0 <= band < len(rubric.vote_options):
+        raise ServiceError("ballot.mark_invalid")
+    if candidate_id == voter:
+        raise ServiceError("ballot.self")
+    found = set(
+        (
+            await session.execute(
+                select(EvalTally.candidate_id).where(
+                    EvalTally.campaign_id == campaign.id,
+                    EvalTally.band == 0,
+                    EvalTally.candidate_id.in_((voter, candidate_id)),
+                )
+            )
+        ).scalars()
+    )
+    if voter not in found:
+        raise ServiceError("ballot.not_voter")
+    if candidate_id not in found:
+        raise ServiceError("ballot.mark_invalid")
+    if await has_voted(session, campaign.id, voter):
+        raise ServiceError("ballot.already_voted")
+
+
+def _insert_voter(dialect: str):
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make(EvalVoter).on_conflict_do_nothing(index_elements=["campaign_id", "member_id"])
+
+
+# One statement rewrites all the campaign's rows; the marks travel as one parameter
+# (",candidate:band," items) so neither the statement nor the row order carries them.
+_KEY = "," + cast(EvalTally.candidate_id, String) + ":" + cast(EvalTally.band, String) + ","
+_MARKS = bindparam("marks", type_=String)
+
+
+async def submit_ballot(
+    session: AsyncSession,
+    principal: Principal,
+    today: date,
+    campaign_id: int,
+    marks: Mapping[int, int],
+    rubric: VanguardRubric,
+) -> int:
+    """Cast the ballot: record that the voter voted and add the marks to the counts,
+    atomically. Candidates left unmarked are abstentions: counted in no band. Returns
+    the number of marks counted."""
+    campaign, _org, voter = await _voter(session, principal, campaign_id, today)
+    people = set(await candidates(session, campaign.id))
+    if voter not in people:
+        raise ServiceError("ballot.not_voter")
+    bands = len(rubric.vote_options)
+    for candidate, band in marks.items():
+        if candidate == voter:
+            raise ServiceError("ballot.self")
+        if candidate not in people or not 0 <= band < bands:
+            raise ServiceError("ballot.mark_invalid")
+    dialect = session.bind.dialect.name
+    inserted = await session.execute(
+        _insert_voter(dialect).values(campaign_id=campaign.id, member_id=voter)
+    )
+    if inserted.rowcount != 1:
+        raise ServiceError("ballot.already_voted")
+    encoded = "," + ",".join(f"{c}:{b}" for c, b in sorted(marks.items())) + ","
+    await session.execute(
+        EvalTally.__table__.update()
+        .where(EvalTally.campaign_id == campaign.id)
+        .values(n=EvalTally.n + case((_MARKS.like("%" + _KEY + "%"), 1), else_=0)),
+        {"marks": encoded},
+    )
+    return len(marks)
+
+
+@dataclass(frozen=True)
+class Turnout:
+    voted: int
+    electorate: int
+
+
+async def turnout(session: AsyncSession, campaign_id: int) -> Turnout:
+    voted = await session.scalar(
+        select(func.count()).select_from(EvalVoter).where(EvalVoter.campaign_id == campaign_id)
+    )
+    electorate = await session.scalar(
+        select(func.count())
+        .select_from(EvalTally)
+        .where(EvalTally.campaign_id == campaign_id, EvalTally.band == 0)
+    )
+    return Turnout(voted or 0, electorate or 0)
+
+
+@dataclass(frozen=True)
+class Results:
+    voters: int
+    electorate: int
+    counts: dict[int, tuple[int, ...]]  # candidate → ballots per band
+
+
+async def counted(session: AsyncSession, campaign: EvalCampaign) -> Results | None:
+    """The counts, or None while the vote is open or with fewer than k ballots."""
+    if stage_index(campaign.stage) <= stage_index(EvalStage.vote.value):
+        return None
+    seen = await turnout(session, campaign.id)
+    if seen.voted < campaign.min_voters:
+        return None
+    rows = await session.execute(
+        select(EvalTally.candidate_id, EvalTally.band, EvalTally.n)
+        .where(EvalTally.campaign_id == campaign.id)
+        .order_by(EvalTally.candidate_id, EvalTally.band)
+    )
+    counts: dict[int, list[int]] = {}
+    for candidate, band, n in rows:
+        row = counts.setdefault(candidate, [])
+        row.extend([0] * (band + 1 - len(row)))
+        row[band] = n
+    return Results(seen.voted, seen.electorate, {c: tuple(v) for c, v in counts.items()})
+
+
+async def results(session: AsyncSession, principal: Principal, campaign_id: int) -> Results:
+    campaign, org = await require_campaign(session, campaign_id)
+    if not principal.can_lead(org):
+        raise ServiceError("access.denied")
+    found = await counted(session, campaign)
+    if found is None:
+        if stage_index(campaign.stage) <= stage_index(EvalStage.vote.value):
+            raise ServiceError("ballot.still_open")
+        raise ServiceError("ballot.too_few_voters", k=campaign.min_voters)
+    return found
+
+
+# ---------------------------------------------------------------- sealing a closed vote
+
+
+def seal_after_commit(session: AsyncSession) -> None:
+    """Ask the transaction owner to `seal` once this update's writes are committed."""
+    hooks = session.info.setdefault("after_commit", [])
+    if seal not in hooks:
+        hooks.append(seal)
+
+
+async def seal(engine: AsyncEngine) -> bool:
+    """Remove old copies of the counts: every version but the current one.
+
+    SQLite: old page images live only in the WAL (freed space is zeroed by
+    secure_delete); VACUUM rebuilds the pages and a checkpoint that truncates the WAL
+    leaves one copy. PostgreSQL: CLUSTER rewrites eval_tally in key order without its
+    dead row versions. True when done;
+    False when readers kept the WAL busy (the next seal or checkpoint finishes it).
+    """
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        path = make_url(url).database
+        if not path or path == ":memory:":
+            return True
+        return await asyncio.to_thread(_checkpoint, path)
+    # A row version can be removed only when no transaction could still see it: a
+    # snapshot held elsewhere (an auto-analyze, a report, pg_dump) keeps it. VACUUM says
+    # how many it had to keep; try again briefly, then leave it for the next seal.
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        driver = (await auto.get_raw_connection()).driver_connection
+        said: list[str] = []
+
+        def listen(_conn, message) -> None:
+            said.append(f"{message.message} {getattr(message, 'detail', '') or ''}")
+
+        driver.add_log_listener(listen)
+        try:
+            for attempt in range(SEAL_TRIES):
+                said.clear()
+                # CLUSTER is VACUUM FULL that also writes the rows in key order, so
+                # their places (ctid) follow the key, never the history of the updates.
+                await auto.execute(text("CLUSTER VERBOSE eval_tally USING eval_tally_pkey"))
+                kept = sum(int(n) for n in _KEPT.findall(" ".join(said)))
+                if not kept:
+                    return True
+                await asyncio.sleep(0.05 * 2**attempt)
+        finally:
+            driver.remove_log_listener(listen)
+    log.warning("vote sealed only in part: other transactions held old snapshots")
+    return False
+
+
+SEAL_TRIES = 7  # about six seconds of waiting in all
+_KEPT = re.compile(r"(\d+) dead row versions cannot be removed yet")
+
+
+def _checkpoint(path: str) -> bool:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        conn.execute("PRAGMA secure_delete=ON")
+        # VACUUM rebuilds every page in key order: where a count's record sits in its
+        # page would otherwise tell when it grew a byte (the second mark in a band).
+        conn.execute("VACUUM")
+        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.close()
+    if busy:
+        log.warning("vote sealed only in part: the database had readers; retried at next close")
+    return not busy

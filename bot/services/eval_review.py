@@ -1,0 +1,697 @@
+"""Branch review, public notice, objections, approval and what follows each grade.
+
+Results are computed with `scoring.vanguard` from the members' facts (meetings
+attended in the period), their self-assessment, the vote counts (only with at least
+k ballots: below that the vote is left out, as if not given) and the branch's own
+assessment; the branch may change a grade only with a written reason (看票不唯票).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    EvalCampaign,
+    EvalObjection,
+    EvalResult,
+    EvalSelf,
+    EvalStage,
+    EvalTally,
+    EvalVoter,
+    Meeting,
+    MeetingAttendee,
+    Member,
+    Organisation,
+)
+from bot.services import audit
+from bot.services.errors import ServiceError
+from bot.services.evaluation import led_campaign, require_campaign, require_stage
+from bot.services.members import Principal
+from bot.services.paging import Page, page_of
+from scoring import (
+    Grade,
+    MemberFacts,
+    Override,
+    OverrideError,
+    VanguardRubric,
+    grade_branch_members,
+    score_members,
+)
+
+MAX_TEXT = 1000
+# The steps of the disposal procedure for an unqualified member (不合格党员处置程序).
+DISPOSAL_STEPS = ("talk", "deadline_set", "review_again", "decision", "reported")
+
+
+def _window(period: str) -> tuple[date, date]:
+    year = int(period[:4])
+    if period.endswith("-H1"):
+        return date(year, 1, 1), date(year, 6, 30)
+    if period.endswith("-H2"):
+        return date(year, 7, 1), date(year, 12, 31)
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+_ATTENDED = {"theme_day": "theme_days", "lesson": "lessons"}
+
+
+async def _meeting_facts(
+    session: AsyncSession, org_ids: Sequence[int], period: str
+) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
+    """Per member: meetings attended by kind; per branch: meetings held by kind."""
+    first, last = _window(period)
+    where = and_(
+        Meeting.org_id.in_(org_ids),
+        Meeting.held_on >= first,
+        Meeting.held_on <= last,
+        Meeting.counts.is_(True),
+    )
+    held: dict[int, dict[str, int]] = defaultdict(dict)
+    for org, kind, n in await session.execute(
+        select(Meeting.org_id, Meeting.kind, func.count())
+        .where(where)
+        .group_by(Meeting.org_id, Meeting.kind)
+    ):
+        held[org][kind] = n
+    attended: dict[int, dict[str, int]] = defaultdict(dict)
+    for member, kind, n in await session.execute(
+        select(MeetingAttendee.member_id, Meeting.kind, func.count())
+        .join(Meeting, Meeting.id == MeetingAttendee.meeting_id)
+        .where(where)
+        .group_by(MeetingAttendee.member_id, Meeting.kind)
+    ):
+        attended[member][kind] = n
+    return attended, held
+
+
+def _facts(
+    rubric: VanguardRubric,
+    member_id: int,
+    branch_id: int,
+    category: str,
+    period: str,
+    attended: dict[str, int],
+    held: dict[str, int],
+    self_score: Decimal | None,
+    review_band: int | None,
+    ballots: dict[str, int],
+    deductions: dict,
+) -> MemberFacts:
+    events = {}
+    for kind, name in _ATTENDED.items():
+        events[f"{name}_attended"] = attended.get(kind, 0)
+        events[f"{name}_held"] = held.get(kind, 0)
+    flags = {}
+    for item in rubric.deductions:
+        if item.key in deductions:
+            flags[item.evidence.key] = 1
+    options = rubric.vote_options
+    return MemberFacts(
+        member_id=member_id,
+        branch_id=branch_id,
+        category=category,
+        period=period,
+        events=events,
+        tasks={"org_life_attended": 1 if attended.get("org_life") else 0},
+        flags=flags,
+        self_score=self_score,
+        review_score=None if review_band is None else options[review_band].value,
+        ballots=ballots,
+    )
+
+
+def _breakdown(r) -> dict:
+    return {
+        "parts": {str(p): v for p, v in zip(r.part_keys, r.part_value_c, strict=True)},
+        "indices": dict(zip(r.subindex_keys, r.subindex_c, strict=True)),
+        "basic": r.basic_c,
+        "bonus": r.bonus_c,
+        "deduction": r.deduction_c,
+        "hard_rules": [h.key for h in r.hard_rules],
+        "zeroed": [z.key for z in r.zeroed],
+    }
+
+
+async def compute(session: AsyncSession, campaign: EvalCampaign, rubric: VanguardRubric) -> None:
+    await compute_many(session, [campaign], rubric)
+
+
+async def compute_many(
+    session: AsyncSession, campaigns: Sequence[EvalCampaign], rubric: VanguardRubric
+) -> int:
+    """(Re)compute the results of many campaigns of one period in a few queries; the
+    branch's inputs (review assessment, deductions, overrides) are kept."""
+    if not campaigns:
+        return 0
+    ids = [c.id for c in campaigns]
+    by_id = {c.id: c for c in campaigns}
+    period = campaigns[0].period
+    people = (
+        await session.execute(
+            select(EvalTally.campaign_id, Member.id, Member.org_id, Member.category)
+            .join(Member, Member.id == EvalTally.candidate_id)
+            .where(EvalTally.campaign_id.in_(ids), EvalTally.band == 0)
+        )
+    ).all()
+    voters = dict(
+        (
+            await session.execute(
+                select(EvalVoter.campaign_id, func.count())
+                .where(EvalVoter.campaign_id.in_(ids))
+                .group_by(EvalVoter.campaign_id)
+            )
+        ).all()
+    )
+    keys = [o.key for o in rubric.vote_options]
+    ballots: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    counted = [i for i in ids if voters.get(i, 0) >= by_id[i].min_voters]
+    if counted:
+        for cid, cand, band, n in await session.execute(
+            select(
+                EvalTally.campaign_id, EvalTally.candidate_id, EvalTally.band, EvalTally.n
+            ).where(EvalTally.campaign_id.in_(counted), EvalTally.n > 0)
+        ):
+            ballots[cid, cand][keys[band]] = n
+    selfs = {
+        (c, m): s
+        for c, m, s in await session.execute(
+            select(EvalSelf.campaign_id, EvalSelf.member_id, EvalSelf.score).where(
+                EvalSelf.campaign_id.in_(ids)
+            )
+        )
+    }
+    kept = {
+        (r.campaign_id, r.member_id): r
+        for r in (
+            await session.execute(select(EvalResult).where(EvalResult.campaign_id.in_(ids)))
+        ).scalars()
+    }
+    attended, held = await _meeting_facts(session, [c.org_id for c in campaigns], period)
+    facts = []
+    for cid, mid, org, category in people:
+        old = kept.get((cid, mid))
+        facts.append(
+            _facts(
+                rubric,
+                mid,
+                cid,  # grouped by campaign: one branch per campaign
+                category,
+                period,
+                attended.get(mid, {}),
+                held.get(org, {}),
+                selfs.get((cid, mid)),
+                old.review_band if old else None,
+                ballots.get((cid, mid), {}),
+                old.deductions if old else {},
+            )
+        )
+    scored = score_members(rubric, facts)
+    per_branch: dict[int, list] = defaultdict(list)
+    for r in scored:
+        per_branch[r.branch_id].append(r)
+    rows = []
+    for cid, results in per_branch.items():
+        overrides = [
+            Override(m, Grade.from_key(o.grade), o.override_reason)
+            for (c, m), o in kept.items()
+            if c == cid and o.override_reason
+        ]
+        try:
+            grading = grade_branch_members(rubric, results, overrides)
+        except OverrideError as err:
+            raise ServiceError(f"eval.override_{err.code}") from None
+        capped = grade_branch_members(rubric, results) if overrides else grading
+        for r in results:
+            old = kept.get((cid, r.member_id))
+            rows.append(
+                {
+                    "campaign_id": cid,
+                    "member_id": r.member_id,
+                    "total": Decimal(r.total_c) / 100,
+                    "computed_grade": r.grade.key,
+                    "proposed_grade": capped.grades[r.member_id].key,
+                    "grade": grading.grades[r.member_id].key,
+                    "review_band": old.review_band if old else None,
+                    "deductions": old.deductions if old else {},
+                    "override_reason": old.override_reason if old else None,
+                    "breakdown": _breakdown(r) | {"places": grading.places},
+                    "mentor_id": old.mentor_id if old else None,
+                    "disposal_steps": old.disposal_steps if old else {},
+                }
+            )
+    await session.execute(delete(EvalResult).where(EvalResult.campaign_id.in_(ids)))
+    if rows:
+        await session.execute(insert(EvalResult), rows)
+    # The rows were replaced underneath the ORM: forget the old objects.
+    for obj in [o for o in session.identity_map.values() if isinstance(o, EvalResult)]:
+        session.expunge(obj)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- the branch review
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    member_id: int
+    name: str
+    result: EvalResult
+
+
+async def review_page(
+    session: AsyncSession, principal: Principal, campaign_id: int, page: int = 0
+) -> tuple[EvalCampaign, Page]:
+    campaign, _org = await led_campaign(session, principal, campaign_id)
+    rows = (
+        await session.execute(
+            select(EvalResult, Member.name)
+            .join(Member, Member.id == EvalResult.member_id)
+            .where(EvalResult.campaign_id == campaign.id)
+            .order_by(EvalResult.total.desc(), Member.name)
+        )
+    ).all()
+    lines = [ReviewLine(r.member_id, name, r) for r, name in rows]
+    return campaign, page_of(lines, page)
+
+
+async def member_result(
+    session: AsyncSession, principal: Principal, campaign_id: int, member_id: int
+) -> tuple[EvalCampaign, Member, EvalResult, EvalSelf | None]:
+    campaign, _org = await led_campaign(session, principal, campaign_id)
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    member = await session.get(Member, member_id)
+    if row is None or member is None:
+        raise ServiceError("member.not_found")
+    own = await session.get(EvalSelf, (campaign.id, member_id))
+    return campaign, member, row, own
+
+
+async def _reviewable(session, principal, campaign_id, member_id):
+    campaign, _org = await led_campaign(session, principal, campaign_id)
+    require_stage(campaign, EvalStage.review.value)
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    if row is None:
+        raise ServiceError("member.not_found")
+    return campaign, row
+
+
+async def set_review_band(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    band: int,
+    rubric: VanguardRubric,
+) -> EvalResult:
+    """The branch's own assessment of a member (one of the vote options)."""
+    if not 0 <= band < len(rubric.vote_options):
+        raise ServiceError("ballot.mark_invalid")
+    campaign, row = await _reviewable(session, principal, campaign_id, member_id)
+    before = row.review_band
+    row.review_band = band
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        "review",
+        {"campaign": campaign.id, "review_band": [before, band]},
+    )
+    await compute(session, campaign, rubric)
+    return await session.get(EvalResult, (campaign.id, member_id))
+
+
+async def toggle_deduction(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    key: str,
+    note: str,
+    rubric: VanguardRubric,
+) -> EvalResult:
+    """Apply (with a note of the evidence) or withdraw a deduction from the rubric's list."""
+    if key not in {d.key for d in rubric.deductions}:
+        raise ServiceError("eval.deduction_unknown")
+    campaign, row = await _reviewable(session, principal, campaign_id, member_id)
+    deductions = dict(row.deductions)
+    if key in deductions:
+        removed = deductions.pop(key)
+        change = {"deduction": key, "withdrawn": removed}
+    else:
+        note = " ".join((note or "").split())
+        if not note:
+            raise ServiceError("eval.note_required")
+        if len(note) > MAX_TEXT:
+            raise ServiceError("meeting.too_long", max=MAX_TEXT)
+        deductions[key] = note
+        change = {"deduction": key, "note": note}
+    row.deductions = deductions
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        "deduction",
+        {"campaign": campaign.id, **change},
+    )
+    await compute(session, campaign, rubric)
+    return await session.get(EvalResult, (campaign.id, member_id))
+
+
+async def override_grade(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    grade: str,
+    reason: str,
+    rubric: VanguardRubric,
+) -> EvalResult:
+    """Change a member's grade, with a written reason; checked against hard rules and
+    the excellent cap."""
+    try:
+        wanted = Grade.from_key(grade)
+    except KeyError:
+        raise ServiceError("eval.grade_unknown") from None
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("eval.reason_required")
+    if len(reason) > MAX_TEXT:
+        raise ServiceError("meeting.too_long", max=MAX_TEXT)
+    campaign, row = await _reviewable(session, principal, campaign_id, member_id)
+    before = row.grade
+    row.grade, row.override_reason = wanted.key, reason
+    await session.flush()
+    await compute(session, campaign, rubric)
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        "override",
+        {"campaign": campaign.id, "grade": [before, wanted.key], "reason": reason},
+    )
+    return await session.get(EvalResult, (campaign.id, member_id))
+
+
+# ---------------------------------------------------------------- notice and objections
+
+
+async def grades_of(session: AsyncSession, campaign_id: int) -> list[tuple[Member, EvalResult]]:
+    rows = await session.execute(
+        select(Member, EvalResult)
+        .join(EvalResult, EvalResult.member_id == Member.id)
+        .where(EvalResult.campaign_id == campaign_id)
+        .order_by(Member.name, Member.id)
+    )
+    return [(m, r) for m, r in rows.all()]
+
+
+async def raise_objection(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    today: date,
+    campaign_id: int,
+    text: str,
+    anonymous: bool,
+) -> EvalObjection:
+    campaign, org = await require_campaign(session, campaign_id)
+    member = principal.member
+    if member is None or member.org_id != org.id:
+        raise ServiceError("access.denied")
+    require_stage(campaign, EvalStage.notice.value)
+    if today > campaign.notice_due:
+        raise ServiceError("eval.stage_over")
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("eval.note_required")
+    if len(text) > MAX_TEXT:
+        raise ServiceError("meeting.too_long", max=MAX_TEXT)
+    # An anonymous objection keeps only the day it was raised, not the minute.
+    at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
+    row = EvalObjection(
+        campaign_id=campaign.id,
+        author_id=None if anonymous else member.id,
+        text=text,
+        created_at=at,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def open_objections(session: AsyncSession, campaign_id: int) -> int:
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(EvalObjection)
+            .where(EvalObjection.campaign_id == campaign_id, EvalObjection.answer.is_(None))
+        )
+        or 0
+    )
+
+
+async def objections(
+    session: AsyncSession, principal: Principal, campaign_id: int
+) -> list[tuple[EvalObjection, str | None]]:
+    await led_campaign(session, principal, campaign_id)
+    rows = await session.execute(
+        select(EvalObjection, Member.name)
+        .outerjoin(Member, Member.id == EvalObjection.author_id)
+        .where(EvalObjection.campaign_id == campaign_id)
+        .order_by(EvalObjection.id)
+    )
+    return [(o, name) for o, name in rows.all()]
+
+
+async def answer_objection(
+    session: AsyncSession, principal: Principal, now: datetime, objection_id: int, answer: str
+) -> tuple[EvalObjection, Member | None]:
+    row = await session.get(EvalObjection, objection_id)
+    if row is None:
+        raise ServiceError("eval.objection_not_found")
+    await led_campaign(session, principal, row.campaign_id)
+    if row.answer is not None:
+        raise ServiceError("request.already_decided")
+    answer = (answer or "").strip()
+    if not answer:
+        raise ServiceError("eval.note_required")
+    if len(answer) > MAX_TEXT:
+        raise ServiceError("meeting.too_long", max=MAX_TEXT)
+    row.answer, row.answered_by, row.answered_at = answer, principal.actor.label, now
+    await session.flush()
+    await audit.record(
+        session, principal.actor, now, "eval_objection", row.id, "answer", {"answer": answer}
+    )
+    author = await session.get(Member, row.author_id) if row.author_id else None
+    return row, author
+
+
+# ---------------------------------------------------------------- approval
+
+
+async def approve_subtree(
+    session: AsyncSession, principal: Principal, now: datetime, root: Organisation, period: str
+) -> int:
+    """Approve every campaign of the period under `root` waiting for approval: one UPDATE."""
+    if not principal.can_manage(root):
+        raise ServiceError("access.denied")
+    under = select(Organisation.id).where(Organisation.path.startswith(root.path, autoescape=True))
+    result = await session.execute(
+        update(EvalCampaign)
+        .where(
+            EvalCampaign.period == period,
+            EvalCampaign.stage == EvalStage.approval.value,
+            EvalCampaign.org_id.in_(under),
+        )
+        .values(stage=EvalStage.final.value, version=EvalCampaign.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    n = result.rowcount or 0
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_campaign",
+        root.id,
+        "approve_subtree",
+        {"period": period, "approved": n},
+    )
+    return n
+
+
+# ---------------------------------------------------------------- a member's grade and after
+
+
+async def my_grade(
+    session: AsyncSession, principal: Principal
+) -> tuple[EvalCampaign, EvalResult] | None:
+    """The member's grade in their latest approved evaluation."""
+    if principal.member is None:
+        return None
+    row = (
+        await session.execute(
+            select(EvalCampaign, EvalResult)
+            .join(EvalResult, EvalResult.campaign_id == EvalCampaign.id)
+            .where(
+                EvalResult.member_id == principal.member.id,
+                EvalCampaign.stage == EvalStage.final.value,
+            )
+            .order_by(EvalCampaign.period.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def commendation_list(
+    session: AsyncSession, principal: Principal, root: Organisation | None, period: str
+) -> list[tuple[str, str, Decimal]]:
+    """Excellent members of approved campaigns: (branch, name, total), for export."""
+    if root is None and not principal.is_superuser:
+        raise ServiceError("access.denied")
+    if root is not None and not principal.can_manage(root):
+        raise ServiceError("access.denied")
+    stmt = (
+        select(Organisation.name, Member.name, EvalResult.total)
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(
+            EvalCampaign.period == period,
+            EvalCampaign.stage == EvalStage.final.value,
+            EvalResult.grade == Grade.EXCELLENT.key,
+        )
+        .order_by(Organisation.path, EvalResult.total.desc(), Member.name)
+    )
+    if root is not None:
+        stmt = stmt.where(Organisation.path.startswith(root.path, autoescape=True))
+    return [tuple(r) for r in (await session.execute(stmt)).all()]
+
+
+async def assign_mentor(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    mentor_id: int,
+) -> EvalResult:
+    """Paired mentoring for a basically-qualified member, by the branch's leaders."""
+    campaign, org = await led_campaign(session, principal, campaign_id)
+    require_stage(campaign, EvalStage.final.value)
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    mentor = await session.get(Member, mentor_id)
+    if row is None or mentor is None or mentor.org_id != org.id or mentor_id == member_id:
+        raise ServiceError("member.not_found")
+    if row.grade != Grade.BASICALLY_QUALIFIED.key:
+        raise ServiceError("eval.no_mentoring")
+    before, row.mentor_id = row.mentor_id, mentor_id
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        "mentor",
+        {"campaign": campaign.id, "mentor": [before, mentor_id]},
+    )
+    return row
+
+
+async def mentoring_pairs(session: AsyncSession) -> list[tuple[Member, Member]]:
+    """(member, mentor) of every approved mentoring: who the monthly check-in prompts go to."""
+    mentor = Member.__table__.alias("mentor")
+    rows = await session.execute(
+        select(Member, mentor.c.id)
+        .join(EvalResult, EvalResult.member_id == Member.id)
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(mentor, mentor.c.id == EvalResult.mentor_id)
+        .where(EvalCampaign.stage == EvalStage.final.value)
+    )
+    pairs = rows.all()
+    mentors = {
+        m.id: m
+        for m in (
+            await session.execute(select(Member).where(Member.id.in_([p[1] for p in pairs])))
+        ).scalars()
+    }
+    return [(m, mentors[mid]) for m, mid in pairs]
+
+
+async def toggle_disposal_step(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    step: str,
+) -> EvalResult:
+    """Tick or untick a step of the disposal procedure (superior's staff)."""
+    if step not in DISPOSAL_STEPS:
+        raise ServiceError("eval.step_unknown")
+    campaign, org = await require_campaign(session, campaign_id)
+    if not principal.can_manage(org):
+        raise ServiceError("access.denied")
+    require_stage(campaign, EvalStage.final.value)
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    if row is None or row.grade != Grade.UNQUALIFIED.key:
+        raise ServiceError("member.not_found")
+    steps = dict(row.disposal_steps)
+    steps[step] = not steps.get(step, False)
+    row.disposal_steps = steps
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        "disposal",
+        {"campaign": campaign.id, "step": step, "done": steps[step]},
+    )
+    return row
+
+
+async def unqualified_in(
+    session: AsyncSession, principal: Principal, root: Organisation | None, period: str
+) -> list[tuple[str, Member, EvalResult, int]]:
+    """Unqualified members of approved campaigns in the staff's subtree."""
+    stmt = (
+        select(Organisation.name, Member, EvalResult, EvalCampaign.id)
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(
+            EvalCampaign.period == period,
+            EvalCampaign.stage == EvalStage.final.value,
+            EvalResult.grade == Grade.UNQUALIFIED.key,
+        )
+        .order_by(Organisation.path, Member.name)
+    )
+    if root is None:
+        if not principal.is_superuser:
+            raise ServiceError("access.denied")
+    else:
+        if not principal.can_manage(root):
+            raise ServiceError("access.denied")
+        stmt = stmt.where(Organisation.path.startswith(root.path, autoescape=True))
+    return [tuple(r) for r in (await session.execute(stmt)).all()]

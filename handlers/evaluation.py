@@ -1,0 +1,1173 @@
+"""/evaluation: the democratic evaluation in chat — self-assessment, the secret ballot,
+the branch's stage controls and review, objections, approval and "my grade".
+
+Drafts (self-assessment answers, ballot marks) live only in the conversation state until
+submitted; every press is re-checked by the services; replies that report a write are
+sent after the service call returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.models import EvalStage, Member
+from bot.services import ballots, eval_review, evaluation, prefs
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.services.paging import page_of
+from handlers.callbacks import (
+    BallotAct,
+    EvalAdvance,
+    EvalHome,
+    EvalView,
+    Mark,
+    Noop,
+    ObjectionAct,
+    ReviewAct,
+    SelfAct,
+    SelfMark,
+)
+from handlers.menu import EVALUATION, MenuButton
+from handlers.registry import Handlers
+from handlers.states import Evaluate
+from handlers.views import Button, clip, keyboard, named, pager
+from scoring import VanguardRubric
+
+router = Handlers("evaluation")
+log = logging.getLogger(__name__)
+
+
+async def send_quietly(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
+    """Send now; someone who blocked the bot must not stop the others being told.
+    (These few per-branch notices are not yet queued through the outbox.)"""
+    try:
+        await bot.send_message(chat_id, text, **kwargs)
+    except TelegramAPIError as exc:
+        log.warning("could not notify a user: %s", type(exc).__name__)
+
+
+BALLOT_PAGE = 8
+
+
+def stage_label(stage: str) -> str:
+    return {
+        "self": _("self-assessment"),
+        "vote": _("democratic vote"),
+        "review": _("branch review"),
+        "notice": _("public notice"),
+        "approval": _("superior approval"),
+        "final": _("final"),
+    }[stage]
+
+
+def grade_label(grade: str) -> str:
+    return {
+        "excellent": _("excellent"),
+        "qualified": _("qualified"),
+        "basically_qualified": _("basically qualified"),
+        "unqualified": _("unqualified"),
+    }.get(grade, grade)
+
+
+def _close_label(stage: str) -> str:
+    return {
+        "self": _("Close the self-assessment, open the vote"),
+        "vote": _("Close the vote, start the branch review"),
+        "review": _("Publish the public notice"),
+        "notice": _("Send for the superior's approval"),
+        "approval": _("✓ Approve the results"),
+    }[stage]
+
+
+# ---------------------------------------------------------------- the home screen
+
+
+async def home(
+    session: AsyncSession, principal: Principal, clock: Clock, rubric: VanguardRubric
+) -> tuple[str, object]:
+    today = clock.today()
+    if principal.branch is None:
+        return await staff_home(session, principal, clock, 0)
+    campaign = await evaluation.latest_campaign(session, principal.branch.id)
+    rows: list[list[Button]] = []
+    leader = principal.can_lead(principal.branch)
+    if campaign is None:
+        if leader:
+            period = evaluation.period_of(rubric, today)
+            rows.append(
+                [
+                    Button(
+                        text=_("Open the evaluation for {period}").format(period=period),
+                        callback_data=EvalHome(act="open").pack(),
+                    )
+                ]
+            )
+        return _("No democratic evaluation is open for your branch."), keyboard(rows)
+    c = campaign
+    due = evaluation.due_of(c)
+    lines = [
+        "<b>" + _("Democratic evaluation {period}").format(period=c.period) + "</b>",
+        _("Stage: {stage}").format(stage=stage_label(c.stage))
+        + (" · " + _("until {date}").format(date=due.isoformat()) if due else ""),
+    ]
+    if due and today > due:
+        lines.append(_("⚠️ This stage is overdue."))
+    me = principal.member
+    if c.stage == EvalStage.self_assessment:
+        own = await evaluation.my_self(session, principal, c.id)
+        lines.append(
+            _("Your self-assessment: submitted (you can change it until the stage closes).")
+            if own
+            else _("Your self-assessment: not yet submitted.")
+        )
+        rows.append([Button(text=_("📝 Self-assessment"), callback_data=_v(c, "self"))])
+        if leader:
+            rows.append([Button(text=_("Who has submitted"), callback_data=_v(c, "status"))])
+    elif c.stage == EvalStage.vote:
+        seen = await ballots.turnout(session, c.id)
+        voted = await ballots.has_voted(session, c.id, me.id)
+        lines.append(
+            _("Turnout: {voted} of {total}").format(voted=seen.voted, total=seen.electorate)
+        )
+        if voted:
+            lines.append(_("You have voted. Your ballot is secret."))
+        else:
+            rows.append([Button(text=_("🗳 Vote"), callback_data=_v(c, "vote"))])
+    elif c.stage == EvalStage.review and leader:
+        rows.append([Button(text=_("Review the members"), callback_data=_v(c, "review"))])
+    elif c.stage == EvalStage.notice:
+        lines.append(_("Objections can be raised until {date}.").format(date=c.notice_due))
+        rows.append([Button(text=_("Raise an objection"), callback_data=_v(c, "object"))])
+        if leader:
+            rows.append([Button(text=_("Objections"), callback_data=_v(c, "objections"))])
+    elif c.stage == EvalStage.final:
+        rows.append([Button(text=_("My grade"), callback_data=_v(c, "grade"))])
+    if leader and c.stage not in (EvalStage.approval, EvalStage.final):
+        rows.append(
+            [
+                Button(
+                    text=_close_label(c.stage),
+                    callback_data=EvalAdvance(campaign=c.id, stage=c.stage).pack(),
+                )
+            ]
+        )
+    if c.stage == EvalStage.approval and principal.can_manage(principal.branch):
+        rows.append(
+            [
+                Button(
+                    text=_close_label(c.stage),
+                    callback_data=EvalAdvance(campaign=c.id, stage=c.stage).pack(),
+                )
+            ]
+        )
+    return "\n".join(lines), keyboard(rows)
+
+
+def _v(c, act: str, page: int = 0) -> str:
+    return EvalView(campaign=c.id, act=act, page=page).pack()
+
+
+async def staff_home(session: AsyncSession, principal: Principal, clock: Clock, page: int):
+    if not principal.is_staff:
+        raise ServiceError("eval.no_branch")
+    root = None if principal.is_superuser else principal.staff_orgs[0]
+    period = str(clock.today().year)
+    found, stages = await evaluation.subtree_campaigns(
+        session, principal, root, period, clock.today(), page
+    )
+    lines = [
+        "<b>"
+        + _("Democratic evaluation {period}: {n} branches").format(period=period, n=found.total)
+        + "</b>",
+        " · ".join(f"{stage_label(s)} {n}" for s, n in sorted(stages.items())) or "—",
+    ]
+    rows = []
+    for line in found.items:
+        mark = "⚠️ " if line.overdue else ""
+        lines.append(
+            f"{mark}{escape(line.org.name)} · {stage_label(line.campaign.stage)} · "
+            + _("voted {voted}/{total}").format(voted=line.voted, total=line.electorate)
+        )
+        if line.campaign.stage == EvalStage.approval:
+            rows.append(
+                [
+                    Button(
+                        text=_("✓ Approve {branch}").format(branch=line.org.name),
+                        callback_data=EvalAdvance(
+                            campaign=line.campaign.id, stage="approval"
+                        ).pack(),
+                    )
+                ]
+            )
+    rows.append(pager(found, lambda p: EvalHome(act="overview", page=p)))
+    rows.append(
+        [
+            Button(text=_("Open for every branch"), callback_data=EvalHome(act="subtree").pack()),
+            Button(
+                text=_("✓ Approve all waiting"), callback_data=EvalHome(act="approve_all").pack()
+            ),
+        ]
+    )
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.message(Command("evaluation"))
+@router.message(MenuButton(EVALUATION))
+async def evaluation_cmd(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    if principal.member is None and not principal.is_staff:
+        raise ServiceError("eval.no_branch")
+    await state.clear()
+    text, markup = await home(session, principal, clock, vrubric)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(EvalHome.filter())
+async def home_press(
+    query: CallbackQuery,
+    callback_data: EvalHome,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    act, now, today = callback_data.act, clock.now(), clock.today()
+    period = evaluation.period_of(vrubric, today)
+    note = None
+    if act == "open":
+        branch = principal.led_branch_id()
+        opened = await evaluation.open_campaign(
+            session,
+            principal,
+            now,
+            today,
+            branch,
+            period,
+            min_voters=settings.eval_min_voters,
+            objection_days=settings.eval_objection_days,
+        )
+        note = _("Opened. Members can now assess themselves.")
+        await tell_members(session, bot, i18n, opened, exclude=principal.telegram_id)
+    elif act in ("subtree", "approve_all"):
+        if not principal.staff_orgs:
+            raise ServiceError("access.denied")
+        n = 0
+        for root in principal.staff_orgs:
+            if act == "subtree":
+                n += await evaluation.open_for_subtree(
+                    session,
+                    principal,
+                    now,
+                    today,
+                    root,
+                    period,
+                    min_voters=settings.eval_min_voters,
+                    objection_days=settings.eval_objection_days,
+                )
+            else:
+                n += await eval_review.approve_subtree(session, principal, now, root, period)
+        note = (
+            _("Opened for {n} branches.") if act == "subtree" else _("Approved {n} branches.")
+        ).format(n=n)
+    if act in ("overview", "overdue", "subtree", "approve_all"):
+        text, markup = await staff_home(session, principal, clock, callback_data.page)
+    else:
+        text, markup = await home(session, principal, clock, vrubric)
+    await query.answer(note)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(EvalAdvance.filter())
+async def advance_press(
+    query: CallbackQuery,
+    callback_data: EvalAdvance,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    c = await evaluation.advance(
+        session,
+        principal,
+        clock.now(),
+        clock.today(),
+        callback_data.campaign,
+        callback_data.stage,
+        vrubric,
+    )
+    if c.stage == EvalStage.notice:
+        await publish_notice(session, bot, i18n, c, vrubric)
+    elif c.stage == EvalStage.vote:
+        await tell_members(session, bot, i18n, c, exclude=principal.telegram_id)
+    await query.answer(_("Done: the {stage} has begun.").format(stage=stage_label(c.stage)))
+    if principal.branch is not None and principal.branch.id == c.org_id:
+        text, markup = await home(session, principal, clock, vrubric)
+    else:
+        text, markup = await staff_home(session, principal, clock, 0)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def tell_members(session, bot: Bot, i18n: I18n, campaign, exclude: int = 0) -> None:
+    """The stage that concerns every member has opened: say so, with its deadline."""
+    people = [
+        m.telegram_id
+        for m in await evaluation.eligible_members(session, campaign.org_id)
+        if m.telegram_id and m.telegram_id != exclude
+    ]
+    locales = await prefs.locales_for(session, people, i18n.default_locale)
+    for chat in people:
+        with i18n.use_locale(locales[chat]):
+            if campaign.stage == EvalStage.vote:
+                text = _("The democratic vote is open until {date}. Your ballot is secret.")
+                button = _("🗳 Vote")
+            else:
+                text = _("The democratic evaluation has begun: assess yourself by {date}.")
+                button = _("📝 Self-assessment")
+            act = "vote" if campaign.stage == EvalStage.vote else "self"
+            markup = keyboard([[Button(text=button, callback_data=_v(campaign, act))]])
+            await send_quietly(
+                bot, chat, text.format(date=evaluation.due_of(campaign)), reply_markup=markup
+            )
+
+
+async def publish_notice(session, bot: Bot, i18n: I18n, campaign, rubric) -> None:
+    """The public notice: excellent members named in the group (if linked), every member
+    told their own grade privately, with the objection window."""
+    from bot.services.orgs import require_org
+
+    org = await require_org(session, campaign.org_id)
+    results = await eval_review.grades_of(session, campaign.id)
+    people = [m for m, _r in results if m.telegram_id]
+    locales = await prefs.locales_for(session, [m.telegram_id for m in people], i18n.default_locale)
+    if org.group_chat_id:
+        with i18n.use_locale(org.locale or i18n.default_locale):
+            names = "、".join(escape(m.name) for m, r in results if r.grade == "excellent")
+            counts: dict[str, int] = {}
+            for _m, r in results:
+                counts[r.grade] = counts.get(r.grade, 0) + 1
+            text = "\n".join(
+                [
+                    "<b>"
+                    + _("Public notice: democratic evaluation {period}").format(
+                        period=campaign.period
+                    )
+                    + "</b>",
+                    _("Excellent: {names}").format(names=names or "—"),
+                    " · ".join(f"{grade_label(g)} {n}" for g, n in counts.items()),
+                    _("Objections can be raised in private chat with me until {date}.").format(
+                        date=campaign.notice_due
+                    ),
+                ]
+            )
+            await send_quietly(bot, org.group_chat_id, text)
+    for member, result in results:
+        if not member.telegram_id:
+            continue
+        with i18n.use_locale(locales[member.telegram_id]):
+            text = _(
+                "The branch proposes your grade for {period}: {grade} ({total} points). "
+                "Objections can be raised until {date}."
+            ).format(
+                period=campaign.period,
+                grade=grade_label(result.grade),
+                total=result.total,
+                date=campaign.notice_due,
+            )
+            markup = keyboard(
+                [[Button(text=_("Raise an objection"), callback_data=_v(campaign, "object"))]]
+            )
+            await send_quietly(bot, member.telegram_id, text, reply_markup=markup)
+
+
+# ---------------------------------------------------------------- views of a campaign
+
+
+@router.callback_query(EvalView.filter())
+async def view_press(
+    query: CallbackQuery,
+    callback_data: EvalView,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    cid, act = callback_data.campaign, callback_data.act
+    if act == "home":
+        await state.clear()
+        text, markup = await home(session, principal, clock, vrubric)
+    elif act == "self":
+        text, markup = await start_self(session, principal, state, clock, cid, vrubric)
+    elif act == "status":
+        text, markup = await self_status(session, principal, cid, callback_data.page)
+    elif act == "vote":
+        text, markup = await start_ballot(session, principal, state, clock, cid, vrubric)
+    elif act == "review":
+        text, markup = await review_list(session, principal, cid, callback_data.page)
+    elif act == "object":
+        campaign, _org = await evaluation.visible_campaign(session, principal, cid)
+        evaluation.require_stage(campaign, EvalStage.notice.value)
+        text = _("Raise an objection: named, or anonymous (your name is not kept)?")
+        markup = keyboard(
+            [
+                [
+                    Button(
+                        text=_("Named"),
+                        callback_data=ObjectionAct(campaign=cid, objection=0, act="named").pack(),
+                    ),
+                    Button(
+                        text=_("Anonymous"),
+                        callback_data=ObjectionAct(campaign=cid, objection=0, act="anon").pack(),
+                    ),
+                ]
+            ]
+        )
+    elif act == "objections":
+        text, markup = await objection_list(session, principal, cid)
+    else:  # grade
+        text, markup = await my_grade_text(session, principal), None
+    await query.answer()
+    await query.message.edit_text(clip(text), reply_markup=markup)
+
+
+async def self_status(session, principal, cid: int, page: int):
+    status = await evaluation.self_status(session, principal, cid, page)
+    lines = [
+        _("Self-assessments submitted: {done} of {total}").format(
+            done=status.submitted, total=status.total
+        )
+    ]
+    lines += [("✅ " if done else "⏳ ") + escape(name) for name, done in status.page.items]
+    rows = [pager(status.page, lambda p: EvalView(campaign=cid, act="status", page=p))]
+    rows.append([Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="home").pack())])
+    return "\n".join(lines), keyboard(rows)
+
+
+async def my_grade_text(session, principal) -> str:
+    found = await eval_review.my_grade(session, principal)
+    if found is None:
+        return _("You have no approved evaluation result yet.")
+    campaign, result = found
+    return _("Your grade for {period}: {grade} ({total} points).").format(
+        period=campaign.period, grade=grade_label(result.grade), total=result.total
+    )
+
+
+# ---------------------------------------------------------------- self-assessment
+
+
+def _pages(rubric: VanguardRubric, category: str) -> list[tuple[object, list]]:
+    items = evaluation.self_questions(rubric, category)
+    return [(s, [i for i in items if i.dimension == s.key]) for s in rubric.subindices]
+
+
+async def start_self(session, principal, state: FSMContext, clock: Clock, cid: int, rubric):
+    campaign, _org = await evaluation.visible_campaign(session, principal, cid)
+    evaluation.require_stage(campaign, EvalStage.self_assessment.value)
+    if principal.member is None:
+        raise ServiceError("access.denied")
+    own = await evaluation.my_self(session, principal, cid)
+    draft = {
+        "campaign": cid,
+        "answers": dict(own.answers) if own else {},
+        "summary": own.summary if own else "",
+    }
+    await state.set_state(Evaluate.self_answers)
+    await state.update_data(own=draft)
+    return self_page(rubric, principal.member, draft, 0)
+
+
+def self_page(rubric: VanguardRubric, member: Member, draft: dict, page: int):
+    pages = _pages(rubric, member.category)
+    items = evaluation.self_questions(rubric, member.category)
+    sub, chosen = pages[page]
+    cid = draft["campaign"]
+    lines = [
+        "<b>" + _("Self-assessment: {index}").format(index=named(sub)) + "</b>",
+        _("{done}/{total} answered").format(done=len(draft["answers"]), total=len(items)),
+    ]
+    rows = []
+    for item in chosen:
+        pos = items.index(item)
+        rows.append([Button(text=named(item), callback_data=Noop().pack())])
+        mine = draft["answers"].get(item.key)
+        rows.append(
+            [
+                Button(
+                    text=("✓ " if mine == b else "") + named(o),
+                    callback_data=SelfMark(campaign=cid, item=pos, band=b).pack(),
+                )
+                for b, o in enumerate(rubric.vote_options)
+            ]
+        )
+    nav = []
+    if page > 0:
+        nav.append(
+            Button(text="◀", callback_data=SelfAct(campaign=cid, act="page", page=page - 1).pack())
+        )
+    if page + 1 < len(pages):
+        nav.append(
+            Button(text="▶", callback_data=SelfAct(campaign=cid, act="page", page=page + 1).pack())
+        )
+    else:
+        nav.append(
+            Button(
+                text=_("Next: summary ▶"),
+                callback_data=SelfAct(campaign=cid, act="summary", page=page).pack(),
+            )
+        )
+    rows.append(nav)
+    rows.append(
+        [
+            Button(
+                text=_("✖ Cancel"), callback_data=SelfAct(campaign=cid, act="cancel", page=0).pack()
+            )
+        ]
+    )
+    return "\n".join(lines), keyboard(rows)
+
+
+async def _self_draft(state: FSMContext, cid: int) -> dict:
+    draft = (await state.get_data()).get("own")
+    if not draft or draft["campaign"] != cid:
+        raise ServiceError("stale")
+    return draft
+
+
+@router.callback_query(SelfMark.filter())
+async def self_mark(
+    query: CallbackQuery,
+    callback_data: SelfMark,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    vrubric: VanguardRubric,
+) -> None:
+    draft = await _self_draft(state, callback_data.campaign)
+    campaign, _org = await evaluation.visible_campaign(session, principal, callback_data.campaign)
+    evaluation.require_stage(campaign, EvalStage.self_assessment.value)
+    items = evaluation.self_questions(vrubric, principal.member.category)
+    if callback_data.item >= len(items) or callback_data.band >= len(vrubric.vote_options):
+        raise ServiceError("stale")
+    item = items[callback_data.item]
+    draft["answers"][item.key] = callback_data.band
+    await state.update_data(own=draft)
+    page = [s.key for s in vrubric.subindices].index(item.dimension)
+    text, markup = self_page(vrubric, principal.member, draft, page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(SelfAct.filter())
+async def self_act(
+    query: CallbackQuery,
+    callback_data: SelfAct,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    act, cid = callback_data.act, callback_data.campaign
+    if act == "cancel":
+        await state.clear()
+        await query.answer()
+        await query.message.edit_text(_("Self-assessment left; nothing was changed."))
+        return
+    draft = await _self_draft(state, cid)
+    if act == "page":
+        pages = _pages(vrubric, principal.member.category)
+        text, markup = self_page(
+            vrubric, principal.member, draft, min(callback_data.page, len(pages) - 1)
+        )
+    elif act == "summary":
+        await state.set_state(Evaluate.self_summary)
+        text = _(
+            "Write a short summary of your year (one message), or send “-” to keep {what}."
+        ).format(what=_("the current one") if draft["summary"] else _("it empty"))
+        markup = None
+    elif act == "review":
+        text, markup = self_review(vrubric, principal.member, draft)
+    else:  # submit
+        await evaluation.save_self(
+            session,
+            principal,
+            clock.now(),
+            clock.today(),
+            cid,
+            draft["answers"],
+            draft["summary"],
+            vrubric,
+        )
+        await state.clear()
+        text, markup = (
+            _("✅ Self-assessment saved. You can change it until the stage closes."),
+            None,
+        )
+    await query.answer()
+    await query.message.edit_text(clip(text), reply_markup=markup)
+
+
+def self_review(rubric: VanguardRubric, member: Member, draft: dict):
+    items = evaluation.self_questions(rubric, member.category)
+    cid = draft["campaign"]
+    lines = ["<b>" + _("Your self-assessment") + "</b>"]
+    for item in items:
+        band = draft["answers"].get(item.key)
+        answer = named(rubric.vote_options[band]) if band is not None else _("not answered")
+        lines.append(f"• {named(item)}: {answer}")
+    lines.append(_("Summary: {text}").format(text=escape(draft["summary"]) or "—"))
+    rows = [
+        [
+            Button(
+                text=_("💾 Submit"),
+                callback_data=SelfAct(campaign=cid, act="submit", page=0).pack(),
+            )
+        ],
+        [
+            Button(
+                text=_("◀ Change"), callback_data=SelfAct(campaign=cid, act="page", page=0).pack()
+            ),
+            Button(
+                text=_("✖ Cancel"), callback_data=SelfAct(campaign=cid, act="cancel", page=0).pack()
+            ),
+        ],
+    ]
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.message(StateFilter(Evaluate.self_summary), F.text)
+async def self_summary(message: Message, state: FSMContext, principal: Principal, vrubric) -> None:
+    data = await state.get_data()
+    draft = data.get("own")
+    if not draft:
+        await state.clear()
+        raise ServiceError("stale")
+    text = message.text.strip()
+    if text != "-":
+        if len(text) > evaluation.MAX_SUMMARY:
+            raise ServiceError("meeting.too_long", max=evaluation.MAX_SUMMARY)
+        draft["summary"] = text
+    await state.update_data(own=draft)
+    await state.set_state(Evaluate.self_answers)
+    reply, markup = self_review(vrubric, principal.member, draft)
+    await message.answer(clip(reply), reply_markup=markup)
+
+
+# ---------------------------------------------------------------- the ballot
+
+
+async def start_ballot(session, principal, state: FSMContext, clock: Clock, cid: int, rubric):
+    sheet = await ballots.ballot_sheet(
+        session, principal, cid, clock.today(), len(rubric.vote_options)
+    )
+    await state.set_state(Evaluate.ballot)
+    await state.update_data(ballot={"campaign": cid, "marks": {}})
+    return ballot_page(rubric, sheet.candidates, cid, {}, 0)
+
+
+def ballot_page(rubric, people: list[tuple[int, str]], cid: int, marks: dict, page: int):
+    shown = page_of(people, page, BALLOT_PAGE)
+    lines = [
+        "<b>" + _("Secret ballot") + "</b>",
+        _("Choose one grade for each member. Unmarked members count as abstentions."),
+        _("{done}/{total} marked").format(done=len(marks), total=len(people)),
+    ]
+    rows = []
+    for member_id, name in shown.items:
+        rows.append([Button(text=name, callback_data=Noop().pack())])
+        mine = marks.get(str(member_id))
+        rows.append(
+            [
+                Button(
+                    text=("✓ " if mine == b else "") + named(o),
+                    callback_data=Mark(
+                        campaign=cid, cand=member_id, band=b, page=shown.page
+                    ).pack(),
+                )
+                for b, o in enumerate(rubric.vote_options)
+            ]
+        )
+    rows.append(pager(shown, lambda p: BallotAct(campaign=cid, act="page", page=p)))
+    rows.append(
+        [
+            Button(
+                text=_("Submit ballot ▶"),
+                callback_data=BallotAct(campaign=cid, act="submit", page=shown.page).pack(),
+            )
+        ]
+    )
+    return "\n".join(lines), keyboard(rows)
+
+
+async def _ballot(state: FSMContext, cid: int) -> dict:
+    draft = (await state.get_data()).get("ballot")
+    if not draft or draft["campaign"] != cid:
+        raise ServiceError("stale")
+    return draft
+
+
+async def _people(session, principal, clock, cid, rubric) -> list[tuple[int, str]]:
+    sheet = await ballots.ballot_sheet(
+        session, principal, cid, clock.today(), len(rubric.vote_options)
+    )
+    return sheet.candidates
+
+
+@router.callback_query(Mark.filter())
+async def mark(
+    query: CallbackQuery,
+    callback_data: Mark,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    cid = callback_data.campaign
+    draft = await _ballot(state, cid)
+    await ballots.check_mark(
+        session, principal, cid, callback_data.cand, callback_data.band, clock.today(), vrubric
+    )
+    key = str(callback_data.cand)
+    if draft["marks"].get(key) == callback_data.band:
+        draft["marks"].pop(key)  # the same choice again takes the mark away
+    else:
+        draft["marks"][key] = callback_data.band
+    await state.update_data(ballot=draft)
+    people = await _people(session, principal, clock, cid, vrubric)
+    text, markup = ballot_page(vrubric, people, cid, draft["marks"], callback_data.page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(BallotAct.filter())
+async def ballot_act(
+    query: CallbackQuery,
+    callback_data: BallotAct,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    cid, act = callback_data.campaign, callback_data.act
+    draft = await _ballot(state, cid)
+    if act == "confirm":
+        marks = {int(k): v for k, v in draft["marks"].items()}
+        await ballots.submit_ballot(session, principal, clock.today(), cid, marks, vrubric)
+        await state.clear()
+        await query.answer()
+        await query.message.edit_text(
+            _(
+                "✅ Your ballot has been counted. It is secret: nobody, the secretary "
+                "included, can see how you voted."
+            )
+        )
+        return
+    people = await _people(session, principal, clock, cid, vrubric)
+    if act == "submit":
+        left = len(people) - len(draft["marks"])
+        text = _("Submit your ballot? You marked {done} of {total}.").format(
+            done=len(draft["marks"]), total=len(people)
+        )
+        if left:
+            text += "\n" + _("{n} unmarked will count as abstentions.").format(n=left)
+        text += "\n" + _("After submitting, your ballot cannot be changed.")
+        markup = keyboard(
+            [
+                [
+                    Button(
+                        text=_("✓ Yes, submit"),
+                        callback_data=BallotAct(campaign=cid, act="confirm").pack(),
+                    ),
+                    Button(
+                        text=_("◀ Back"),
+                        callback_data=BallotAct(
+                            campaign=cid, act="back", page=callback_data.page
+                        ).pack(),
+                    ),
+                ]
+            ]
+        )
+    else:  # page, back
+        text, markup = ballot_page(vrubric, people, cid, draft["marks"], callback_data.page)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+# ---------------------------------------------------------------- branch review
+
+
+async def review_list(session, principal, cid: int, page: int):
+    campaign, found = await eval_review.review_page(session, principal, cid, page)
+    lines = [
+        "<b>" + _("Branch review {period}").format(period=campaign.period) + "</b>",
+        _("Proposed grades, the excellent cap applied. Press a member for details."),
+    ]
+    rows = []
+    for line in found.items:
+        r = line.result
+        mark = " ✎" if r.override_reason else ""
+        rows.append(
+            [
+                Button(
+                    text=f"{line.name} · {r.total} · {grade_label(r.grade)}{mark}",
+                    callback_data=ReviewAct(
+                        campaign=cid, member=line.member_id, act="view", value=0
+                    ).pack(),
+                )
+            ]
+        )
+    rows.append(pager(found, lambda p: EvalView(campaign=cid, act="review", page=p)))
+    rows.append([Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="home").pack())])
+    return "\n".join(lines), keyboard(rows)
+
+
+async def member_card(session, principal, cid: int, member_id: int, rubric: VanguardRubric):
+    campaign, member, r, own = await eval_review.member_result(session, principal, cid, member_id)
+    counts = await ballots.counted(session, campaign)
+    b = r.breakdown
+    lines = [f"<b>{escape(member.name)}</b>"]
+    lines.append(
+        _("Self-assessment: {score}").format(score=own.score if own else "—")
+        + (f"\n<i>{escape(own.summary)}</i>" if own and own.summary else "")
+    )
+    if counts is None:
+        lines.append(_("Vote: not shown (fewer than {k} ballots).").format(k=campaign.min_voters))
+    else:
+        row = counts.counts.get(member.id, ())
+        lines.append(
+            _("Vote: {spread} of {voters} ballots").format(
+                spread=" · ".join(
+                    f"{named(o)} {n}" for o, n in zip(rubric.vote_options, row, strict=False)
+                ),
+                voters=counts.voters,
+            )
+        )
+    parts = " · ".join(
+        f"{k} {'—' if v is None else v / 100}" for k, v in b.get("parts", {}).items()
+    )
+    lines.append(_("Vanguard Index: {total} ({parts})").format(total=r.total, parts=parts))
+    for key in b.get("hard_rules", []):
+        rule = next((h for h in rubric.hard_rules if h.key == key), None)
+        lines.append("⚠️ " + (named(rule) if rule else key))
+    for key, note in r.deductions.items():
+        item = next((d for d in rubric.deductions if d.key == key), None)
+        lines.append("− " + (named(item) if item else key) + f": {escape(note)}")
+    lines.append(
+        _(
+            "Computed: {computed}; proposed after the excellent cap ({places} places): {proposed}"
+        ).format(
+            computed=grade_label(r.computed_grade),
+            places=b.get("places", "—"),
+            proposed=grade_label(r.proposed_grade),
+        )
+    )
+    lines.append(_("Grade: {grade}").format(grade=grade_label(r.grade)))
+    if r.override_reason:
+        lines.append(_("Changed by the branch: {reason}").format(reason=escape(r.override_reason)))
+    rows = []
+    if campaign.stage == EvalStage.review:
+        rows.append(
+            [
+                Button(
+                    text=grade_label(g),
+                    callback_data=ReviewAct(
+                        campaign=cid, member=member.id, act="grade", value=i
+                    ).pack(),
+                )
+                for i, g in enumerate(GRADES)
+            ]
+        )
+        rows.append(
+            [
+                Button(
+                    text=_("Branch: {option}").format(option=named(o)),
+                    callback_data=ReviewAct(
+                        campaign=cid, member=member.id, act="band", value=i
+                    ).pack(),
+                )
+                for i, o in enumerate(rubric.vote_options)
+            ]
+        )
+        for i, d in enumerate(rubric.deductions):
+            on = "✓ " if d.key in r.deductions else ""
+            rows.append(
+                [
+                    Button(
+                        text=on + "− " + named(d),
+                        callback_data=ReviewAct(
+                            campaign=cid, member=member.id, act="ded", value=i
+                        ).pack(),
+                    )
+                ]
+            )
+    rows.append(
+        [Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="review").pack())]
+    )
+    return clip("\n".join(lines)), keyboard(rows)
+
+
+GRADES = ("excellent", "qualified", "basically_qualified", "unqualified")
+
+
+@router.callback_query(ReviewAct.filter())
+async def review_press(
+    query: CallbackQuery,
+    callback_data: ReviewAct,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    cid, mid, act, value = (
+        callback_data.campaign,
+        callback_data.member,
+        callback_data.act,
+        callback_data.value,
+    )
+    if act == "band":
+        await eval_review.set_review_band(session, principal, clock.now(), cid, mid, value, vrubric)
+    elif act in ("grade", "ded"):
+        limit = len(GRADES) if act == "grade" else len(vrubric.deductions)
+        if value >= limit:
+            raise ServiceError("stale")
+        await eval_review.member_result(session, principal, cid, mid)  # may they?
+        ded = vrubric.deductions[value].key if act == "ded" else None
+        current = await eval_review.member_result(session, principal, cid, mid)
+        if act == "ded" and ded in current[2].deductions:
+            await eval_review.toggle_deduction(
+                session, principal, clock.now(), cid, mid, ded, "", vrubric
+            )
+        else:
+            await state.set_state(Evaluate.reason if act == "grade" else Evaluate.note)
+            await state.update_data(
+                review={
+                    "campaign": cid,
+                    "member": mid,
+                    "grade": GRADES[value] if act == "grade" else None,
+                    "ded": ded,
+                }
+            )
+            await query.answer()
+            prompt = (
+                _("Why {grade}? Write the reason (it is kept in the record).").format(
+                    grade=grade_label(GRADES[value])
+                )
+                if act == "grade"
+                else _("Note the evidence for this deduction (one message).")
+            )
+            await query.message.answer(prompt)
+            return
+    text, markup = await member_card(session, principal, cid, mid, vrubric)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.message(StateFilter(Evaluate.reason, Evaluate.note), F.text)
+async def review_text(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    data = (await state.get_data()).get("review")
+    if not data:
+        await state.clear()
+        raise ServiceError("stale")
+    cid, mid = data["campaign"], data["member"]
+    if data["grade"]:
+        await eval_review.override_grade(
+            session, principal, clock.now(), cid, mid, data["grade"], message.text, vrubric
+        )
+    else:
+        await eval_review.toggle_deduction(
+            session, principal, clock.now(), cid, mid, data["ded"], message.text, vrubric
+        )
+    await state.clear()
+    text, markup = await member_card(session, principal, cid, mid, vrubric)
+    await message.answer(_("Saved.") + "\n\n" + text, reply_markup=markup)
+
+
+# ---------------------------------------------------------------- objections
+
+
+async def objection_list(session, principal, cid: int):
+    found = await eval_review.objections(session, principal, cid)
+    lines = ["<b>" + _("Objections") + "</b>"]
+    rows = []
+    for o, author in found:
+        who = escape(author) if author else _("anonymous")
+        status = _("answered") if o.answer else _("open")
+        lines.append(f"#{o.id} · {who} · {status}\n{escape(o.text)}")
+        if o.answer is None:
+            rows.append(
+                [
+                    Button(
+                        text=_("Answer #{id}").format(id=o.id),
+                        callback_data=ObjectionAct(
+                            campaign=cid, objection=o.id, act="answer"
+                        ).pack(),
+                    )
+                ]
+            )
+    if not found:
+        lines.append(_("None so far."))
+    rows.append([Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="home").pack())])
+    return clip("\n\n".join(lines)), keyboard(rows)
+
+
+@router.callback_query(ObjectionAct.filter())
+async def objection_press(
+    query: CallbackQuery,
+    callback_data: ObjectionAct,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+) -> None:
+    cid = callback_data.campaign
+    if callback_data.act == "answer":
+        await eval_review.objections(session, principal, cid)  # leaders and staff only
+        await state.set_state(Evaluate.answer)
+        await state.update_data(objection={"campaign": cid, "id": callback_data.objection})
+        prompt = _("Write the answer to objection #{id}.").format(id=callback_data.objection)
+    else:
+        campaign, _org = await evaluation.visible_campaign(session, principal, cid)
+        evaluation.require_stage(campaign, EvalStage.notice.value)
+        await state.set_state(Evaluate.objection)
+        await state.update_data(
+            objection={"campaign": cid, "anonymous": callback_data.act == "anon"}
+        )
+        prompt = _("Write your objection (one message).")
+    await query.answer()
+    await query.message.answer(prompt)
+
+
+@router.message(StateFilter(Evaluate.objection, Evaluate.answer), F.text)
+async def objection_text(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    data = (await state.get_data()).get("objection")
+    current = await state.get_state()
+    if not data:
+        await state.clear()
+        raise ServiceError("stale")
+    if current == Evaluate.answer.state:
+        row, author = await eval_review.answer_objection(
+            session, principal, clock.now(), data["id"], message.text
+        )
+        await state.clear()
+        await message.answer(_("Answer saved."))
+        if author is not None and author.telegram_id:
+            locale = (await prefs.locales_for(session, [author.telegram_id], i18n.default_locale))[
+                author.telegram_id
+            ]
+            with i18n.use_locale(locale):
+                await send_quietly(
+                    bot,
+                    author.telegram_id,
+                    _("Answer to your objection: {answer}").format(answer=escape(row.answer)),
+                )
+        return
+    row = await eval_review.raise_objection(
+        session,
+        principal,
+        clock.now(),
+        clock.today(),
+        data["campaign"],
+        message.text,
+        data["anonymous"],
+    )
+    await state.clear()
+    await message.answer(
+        _("Your objection has been passed to the branch and the superior organisation.")
+    )
+    await tell_about_objection(session, bot, i18n, row)
+
+
+async def tell_about_objection(session, bot: Bot, i18n: I18n, row) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import Organisation, Role, Staff
+    from bot.services.orgs import ancestor_ids
+
+    campaign, org = await evaluation.require_campaign(session, row.campaign_id)
+    leaders = (
+        await session.execute(
+            select(Member.telegram_id).where(
+                Member.org_id == org.id,
+                Member.role.in_((Role.secretary.value, Role.organiser.value)),
+                Member.telegram_id.is_not(None),
+            )
+        )
+    ).scalars()
+    staff = (
+        await session.execute(
+            select(Staff.telegram_id)
+            .join(Organisation, Organisation.id == Staff.org_id)
+            .where(Organisation.id.in_(ancestor_ids(org)))
+        )
+    ).scalars()
+    to = sorted(set(leaders) | set(staff))
+    locales = await prefs.locales_for(session, to, i18n.default_locale)
+    for chat in to:
+        with i18n.use_locale(locales[chat]):
+            text = _("New objection #{id} in {branch}: {text}").format(
+                id=row.id, branch=escape(org.name), text=escape(row.text)
+            )
+            markup = keyboard(
+                [
+                    [
+                        Button(
+                            text=_("Answer #{id}").format(id=row.id),
+                            callback_data=ObjectionAct(
+                                campaign=campaign.id, objection=row.id, act="answer"
+                            ).pack(),
+                        )
+                    ]
+                ]
+            )
+            await send_quietly(bot, chat, text, reply_markup=markup)
+
+
+@router.message(StateFilter(Evaluate))
+async def not_text(message: Message, state: FSMContext) -> None:
+    """A photo, sticker or file where the step expects words or buttons."""
+    current = await state.get_state()
+    if current in (Evaluate.self_answers.state, Evaluate.ballot.state):
+        await message.answer(_("Please use the buttons above, or /cancel."))
+    else:
+        await message.answer(_("Please send it as a text message, or /cancel."))
