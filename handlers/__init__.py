@@ -49,7 +49,6 @@ def setup_routers() -> Router:
         start,
     )
 
-<<<<<<< HEAD
     features = (
         group_guard,
         start,
@@ -62,11 +61,7 @@ def setup_routers() -> Router:
         meetings,
         evidence,
     )
-    features += (group, stars, content, broadcast, notifications, dashboard, ask)
-=======
-    features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
     features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
->>>>>>> main
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     # hints answer a conversation step's unusable message; group_guard (first) keeps

@@ -1,6 +1,5 @@
 """Callback data: short ids only (Telegram allows 64 bytes), parsed strictly on every press.
 
-<<<<<<< HEAD
 Every class here derives from `Press`, the one place that decides what a press may
 carry: a field is an `Id`, a `Page`, a `Word`, a `Key`, a `Period`, a `bool` or a
 `Literal` (a class with any other field type fails at import), and `Press.unpack`
@@ -16,9 +15,6 @@ import typing
 from typing import Annotated, Any, Literal, Self
 
 from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
-=======
-from aiogram.filters.callback_data import CallbackData
->>>>>>> main
 from pydantic import Field
 
 
@@ -46,10 +42,16 @@ Period = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), BOUNDED]
 """A month, YYYY-MM."""
 
 
-def _checked(annotation: Any) -> bool:
-    if annotation is bool:
+def _checked(annotation: Any, metadata: list[Any]) -> bool:
+    """bool, a Literal, or a number with both bounds / a text with a pattern."""
+    if annotation is bool or typing.get_origin(annotation) is Literal:
         return True
-    return typing.get_origin(annotation) is Literal
+    if annotation is int:
+        kinds = {type(m).__name__ for m in metadata}
+        return bool(kinds & {"Ge", "Gt"}) and bool(kinds & {"Le", "Lt"})
+    if annotation is str:
+        return any(getattr(m, "pattern", None) for m in metadata)
+    return False
 
 
 class Press(CallbackData, prefix="_"):
@@ -60,7 +62,7 @@ class Press(CallbackData, prefix="_"):
         super().__pydantic_init_subclass__(**kwargs)
         for name, field in cls.model_fields.items():
             bounded = any(m is BOUNDED for m in field.metadata)
-            if not (bounded or _checked(field.annotation)):
+            if not (bounded or _checked(field.annotation, field.metadata)):
                 raise TypeError(
                     f"{cls.__name__}.{name}: use a bounded type of handlers.callbacks "
                     "(Id, Page, Word, Key, …), bool or a Literal: every press is parsed "
@@ -229,13 +231,6 @@ class RecordItem(Press, prefix="ri"):
     item: Key
 
 
-<<<<<<< HEAD
-class Cast(Press, prefix="bc"):
-    act: Word  # nav | org | role | text | send | cancel | progress | notify
-    org: Id = 0
-    page: Page = 0
-    value: Key = ""  # a role, or a broadcast id
-=======
 # ---------------------------------------------------------------- democratic evaluation
 # Ranges are part of the parse: a value outside them does not match, and the press
 # falls through to the "expired button" alert with nothing written.
@@ -253,66 +248,65 @@ def _page():
     return Field(default=0, ge=0, le=10_000)
 
 
-class EvalHome(CallbackData, prefix="eh"):
+class EvalHome(Press, prefix="eh"):
     act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue)$")
     page: int = _page()
 
 
-class EvalAdvance(CallbackData, prefix="es"):
+class EvalAdvance(Press, prefix="es"):
     campaign: int = _id()
     stage: str = Field(pattern=r"^(self|vote|review|notice|approval)$")
 
 
-class EvalView(CallbackData, prefix="ew"):
+class EvalView(Press, prefix="ew"):
     campaign: int = _id()
     act: str = Field(pattern=r"^(home|self|status|vote|review|object|objections|grade)$")
     page: int = _page()
 
 
-class SelfMark(CallbackData, prefix="sf"):
+class SelfMark(Press, prefix="sf"):
     campaign: int = _id()
     item: int = Field(ge=0, le=99)
     band: int = _band()
 
 
-class SelfAct(CallbackData, prefix="sg"):
+class SelfAct(Press, prefix="sg"):
     campaign: int = _id()
     act: str = Field(pattern=r"^(page|summary|review|submit|cancel)$")
     page: int = Field(ge=0, le=9)
 
 
-class Mark(CallbackData, prefix="bm"):
+class Mark(Press, prefix="bm"):
     campaign: int = _id()
     cand: int = _id()
     band: int = _band()
     page: int = _page()
 
 
-class BallotAct(CallbackData, prefix="ba"):
+class BallotAct(Press, prefix="ba"):
     campaign: int = _id()
     act: str = Field(pattern=r"^(page|submit|confirm|back)$")
     page: int = _page()
 
 
-class ReviewAct(CallbackData, prefix="rw"):
+class ReviewAct(Press, prefix="rw"):
     campaign: int = _id()
     member: int = _id()
     act: str = Field(pattern=r"^(view|grade|band|ded)$")
     value: int = Field(ge=0, le=99)
 
 
-class ObjectionAct(CallbackData, prefix="ob"):
+class ObjectionAct(Press, prefix="ob"):
     campaign: int = _id()
     objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
     act: str = Field(pattern=r"^(named|anon|answer)$")
 
 
-class Cast(CallbackData, prefix="bc"):
-    act: str  # nav | org | role | text | send | cancel | progress | notify
-    org: int = 0
-    page: int = 0
-    value: str = ""  # a role, or a broadcast id
->>>>>>> main
+class Cast(Press, prefix="bc"):
+    act: Word  # nav | org | role | text | send | cancel | progress | notify
+    org: Id = 0
+    page: Page = 0
+    value: Key = ""  # a role, or a broadcast id
 
 
 class Notify(Press, prefix="nf"):

@@ -4,16 +4,16 @@ A staff member's confirmation of a star level, or a secretary's edit of a meetin
 names the version it was made on; a stale one is refused instead of silently undoing
 someone else's change (issue 8, item 13).
 
-Revision ID: 0005_i8a_versions
-Revises: i11_delivery
+Revision ID: 0006_i8a_versions
+Revises: 0005_i9_evaluation
 Create Date: 2026-11-30 06:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_i8a_versions"
-down_revision = "i11_delivery"
+revision = "0006_i8a_versions"
+down_revision = "0005_i9_evaluation"
 branch_labels = None
 depends_on = None
 
