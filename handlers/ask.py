@@ -8,6 +8,7 @@ step is waiting for).
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from aiogram import F, html
 from aiogram.filters import Command, StateFilter
@@ -25,6 +26,7 @@ from bot.texts import meeting_kind_label, stars
 from handlers.callbacks import Ask, Chart, Dash, Month
 from handlers.month import gap_lines
 from handlers.registry import Handlers
+from handlers.stars import previous_month
 from handlers.views import Button, clip, keyboard, named
 
 router = Handlers("ask")
@@ -52,20 +54,28 @@ def star_text(answer: ratings.StarAnswer, rubric, today) -> str:
     last = answer.last
     if last is not None:
         status = _("confirmed") if last.confirmed else _("proposed, not yet confirmed")
-        lines.append(
-            _("Last month ({month}): {stars} {score} of {max}, {status}").format(
-                month=last.period,
-                stars=stars(last.star),
-                score=fmt_number(last.score, locale),
-                max=fmt_number(last.max_score, locale),
-                status=status,
+        # The latest closed month is "last month" only when the one before this was closed.
+        adjacent = last.period == previous_month(date.fromisoformat(f"{cl.period}-01"))
+        values = {
+            "month": last.period,
+            "stars": stars(last.star),
+            "score": fmt_number(last.score, locale),
+            "max": fmt_number(last.max_score, locale),
+            "status": status,
+            "change": _signed(answer.score_change, locale),
+        }
+        if adjacent:
+            lines.append(
+                _("Last month ({month}): {stars} {score} of {max}, {status}").format(**values)
             )
-        )
-        lines.append(
-            _("Since last month: {change} points").format(
-                change=_signed(answer.score_change, locale)
+            lines.append(_("Since last month: {change} points").format(**values))
+        else:
+            lines.append(
+                _("Last closed month ({month}): {stars} {score} of {max}, {status}").format(
+                    **values
+                )
             )
-        )
+            lines.append(_("Since {month}: {change} points").format(**values))
     lines.append("")
     lines.append(_("<b>The six basics</b> (earned / possible):"))
     names = {d.key: named(d) for d in rubric.dimensions}

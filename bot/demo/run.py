@@ -37,6 +37,20 @@ class Demo:
     lang: str
     info: dict | None  # what the seed returned; None when the database was seeded before
     took: float  # seconds from the start to ready
+    own_city: bool = False  # a database the demo did not seed: its personas are not on it
+
+
+async def _is_demo_city(app: App) -> bool:
+    """Whether the demo's staff persona is staff here: `--db` may name a city's own file."""
+    from sqlalchemy import select
+
+    from bot.db.models import Staff
+
+    async with app.sessions() as session:
+        found = await session.execute(
+            select(Staff.id).where(Staff.telegram_id == demo.STAFF.telegram_id).limit(1)
+        )
+        return found.first() is not None
 
 
 async def _seed_if_empty(app: App) -> dict | None:
@@ -135,13 +149,14 @@ async def running_demo(
         _clock_first(app, clock_router(clock, scheduler))
         try:
             info = await _seed_if_empty(app)
+            own_city = info is None and not await _is_demo_city(app)
             async with EmulatorClient(server.url) as emu:
                 await _personas(emu, lang)
             await prepare_bot(app, bot)
             if info:
                 await _post_notice(app, bot, info["notice_id"])
             async with scheduler, polling(app.dispatcher, bot, polling_timeout=10):
-                yield Demo(server.url, db, lang, info, time.monotonic() - started)
+                yield Demo(server.url, db, lang, info, time.monotonic() - started, own_city)
         finally:
             await bot.session.close()
             await sender_bot.session.close()
@@ -166,7 +181,9 @@ def invite_command(info: dict) -> str:
 
 
 def hints(running: Demo) -> dict[int, str]:
-    """What to try as each persona, in the demo's language."""
+    """What to try as each persona, in the demo's language (nothing on a city's own file)."""
+    if running.own_city:
+        return {}
     zh = running.lang == "zh"
     info = running.info or {}
     _past, previous, _current = demo.demo_months(datetime.now(UTC))
@@ -194,16 +211,35 @@ def hints(running: Demo) -> dict[int, str]:
     return tips
 
 
+def own_city_note(running: Demo) -> str:
+    """On a database the demo did not seed, how a persona gets in (the tips would not work)."""
+    staff = demo.STAFF
+    command = f"branchbot org staff PATH {staff.telegram_id} {staff.name}"
+    if running.lang == "zh":
+        return (
+            f"此数据库不是演示城市，以下身份不在其名册上。可先运行 {command}"
+            f"（PATH 为党组织路径），再以{staff.name}的身份发送 /orgs 生成邀请链接。"
+        )
+    return (
+        f"This database is not the demo city: the personas below are not on its roster. "
+        f"Run {command} (PATH: an organisation's path), then send /orgs as "
+        f"{staff.name} to make invite links."
+    )
+
+
 def _banner(console: Console, running: Demo) -> None:
     zh = running.lang == "zh"
     ready = "已就绪" if zh else "ready"
     console.print(f"[bold green]branchbot demo[/] {ready} ({running.took:.1f} s)")
     console.print(f"  {'在浏览器中打开' if zh else 'Open'}: [bold]{running.url}/[/]")
     console.print(f"  {'数据库' if zh else 'Database'}: {running.db}")
+    if running.own_city:
+        console.print("  " + own_city_note(running), markup=False, highlight=False, soft_wrap=True)
     console.print("  " + ("可扮演的身份，以及可以试试：" if zh else "Personas, and what to try:"))
     tips = hints(running)
     for p in demo.PERSONAS:
-        console.print(f"    {p.name} ({p.role_zh if zh else p.role_en}, id {p.telegram_id})")
+        role = "" if running.own_city else f"{p.role_zh if zh else p.role_en}, "
+        console.print(f"    {p.name} ({role}id {p.telegram_id})")
         if p.telegram_id in tips:
             console.print(
                 f"      → {tips[p.telegram_id]}", markup=False, highlight=False, soft_wrap=True

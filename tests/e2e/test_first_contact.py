@@ -1,6 +1,6 @@
 """A newcomer's first words with the bot, found by walking a fresh city: staff named
 from the command line are greeted (not "welcomed back"), and /help's example question
-is in the reader's language."""
+is in the reader's language; an older closed month is not called "last month"."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from bot.services import periods
+from scoring import load_fortress_rubric
 from tests.e2e import seeds
 
 STAFF = 9101
@@ -46,3 +48,31 @@ async def test_help_example_is_in_the_readers_language(world, lang):
         (example,) = [line for line in reply.text.splitlines() if t["ask"] in line]
         if lang == "en":
             assert not re.search(r"[\u4e00-\u9fff]", example), example
+
+
+GAP = {
+    "zh": {"q": "我们支部几星了？", "last": "最近结账月份（2026-09）", "since": "较 2026-09"},
+    "en": {
+        "q": "what's my star rating",
+        "last": "Last closed month (2026-09)",
+        "since": "Since 2026-09",
+    },
+}
+
+
+async def _closed_two_months_ago(session, now):
+    city = await seeds.city(session, now)
+    await seeds.village_branch(session, now, city, SECRETARY)
+    await periods.close_period(session, load_fortress_rubric(), now, "2026-09")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_an_older_closed_month_is_not_called_last_month(world, lang):
+    """It is 2026-11 and 2026-10 was never closed: 2026-09 is not "last month"."""
+    t, g = T[lang], GAP[lang]
+    await world.seed(_closed_two_months_ago)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send(g["q"])
+    got = await sec.expect("2026-09")
+    assert g["last"] in got.text and g["since"] in got.text
+    assert "上月" not in got.text and "Last month" not in got.text
