@@ -33,6 +33,7 @@ from bot.delivery import RetryMiddleware
 from bot.errors import on_error
 from bot.i18n import LOCALES_DIR, compile_catalogues
 from bot.middlewares.db import DbSessionMiddleware, prune_processed_updates
+from bot.middlewares.guard import GuardMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.principal import PrincipalMiddleware
 from bot.middlewares.reachable import ReachableMiddleware
@@ -116,6 +117,10 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     # Not on errors: after a rollback the principal's rows are expired, and the error
     # handler finds the language on its own.
     LocaleMiddleware(i18n).setup(dp, exclude={"error"})
+    # After the locale, so that what it says is in the user's language.
+    guard = GuardMiddleware()
+    dp.message.outer_middleware(guard)
+    dp.callback_query.outer_middleware(guard)
     refusals = RefusalMiddleware()
     dp.message.middleware(refusals)
     dp.callback_query.middleware(refusals)
@@ -184,6 +189,7 @@ async def run_polling(app: App, bot: Bot) -> None:
 
 
 WEBHOOK_TASKS = web.AppKey("webhook_tasks", set)
+MAX_UPDATE_ID = 2**63 - 1
 
 
 def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
@@ -201,9 +207,12 @@ def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
             return web.Response(status=403)
         try:
             update = Update.model_validate(await request.json(), context={"bot": bot})
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):
             # Not logged: a validation error quotes the body, which holds personal data.
+            # RecursionError: JSON nested deeper than the parser goes.
             return web.Response(status=400)
+        if not 0 <= update.update_id <= MAX_UPDATE_ID:
+            return web.Response(status=400)  # no BIGINT column can record it
         # Answer at once and handle in the background: Telegram retries slow webhooks.
         task = asyncio.create_task(app.dispatcher.feed_update(bot, update))
         tasks.add(task)

@@ -1,8 +1,8 @@
 """The sender: drains the outbox within Telegram's flood limits.
 
-- Overall pace: a token bucket at `send_per_second` with a small burst (a tenth of a
-  second's worth), so what leaves here never outruns Telegram's own bucket even when
-  network delays bunch requests up.
+- Overall pace: a token bucket at `send_per_second` with a small burst (a quarter of a
+  second's worth: enough to make up for a busy event loop's stalls, small enough that
+  requests bunched up by network delays stay within Telegram's own bucket).
 - Per chat: one message a second in a private chat, `send_group_per_minute` in a group;
   a message whose chat is not ready for a while goes back to the outbox until it is.
 - 429: every worker pauses for `retry_after` seconds, then the message is sent again.
@@ -93,6 +93,13 @@ class SenderStats:
     failed: int = 0
     unreachable: int = 0
     started: float = field(default_factory=time.monotonic)
+    first_sent: float = 0.0  # monotonic times of the first and the latest message sent
+    last_sent: float = 0.0
+
+    def rate(self) -> float:
+        """Messages a second between the first and the latest one sent."""
+        span = self.last_sent - self.first_sent
+        return (self.sent - 1) / span if self.sent > 1 and span > 0 else 0.0
 
 
 def _markup(data: dict | None):
@@ -118,13 +125,15 @@ class Sender:
         self.limits = limits or SendLimits()
         self.on_unreachable = on_unreachable
         self.stats = SenderStats()
-        self._bucket = TokenBucket(self.limits.per_second, self.limits.per_second / 10)
+        self._bucket = TokenBucket(self.limits.per_second, self.limits.per_second / 4)
         self._paused_until = 0.0
         self._next_ok: dict[int, float] = {}
         self._sent: list[int] = []
         self._wake = asyncio.Event()
         self._queue: asyncio.Queue[Outbox] = asyncio.Queue(maxsize=2 * self.limits.batch)
         self._busy = 0  # workers holding a message
+        self._closing = False
+        self._flush_lock = asyncio.Lock()
         self.idle = asyncio.Event()  # set whenever nothing is ready, claimed or unflushed
 
     def wake(self) -> None:
@@ -149,7 +158,7 @@ class Sender:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            flusher.cancel()
+            self._closing = True  # the flusher ends after the flush it may be in
             await asyncio.gather(flusher, return_exceptions=True)
             await self._flush()
 
@@ -198,22 +207,26 @@ class Sender:
                 self._queue.task_done()
 
     async def _flusher(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(0.2)
             await self._flush()
 
     async def _flush(self) -> None:
-        if not self._sent:
-            return
-        ids, self._sent = self._sent, []
-        try:
-            async with self.sessions() as session:
-                await outbox.mark_sent(session, self.clock.now(), ids)
-                await session.commit()
-        except Exception as exc:
-            # Kept for the next flush; if the process dies first they count as in flight.
-            log.warning("outbox: cannot mark messages sent (%s)", type(exc).__name__)
-            self._sent = ids + self._sent
+        # One at a time: "idle" must mean that every sent message is marked sent.
+        async with self._flush_lock:
+            if not self._sent:
+                return
+            ids, self._sent = self._sent, []
+            try:
+                async with self.sessions() as session:
+                    await outbox.mark_sent(session, self.clock.now(), ids)
+                    await session.commit()
+            except BaseException as exc:
+                # Kept for the next flush; if the process dies first they count as in flight.
+                self._sent = ids + self._sent
+                if not isinstance(exc, Exception):
+                    raise
+                log.warning("outbox: cannot mark messages sent (%s)", type(exc).__name__)
 
     # ------------------------------------------------------------------ one message
 
@@ -266,7 +279,10 @@ class Sender:
                 await self._final(row, OutboxStatus.failed, exc.message)
                 return
             self._sent.append(row.id)
-            self.stats.sent += 1
+            stats = self.stats
+            stats.sent += 1
+            stats.last_sent = time.monotonic()
+            stats.first_sent = stats.first_sent or stats.last_sent
             return
 
     async def _send(self, row: Outbox) -> None:

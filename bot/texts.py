@@ -18,6 +18,13 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
     """The refusal in words; `html=True` escapes the values for an HTML chat message."""
     texts = {
         "access.denied": _("You are not allowed to do that."),
+        "record.stale": _(
+            "Someone else changed this in the meantime, so your decision was not applied. "
+            "Here is how it stands now."
+        ),
+        "access.role_changed": _(
+            "Your role has changed since this button was sent: you can no longer do this."
+        ),
         "org.not_found": _("That organisation no longer exists."),
         "org.name_empty": _("The name cannot be empty."),
         "org.name_too_long": _("The name is too long (at most {max} characters)."),

@@ -35,6 +35,8 @@ def setup_routers() -> Router:
         evaluation,
         evidence,
         group,
+        group_guard,
+        hints,
         join,
         meeting_log,
         meetings,
@@ -47,9 +49,23 @@ def setup_routers() -> Router:
         start,
     )
 
-    features = (start, join, notify, orgs, roster, month, meeting_log, meetings, evidence)
+    features = (
+        group_guard,
+        start,
+        join,
+        notify,
+        orgs,
+        roster,
+        month,
+        meeting_log,
+        meetings,
+        evidence,
+    )
     features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
-    root.include_routers(*(m.router.router() for m in features), ask.fallback.router(), _fallback())
+    # hints answer a conversation step's unusable message; group_guard (first) keeps
+    # personal answers out of groups.
+    routers = [m.router.router() for m in features]
+    root.include_routers(*routers, hints.router.router(), ask.fallback.router(), _fallback())
     return root

@@ -5,23 +5,22 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from babel.dates import format_skeleton
 
 from bot.i18n import babel_locale
-from handlers.callbacks import Noop
+from handlers.callbacks import FIRST_YEAR, LAST_YEAR, Day, Month12, Noop, Press, Word, Year
 from handlers.views import Button, keyboard
 
 
-class Cal(CallbackData, prefix="cl"):
+class Cal(Press, prefix="cl"):
     """act: 'pick' a day (y-m-d), or 'nav' to show month y-m."""
 
-    act: str
-    y: int
-    m: int
-    d: int = 0
+    act: Word
+    y: Year
+    m: Month12
+    d: Day = 0
 
 
 def _shift(year: int, month: int, by: int) -> tuple[int, int]:
@@ -63,10 +62,10 @@ def month_calendar(
         rows.append(row)
     prev_y, prev_m = _shift(year, month, -1)
     nav = []
-    if earliest is None or date(year, month, 1) > earliest:
+    if (earliest is None or date(year, month, 1) > earliest) and prev_y >= FIRST_YEAR:
         nav.append(Button(text="◀", callback_data=Cal(act="nav", y=prev_y, m=prev_m).pack()))
     next_y, next_m = _shift(year, month, 1)
-    if latest is None or date(next_y, next_m, 1) <= latest:
+    if (latest is None or date(next_y, next_m, 1) <= latest) and next_y <= LAST_YEAR:
         nav.append(Button(text="▶", callback_data=Cal(act="nav", y=next_y, m=next_m).pack()))
     rows.append(nav)
     return keyboard(rows)

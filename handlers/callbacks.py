@@ -1,156 +1,234 @@
-"""Callback data: short ids only (Telegram allows 64 bytes), re-checked on every press."""
+"""Callback data: short ids only (Telegram allows 64 bytes), parsed strictly on every press.
 
-from aiogram.filters.callback_data import CallbackData
+Every class here derives from `Press`, the one place that decides what a press may
+carry: a field is an `Id`, a `Page`, a `Word`, a `Key`, a `Period`, a `bool` or a
+`Literal` (a class with any other field type fails at import), and `Press.unpack`
+accepts only the exact text `pack` would have produced — no signs, spaces, leading
+zeros or Unicode digits, every number in its range. A press that does not parse
+matches no handler and reaches the fallback's "this button has expired" alert, so a
+forged id never reaches a query (PostgreSQL's integer ends at 2³¹−1, SQLite's at 2⁶³−1).
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated, Any, Literal, Self
+
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from pydantic import Field
 
 
-class Lang(CallbackData, prefix="lg"):
-    code: str
+class _Bounded:
+    """Marks the field types below: each carries its range or pattern."""
+
+
+BOUNDED = _Bounded()
+MAX_ID = 2**31 - 1  # integer primary keys: PostgreSQL's `integer` ends here
+
+Id = Annotated[int, Field(ge=0, le=MAX_ID), BOUNDED]
+"""A row id; 0 where a class documents it as "the principal's own"."""
+Page = Annotated[int, Field(ge=0, le=99_999), BOUNDED]
+Small = Annotated[int, Field(ge=0, le=999), BOUNDED]
+"""A small number chosen from a keyboard (a star level, a count)."""
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR), BOUNDED]
+Month12 = Annotated[int, Field(ge=1, le=12), BOUNDED]
+Day = Annotated[int, Field(ge=0, le=31), BOUNDED]
+Word = Annotated[str, Field(pattern=r"^[a-z_]{0,20}$"), BOUNDED]
+"""An action or an enum value: lower-case ASCII letters and underscores."""
+Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{0,40}$"), BOUNDED]
+"""A rubric item key, a language code, a short value."""
+Period = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), BOUNDED]
+"""A month, YYYY-MM."""
+
+
+def _checked(annotation: Any, metadata: list[Any]) -> bool:
+    """bool, a Literal, or a number with both bounds / a text with a pattern."""
+    if annotation is bool or typing.get_origin(annotation) is Literal:
+        return True
+    if annotation is int:
+        kinds = {type(m).__name__ for m in metadata}
+        return bool(kinds & {"Ge", "Gt"}) and bool(kinds & {"Le", "Lt"})
+    if annotation is str:
+        return any(getattr(m, "pattern", None) for m in metadata)
+    return False
+
+
+class Press(CallbackData, prefix="_"):
+    """The base of every button's data: a strict schema, checked in one place."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, field in cls.model_fields.items():
+            bounded = any(m is BOUNDED for m in field.metadata)
+            if not (bounded or _checked(field.annotation, field.metadata)):
+                raise TypeError(
+                    f"{cls.__name__}.{name}: use a bounded type of handlers.callbacks "
+                    "(Id, Page, Word, Key, …), bool or a Literal: every press is parsed "
+                    "with its range"
+                )
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        printable = value.isascii() and value.isprintable()
+        if len(value.encode()) > MAX_CALLBACK_LENGTH or not printable:
+            raise ValueError("not a button of ours")
+        data = super().unpack(value)
+        if data.pack() != value:
+            # "007", "+7", " 7", "true" parse, but no button of ours says them.
+            raise ValueError("not in canonical form")
+        return data
+
+
+class Lang(Press, prefix="lg"):
+    code: Key
 
 
 # Joining steps carry no branch: it comes from the invite kept in the conversation.
-class JoinPage(CallbackData, prefix="jp"):
-    page: int
+class JoinPage(Press, prefix="jp"):
+    page: Page
 
 
-class JoinPick(CallbackData, prefix="jk"):
-    member: int
+class JoinPick(Press, prefix="jk"):
+    member: Id
 
 
-class JoinNew(CallbackData, prefix="jn"):
+class JoinNew(Press, prefix="jn"):
     pass
 
 
-class JoinAsk(CallbackData, prefix="ja"):
-    member: int
+class JoinAsk(Press, prefix="ja"):
+    member: Id
 
 
-class Decide(CallbackData, prefix="dc"):
-    request: int
+class Decide(Press, prefix="dc"):
+    request: Id
     ok: bool
 
 
-class OrgView(CallbackData, prefix="ov"):
-    org: int  # 0: the principal's own top level
-    page: int = 0
+class OrgView(Press, prefix="ov"):
+    org: Id  # 0: the principal's own top level
+    page: Page = 0
 
 
-class OrgAct(CallbackData, prefix="oa"):
-    org: int
-    act: str  # new | invite | revoke | staff | roster
+class OrgAct(Press, prefix="oa"):
+    org: Id
+    act: Word  # new | invite | revoke | staff | roster
 
 
-class NewKind(CallbackData, prefix="nk"):
-    kind: str
+class NewKind(Press, prefix="nk"):
+    kind: Word
 
 
-class NewDomain(CallbackData, prefix="nd"):
-    domain: str
+class NewDomain(Press, prefix="nd"):
+    domain: Word
 
 
-class RosterPage(CallbackData, prefix="rp"):
-    org: int
-    page: int
+class RosterPage(Press, prefix="rp"):
+    org: Id
+    page: Page
 
 
-class MemberCard(CallbackData, prefix="mc"):
-    member: int
+class MemberCard(Press, prefix="mc"):
+    member: Id
 
 
-class MemberAct(CallbackData, prefix="ma"):
-    member: int
-    act: str  # secretary | organiser | member | name | phone | status | category | unlink
+class MemberAct(Press, prefix="ma"):
+    member: Id
+    act: Word  # secretary | organiser | member | name | phone | status | category | unlink
 
 
-class MemberSet(CallbackData, prefix="ms"):
-    member: int
-    field: str  # status | category
-    value: str
+class MemberSet(Press, prefix="ms"):
+    member: Id
+    field: Word  # status | category
+    value: Key
 
 
-class Noop(CallbackData, prefix="no"):
+class Noop(Press, prefix="no"):
     pass
 
 
-class Month(CallbackData, prefix="mo"):
+class Month(Press, prefix="mo"):
     """The checklist of a branch (0: the principal's own) for a month, one page of it."""
 
-    org: int = 0
-    page: int = 0
+    org: Id = 0
+    page: Page = 0
 
 
-class ItemView(CallbackData, prefix="iv"):
-    org: int
-    item: str  # rubric item key (short)
+class ItemView(Press, prefix="iv"):
+    org: Id
+    item: Key  # rubric item key
 
 
-class LogStep(CallbackData, prefix="lm"):
+class LogStep(Press, prefix="lm"):
     """A press inside the meeting-log conversation: act names the step's action."""
 
-    act: str
-    value: str = ""
+    act: Word
+    value: Key = ""
 
 
-class Att(CallbackData, prefix="at"):
-    act: str  # t(oggle) | all | page | done | rsvp
-    member: int = 0
-    page: int = 0
+class Att(Press, prefix="at"):
+    act: Word  # t(oggle) | all | page | done | rsvp
+    member: Id = 0
+    page: Page = 0
 
 
-class MeetingOpen(CallbackData, prefix="mt"):
-    meeting: int
-    act: str = "view"  # view | edit | delete | delete_yes
+class MeetingOpen(Press, prefix="mt"):
+    meeting: Id
+    act: Word = "view"  # view | edit | delete | delete_yes
 
 
-class MeetingList(CallbackData, prefix="ml"):
-    org: int
-    page: int = 0
+class MeetingList(Press, prefix="ml"):
+    org: Id
+    page: Page = 0
 
 
-class Rsvp(CallbackData, prefix="rv"):
-    notice: int
+class Rsvp(Press, prefix="rv"):
+    notice: Id
     coming: bool
 
 
-class Announce(CallbackData, prefix="an"):
-    act: str  # kind | cancel
-    value: str = ""
+class Announce(Press, prefix="an"):
+    act: Word  # kind | cancel
+    value: Key = ""
 
 
-class StarList(CallbackData, prefix="sl"):
-    period: str  # YYYY-MM
-    page: int = 0
+class StarList(Press, prefix="sl"):
+    period: Period
+    page: Page = 0
 
 
-class StarAct(CallbackData, prefix="sa"):
-    snapshot: int
-    act: str  # view | ok | set
-    star: int = 0
+class StarAct(Press, prefix="sa"):
+    snapshot: Id
+    act: Word  # view | ok | set
+    star: Small = 0
+    v: Id = 0  # the snapshot's version the decision was shown
 
 
-class StarAll(CallbackData, prefix="sx"):
-    period: str
-    act: str = "confirm"  # confirm | close
+class StarAll(Press, prefix="sx"):
+    period: Period
+    act: Word = "confirm"  # confirm | close
 
 
-class EvidenceStep(CallbackData, prefix="ev"):
-    act: str  # count | grade | skip | cancel
-    value: str = ""
+class EvidenceStep(Press, prefix="ev"):
+    act: Word  # count | grade | skip | cancel
+    value: Key = ""
 
 
-class ContentStep(CallbackData, prefix="ct"):
-    act: str  # add | kind | domain | month | save | cancel
-    value: str = ""
+class ContentStep(Press, prefix="ct"):
+    act: Word  # add | kind | domain | month | save | cancel
+    value: Key = ""
 
 
-class NewMeeting(CallbackData, prefix="nm"):
-    org: int
-    kind: str = ""
+class NewMeeting(Press, prefix="nm"):
+    org: Id
+    kind: Word = ""
 
 
-class RecordItem(CallbackData, prefix="ri"):
-    org: int
-    item: str
+class RecordItem(Press, prefix="ri"):
+    org: Id
+    item: Key
 
 
 # ---------------------------------------------------------------- democratic evaluation
@@ -170,91 +248,91 @@ def _page():
     return Field(default=0, ge=0, le=10_000)
 
 
-class EvalHome(CallbackData, prefix="eh"):
+class EvalHome(Press, prefix="eh"):
     act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue)$")
     page: int = _page()
 
 
-class EvalAdvance(CallbackData, prefix="es"):
+class EvalAdvance(Press, prefix="es"):
     campaign: int = _id()
     stage: str = Field(pattern=r"^(self|vote|review|notice|approval)$")
 
 
-class EvalView(CallbackData, prefix="ew"):
+class EvalView(Press, prefix="ew"):
     campaign: int = _id()
     act: str = Field(pattern=r"^(home|self|status|vote|review|object|objections|grade)$")
     page: int = _page()
 
 
-class SelfMark(CallbackData, prefix="sf"):
+class SelfMark(Press, prefix="sf"):
     campaign: int = _id()
     item: int = Field(ge=0, le=99)
     band: int = _band()
 
 
-class SelfAct(CallbackData, prefix="sg"):
+class SelfAct(Press, prefix="sg"):
     campaign: int = _id()
     act: str = Field(pattern=r"^(page|summary|review|submit|cancel)$")
     page: int = Field(ge=0, le=9)
 
 
-class Mark(CallbackData, prefix="bm"):
+class Mark(Press, prefix="bm"):
     campaign: int = _id()
     cand: int = _id()
     band: int = _band()
     page: int = _page()
 
 
-class BallotAct(CallbackData, prefix="ba"):
+class BallotAct(Press, prefix="ba"):
     campaign: int = _id()
     act: str = Field(pattern=r"^(page|submit|confirm|back)$")
     page: int = _page()
 
 
-class ReviewAct(CallbackData, prefix="rw"):
+class ReviewAct(Press, prefix="rw"):
     campaign: int = _id()
     member: int = _id()
     act: str = Field(pattern=r"^(view|grade|band|ded)$")
     value: int = Field(ge=0, le=99)
 
 
-class ObjectionAct(CallbackData, prefix="ob"):
+class ObjectionAct(Press, prefix="ob"):
     campaign: int = _id()
     objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
     act: str = Field(pattern=r"^(named|anon|answer)$")
 
 
-class Cast(CallbackData, prefix="bc"):
-    act: str  # nav | org | role | text | send | cancel | progress | notify
-    org: int = 0
-    page: int = 0
-    value: str = ""  # a role, or a broadcast id
+class Cast(Press, prefix="bc"):
+    act: Word  # nav | org | role | text | send | cancel | progress | notify
+    org: Id = 0
+    page: Page = 0
+    value: Key = ""  # a role, or a broadcast id
 
 
-class Notify(CallbackData, prefix="nf"):
-    topic: str
+class Notify(Press, prefix="nf"):
+    topic: Key
 
 
-class Ask(CallbackData, prefix="ak"):
-    intent: str  # a bot.intents.Intent value, checked on every press
+class Ask(Press, prefix="ak"):
+    intent: Word  # a bot.intents.Intent value, checked on every press
 
 
-class Dash(CallbackData, prefix="db"):
+class Dash(Press, prefix="db"):
     """The superior's dashboard: org 0 is the person's own scope; view names a list."""
 
-    org: int = 0
-    view: str = "home"  # home | one | five | up | down | late | subs | all
-    page: int = 0
+    org: Id = 0
+    view: Word = "home"  # home | one | five | up | down | late | subs | all
+    page: Page = 0
 
 
-class RateBranch(CallbackData, prefix="rb"):
-    org: int
+class RateBranch(Press, prefix="rb"):
+    org: Id
 
 
-class Chart(CallbackData, prefix="ch"):
-    kind: str  # b(ranch) | c(ommittee)
-    org: int = 0
+class Chart(Press, prefix="ch"):
+    kind: Word  # b(ranch) | c(ommittee)
+    org: Id = 0
 
 
-class ExportLedger(CallbackData, prefix="xl"):
-    org: int = 0
+class ExportLedger(Press, prefix="xl"):
+    org: Id = 0

@@ -19,10 +19,10 @@ from bot.services.members import Principal
 from handlers.callbacks import EvidenceStep, RecordItem
 from handlers.registry import Handlers
 from handlers.states import RecordEvidence
-from handlers.views import Button, keyboard, named
+from handlers.views import Button, keyboard, named, typed, typed_count
 
 router = Handlers("evidence")
-RATIO = re.compile(r"^\s*(\d{1,5})\s*[/／]\s*(\d{1,5})\s*$")
+RATIO = re.compile(r"^\s*([0-9]{1,5})\s*/\s*([0-9]{1,5})\s*$")
 
 
 def _nav(skip: bool = False) -> list[Button]:
@@ -51,22 +51,23 @@ async def begin(
     entry = next((e for e in cl.entries if e.spec.key == key), None)
     if entry is None or entry.recordable_by == "meeting":
         raise ServiceError("evidence.item_unknown")
+    kind = str(entry.spec.evidence)
+    if kind == "grade" and not principal.can_manage(branch):
+        raise ServiceError("access.denied")  # checked before answering: the alert must arrive
     await state.clear()
     await state.set_data({"org_id": branch.id, "item": key, "count": 1, "of": None})
     await query.answer()
-    kind = str(entry.spec.evidence)
     title = f"<b>{html.quote(named(entry))}</b>\n"
     if kind == "grade":
-        if not principal.can_manage(branch):
-            raise ServiceError("access.denied")
         grades = rubric.item(key).rule.grades
         rows = [
             [
                 Button(
                     text=f"{label} ({points})",
-                    callback_data=EvidenceStep(act="grade", value=label).pack(),
+                    # By position: a city's grade labels need not fit in callback data.
+                    callback_data=EvidenceStep(act="grade", value=str(i)).pack(),
                 )
-                for label, points in grades
+                for i, (label, points) in enumerate(grades)
             ],
             _nav(),
         ]
@@ -112,9 +113,10 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
 async def count_pressed(
     query: CallbackQuery, callback_data: EvidenceStep, state: FSMContext
 ) -> None:
-    if not callback_data.value.isdigit():
+    count = typed_count(callback_data.value)
+    if count is None:
         raise ServiceError("stale")
-    await state.update_data(count=int(callback_data.value))
+    await state.update_data(count=count)
     await state.set_state(RecordEvidence.note)
     await query.answer()
     await query.message.edit_text(
@@ -125,14 +127,13 @@ async def count_pressed(
 @router.message(RecordEvidence.count, F.text, ~F.text.startswith("/"))
 async def count_typed(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
-    text = message.text.strip()
     if data.get("ratio"):
-        match = RATIO.match(text)
+        match = RATIO.match(typed(message.text))
         if not match:
             raise ServiceError("evidence.ratio_needs_total")
         await state.update_data(count=int(match.group(1)), of=int(match.group(2)))
-    elif text.isdigit():
-        await state.update_data(count=int(text))
+    elif (count := typed_count(message.text)) is not None:
+        await state.update_data(count=count)
     else:
         raise ServiceError("evidence.count_invalid", min=1, max=999)
     await state.set_state(RecordEvidence.note)
@@ -200,7 +201,11 @@ async def grade(
     clock: Clock,
     rubric,
 ) -> None:
-    await state.update_data(grade=callback_data.value)
+    grades = rubric.item((await state.get_data())["item"]).rule.grades
+    index = typed_count(callback_data.value)
+    if index is None or index >= len(grades):
+        raise ServiceError("stale")
+    await state.update_data(grade=grades[index][0])
     text = await _save(state, session, principal, clock, rubric, None, None)
     await query.answer(_("Saved."))
     await query.message.edit_text(text)

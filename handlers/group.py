@@ -214,8 +214,8 @@ async def answer(
             storage=state.storage,
             key=StorageKey(bot_id=bot.id, chat_id=query.from_user.id, user_id=query.from_user.id),
         )
+        await private.set_data(await _asking_reason(private, notice.id))
         await private.set_state(RsvpReason.reason)
-        await private.set_data({"notice": notice.id})
         try:
             await bot.send_message(
                 query.from_user.id,
@@ -224,7 +224,7 @@ async def answer(
                 ),
             )
         except TelegramAPIError:
-            await private.clear()  # they never started the bot: the RSVP stands without a reason
+            await _resume(private)  # they never started the bot: the RSVP stands without a reason
     try:
         await query.message.edit_text(
             notice_text(notice, clock, coming, not_coming),
@@ -245,5 +245,27 @@ async def reason(message: Message, state: FSMContext, session: AsyncSession, clo
         False,
         message.text.strip()[:200],
     )
-    await state.clear()
-    await message.answer(_("Thank you; the secretary will see your reason."))
+    text = _("Thank you; the secretary will see your reason.")
+    if await _resume(state):
+        text += "\n" + _("What you were doing before is kept: carry on where you left off.")
+    await message.answer(text)
+
+
+async def _asking_reason(private: FSMContext, notice_id: int) -> dict:
+    """The reason step's data, carrying the person's unfinished private conversation (a
+    meeting log, say) so that answering the reason gives it back intact."""
+    state, data = await private.get_state(), await private.get_data()
+    if state == RsvpReason.reason.state:  # asked again: keep what was put aside the first time
+        state, data = data.get("resume_state"), data.get("resume_data", {})
+    return {"notice": notice_id, "resume_state": state, "resume_data": data}
+
+
+async def _resume(state: FSMContext) -> bool:
+    """Put back the conversation the reason step set aside; True if there was one."""
+    data = await state.get_data()
+    if data.get("resume_state") is None:
+        await state.clear()
+        return False
+    await state.set_state(data["resume_state"])
+    await state.set_data(data.get("resume_data", {}))
+    return True

@@ -27,7 +27,7 @@ from handlers.callbacks import Att, LogStep
 from handlers.meeting_views import attendee_keyboard, draft_summary, save_report
 from handlers.registry import Handlers
 from handlers.states import LogMeeting
-from handlers.views import Button, keyboard, parse_time_place
+from handlers.views import Button, keyboard, parse_time_place, typed_count
 
 router = Handlers("meeting_log")
 
@@ -431,9 +431,10 @@ async def pick_content(
     session: AsyncSession,
     clock: Clock,
 ) -> None:
-    if not callback_data.value.isdigit():
+    content_id = typed_count(callback_data.value, digits=9)  # within an integer id
+    if content_id is None:
         raise ServiceError("stale")
-    await _update(state, content_id=int(callback_data.value))
+    await _update(state, content_id=content_id)
     await query.answer()
     await _next(query.message, state, session, clock, "content", edit=True)
 
@@ -509,6 +510,7 @@ async def _save(
         draft,
         meeting_id=d.get("meeting_id"),
         reason=d.get("reason"),
+        version=d.get("version"),
     )
     after = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     await state.clear()
@@ -520,5 +522,10 @@ async def unexpected(message: Message, state: FSMContext) -> None:
     current = (await state.get_state() or "").split(":")[-1]
     hints = {
         "photos": _("Send a photo, or press Done."),
+        "topic": _("Type the topic of the meeting as text, or /cancel."),
+        "where": _("Type the time and place as text (e.g. “19:30 village office”), or skip."),
+        "notes": _("Type the notes as text, or skip."),
+        "attendees": _("Tap the names of those present, or type part of a name to find it."),
+        "summary": _("Press Save to store the meeting, or type a reason if one is asked for."),
     }
     await message.answer(hints.get(current, _("Please use the buttons above, or /cancel.")))

@@ -100,6 +100,7 @@ def _as_draft(meeting, attendees: list[int], photos: list[str]) -> dict:
         "content_id": meeting.content_id,
         "notice_id": meeting.notice_id,
         "meeting_id": meeting.id,
+        "version": meeting.version,  # the edit is refused if someone saved a change since
     }
 
 
@@ -113,6 +114,7 @@ async def edit(
     clock: Clock,
 ) -> None:
     meeting, attendees, photos = await meetings.get_meeting(session, callback_data.meeting)
+    await _lead(session, principal, meeting.org_id)  # before answering: the refusal must show
     await query.answer()
     await start_log(
         query.message,

@@ -19,7 +19,7 @@ from bot.i18n import fmt_number, fmt_percent
 from bot.services import periods, prefs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
-from bot.texts import stars
+from bot.texts import error_text, stars
 from handlers.callbacks import StarAct, StarAll, StarList
 from handlers.menu import STARS, MenuButton
 from handlers.notify import tell
@@ -28,7 +28,7 @@ from handlers.states import AdjustStar
 from handlers.views import Button, keyboard, pager
 
 router = Handlers("stars")
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def previous_month(today: date) -> str:
@@ -160,17 +160,27 @@ async def detail(session: AsyncSession, principal: Principal, snapshot_id: int):
         [
             Button(
                 text=_("✓ Confirm {stars}").format(stars=stars(snap.proposed_star)),
-                callback_data=StarAct(snapshot=snap.id, act="ok").pack(),
+                callback_data=StarAct(snapshot=snap.id, act="ok", v=snap.version).pack(),
             )
         ],
         [
-            Button(text="★" * n, callback_data=StarAct(snapshot=snap.id, act="set", star=n).pack())
+            Button(
+                text="★" * n,
+                callback_data=StarAct(snapshot=snap.id, act="set", star=n, v=snap.version).pack(),
+            )
             for n in range(1, 6)
             if n != snap.proposed_star
         ],
         [Button(text=_("◀ Back"), callback_data=StarList(period=snap.period).pack())],
     ]
     return "\n".join(lines), keyboard(rows)
+
+
+async def _show_as_it_is(query, session, principal, err: ServiceError, snapshot_id: int) -> None:
+    """A stale decision: say so, and show the snapshot as it stands now."""
+    await query.answer(error_text(err, _), show_alert=True)
+    text, markup = await detail(session, principal, snapshot_id)
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 @router.callback_query(StarAct.filter(F.act == "view"))
@@ -194,7 +204,15 @@ async def confirm(
     i18n: I18n,
 ) -> None:
     _staff(principal)
-    snap = await periods.confirm(session, principal, clock.now(), callback_data.snapshot)
+    try:
+        snap = await periods.confirm(
+            session, principal, clock.now(), callback_data.snapshot, version=callback_data.v
+        )
+    except ServiceError as err:
+        if err.code != "record.stale":
+            raise
+        await _show_as_it_is(query, session, principal, err, callback_data.snapshot)
+        return
     await tell_branches(session, clock, settings, i18n, [snap])
     text, markup = await detail(session, principal, snap.id)
     await query.answer(_("Confirmed."))
@@ -214,7 +232,9 @@ async def adjust(
         raise ServiceError("stale")
     await periods.get_snapshot(session, principal, callback_data.snapshot)
     await state.set_state(AdjustStar.reason)
-    await state.update_data(snapshot=callback_data.snapshot, star=callback_data.star)
+    await state.update_data(
+        snapshot=callback_data.snapshot, star=callback_data.star, version=callback_data.v
+    )
     await query.answer()
     await query.message.answer(
         _("Adjusting to {stars}: type the reason (required):").format(
@@ -234,14 +254,23 @@ async def adjust_reason(
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
-    snap = await periods.confirm(
-        session,
-        principal,
-        clock.now(),
-        data["snapshot"],
-        star=data["star"],
-        reason=message.text.strip(),
-    )
+    try:
+        snap = await periods.confirm(
+            session,
+            principal,
+            clock.now(),
+            data["snapshot"],
+            star=data["star"],
+            reason=message.text.strip(),
+            version=data.get("version"),
+        )
+    except ServiceError as err:
+        if err.code != "record.stale":
+            raise
+        await state.clear()
+        text, markup = await detail(session, principal, data["snapshot"])
+        await message.answer(error_text(err, _) + "\n\n" + text, reply_markup=markup)
+        return
     await state.clear()
     await tell_branches(session, clock, settings, i18n, [snap])
     text, markup = await detail(session, principal, snap.id)

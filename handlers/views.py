@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from html import unescape
 
@@ -179,7 +180,26 @@ def names_list(names: Sequence[str], budget: int = 1500, sep: str = "、") -> st
     return sep.join(shown)
 
 
-TIME_PLACE = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(.*)$")
+TIME_PLACE = re.compile(r"^\s*([0-9]{1,2})[:：]([0-9]{2})\s*(.*)$")
+
+
+def typed(text: str) -> str:
+    """What a person typed, with full-width forms made plain ("１８／２０" → "18/20"),
+    so that patterns need only ASCII digits and punctuation."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def typed_count(text: str, digits: int = 6) -> int | None:
+    """A whole number typed in decimal digits of any script ("12", "１２", "١٢"), or None.
+
+    Superscripts and circled numbers ("²", "①") are digits to `str.isdigit` but not
+    numbers to `int`: they are refused rather than guessed."""
+    text = text.strip()
+    if not 0 < len(text) <= digits or not all(unicodedata.category(c) == "Nd" for c in text):
+        return None
+    return int(text)
+
+
 MAX_PLACE = 200
 
 
@@ -187,7 +207,7 @@ def parse_time_place(text: str) -> tuple[str | None, str | None]:
     """ "19:30 村部会议室" → ("19:30", "村部会议室"); the time is optional, the place too."""
     text = text.strip()
     time, place = None, text
-    match = TIME_PLACE.match(text)
+    match = TIME_PLACE.match(typed(text))
     if match:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 23 or minute > 59:

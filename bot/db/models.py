@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     String,
     Text,
@@ -224,6 +225,8 @@ class Meeting(SQLModel, table=True):
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Bumped by every edit; an edit names the version it started from (item 13).
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class MeetingAttendee(SQLModel, table=True):
@@ -347,6 +350,8 @@ class PeriodSnapshot(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     confirmed_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Bumped by every decision; a decision names the version it was shown (item 13).
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 # ---------------------------------------------------------------- democratic evaluation

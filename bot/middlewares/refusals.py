@@ -12,7 +12,9 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.unit import NotSaved, commit_before_speaking
+from bot.middlewares import answers
 from bot.middlewares.db import RestorableState, tell_not_saved
+from bot.services import audit
 from bot.services.errors import ServiceError
 from bot.texts import error_text
 
@@ -34,13 +36,31 @@ class RefusalMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await self._explain(handler, event, data)
+        # A press's plain answer waits until its checks are passed (bot.middlewares.answers).
+        answers.install(data["bot"])
+        hold = answers.begin()
+        try:
+            return await self._explain(handler, event, data)
+        finally:
+            answers.end(hold)
+
+    async def _explain(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         try:
             result = await handler(event, data)
             # Committed here rather than after the update, so that a failure is still
             # told in the user's language (the locale is set only inside this layer).
             await commit_before_speaking()
+            await answers.release(data["bot"])
             return result
         except NotSaved as exc:
+            answers.drop()
             log.warning("not saved: commit failed (%s)", exc)
             state = data.get("state")
             if isinstance(state, RestorableState):
@@ -48,6 +68,9 @@ class RefusalMiddleware(BaseMiddleware):
             await tell_not_saved(event, _)
             return None
         except ServiceError as err:
+            answers.drop()
+            if err.code == "access.denied" and isinstance(event, CallbackQuery):
+                err = await _explain_denial(err, data)  # before the rollback expires the rows
             await data["session"].rollback()
             log.info("refused: %s", err.code)
             text = error_text(err, _, html=True)
@@ -59,3 +82,17 @@ class RefusalMiddleware(BaseMiddleware):
             except TelegramBadRequest:
                 pass  # the query was already answered or is too old; nothing to repair
             return None
+        except BaseException:
+            answers.drop()  # the error handler answers the press
+            raise
+
+
+async def _explain_denial(err: ServiceError, data: dict[str, Any]) -> ServiceError:
+    """A button from before a role was taken away is refused with that reason."""
+    principal = data.get("principal")
+    member = principal.member if principal is not None else None
+    if member is None or member.role != "member":
+        return err
+    if await audit.role_was_taken(data["session"], member.id):
+        return ServiceError("access.role_changed")
+    return err

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditLog
@@ -80,3 +80,18 @@ async def record_many(
     ]
     if values:
         await session.execute(insert(AuditLog), values)
+
+
+async def role_was_taken(session: AsyncSession, member_id: int) -> bool:
+    """Whether this member once held a role (secretary, organising member) they no longer
+    have: an old button of theirs is then explained as a change of role, not a mystery."""
+    stmt = (
+        select(AuditLog.id)
+        .where(
+            AuditLog.entity == "member",
+            AuditLog.entity_id == member_id,
+            AuditLog.action == "role",
+        )
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None

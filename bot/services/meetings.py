@@ -59,7 +59,7 @@ from bot.db.models import (
     OrgKind,
     Role,
 )
-from bot.services import audit
+from bot.services import audit, versions
 from bot.services.content import is_offered_to
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
@@ -377,14 +377,21 @@ async def save_meeting(
     draft: MeetingDraft,
     meeting_id: int | None = None,
     reason: str | None = None,
+    version: int | None = None,
 ) -> SavedMeeting:
-    """Create (meeting_id None) or change a meeting; see the module docstring for refusals."""
+    """Create (meeting_id None) or change a meeting; see the module docstring for refusals.
+
+    A change names the `version` the edit started from; if someone changed the meeting
+    since, it is refused (`record.stale`) instead of overwriting their change."""
     existing = None
     before: dict = {}
     if meeting_id is not None:
         existing, old_attendees, old_photos = await get_meeting(session, meeting_id)
         if existing.org_id != draft.org_id:
             raise ServiceError("meeting.not_found")
+        await led_branch(session, principal, draft.org_id)  # before touching the version
+        shown = existing.version if version is None else version
+        existing.version = await versions.claim(session, Meeting, existing.id, shown)
         before = _record(existing, old_attendees, old_photos)
     branch = await led_branch(session, principal, draft.org_id)
     draft = _clean(draft, local_today(branch, now))

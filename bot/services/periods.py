@@ -46,7 +46,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Member, MemberStatus, Organisation, PeriodSnapshot, Role
-from bot.services import audit
+from bot.services import audit, versions
 from bot.services.errors import ServiceError
 from bot.services.facts import facts_for_branches
 from bot.services.members import Principal
@@ -327,9 +327,17 @@ async def confirm(
     snapshot_id: int,
     star: int | None = None,
     reason: str | None = None,
+    version: int | None = None,
 ) -> PeriodSnapshot:
-    """Confirm the proposed star, or another one with a reason; confirming again may change it."""
+    """Confirm the proposed star, or another one with a reason; confirming again may change it.
+
+    `version` is the one the decision was shown: if the snapshot changed since, the
+    decision is refused (`record.stale`) rather than undoing the other change."""
     snap, _ = await get_snapshot(session, principal, snapshot_id)
+    if version is not None:
+        snap.version = await versions.claim(session, PeriodSnapshot, snap.id, version)
+    else:
+        snap.version += 1
     star = snap.proposed_star if star is None else star
     if star not in STARS:
         raise ServiceError("period.star_invalid", star=star)
@@ -378,6 +386,7 @@ async def confirm_all(
             adjust_reason=None,
             confirmed_by=principal.telegram_id,
             confirmed_at=now,
+            version=PeriodSnapshot.version + 1,
         )
         .execution_options(synchronize_session=False)
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.db.models import Evidence, PeriodSnapshot
+from bot.db.models import AuditLog, Evidence, PeriodSnapshot
 from bot.services import members
 from tests.e2e.conftest import SUPERUSER
 from tests.e2e.test_month import ROOT, SECRETARY, STAFF, _branch
@@ -187,8 +187,18 @@ async def test_member_cannot_close_or_confirm(world):
     m1 = await world.emu.create_user("刘00", user_id=M1, language_code="en")
     await m1.send("/stars 2026-10")
     await m1.expect("not allowed")
-    answer = await m1.press_data("sx:2026-10:close", 1, force=True)
-    assert answer.show_alert
+    for forged in ("sx:2026-10:close", "sx:2026-10:confirm", "sl:2026-10:0"):
+        answer = await m1.press_data(forged, 1, force=True)
+        assert answer.show_alert and answer.text == "You are not allowed to do that.", forged
+
+    async def written(session, now):
+        snapshots = await session.execute(select(func.count()).select_from(PeriodSnapshot))
+        audits = await session.execute(
+            select(func.count()).select_from(AuditLog).where(AuditLog.actor_id == M1)
+        )
+        return snapshots.scalar_one(), audits.scalar_one()
+
+    assert await world.seed(written) == (0, 0)  # no month closed, nothing confirmed
 
 
 async def test_superuser_confirms_all(world):

@@ -38,7 +38,9 @@ class RecordingSession(BaseSession):
         if self.staged:
             response = Response[method.__returning__](ok=True, result=self.staged.popleft())
             return self.check_response(bot, method, 200, response.model_dump_json())
-        return self._default(method)
+        result = self._default(method)
+        # Mounted like Telegram's answers are, so a handler can edit the message it sent.
+        return result.as_(bot) if hasattr(result, "as_") else result
 
     def _default(self, method: TelegramMethod[Any]) -> Any:
         if method.__returning__ is Message or "Message" in str(method.__returning__):

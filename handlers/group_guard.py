@@ -1,0 +1,49 @@
+"""Personal data stays out of groups.
+
+In a group the bot answers only what belongs to the group: linking it to a branch
+(/linkgroup), meeting notices and their RSVP buttons. Every other command (/me, /month,
+/stars, /start, /help, /announce…) gets a reply with a button that opens the private
+chat — never the answer itself, and never a reply keyboard, which would sit on every
+member's screen. Presses in a group other than RSVPs are refused the same way (a
+forged one would otherwise edit a group message into someone's checklist).
+Included first, so no feature handler sees these.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.callbacks import Noop, Rsvp
+from handlers.registry import Handlers
+from handlers.views import Button, keyboard
+
+router = Handlers("group_guard")
+GROUP_CHATS = {"group", "supergroup"}
+GROUP = F.chat.type.in_(GROUP_CHATS)
+GROUP_COMMANDS = ("linkgroup",)
+
+
+@router.message(GROUP, F.text.startswith("/"), ~Command(*GROUP_COMMANDS))
+async def to_private(message: Message, bot: Bot) -> None:
+    command, _at, mention = message.text.split()[0].partition("@")
+    me = await bot.me()
+    if mention and mention.lower() != (me.username or "").lower():
+        return  # another bot's command
+    text = (
+        _("Announce meetings from our private chat; the notice is then posted here.")
+        if command == "/announce"
+        else _("I answer that in our private chat, so that personal data stays out of groups.")
+    )
+    button = Button(text=_("💬 Open the private chat"), url=f"https://t.me/{me.username}")
+    await message.reply(text, reply_markup=keyboard([[button]]))
+
+
+@router.callback_query(F.message.chat.type.in_(GROUP_CHATS), ~Rsvp.filter(), ~Noop.filter())
+async def not_here(query: CallbackQuery) -> None:
+    await query.answer(
+        _("This button works only in our private chat. Please start again there."),
+        show_alert=True,
+    )

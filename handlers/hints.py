@@ -1,0 +1,55 @@
+"""Never silent: a message a conversation step did not take gets a hint for that step.
+
+Included after every feature router and before the free-text fallback, so a step's own
+handlers always see the message first; what reaches here is a photo, a sticker, a
+command or text the step cannot use. (The meeting log has its own, in meeting_log.py.)
+"""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.registry import Handlers
+from handlers.states import (
+    AddContent,
+    AdjustStar,
+    AnnounceMeeting,
+    EditMember,
+    Join,
+    MeetingReason,
+    NewOrg,
+    RecordEvidence,
+    RsvpReason,
+)
+
+router = Handlers("hints")
+
+
+def _hints() -> dict[str | None, str]:
+    """Built per message: the words are in the asker's language."""
+    return {
+        AdjustStar.reason.state: _("Type the reason for the adjustment as text, or /cancel."),
+        MeetingReason.reason.state: _("Type the reason for deleting the meeting as text."),
+        RsvpReason.reason.state: _("Type a short reason as text, or /cancel to give none."),
+        Join.search.state: _("Type part of your name to find yourself on the roster."),
+        Join.name.state: _("Type your full name as text."),
+        NewOrg.name.state: _("Type the name of the new unit as text."),
+        EditMember.value.state: _("Type the new value as text, or /cancel."),
+        AnnounceMeeting.details.state: _("Type the time and place, e.g. “19:30 village office”."),
+        AnnounceMeeting.topic.state: _("Type the topic of the meeting as text."),
+        RecordEvidence.count.state: _("Type a number, or tap one of the buttons above."),
+        RecordEvidence.note.state: _("Type a short note as text, or skip."),
+        RecordEvidence.file.state: _("Send a photo or a document as proof, or skip."),
+        AddContent.title.state: _("Type the title as text."),
+        AddContent.source.state: _("Send the link (https://…), or the file itself."),
+    }
+
+
+@router.message(F.chat.type == "private", ~StateFilter(None))
+async def step_hint(message: Message, state: FSMContext) -> None:
+    hint = _hints().get(await state.get_state())
+    await message.answer(hint or _("Please use the buttons above, or send /cancel to stop."))
