@@ -16,7 +16,7 @@ from bot.services import members, orgs, outbox
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.texts import category_label, status_label
-from handlers.callbacks import MemberAct, MemberCard, MemberSet, RosterPage
+from handlers.callbacks import MemberAct, MemberCard, MemberSet, OrgView, RosterPage
 from handlers.menu import INVITE, ROSTER, MenuButton
 from handlers.orgs import send_invite
 from handlers.registry import Handlers
@@ -45,6 +45,9 @@ async def roster_view(session: AsyncSession, principal: Principal, org_id: int, 
         for m in found.items
     ]
     rows.append(pager(found, lambda p: RosterPage(org=org_id, page=p)))
+    if principal.can_manage(branch):
+        # Staff came here from the branch's card in /orgs: a way back to it.
+        rows.append([Button(text=_("⬆ Up"), callback_data=OrgView(org=branch.id).pack())])
     text = _(
         "Roster of {branch}: {n} members.\n★ secretary ☆ organising member ⏸ on leave "
         "✈ mobile ✓ on Telegram"

@@ -76,3 +76,32 @@ async def test_an_older_closed_month_is_not_called_last_month(world, lang):
     got = await sec.expect("2026-09")
     assert g["last"] in got.text and g["since"] in got.text
     assert "上月" not in got.text and "Last month" not in got.text
+
+
+BACK = {
+    "zh": {"roster": "👥 名册", "up": "⬆ 上一级", "card": "所属领域", "list": "党员名册"},
+    "en": {"roster": "👥 Roster", "up": "⬆ Up", "card": "Domain", "list": "Roster of"},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_can_go_back_from_a_branch_roster(world, lang):
+    """The roster opened from a branch's card in /orgs leads back to it; a secretary's
+    own /roster has nowhere above to go."""
+    t, b = T[lang], BACK[lang]
+    await world.seed(_city)
+    staff = await world.emu.create_user("镇组织委员", user_id=STAFF, language_code=t["lang"])
+    await staff.send("/orgs")
+    await staff.expect()
+    await staff.press("冷水江市委")
+    await staff.expect(edited=True)
+    await staff.press("红旗村党支部")
+    await staff.expect(b["card"], edited=True)
+    await staff.press(b["roster"])
+    await staff.expect(b["list"], edited=True)
+    await staff.press(b["up"])
+    await staff.expect(b["card"], edited=True)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/roster")
+    got = await sec.expect(b["list"])
+    assert not got.has_button(b["up"])
