@@ -10,7 +10,7 @@ one row per item (points, possible, the evidence value the rule read, the months
 covers), and one row per member once Vanguard evaluations produce results
 (`grades.member_results`: an empty list leaves the sheet out).
 
-Every text cell goes through `inert`: a branch or person name starting with = + - @
+Every text cell goes through `safetext.xlsx_cell`: a branch or person name starting with = + - @
 or a tab/CR is written as a plain string marked "quote prefix", never as a formula.
 """
 
@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Organisation, PeriodSnapshot, Staff
 from bot.services import grades
 from bot.services.periods import _under, check_period
+from bot.services.safetext import xlsx_cell
 from scoring import FortressRubric
 
 Gettext = Callable[[str], str]
-RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -147,18 +147,6 @@ async def ratings_ledger(
     return RatingsLedger(period, branches, members)
 
 
-def inert(value: Any, sheet) -> Any:
-    """A cell for `value`; text that a spreadsheet could read as a formula stays text."""
-    if isinstance(value, str) and value.startswith(RISKY):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        cell.quotePrefix = True
-        return cell
-    return value
-
-
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -219,8 +207,8 @@ def write_ratings_xlsx(
     for b in ledger.branches:
         sheet.append(
             [
-                inert(b.committee, sheet),
-                inert(b.name, sheet),
+                xlsx_cell(sheet, b.committee),
+                xlsx_cell(sheet, b.name),
                 domain_label(b.domain, _),
                 _number(b.score),
                 _number(b.max_score),
@@ -228,8 +216,8 @@ def write_ratings_xlsx(
                 b.proposed,
                 b.confirmed,
                 yes if b.confirmed is not None else no,
-                inert(b.confirmed_by, sheet),
-                inert(b.reason, sheet),
+                xlsx_cell(sheet, b.confirmed_by),
+                xlsx_cell(sheet, b.reason),
                 yes if b.meets else no,
             ]
         )
@@ -263,10 +251,10 @@ def write_ratings_xlsx(
                 try:
                     value = _number(Decimal(value))
                 except ArithmeticError:
-                    value = inert(value, items)
+                    value = xlsx_cell(items, value)
             items.append(
                 [
-                    inert(b.name, items),
+                    xlsx_cell(items, b.name),
                     name,
                     dim,
                     _number(points),
@@ -285,6 +273,6 @@ def write_ratings_xlsx(
         )
         for m in ledger.members:
             score = None if m.score is None else _number(m.score)
-            people.append([inert(m.branch, people), inert(m.name, people), m.grade, score])
+            people.append([xlsx_cell(people, m.branch), xlsx_cell(people, m.name), m.grade, score])
     book.save(target)
     return len(ledger.branches)
