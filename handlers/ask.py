@@ -237,7 +237,7 @@ async def capabilities(message: Message, principal: Principal) -> None:
     await message.answer(
         _(
             "I did not catch that. You can ask me, in your own words:\n"
-            "• our star rating — “我们支部几颗星？”\n"
+            "• our star rating — “what's our star rating?”\n"
             "• what is still outstanding this month\n"
             "• what it takes to reach the next star\n"
             "• your own grade (Vanguard Index)\n"

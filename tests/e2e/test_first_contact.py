@@ -105,3 +105,25 @@ async def test_staff_can_go_back_from_a_branch_roster(world, lang):
     await sec.send("/roster")
     got = await sec.expect(b["list"])
     assert not got.has_button(b["up"])
+
+
+UNKNOWN = {
+    "zh": {"q": "今天天气怎么样", "cant": "没听懂您的意思", "example": "我们支部几颗星"},
+    "en": {"q": "the weather is nice", "cant": "did not catch that", "example": "star rating?"},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_not_understood_reads_in_the_readers_language(world, lang):
+    """The fallback's example question is in the reader's language, and Chinese
+    addresses the reader as 您 like every other message."""
+    t, u = T[lang], UNKNOWN[lang]
+    await world.seed(_city)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send(u["q"])
+    got = await sec.expect(u["cant"])
+    assert u["example"] in got.text
+    if lang == "en":
+        assert not re.search(r"[\u4e00-\u9fff]", got.text), got.text
+    else:
+        assert "你" not in got.text
