@@ -84,7 +84,7 @@ def plausibility(period: str, today, _) -> str | None:
     """A month far back or not yet begun is most likely a typo: ask for --yes."""
     import re
 
-    match = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", period)
     if not match:
         return None  # the service refuses it with its own message
     months = (today.year - int(match[1])) * 12 + today.month - int(match[2])

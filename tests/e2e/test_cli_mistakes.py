@@ -117,6 +117,7 @@ CASES: dict[str, Case] = {
     "close-period far back": Case(("close-period", "--period", "2019-01"), 2, "--yes"),
     "close-period in the future": Case(("close-period", "--period", "2099-01"), 2, "not begun"),
     "close-period malformed": Case(("close-period", "--period", "July"), 1, "2026-07"),
+    "close-period month 13": Case(("close-period", "--period", "2026-13"), 1, "2026-07"),
     "content add: unknown kind": Case(
         (
             "content",
