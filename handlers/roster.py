@@ -64,10 +64,16 @@ async def card_view(session: AsyncSession, principal: Principal, member: Member)
     act = lambda a: MemberAct(member=member.id, act=a).pack()
     rows = []
     if principal.can_manage(branch):
+        offered = {
+            Role.secretary: (_("Make secretary"), "secretary"),
+            Role.organiser: (_("Make organising member"), "organiser"),
+        }
+        # Only the roles the member does not hold already.
         rows.append(
             [
-                Button(text=_("Make secretary"), callback_data=act("secretary")),
-                Button(text=_("Make organising member"), callback_data=act("organiser")),
+                Button(text=text, callback_data=act(code))
+                for role, (text, code) in offered.items()
+                if member.role != role
             ]
         )
         if member.role != Role.member:

@@ -127,3 +127,27 @@ async def test_not_understood_reads_in_the_readers_language(world, lang):
         assert not re.search(r"[\u4e00-\u9fff]", got.text), got.text
     else:
         assert "你" not in got.text
+
+
+CARD = {
+    "zh": {"make_sec": "设为支部书记", "make_org": "设为组织委员", "card": "所属领域"},
+    "en": {"make_sec": "Make secretary", "make_org": "Make organising member", "card": "Domain"},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_secretarys_card_does_not_offer_making_them_secretary(world, lang):
+    t, c = T[lang], CARD[lang]
+    await world.seed(_city)
+    staff = await world.emu.create_user("镇组织委员", user_id=STAFF, language_code=t["lang"])
+    await staff.send("/orgs")
+    await staff.expect()
+    await staff.press("冷水江市委")
+    await staff.expect(edited=True)
+    await staff.press("红旗村党支部")
+    await staff.expect(c["card"], edited=True)
+    await staff.press(BACK[lang]["roster"])
+    await staff.expect(BACK[lang]["list"], edited=True)
+    await staff.press("李书记")
+    card = await staff.expect("李书记", edited=True)
+    assert not card.has_button(c["make_sec"]) and card.has_button(c["make_org"])
