@@ -129,8 +129,17 @@ def gap_lines(cl, rubric) -> list[str]:
     if gap is None or not gap.levels:
         return [_("This is the top star level. Keep it up!")] if cl.star >= 5 else []
     level = gap.levels[0]
-    if not level.reachable:
+    if not level.reachable and level.blocked_by:
         return [_("The next star cannot be reached this month any more.")]
+    if not level.reachable:
+        # All the branch can still record falls short: the grades the superior gives
+        # decide the rest. "Cannot be reached" would tell a new branch to give up.
+        return [
+            _(
+                "What the branch can still record this month is not enough for {stars}; "
+                "the items the superior grades decide the rest."
+            ).format(stars=stars(level.stars))
+        ]
     locale = get_i18n().current_locale
     steps = "; ".join(_step_text(s, rubric, locale) for s in level.steps) or "—"
     return [_("To reach {stars}: {steps}").format(stars=stars(level.stars), steps=steps)]

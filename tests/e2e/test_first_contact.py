@@ -151,3 +151,25 @@ async def test_a_secretarys_card_does_not_offer_making_them_secretary(world, lan
     await staff.press("李书记")
     card = await staff.expect("李书记", edited=True)
     assert not card.has_button(c["make_sec"]) and card.has_button(c["make_org"])
+
+
+FRESH = {
+    "zh": {"q": "/month", "says": "其余取决于上级评定", "not": "本月已无法再升一星"},
+    "en": {
+        "q": "/month",
+        "says": "the items the superior grades decide the rest",
+        "not": "cannot be reached this month",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_new_branch_is_not_told_the_next_star_is_out_of_reach(world, lang):
+    """A branch with nothing recorded yet: what it can record itself falls short of two
+    stars, the superior's grades decide the rest; it is not told to give up."""
+    t, f = T[lang], FRESH[lang]
+    await world.seed(_city)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send(f["q"])
+    got = await sec.expect(f["says"])
+    assert f["not"] not in got.text
