@@ -91,15 +91,12 @@ class Scheduler:
                 for r in (await session.execute(JobRun.__table__.select())).all()
             }
         now = self.ctx.clock.now()
+        missed: list[str] = []
         for spec in self.jobs.values():
             trigger = CronTrigger(timezone=UTC, **spec.cron)
-            extra = {}
             ran = last.get(spec.id)
-            missed = ran is not None and trigger.get_next_fire_time(None, ran + _TICK) <= now
-            if missed:
-                # Fired while no scheduler ran: once now, however many times it was missed
-                # (each job decides from the clock what is still within its grace time).
-                extra["next_run_time"] = now
+            if ran is not None and trigger.get_next_fire_time(None, ran + _TICK) <= now:
+                missed.append(spec.id)
             self.aps.add_job(
                 self.run_job,
                 trigger,
@@ -107,10 +104,21 @@ class Scheduler:
                 id=spec.id,
                 name=spec.id,
                 replace_existing=True,
-                **extra,
             )
         self.aps.start()
         await self._record_next()
+        if missed:
+            # Fired while no scheduler ran: once now, however many times it was missed
+            # (each job decides from the clock what is still within its grace time). Run
+            # here rather than handed to APScheduler with a past run time, whose misfire
+            # check compares it with the wall clock, not with the injectable one.
+            self._tasks.append(asyncio.create_task(self._catch_up(missed)))
+
+    async def _catch_up(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            if self._stop.is_set():
+                return
+            await self.run_job(job_id)
 
     async def _record_next(self, job_id: str | None = None) -> None:
         assert self.aps is not None
