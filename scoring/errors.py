@@ -139,6 +139,24 @@ PROBLEMS: dict[Problem, str] = {
 
 SUGGESTION = N_("did you mean '{suggestion}'?")
 
+# The TOML reader's own words for a syntax error, so that they too can be translated.
+TOML_DETAILS = frozenset(
+    {
+        N_("Invalid value"),
+        N_("Invalid statement"),
+        N_("Unclosed array"),
+        N_("Unclosed inline table"),
+        N_("Unterminated string"),
+        N_("Invalid date or datetime"),
+        N_("Invalid initial character for a key part"),
+        N_("Cannot overwrite a value"),
+        N_("Expected '=' after a key in a key/value pair"),
+        N_("Expected ']' at the end of a table declaration"),
+        N_("Expected ']]' at the end of an array declaration"),
+        N_("Expected newline or end of document after a statement"),
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RubricError:

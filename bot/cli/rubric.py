@@ -62,9 +62,12 @@ def render_error(error: RubricError, _: Gettext) -> str:
 
     The problem texts are ``scoring.errors.PROBLEMS``; they are the message ids.
     """
-    from scoring.errors import PROBLEMS, SUGGESTION
+    from scoring.errors import PROBLEMS, SUGGESTION, TOML_DETAILS
 
-    text = _(PROBLEMS[error.problem]).format(**error.args)
+    args = dict(error.args)
+    if args.get("detail") in TOML_DETAILS:
+        args["detail"] = _(args["detail"])
+    text = _(PROBLEMS[error.problem]).format(**args)
     if error.suggestion:
         text += " (" + _(SUGGESTION).format(suggestion=error.suggestion) + ")"
     return f"{error.place}: {text}"

@@ -80,7 +80,13 @@ def test_chinese_is_chinese() -> None:
 
 # Marked where they are made: `_(label)` over the menu's constants, whose ids `_labels()`
 # marks; `_(exc.message)` of a FactsError, raised only with N_("…") (checked below).
-BUILT_ELSEWHERE = {("handlers/menu.py", "label"), ("bot/cli/rubric.py", "exc.message")}
+# Marked where they are made: menu labels, rubric messages, and the TOML reader's words,
+# which are translated only when they are among scoring.errors.TOML_DETAILS.
+BUILT_ELSEWHERE = {
+    ("handlers/menu.py", "label"),
+    ("bot/cli/rubric.py", "exc.message"),
+    ("bot/cli/rubric.py", "args['detail']"),
+}
 
 
 def _marked_tables() -> set[str]:

@@ -120,6 +120,19 @@ def test_check_names_full_width_punctuation(tmp_path, lang):
     assert f"{path}:2:6: {message}" in result.output
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_check_explains_a_toml_syntax_error_in_the_readers_language(tmp_path, lang):
+    path = tmp_path / "r.toml"
+    path.write_text('[rubric\nkind = "fortress"\n', encoding="utf-8")
+    result = run("check", str(path), "--lang", lang)
+    assert result.exit_code == 1
+    detail = {
+        "zh": "表名末尾缺少右方括号 ]",
+        "en": "Expected ']' at the end of a table declaration",
+    }
+    assert f"{path}:1:8: " in result.output and detail[lang] in result.output
+
+
 BRANCH = """
 kind = "branch"
 domain = "village"
