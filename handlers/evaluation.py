@@ -42,7 +42,7 @@ from handlers.callbacks import (
 from handlers.menu import EVALUATION, MenuButton
 from handlers.registry import Handlers
 from handlers.states import Evaluate
-from handlers.views import Button, clip, keyboard, named, pager
+from handlers.views import Button, clip, keyboard, named, pager, redraw
 from scoring import VanguardRubric
 
 router = Handlers("evaluation")
@@ -294,8 +294,7 @@ async def home_press(
         text, markup = await staff_home(session, principal, clock, callback_data.page)
     else:
         text, markup = await home(session, principal, clock, vrubric)
-    await query.answer(note)
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup, note)
 
 
 @router.callback_query(EvalAdvance.filter())
@@ -322,12 +321,12 @@ async def advance_press(
         await publish_notice(session, bot, i18n, c, vrubric)
     elif c.stage == EvalStage.vote:
         await tell_members(session, bot, i18n, c, exclude=principal.telegram_id)
-    await query.answer(_("Done: the {stage} has begun.").format(stage=stage_label(c.stage)))
     if principal.branch is not None and principal.branch.id == c.org_id:
         text, markup = await home(session, principal, clock, vrubric)
     else:
         text, markup = await staff_home(session, principal, clock, 0)
-    await query.message.edit_text(text, reply_markup=markup)
+    done = _("Done: the {stage} has begun.").format(stage=stage_label(c.stage))
+    await redraw(query, text, markup, done)
 
 
 async def tell_members(session, bot: Bot, i18n: I18n, campaign, exclude: int = 0) -> None:
@@ -449,8 +448,7 @@ async def view_press(
         text, markup = await objection_list(session, principal, cid)
     else:  # grade
         text, markup = await my_grade_text(session, principal), None
-    await query.answer()
-    await query.message.edit_text(clip(text), reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 async def self_status(session, principal, cid: int, page: int):
@@ -550,8 +548,10 @@ def self_page(rubric: VanguardRubric, member: Member, draft: dict, page: int):
     return "\n".join(lines), keyboard(rows)
 
 
-async def _self_draft(state: FSMContext, cid: int) -> dict:
-    draft = (await state.get_data()).get("own")
+async def _draft(state: FSMContext, kind: str, cid: int) -> dict:
+    """The draft (`own` self-assessment or `ballot`) this press belongs to; a press from
+    another campaign's message, or after the draft was submitted or left, is stale."""
+    draft = (await state.get_data()).get(kind)
     if not draft or draft["campaign"] != cid:
         raise ServiceError("stale")
     return draft
@@ -566,7 +566,7 @@ async def self_mark(
     principal: Principal,
     vrubric: VanguardRubric,
 ) -> None:
-    draft = await _self_draft(state, callback_data.campaign)
+    draft = await _draft(state, "own", callback_data.campaign)
     campaign, _org = await evaluation.visible_campaign(session, principal, callback_data.campaign)
     evaluation.require_stage(campaign, EvalStage.self_assessment.value)
     items = evaluation.self_questions(vrubric, principal.member.category)
@@ -577,8 +577,7 @@ async def self_mark(
     await state.update_data(own=draft)
     page = [s.key for s in vrubric.subindices].index(item.dimension)
     text, markup = self_page(vrubric, principal.member, draft, page)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(SelfAct.filter())
@@ -594,10 +593,9 @@ async def self_act(
     act, cid = callback_data.act, callback_data.campaign
     if act == "cancel":
         await state.clear()
-        await query.answer()
-        await query.message.edit_text(_("Self-assessment left; nothing was changed."))
+        await redraw(query, _("Self-assessment left; nothing was changed."))
         return
-    draft = await _self_draft(state, cid)
+    draft = await _draft(state, "own", cid)
     if act == "page":
         pages = _pages(vrubric, principal.member.category)
         text, markup = self_page(
@@ -627,8 +625,7 @@ async def self_act(
             _("✅ Self-assessment saved. You can change it until the stage closes."),
             None,
         )
-    await query.answer()
-    await query.message.edit_text(clip(text), reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 def self_review(rubric: VanguardRubric, member: Member, draft: dict):
@@ -723,13 +720,6 @@ def ballot_page(rubric, people: list[tuple[int, str]], cid: int, marks: dict, pa
     return "\n".join(lines), keyboard(rows)
 
 
-async def _ballot(state: FSMContext, cid: int) -> dict:
-    draft = (await state.get_data()).get("ballot")
-    if not draft or draft["campaign"] != cid:
-        raise ServiceError("stale")
-    return draft
-
-
 async def _people(session, principal, clock, cid, rubric) -> list[tuple[int, str]]:
     sheet = await ballots.ballot_sheet(
         session, principal, cid, clock.today(), len(rubric.vote_options)
@@ -748,7 +738,7 @@ async def mark(
     vrubric: VanguardRubric,
 ) -> None:
     cid = callback_data.campaign
-    draft = await _ballot(state, cid)
+    draft = await _draft(state, "ballot", cid)
     await ballots.check_mark(
         session, principal, cid, callback_data.cand, callback_data.band, clock.today(), vrubric
     )
@@ -760,8 +750,7 @@ async def mark(
     await state.update_data(ballot=draft)
     people = await _people(session, principal, clock, cid, vrubric)
     text, markup = ballot_page(vrubric, people, cid, draft["marks"], callback_data.page)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(BallotAct.filter())
@@ -775,18 +764,16 @@ async def ballot_act(
     vrubric: VanguardRubric,
 ) -> None:
     cid, act = callback_data.campaign, callback_data.act
-    draft = await _ballot(state, cid)
+    draft = await _draft(state, "ballot", cid)
     if act == "confirm":
         marks = {int(k): v for k, v in draft["marks"].items()}
         await ballots.submit_ballot(session, principal, clock.today(), cid, marks, vrubric)
         await state.clear()
-        await query.answer()
-        await query.message.edit_text(
-            _(
-                "✅ Your ballot has been counted. It is secret: nobody, the secretary "
-                "included, can see how you voted."
-            )
+        receipt = _(
+            "✅ Your ballot has been counted. It is secret: nobody, the secretary "
+            "included, can see how you voted."
         )
+        await redraw(query, receipt)
         return
     people = await _people(session, principal, clock, cid, vrubric)
     if act == "submit":
@@ -815,8 +802,7 @@ async def ballot_act(
         )
     else:  # page, back
         text, markup = ballot_page(vrubric, people, cid, draft["marks"], callback_data.page)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 # ---------------------------------------------------------------- branch review
@@ -985,8 +971,7 @@ async def review_press(
             await query.message.answer(prompt)
             return
     text, markup = await member_card(session, principal, cid, mid, vrubric)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.message(StateFilter(Evaluate.reason, Evaluate.note), F.text)

@@ -9,7 +9,7 @@ from html import unescape
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.models import Member, Organisation
@@ -37,6 +37,19 @@ def pager(page: Page, make: Callable[[int], CallbackData]) -> list[Button]:
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows if r])
+
+
+async def redraw(
+    query: CallbackQuery,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    note: str | None = None,
+) -> None:
+    """Answer a press (with `note` as its toast) and show `text` in place of the message
+    the button sits on: the last step of every handler that redraws a page, a card or a
+    draft. What the handler wrote is committed before this speaks (bot.db.unit)."""
+    await query.answer(note)
+    await query.message.edit_text(clip(text), reply_markup=markup)
 
 
 def mask_phone(phone: str | None) -> str:
