@@ -37,6 +37,10 @@ ROW_MESSAGES: dict[str, str] = {
         "“{value}” is not a valid organisation path "
         "(names separated by /, from the city committee down to the branch)"
     ),
+    "path_formula": N_(
+        "an organisation name in “{value}” starts with =, +, - or @ "
+        "(a spreadsheet would read it as a formula)"
+    ),
     "branch_under_branch": N_(
         "“{detail}” in “{value}” is a branch, and a branch cannot contain other organisations"
     ),

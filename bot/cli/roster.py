@@ -1,4 +1,4 @@
-"""`branchbot import roster|orgs FILE` and `branchbot export roster [--org PATH] FILE.xlsx`.
+"""`branchbot import roster|orgs FILE` and `branchbot export roster [--org PATH] FILE.xlsx|.csv`.
 
 Messages are in the language of `--lang` (else DEFAULT_LOCALE), successes and problems
 alike. Exit codes follow bot/cli/common.py: 1 when the file's data is refused, 2 when
@@ -54,9 +54,13 @@ def _locale(lang: str | None, settings: Settings) -> str:
     return LOCALES[lang]
 
 
-def _check_output(path: Path, option: str, _: Gettext) -> None:
-    """An output file: .xlsx, in a folder that exists (checked before any work)."""
-    if path.suffix.lower() != ".xlsx":
+def _check_output(path: Path, option: str, _: Gettext, csv_too: bool = False) -> None:
+    """An output file: .xlsx (or .csv where allowed), in a folder that exists (checked
+    before any work)."""
+    suffix = path.suffix.lower()
+    if csv_too and suffix not in (".xlsx", ".csv"):
+        raise fail(_("{option}: the file must end in .xlsx or .csv").format(option=option))
+    if not csv_too and suffix != ".xlsx":
         raise fail(_("{option}: the file must end in .xlsx").format(option=option))
     if not path.parent.is_dir():
         message = _("{option}: the folder {folder} does not exist")
@@ -202,7 +206,9 @@ def import_orgs(
 
 @export_app.command("roster")
 def export_roster(
-    file: Path = typer.Argument(..., help="Where to write the roster (.xlsx)."),
+    file: Path = typer.Argument(
+        ..., help="Where to write the roster: .xlsx, or .csv (UTF-8, for other tools)."
+    ),
     org: str | None = typer.Option(
         None, "--org", help="Only this organisation's subtree, e.g. 某某市委/某某镇党委."
     ),
@@ -221,7 +227,7 @@ def export_roster(
     settings = settings_or_exit()
     locale = _locale(lang, settings)
     _ = gettext_for(locale)
-    _check_output(file, "FILE", _)
+    _check_output(file, "FILE", _, csv_too=not template)
     if template:
         _save(lambda: roster.write_template(file, lang=locale, notes=_notes(_, locale)), file, _)
         console.print(_("Wrote the roster template to {file}").format(file=file))
@@ -234,7 +240,8 @@ def export_roster(
         return await roster.export_rows(session, root)
 
     rows = run_in_session(work, settings, locale)
-    count = _save(lambda: roster.write_xlsx(rows, file, lang=locale), file, _)
+    write = roster.write_csv if file.suffix.lower() == ".csv" else roster.write_xlsx
+    count = _save(lambda: write(rows, file, lang=locale), file, _)
     console.print(_("Exported {count} members to {file}").format(count=count, file=file))
 
 

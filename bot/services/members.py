@@ -187,7 +187,7 @@ async def add_member(
         raise ServiceError("member.org_not_branch")
     member = Member(
         org_id=org_id,
-        name=clean_name(name, person=True),
+        name=clean_name(name),
         category=Category(category).value,
         role=Role(role).value,
         status=MemberStatus.active.value,
@@ -235,7 +235,7 @@ async def update_member(
     before = audit.snapshot(member, RECORD_FIELDS)
     for key, value in changes.items():
         if key == "name":
-            value = clean_name(str(value), person=True)
+            value = clean_name(str(value))
         elif key == "category":
             value = _enum(Category, value, "member.category_unknown")
         elif key == "status":

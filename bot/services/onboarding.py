@@ -284,7 +284,7 @@ async def request_as_new(
     org = await require_org(session, org_id)
     if org.kind != OrgKind.branch:
         raise ServiceError("member.org_not_branch")
-    name = clean_name(name, person=True)
+    name = clean_name(name)
     request = await _pending_request(session, now, org_id, telegram_id, name, None)
     return ClaimOutcome(ClaimKind.pending, None, request, await approvers(session, org_id))
 

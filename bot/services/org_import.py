@@ -97,8 +97,9 @@ def _rows(sheet: RosterFile, errors: list[RowError]) -> list[OrgRow]:
                 path = orgs.split_path(whole)
                 for part in path:
                     orgs.clean_name(part)
-            except ServiceError:
-                error(number, column, "branch_bad_path", whole)
+            except ServiceError as err:
+                code = "path_formula" if err.code == "name.formula" else "branch_bad_path"
+                error(number, column, code, whole)
                 path = None
         kind = domain = timezone = None
         if text["kind"]:

@@ -19,13 +19,11 @@ MAX_NAME = 200
 PATH_SEP = "/"
 
 
-def clean_name(name: str, *, person: bool = False) -> str:
-    """A person's or an organisation's name as stored; refused when it is invisible or
-    turns text around (bidi overrides), and a person's also when it would be a
-    spreadsheet formula (an organisation's is kept, and every export writes it inert)."""
+def clean_name(name: str) -> str:
+    """A person's or an organisation's name as stored; refused when it is invisible,
+    turns text around (bidi overrides) or would be a spreadsheet formula — the rules of
+    `safetext.name_problem`, the same for every name a person or an administrator types."""
     problem = safetext.name_problem(name or "")
-    if problem == "formula" and not person:
-        problem = None
     if problem == "empty":
         raise ServiceError("org.name_empty")
     if problem is not None:

@@ -426,8 +426,9 @@ class _RowChecker:
             parts = orgs.split_path(text)
             for part in parts:
                 orgs.clean_name(part)
-        except ServiceError:
-            self.error(number, "branch", "branch_bad_path", text)
+        except ServiceError as err:
+            code = "path_formula" if err.code == "name.formula" else "branch_bad_path"
+            self.error(number, "branch", code, text)
             return None
         return parts
 
@@ -1006,6 +1007,26 @@ def write_xlsx(
         sheet.append(row)
         count += 1
     book.save(path)
+    return count
+
+
+def write_csv(records: Iterable[RosterRecord], path: str | Path, lang: str = "zh") -> int:
+    """The same columns as `write_xlsx`, as UTF-8 CSV with a BOM (so Excel reads the
+    Chinese right), every text cell through `safetext.csv_cell`; returns the count."""
+    lang = _lang(lang)
+    count = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([HEADERS[lang][f] for f in FIELDS])
+        for r in records:
+            row = []
+            for f in FIELDS:
+                value = value_label(f, getattr(r, f), lang)
+                row.append(
+                    value.isoformat() if isinstance(value, date) else safetext.csv_cell(value)
+                )
+            writer.writerow(row)
+            count += 1
     return count
 
 

@@ -107,7 +107,7 @@ CASES: dict[str, Case] = {
     "export roster to a missing folder": Case(
         ("export", "roster", "no/such/folder/out.xlsx"), 2, "does not exist"
     ),
-    "export roster to .csv": Case(("export", "roster", "out.csv"), 2, ".xlsx"),
+    "export roster to .txt": Case(("export", "roster", "out.txt"), 2, ".csv"),
     "export roster of a misspelt org": Case(
         ("export", "roster", "out.xlsx", "--org", "某某是委"), 1, "did you mean"
     ),

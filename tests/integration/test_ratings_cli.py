@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -17,7 +18,10 @@ def _city() -> None:
     cli("org", "add", "Town", "--parent", "City")
     cli("org", "add", "Other", "--parent", "City")
     cli("org", "add", "B1", "--parent", "City/Town", "--branch", "--domain", "village")
-    cli("org", "add", "=SUM(1)", "--parent", "City/Other", "--branch", "--domain", "agency")
+    cli("org", "add", "B2", "--parent", "City/Other", "--branch", "--domain", "agency")
+    # A name from before formula-like names were refused: the ledger must still be inert.
+    with sqlite3.connect("branchbot.db") as conn:
+        conn.execute("UPDATE organisation SET name = '=SUM(1)' WHERE name = 'B2'")
     cli("close-period", "--period", "2026-06")
 
 
