@@ -216,7 +216,7 @@ def status_label(status: str, _: Gettext) -> str:
     return {
         "active": _("active"),
         "on_leave": _("on leave"),
-        "mobile": _("mobile member"),
+        "mobile": _("away (mobile)"),
         "left": _("left"),
     }.get(status, status)
 

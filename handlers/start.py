@@ -10,11 +10,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import orgs, prefs
+from bot.clock import Clock
+from bot.i18n import N_
+from bot.services import onboarding, orgs, prefs
+from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from handlers.callbacks import Lang
 from handlers.menu import HELP, LANGUAGE, ME, MenuButton, menu_keyboard
 from handlers.registry import Handlers
+from handlers.states import Join
 from handlers.views import Button, keyboard, whoami
 
 router = Handlers("start")
@@ -96,11 +100,11 @@ async def help_(message: Message, principal: Principal) -> None:
 
 @router.message(Command("me"))
 @router.message(MenuButton(ME))
-async def me(message: Message, principal: Principal, session: AsyncSession) -> None:
+async def me(
+    message: Message, principal: Principal, session: AsyncSession, state: FSMContext, clock: Clock
+) -> None:
     if principal.member is None and not principal.is_staff:
-        await message.answer(
-            _("You are not linked to any branch yet. Open the invite link from your secretary.")
-        )
+        await message.answer(await _not_joined_yet(principal, session, state, clock))
         return
     known = ([principal.branch] if principal.branch else []) + principal.staff_orgs
     paths = await orgs.names_on_path(session, known)
@@ -109,6 +113,47 @@ async def me(message: Message, principal: Principal, session: AsyncSession) -> N
     await message.answer(
         whoami(principal, branch_path, staff_paths), reply_markup=menu_keyboard(principal)
     )
+
+
+# What /me says on each joining step: where the newcomer is, and the one thing to do next.
+_JOIN_NEXT = {
+    Join.search.state: N_(
+        "Tap your name in the list above, or type part of it to search. "
+        "If you are not on the roster, tap “I am not on the roster”."
+    ),
+    Join.contact.state: N_(
+        "Share your phone number with the button below, so the bot can check it is you."
+    ),
+    Join.name.state: N_("Type your full name as the branch knows it."),
+}
+
+
+async def _not_joined_yet(
+    principal: Principal, session: AsyncSession, state: FSMContext, clock: Clock
+) -> str:
+    """/me for someone not (yet) on a roster: where their joining stands, not a bare "no"."""
+    step = await state.get_state()
+    if step in _JOIN_NEXT:
+        try:
+            invite = await onboarding.require_join_invite(
+                session, (await state.get_data()).get("invite_id"), clock.now()
+            )
+        except ServiceError:
+            invite = None  # the invite ran out meanwhile: they must open a new one
+        if invite is not None:
+            path = await orgs.display_path(session, await orgs.require_org(session, invite.org_id))
+            lead = _("You are joining <b>{path}</b> and are not on its roster yet.").format(
+                path=html.quote(path)
+            )
+            return f"{lead}\n{_(_JOIN_NEXT[step])}\n" + _("/cancel stops joining.")
+    waiting = await onboarding.awaited_branch(session, principal.telegram_id)
+    if waiting is not None:
+        path = await orgs.display_path(session, waiting)
+        return _(
+            "Your request to join <b>{path}</b> is waiting for the branch secretary's "
+            "decision. I will tell you as soon as it is decided."
+        ).format(path=html.quote(path))
+    return _("You are not linked to any branch yet. Open the invite link from your secretary.")
 
 
 @router.message(Command("language"))

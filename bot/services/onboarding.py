@@ -204,6 +204,20 @@ async def require_join_invite(
     return invite
 
 
+async def awaited_branch(session: AsyncSession, telegram_id: int) -> Organisation | None:
+    """The branch this person's open join request waits on, if they have one."""
+    found = await session.execute(
+        select(Organisation)
+        .join(JoinRequest, JoinRequest.org_id == Organisation.id)
+        .where(
+            JoinRequest.telegram_id == telegram_id,
+            JoinRequest.status == RequestStatus.pending.value,
+        )
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
+
+
 async def join_roster(
     session: AsyncSession, now: datetime, invite_id: int | None, query: str, page: int
 ) -> Page[Member]:

@@ -119,9 +119,9 @@ STATUS_WORDS: dict[MemberStatus, tuple[str, ...]] = {
     MemberStatus.on_leave: ("请假", "病假", "长期病假", "因病请假", "on_leave", "on leave"),
     MemberStatus.mobile: ("流动", "外出流动", "流动党员", "外出", "mobile"),
     MemberStatus.left: (
+        "已转出",
         "转出",
         "离开",
-        "已转出",
         "迁出",
         "组织关系转出",
         "关系转出",

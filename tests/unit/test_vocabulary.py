@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot import texts
 from bot.db.enums import Category, Domain, MemberStatus, OrgKind, Role
+from bot.i18n import gettext_for
+from bot.services import roster
 from bot.services import vocabulary as v
 
 
@@ -83,3 +86,21 @@ def test_unknown_words_mean_nothing_and_close_ones_get_a_suggestion() -> None:
     assert v.closest_word("category", "农村和城市社区党员") is not None
     assert v.closest_word("domain", "两薪组织") == "两新组织"
     assert v.closest_word("category", "宇航员") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "label"),
+    [
+        ("category", texts.category_label),
+        ("domain", texts.domain_label),
+        ("status", texts.status_label),
+        ("role", texts.role_label),
+    ],
+)
+def test_chat_and_files_use_one_chinese_word(field, label) -> None:
+    """The member card in chat says what the CLI and an exported roster say
+    (农村社区党员, never 农村（社区）党员 in one place and 农村社区党员 in the other)."""
+    _ = gettext_for("zh_Hans")
+    for value, words in v.FIELD_WORDS[field].items():
+        assert label(str(value), _) == words[0], (field, value)
+        assert roster.value_label(field, str(value), "zh") == words[0]
