@@ -330,7 +330,9 @@ class Sender:
             await outbox.mark_final(
                 session, row.id, OutboxStatus.unreachable, row.attempts + 1, "blocked"
             )
-            news = row.chat_id > 0 and await outbox.mark_unreachable(
+            # A person is marked once (their leaders hear it once); a group (a branch's,
+            # which removed the bot) is not a person: its leaders hear of each message lost.
+            news = row.chat_id < 0 or await outbox.mark_unreachable(
                 session, self.clock.now(), row.chat_id
             )
             if news and self.on_unreachable is not None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from aiogram import Bot, F
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import EvalStage, Member
-from bot.services import ballots, eval_review, evaluation, prefs
+from bot.services import ballots, eval_review, evaluation
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.paging import page_of
@@ -39,7 +38,9 @@ from handlers.callbacks import (
     SelfAct,
     SelfMark,
 )
+from handlers.eval_notices import stage_opened
 from handlers.menu import EVALUATION, MenuButton
+from handlers.notify import tell, tell_each, zone_of
 from handlers.registry import Handlers
 from handlers.states import Evaluate
 from handlers.views import Button, clip, keyboard, named, pager, redraw
@@ -47,15 +48,6 @@ from scoring import VanguardRubric
 
 router = Handlers("evaluation")
 log = logging.getLogger(__name__)
-
-
-async def send_quietly(bot: Bot, chat_id: int, text: str, **kwargs) -> None:
-    """Send now; someone who blocked the bot must not stop the others being told.
-    (These few per-branch notices are not yet queued through the outbox.)"""
-    try:
-        await bot.send_message(chat_id, text, **kwargs)
-    except TelegramAPIError as exc:
-        log.warning("could not notify a user: %s", type(exc).__name__)
 
 
 BALLOT_PAGE = 8
@@ -249,7 +241,6 @@ async def home_press(
     clock: Clock,
     vrubric: VanguardRubric,
     settings: Settings,
-    bot: Bot,
     i18n: I18n,
 ) -> None:
     act, now, today = callback_data.act, clock.now(), clock.today()
@@ -268,7 +259,7 @@ async def home_press(
             objection_days=settings.eval_objection_days,
         )
         note = _("Opened. Members can now assess themselves.")
-        await tell_members(session, bot, i18n, opened, exclude=principal.telegram_id)
+        await tell_members(session, clock, settings, i18n, opened, exclude=principal.telegram_id)
     elif act in ("subtree", "approve_all"):
         if not principal.staff_orgs:
             raise ServiceError("access.denied")
@@ -305,7 +296,7 @@ async def advance_press(
     principal: Principal,
     clock: Clock,
     vrubric: VanguardRubric,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     c = await evaluation.advance(
@@ -318,9 +309,9 @@ async def advance_press(
         vrubric,
     )
     if c.stage == EvalStage.notice:
-        await publish_notice(session, bot, i18n, c, vrubric)
+        await publish_notice(session, clock, settings, i18n, c, vrubric)
     elif c.stage == EvalStage.vote:
-        await tell_members(session, bot, i18n, c, exclude=principal.telegram_id)
+        await tell_members(session, clock, settings, i18n, c, exclude=principal.telegram_id)
     if principal.branch is not None and principal.branch.id == c.org_id:
         text, markup = await home(session, principal, clock, vrubric)
     else:
@@ -329,38 +320,48 @@ async def advance_press(
     await redraw(query, text, markup, done)
 
 
-async def tell_members(session, bot: Bot, i18n: I18n, campaign, exclude: int = 0) -> None:
-    """The stage that concerns every member has opened: say so, with its deadline."""
+async def tell_members(
+    session, clock: Clock, settings: Settings, i18n: I18n, campaign, exclude: int = 0
+) -> None:
+    """The stage that concerns every member has opened: say so, with its deadline (through
+    the outbox, in this update's transaction; the scheduler's `eval.opened` uses the same
+    keys for campaigns opened for a whole subtree, so nobody hears it twice)."""
+    from bot.services.orgs import require_org
+
+    org = await require_org(session, campaign.org_id)
     people = [
         m.telegram_id
         for m in await evaluation.eligible_members(session, campaign.org_id)
         if m.telegram_id and m.telegram_id != exclude
     ]
-    locales = await prefs.locales_for(session, people, i18n.default_locale)
-    for chat in people:
-        with i18n.use_locale(locales[chat]):
-            if campaign.stage == EvalStage.vote:
-                text = _("The democratic vote is open until {date}. Your ballot is secret.")
-                button = _("🗳 Vote")
-            else:
-                text = _("The democratic evaluation has begun: assess yourself by {date}.")
-                button = _("📝 Self-assessment")
-            act = "vote" if campaign.stage == EvalStage.vote else "self"
-            markup = keyboard([[Button(text=button, callback_data=_v(campaign, act))]])
-            await send_quietly(
-                bot, chat, text.format(date=evaluation.due_of(campaign)), reply_markup=markup
-            )
+    await tell_each(
+        session,
+        clock,
+        settings,
+        i18n,
+        people,
+        lambda _chat: stage_opened(campaign),
+        key=opened_key(campaign),
+        kind="eval_stage",
+        tz=zone_of(settings, org),
+    )
 
 
-async def publish_notice(session, bot: Bot, i18n: I18n, campaign, rubric) -> None:
+def opened_key(campaign) -> str:
+    return f"eval:{campaign.id}:{campaign.stage}:open:v{campaign.version}"
+
+
+async def publish_notice(
+    session, clock: Clock, settings: Settings, i18n: I18n, campaign, rubric
+) -> None:
     """The public notice: excellent members named in the group (if linked), every member
     told their own grade privately, with the objection window."""
     from bot.services.orgs import require_org
 
     org = await require_org(session, campaign.org_id)
+    tz = zone_of(settings, org)
     results = await eval_review.grades_of(session, campaign.id)
-    people = [m for m, _r in results if m.telegram_id]
-    locales = await prefs.locales_for(session, [m.telegram_id for m in people], i18n.default_locale)
+    key = f"eval:{campaign.id}:notice:v{campaign.version}"
     if org.group_chat_id:
         with i18n.use_locale(org.locale or i18n.default_locale):
             names = "、".join(escape(m.name) for m, r in results if r.grade == "excellent")
@@ -381,24 +382,37 @@ async def publish_notice(session, bot: Bot, i18n: I18n, campaign, rubric) -> Non
                     ),
                 ]
             )
-            await send_quietly(bot, org.group_chat_id, text)
-    for member, result in results:
-        if not member.telegram_id:
-            continue
-        with i18n.use_locale(locales[member.telegram_id]):
-            text = _(
-                "The branch proposes your grade for {period}: {grade} ({total} points). "
-                "Objections can be raised until {date}."
-            ).format(
-                period=campaign.period,
-                grade=grade_label(result.grade),
-                total=result.total,
-                date=campaign.notice_due,
-            )
-            markup = keyboard(
-                [[Button(text=_("Raise an objection"), callback_data=_v(campaign, "object"))]]
-            )
-            await send_quietly(bot, member.telegram_id, text, reply_markup=markup)
+        await tell(
+            session,
+            clock,
+            settings,
+            org.group_chat_id,
+            text,
+            key=f"{key}:group",
+            kind="eval_notice",
+            tz=tz,
+        )
+    grades = {m.telegram_id: r for m, r in results if m.telegram_id}
+
+    def render(chat: int) -> tuple[str, object]:
+        result = grades[chat]
+        text = _(
+            "The branch proposes your grade for {period}: {grade} ({total} points). "
+            "Objections can be raised until {date}."
+        ).format(
+            period=campaign.period,
+            grade=grade_label(result.grade),
+            total=result.total,
+            date=campaign.notice_due,
+        )
+        markup = keyboard(
+            [[Button(text=_("Raise an objection"), callback_data=_v(campaign, "object"))]]
+        )
+        return text, markup
+
+    await tell_each(
+        session, clock, settings, i18n, grades, render, key=key, kind="eval_notice", tz=tz
+    )
 
 
 # ---------------------------------------------------------------- views of a campaign
@@ -1062,7 +1076,7 @@ async def objection_text(
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
-    bot: Bot,
+    settings: Settings,
     i18n: I18n,
 ) -> None:
     data = (await state.get_data()).get("objection")
@@ -1077,15 +1091,19 @@ async def objection_text(
         await state.clear()
         await message.answer(_("Answer saved."))
         if author is not None and author.telegram_id:
-            locale = (await prefs.locales_for(session, [author.telegram_id], i18n.default_locale))[
-                author.telegram_id
-            ]
-            with i18n.use_locale(locale):
-                await send_quietly(
-                    bot,
-                    author.telegram_id,
+            await tell_each(
+                session,
+                clock,
+                settings,
+                i18n,
+                [author.telegram_id],
+                lambda _chat: (
                     _("Answer to your objection: {answer}").format(answer=escape(row.answer)),
-                )
+                    None,
+                ),
+                key=f"eval-objection:{row.id}:answer:{clock.now():%Y%m%d%H%M%S}",
+                kind="eval_objection",
+            )
         return
     row = await eval_review.raise_objection(
         session,
@@ -1100,52 +1118,33 @@ async def objection_text(
     await message.answer(
         _("Your objection has been passed to the branch and the superior organisation.")
     )
-    await tell_about_objection(session, bot, i18n, row)
+    await tell_about_objection(session, clock, settings, i18n, row)
 
 
-async def tell_about_objection(session, bot: Bot, i18n: I18n, row) -> None:
-    from sqlalchemy import select
-
-    from bot.db.models import Organisation, Role, Staff
-    from bot.services.orgs import ancestor_ids
-
+async def tell_about_objection(session, clock: Clock, settings: Settings, i18n: I18n, row):
+    """The branch's leaders and the superior's staff hear of a new objection (never who
+    raised an anonymous one: the text is all they get)."""
     campaign, org = await evaluation.require_campaign(session, row.campaign_id)
-    leaders = (
-        await session.execute(
-            select(Member.telegram_id).where(
-                Member.org_id == org.id,
-                Member.role.in_((Role.secretary.value, Role.organiser.value)),
-                Member.telegram_id.is_not(None),
-            )
+
+    def render(_chat: int) -> tuple[str, object]:
+        text = _("New objection #{id} in {branch}: {text}").format(
+            id=row.id, branch=escape(org.name), text=escape(row.text)
         )
-    ).scalars()
-    staff = (
-        await session.execute(
-            select(Staff.telegram_id)
-            .join(Organisation, Organisation.id == Staff.org_id)
-            .where(Organisation.id.in_(ancestor_ids(org)))
-        )
-    ).scalars()
-    to = sorted(set(leaders) | set(staff))
-    locales = await prefs.locales_for(session, to, i18n.default_locale)
-    for chat in to:
-        with i18n.use_locale(locales[chat]):
-            text = _("New objection #{id} in {branch}: {text}").format(
-                id=row.id, branch=escape(org.name), text=escape(row.text)
-            )
-            markup = keyboard(
-                [
-                    [
-                        Button(
-                            text=_("Answer #{id}").format(id=row.id),
-                            callback_data=ObjectionAct(
-                                campaign=campaign.id, objection=row.id, act="answer"
-                            ).pack(),
-                        )
-                    ]
-                ]
-            )
-            await send_quietly(bot, chat, text, reply_markup=markup)
+        answer = ObjectionAct(campaign=campaign.id, objection=row.id, act="answer")
+        label = _("Answer #{id}").format(id=row.id)
+        return text, keyboard([[Button(text=label, callback_data=answer.pack())]])
+
+    await tell_each(
+        session,
+        clock,
+        settings,
+        i18n,
+        await eval_review.objection_readers(session, org),
+        render,
+        key=f"eval-objection:{row.id}:raised",
+        kind="eval_objection",
+        tz=zone_of(settings, org),
+    )
 
 
 @router.message(StateFilter(Evaluate))

@@ -10,16 +10,17 @@ from datetime import date, datetime, time
 
 from aiogram import Bot, F, html
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.db.models import MeetingKind
 from bot.i18n import fmt_datetime
 from bot.services import orgs, rsvp
@@ -28,6 +29,7 @@ from bot.services.members import Principal
 from bot.texts import meeting_kind_label
 from handlers.calendar import Cal, month_calendar, picked_date
 from handlers.callbacks import Announce, Rsvp
+from handlers.notify import tell, zone_of
 from handlers.registry import Handlers
 from handlers.states import AnnounceMeeting, RsvpReason
 from handlers.views import Button, keyboard, parse_time_place
@@ -127,10 +129,9 @@ async def topic(
     message: Message,
     state: FSMContext,
     session: AsyncSession,
-    bot: Bot,
     principal: Principal,
     clock: Clock,
-    i18n: I18n,
+    settings: Settings,
 ) -> None:
     data = await state.get_data()
     branch = await orgs.require_org(session, data["org_id"])
@@ -147,21 +148,32 @@ async def topic(
         data["place"],
         message.text.strip(),
     )
-    text = notice_text(notice, clock, 0, 0)
-    try:
-        sent = await bot.send_message(
-            branch.group_chat_id, text, reply_markup=rsvp_keyboard(notice.id)
-        )
-    except TelegramAPIError:
-        raise ServiceError("group.unreachable") from None
-    await rsvp.set_notice_message(session, notice.id, sent.chat.id, sent.message_id)
-    await state.clear()
-    await message.answer(
-        _(
-            "Posted in the branch group. RSVPs will pre-fill the attendance "
-            "when you log the meeting."
-        )
+    # The group hears it through the outbox, like every message to other people: after
+    # this update commits, within the group's flood limit, never in its quiet hours.
+    when = await tell(
+        session,
+        clock,
+        settings,
+        branch.group_chat_id,
+        notice_text(notice, clock, 0, 0),
+        key=f"meeting-notice:{notice.id}",
+        kind="meeting_notice",
+        markup=rsvp_keyboard(notice.id),
+        tz=zone_of(settings, branch),
     )
+    await state.clear()
+    if when > clock.now():
+        local = when.astimezone(zone_of(settings, branch))
+        text = _(
+            "It is quiet hours: the notice will be posted in the branch group at {time}. "
+            "RSVPs will pre-fill the attendance when you log the meeting."
+        ).format(time=fmt_datetime(local, get_i18n().current_locale, "short"))
+    else:
+        text = _(
+            "The notice is on its way to the branch group. "
+            "RSVPs will pre-fill the attendance when you log the meeting."
+        )
+    await message.answer(text)
 
 
 def rsvp_keyboard(notice_id: int):
@@ -199,6 +211,7 @@ async def answer(
     session: AsyncSession,
     bot: Bot,
     clock: Clock,
+    settings: Settings,
     state: FSMContext,
 ) -> None:
     await rsvp.answer(
@@ -216,15 +229,20 @@ async def answer(
         )
         await private.set_data(await _asking_reason(private, notice.id))
         await private.set_state(RsvpReason.reason)
-        try:
-            await bot.send_message(
-                query.from_user.id,
-                _("Why can't you come to “{topic}”? Type a short reason:").format(
-                    topic=html.quote(notice.topic)
-                ),
-            )
-        except TelegramAPIError:
-            await _resume(private)  # they never started the bot: the RSVP stands without a reason
+        # Asked at once (they are waiting for it), through the outbox like every message
+        # sent outside the chat the press came from.
+        await tell(
+            session,
+            clock,
+            settings,
+            query.from_user.id,
+            _("Why can't you come to “{topic}”? Type a short reason:").format(
+                topic=html.quote(notice.topic)
+            ),
+            key=f"rsvp-why:{notice.id}:{query.from_user.id}:{query.id}",
+            kind="rsvp_reason",
+            quiet=False,
+        )
     try:
         await query.message.edit_text(
             notice_text(notice, clock, coming, not_coming),

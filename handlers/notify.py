@@ -8,6 +8,9 @@ person who blocked the bot does not hold up the others.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
@@ -17,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import Member
+from bot.db.models import Member, Organisation
 from bot.services import onboarding, orgs, outbox, prefs
 from bot.services.calendar import deliver_at, parse_quiet_hours
 from bot.services.members import Principal, load_principal
@@ -42,19 +45,80 @@ async def tell(
     kind: str,
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
     quiet: bool = True,
-) -> None:
-    """Queue `text` for `chat_id` once per `key`; `quiet`: not during quiet hours."""
+    tz: ZoneInfo | None = None,
+) -> datetime:
+    """Queue `text` for `chat_id` once per `key`; `quiet`: not during quiet hours (of `tz`,
+    the recipient's organisation's time zone; the default one if not given). Returns when
+    it may go out."""
     now = clock.now()
-    when = deliver_at(now, settings.tz, parse_quiet_hours(settings.quiet_hours)) if quiet else now
     envelope = outbox.Envelope(
         chat_id=chat_id,
         text=text,
         key=key,
         kind=kind,
-        markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
-        not_before=when,
+        markup=_plain(markup),
+        not_before=_when(clock, settings, quiet, tz),
     )
     await outbox.enqueue(session, now, [envelope])
+    return envelope.not_before
+
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+async def tell_each(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    chat_ids: Iterable[int],
+    render: Callable[[int], tuple[str, Markup]],
+    *,
+    key: str,
+    kind: str,
+    quiet: bool = True,
+    tz: ZoneInfo | None = None,
+) -> int:
+    """Queue one message per chat, each in its person's language: `render(chat_id)` runs
+    with that language active and gives the text and buttons. The message for a chat is
+    keyed `key:chat_id`, so telling the same people about the same thing twice is once."""
+    ids = sorted({c for c in chat_ids if c})
+    if not ids:
+        return 0
+    now = clock.now()
+    when = _when(clock, settings, quiet, tz)
+    locales = await prefs.locales_for(session, ids, i18n.default_locale)
+    envelopes = []
+    for chat_id in ids:
+        with i18n.use_locale(locales[chat_id]):
+            text, markup = render(chat_id)
+        envelopes.append(
+            outbox.Envelope(
+                chat_id=chat_id,
+                text=text,
+                key=f"{key}:{chat_id}",
+                kind=kind,
+                markup=_plain(markup),
+                not_before=when,
+            )
+        )
+    return await outbox.enqueue(session, now, envelopes)
+
+
+def zone_of(settings: Settings, org: Organisation | None) -> ZoneInfo:
+    """The organisation's own time zone, else the deployment's."""
+    return ZoneInfo(org.timezone) if org is not None and org.timezone else settings.tz
+
+
+def _when(clock: Clock, settings: Settings, quiet: bool, tz: ZoneInfo | None) -> datetime:
+    now = clock.now()
+    if not quiet:
+        return now
+    return deliver_at(now, tz or settings.tz, parse_quiet_hours(settings.quiet_hours))
+
+
+def _plain(markup: Markup) -> dict | None:
+    return markup.model_dump(mode="json", exclude_none=True) if markup else None
 
 
 async def notify_approvers(

@@ -324,7 +324,11 @@ async def month_close(ctx: JobContext) -> None:
 
 
 async def tell_unreachable(ctx: JobContext, session: AsyncSession, telegram_id: int) -> None:
-    """The branch's leaders hear once that the bot can no longer reach one of theirs."""
+    """The branch's leaders hear once that the bot can no longer reach one of theirs, and
+    each time a message to the branch's group could not be posted."""
+    if telegram_id < 0:
+        await _tell_group_lost(ctx, session, telegram_id)
+        return
     found = await reminders.member_and_leaders(session, telegram_id)
     if found is None:
         return
@@ -342,6 +346,31 @@ async def tell_unreachable(ctx: JobContext, session: AsyncSession, telegram_id: 
         session,
         leaders,
         key=f"unreachable:{telegram_id}:{now:%Y%m%d%H%M%S}",
+        topic="unreachable",
+        render=render,
+        tz=ctx.tz_of(branch.timezone),
+        now=now,
+    )
+
+
+async def _tell_group_lost(ctx: JobContext, session: AsyncSession, chat_id: int) -> None:
+    found = await reminders.group_and_leaders(session, chat_id)
+    if found is None:
+        return
+    branch, leaders = found
+    now = ctx.clock.now()
+
+    def render(_tg: int) -> str:
+        return _(
+            "📵 I could not post in the group of {branch}: I was removed from it or it no "
+            "longer exists. Add me to the group again and send /linkgroup there."
+        ).format(branch=html.escape(branch.name))
+
+    await remind(
+        ctx,
+        session,
+        leaders,
+        key=f"group-lost:{chat_id}:{now:%Y%m%d%H%M%S}",
         topic="unreachable",
         render=render,
         tz=ctx.tz_of(branch.timezone),

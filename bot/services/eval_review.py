@@ -29,11 +29,13 @@ from bot.db.models import (
     MeetingAttendee,
     Member,
     Organisation,
+    Staff,
 )
-from bot.services import audit
+from bot.services import audit, members
 from bot.services.errors import ServiceError
 from bot.services.evaluation import led_campaign, require_campaign, require_stage
 from bot.services.members import Principal
+from bot.services.orgs import ancestor_ids
 from bot.services.paging import Page, page_of
 from scoring import (
     Grade,
@@ -455,6 +457,15 @@ async def raise_objection(
     session.add(row)
     await session.flush()
     return row
+
+
+async def objection_readers(session: AsyncSession, org: Organisation) -> list[int]:
+    """Who hears of a new objection: the branch's linked leaders and the superior's staff."""
+    leaders = [m.telegram_id for m in await members.leaders(session, org.id) if m.telegram_id]
+    staff = await session.execute(
+        select(Staff.telegram_id).where(Staff.org_id.in_(ancestor_ids(org))).distinct()
+    )
+    return sorted({*leaders, *staff.scalars()})
 
 
 async def open_objections(session: AsyncSession, campaign_id: int) -> int:

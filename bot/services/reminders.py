@@ -154,15 +154,32 @@ async def member_and_leaders(
     if member is None:
         return None
     branch = await session.get(Organisation, member.org_id)
+    leaders = await linked_leaders(session, member.org_id)
+    return member, branch, [tg for tg in leaders if tg != telegram_id]
+
+
+async def linked_leaders(session: AsyncSession, org_id: int) -> list[int]:
+    """Telegram ids of the branch's linked secretary and organising member, secretary first."""
     rows = await session.execute(
         select(Member.telegram_id)
         .where(
-            Member.org_id == member.org_id,
+            Member.org_id == org_id,
             Member.role.in_(LEADER_ROLES),
             Member.telegram_id.is_not(None),
-            Member.telegram_id != telegram_id,
             Member.status != MemberStatus.left.value,
         )
         .order_by(Member.role.desc())
     )
-    return member, branch, list(rows.scalars())
+    return list(rows.scalars())
+
+
+async def group_and_leaders(
+    session: AsyncSession, chat_id: int
+) -> tuple[Organisation, list[int]] | None:
+    """The branch whose group `chat_id` is, and its linked leaders."""
+    branch = (
+        await session.execute(select(Organisation).where(Organisation.group_chat_id == chat_id))
+    ).scalar_one_or_none()
+    if branch is None:
+        return None
+    return branch, await linked_leaders(session, branch.id)

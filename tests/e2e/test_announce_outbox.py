@@ -1,0 +1,126 @@
+"""`/announce` and the "why can't you come" question reach people through the outbox and
+the sender (issue 11, item 3): the notice is a sent outbox row, quiet hours hold the group
+notice (not the question the presser waits for), and a group that removed the bot makes
+its leaders hear that the notice was not posted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.db.models import Organisation, Outbox, OutboxStatus
+from tests.e2e.test_month import SECRETARY
+from tests.e2e.test_month_group_stars import M1, M2, T, _with_members
+from tests.e2e.test_outbox_delivery import wait_for
+
+TEXT = {
+    "zh": {"quiet": "现在是免打扰时段", "at": "11:00", "lost": "无法在"},
+    "en": {"quiet": "It is quiet hours", "at": "11:00", "lost": "could not post in the group"},
+}
+
+
+async def _people(world, lang: str):
+    t = T[lang]
+    await world.seed(_with_members)
+    emu = world.emu
+    sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    m1 = await emu.create_user("刘00", user_id=M1, language_code=t["lang"])
+    m2 = await emu.create_user("刘01", user_id=M2, language_code=t["lang"])
+    group = await emu.create_group("红旗村党支部群", members=[m1, m2], admins=[sec])
+    await sec.send_in(group, "/linkgroup")
+    await group.expect(t["linked"])
+    return sec, m1, m2, group
+
+
+async def _announce(sec, t, expect: str):
+    await sec.send("/announce")
+    await sec.expect()
+    await sec.press(t["general"])
+    await sec.expect(edited=True)
+    await sec.press("[20]")
+    await sec.expect(edited=True)
+    await sec.send("19:30 村部会议室")
+    await sec.expect(t["topic_q"])
+    await sec.send("学习党章")
+    return await sec.expect(expect)
+
+
+async def _rows(world, kind: str) -> list[Outbox]:
+    async with world.app.sessions() as session:
+        found = await session.execute(select(Outbox).where(Outbox.kind == kind))
+        return list(found.scalars())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_notice_and_the_question_arrive_through_the_sender(world, lang):
+    t = T[lang]
+    sec, _m1, m2, group = await _people(world, lang)
+    await _announce(sec, t, t["posted"])
+    notice = await group.expect("学习党章")
+    assert notice.buttons == [[t["come"], t["cant"]]]
+    [row] = await _rows(world, "meeting_notice")
+    assert row.chat_id == group.id
+    assert row.dedupe_key.startswith("meeting-notice:")
+
+    await m2.press(t["cant"], chat=group)
+    await m2.expect(t["why"])
+    await group.expect(edited=True)  # the counts on the notice
+    [asked] = await _rows(world, "rsvp_reason")
+    assert asked.chat_id == M2
+
+    async def both_sent():
+        rows = await _rows(world, "meeting_notice") + await _rows(world, "rsvp_reason")
+        return all(r.status == OutboxStatus.sent for r in rows)
+
+    assert await wait_for(both_sent)
+    await group.expect_silence()  # one notice, never a second copy
+
+
+@pytest.fixture
+def world_settings(request) -> dict:
+    return getattr(request, "param", {})
+
+
+# The fixed clock says 10:00 in Shanghai: inside these quiet hours.
+@pytest.mark.parametrize("world_settings", [{"quiet_hours": "09:00-11:00"}], indirect=True)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_quiet_hours_hold_the_group_notice_not_the_question(world, lang):
+    t, x = T[lang], TEXT[lang]
+    sec, _m1, m2, group = await _people(world, lang)
+    told = await _announce(sec, t, x["quiet"])
+    assert x["at"] in told.text
+    await group.expect_silence(1.0)
+    [row] = await _rows(world, "meeting_notice")
+    assert row.status == OutboxStatus.pending
+    assert row.not_before == datetime(2026, 11, 20, 3, 0, tzinfo=row.not_before.tzinfo)
+
+    world.app.clock.advance(hours=1, minutes=1)
+    world.sender.wake()
+    await group.expect("学习党章")
+
+    await m2.press(t["cant"], chat=group)
+    await m2.expect(t["why"])  # they are waiting for it: quiet hours do not hold it
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_group_that_removed_the_bot_makes_the_leaders_hear(world, lang):
+    t, x = T[lang], TEXT[lang]
+    sec, m1, _m2, _group = await _people(world, lang)
+    # The branch's group, as it is after someone removed the bot from it.
+    gone = await world.emu.create_group("旧群", members=[m1], admins=[sec], bot_status="left")
+
+    async def relink(session, now):
+        await session.execute(
+            update(Organisation)
+            .where(Organisation.group_chat_id.is_not(None))
+            .values(group_chat_id=gone.id)
+        )
+
+    await world.seed(relink)
+    await _announce(sec, t, t["posted"])
+    told = await sec.expect(x["lost"])
+    assert "/linkgroup" in told.text
+    [row] = await _rows(world, "meeting_notice")
+    assert row.status == OutboxStatus.unreachable
