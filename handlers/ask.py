@@ -7,7 +7,6 @@ step is waiting for).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from aiogram import F, html
@@ -86,21 +85,11 @@ def star_text(answer: ratings.StarAnswer, rubric, today) -> str:
         )
     lines.append("")
     lines += outstanding_lines(answer, today, SHOWN_ITEMS)
-    gap = [_("🚀 Working out what the next star takes…")] if answer.pending else []
-    gap = gap or gap_lines(cl, rubric)
+    gap = gap_lines(cl, rubric)
     if gap:
         lines.append("")
         lines += gap
     return clip("\n".join(lines))
-
-
-async def send_star_answer(message: Message, answer: ratings.StarAnswer, rubric, today, markup):
-    """The answer at once; when the way to the next star still has to be worked out, it
-    is worked out off the event loop and the message is edited to include it."""
-    sent = await message.answer(star_text(answer, rubric, today), reply_markup=markup)
-    if answer.pending is not None:
-        full = await asyncio.to_thread(ratings.complete, rubric, answer)
-        await sent.edit_text(star_text(full, rubric, today), reply_markup=markup)
 
 
 def outstanding_lines(answer: ratings.StarAnswer, today, limit: int) -> list[str]:
@@ -138,13 +127,14 @@ def answer_keyboard(answer: ratings.StarAnswer, principal: Principal):
 
 async def rating(message: Message, session, principal, rubric, clock: Clock) -> None:
     today = clock.today()
-    answer = await ratings.star_answer(session, rubric, principal, today, wait_for_gap=False)
-    await send_star_answer(message, answer, rubric, today, answer_keyboard(answer, principal))
+    answer = await ratings.star_answer(session, rubric, principal, today)
+    markup = answer_keyboard(answer, principal)
+    await message.answer(star_text(answer, rubric, today), reply_markup=markup)
 
 
 async def tasks(message: Message, session, principal, rubric, clock: Clock) -> None:
     today = clock.today()
-    answer = await ratings.star_answer(session, rubric, principal, today, wait_for_gap=False)
+    answer = await ratings.star_answer(session, rubric, principal, today, with_gap=False)
     head = _("📋 <b>{branch}</b> · {month}").format(
         branch=html.quote(answer.branch.name), month=answer.checklist.period
     )
@@ -157,8 +147,7 @@ async def tasks(message: Message, session, principal, rubric, clock: Clock) -> N
 
 async def next_star(message: Message, session, principal, rubric, clock: Clock) -> None:
     today = clock.today()
-    answer = await ratings.star_answer(session, rubric, principal, today, wait_for_gap=False)
-    answer = await asyncio.to_thread(ratings.complete, rubric, answer)
+    answer = await ratings.star_answer(session, rubric, principal, today)
     cl = answer.checklist
     lines = [
         _("🚀 <b>{branch}</b>: {stars} now (provisional)").format(
@@ -216,7 +205,7 @@ async def next_meeting(message: Message, session, principal, rubric, clock: Cloc
     else:
         lines = [_("📅 No meeting has been announced yet.")]
         answer = await ratings.star_answer(
-            session, rubric, principal, clock.today(), wait_for_gap=False
+            session, rubric, principal, clock.today(), with_gap=False
         )
         due = [e for e in answer.outstanding if e.recordable_by == "meeting"]
         if due:

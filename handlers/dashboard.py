@@ -190,12 +190,10 @@ async def turn(
 async def rate_branch(
     query: CallbackQuery, callback_data: RateBranch, session: AsyncSession, principal, rubric, clock
 ) -> None:
-    from handlers.ask import send_star_answer
+    from handlers.ask import star_text
 
     today = clock.today()
-    answer = await ratings.star_answer(
-        session, rubric, principal, today, callback_data.org, wait_for_gap=False
-    )
+    answer = await ratings.star_answer(session, rubric, principal, today, callback_data.org)
     rows = [
         [
             Button(text=_("📋 Checklist"), callback_data=Month(org=answer.branch.id).pack()),
@@ -203,7 +201,7 @@ async def rate_branch(
         ]
     ]
     await query.answer()
-    await send_star_answer(query.message, answer, rubric, today, keyboard(rows))
+    await query.message.answer(star_text(answer, rubric, today), reply_markup=keyboard(rows))
 
 
 def branch_title(answer: ratings.StarAnswer) -> str:
@@ -252,7 +250,7 @@ async def chart(
 ) -> None:
     if callback_data.kind == "b":
         answer = await ratings.star_answer(
-            session, rubric, principal, clock.today(), callback_data.org or None, wait_for_gap=False
+            session, rubric, principal, clock.today(), callback_data.org or None, with_gap=False
         )
         render, arg, name = branch_picture, (answer, rubric), "branch.png"
         title = branch_title(answer)

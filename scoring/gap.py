@@ -42,6 +42,8 @@ from scoring.model import (
     BranchResult,
     EvidenceKind,
     FortressRubric,
+    Part,
+    StarLevel,
     StarMethod,
     StarScheme,
     VetoEffect,
@@ -228,6 +230,20 @@ class _Search:
                 source.optimistic.append(points - start_points)
         return bool(source.levels)
 
+    def conditions_possible(self, level: StarLevel) -> bool:
+        """Whether the level's extra conditions (featured items done, items in full)
+        could hold after some changes: an item can end up done in full only if it is
+        met now (perhaps zeroed by a clause a change may lift) or reads a source the
+        branch can raise. A necessary condition, so a False is exact."""
+        if not level.featured_done and not level.items_full:
+            return True
+        movable = {ci.item.key for s in self.sources for ci in s.items}
+        possible = {r.key for r in self.current.items if r.met} | movable
+        featured = sum(
+            1 for r in self.current.items if r.part is Part.FEATURED and r.key in possible
+        )
+        return featured >= level.featured_done and all(k in possible for k in level.items_full)
+
     def evaluate(self, assignment: tuple[int, ...]) -> tuple[BranchResult, int]:
         """Result and stars with ``assignment[i]`` units of source i (0: untouched)."""
         hit = self.cache.get(assignment)
@@ -364,11 +380,17 @@ class _Search:
 
 
 def gap_analysis(
-    rubric: FortressRubric, facts: BranchFacts, scheme: str | None = None
+    rubric: FortressRubric,
+    facts: BranchFacts,
+    scheme: str | None = None,
+    *,
+    up_to: int | None = None,
 ) -> GapResult:
     """For each star level above the branch's, the cheapest changes this month that reach it.
 
     Needs a threshold scheme (the default one unless ``scheme`` names another).
+    ``up_to=1`` looks at the next level only (what a chat answer shows): the levels
+    further up are the costly searches, and nobody asked about them.
     """
     sc = rubric.schemes[scheme or rubric.default_scheme]
     if sc.method is not StarMethod.THRESHOLD:
@@ -379,11 +401,22 @@ def gap_analysis(
     for level in reversed(sc.levels):
         if level.stars <= current_stars:
             continue
+        if up_to is not None and len(levels) >= up_to:
+            break
         blocker = _blocking_veto(search.current, sc, level.stars, search)
         if blocker:
             levels.append(
                 LevelGap(
                     level.stars, level.min_points, False, blocker, (), 0, search.current.total, True
+                )
+            )
+            continue
+        if not search.conditions_possible(level):
+            # Points could get there but a condition cannot (say, five stars need a
+            # featured item done and the branch has none): no search needed to say so.
+            levels.append(
+                LevelGap(
+                    level.stars, level.min_points, False, "", (), 0, search.current.total, True
                 )
             )
             continue

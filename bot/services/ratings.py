@@ -4,22 +4,21 @@ The answer combines this month's live checklist (provisional: the month is still
 open) with the frozen snapshots of the months before it (proposed by month close,
 then confirmed by the superior). One indexed query reads the last months' snapshots.
 
-The gap search ("what it takes for the next star") is the costly part (up to seconds
-for a branch far from its next level); its result depends only on the rubric and the
-branch's facts, so it is memoised on exactly those (`_gap_memo`): asking twice without
-new records costs a lookup. `star_answer(..., wait_for_gap=False)` answers at once
-from what is known and leaves `pending` set when the search has not run for these
-facts yet; `complete` runs it (pure CPU, no database: a caller may run it in a
-thread) and returns the full answer.
+The gap search ("what it takes for the next star") looks at the next level only, the
+one the answer shows (`gap_analysis(..., up_to=1)`): the levels further up were the
+searches that took seconds, mostly to prove a level out of reach. Bounded that way it
+takes milliseconds on a city's branches (`benchmarks/bench_rating.py`), so the answer
+comes complete in one message. Its result depends only on the rubric and the branch's
+facts, so it is memoised on exactly those (`_gap_memo`): a write changes the facts,
+hence the key, and asking twice without new records costs a lookup.
 
 Refusals: `month.no_branch` — the person belongs to no branch; `access.denied`.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -53,7 +52,6 @@ class StarAnswer:
     branch: Organisation
     checklist: Checklist  # this month, live: provisional
     history: list[MonthScore]  # closed months, oldest first (at most HISTORY_MONTHS)
-    pending: BranchFacts | None = None  # facts whose gap search has not run yet
 
     @property
     def last(self) -> MonthScore | None:
@@ -111,8 +109,8 @@ async def history(
 
 
 _gap_memo: OrderedDict[tuple, GapResult] = OrderedDict()
-_memo_lock = threading.Lock()  # `complete` runs in worker threads
 GAP_MEMO_SIZE = 4096
+GAP_LEVELS = 1  # the chat shows the way to the next star, not the ones above it
 
 
 def _memo_key(rubric: FortressRubric, facts: BranchFacts) -> tuple:
@@ -120,27 +118,16 @@ def _memo_key(rubric: FortressRubric, facts: BranchFacts) -> tuple:
 
 
 def cached_gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult:
-    """`gap_analysis`, remembered for the same rubric and the same facts."""
+    """The way to the next star (`gap_analysis`), remembered for the same rubric and facts."""
     key = _memo_key(rubric, facts)
-    with _memo_lock:
-        found = _gap_memo.get(key)
-        if found is not None:
-            _gap_memo.move_to_end(key)
-            return found
-    found = gap_analysis(rubric, facts)
-    with _memo_lock:
-        _gap_memo[key] = found
-        if len(_gap_memo) > GAP_MEMO_SIZE:
-            _gap_memo.popitem(last=False)
+    found = _gap_memo.get(key)
+    if found is not None:
+        _gap_memo.move_to_end(key)
+        return found
+    found = _gap_memo[key] = gap_analysis(rubric, facts, up_to=GAP_LEVELS)
+    if len(_gap_memo) > GAP_MEMO_SIZE:
+        _gap_memo.popitem(last=False)
     return found
-
-
-def complete(rubric: FortressRubric, answer: StarAnswer) -> StarAnswer:
-    """The answer with its gap worked out (CPU only; safe to run in a worker thread)."""
-    if answer.pending is None:
-        return answer
-    gap = cached_gap(rubric, answer.pending)
-    return replace(answer, checklist=replace(answer.checklist, gap=gap), pending=None)
 
 
 async def star_answer(
@@ -150,26 +137,18 @@ async def star_answer(
     today: date,
     branch_id: int | None = None,
     *,
-    wait_for_gap: bool = True,
+    with_gap: bool = True,
 ) -> StarAnswer:
     """The branch's star answer for the month of `today` (the person's own branch by
-    default); with `wait_for_gap=False` an unknown gap is left `pending`."""
+    default); `with_gap=False` for callers that show no way to the next star."""
     branch = await orgs.require_org(session, branch_id) if branch_id else None
     branch = branch_for(principal, branch)
     if branch.kind != "branch":
         raise ServiceError("access.denied")
     period = today.strftime("%Y-%m")
-    unknown: list[BranchFacts] = []
-
-    def gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult | None:
-        if wait_for_gap or _memo_key(rubric, facts) in _gap_memo:
-            return cached_gap(rubric, facts)
-        unknown.append(facts)
-        return None
-
-    cl = await checklist.month_checklist(session, rubric, branch, period, gap=gap)
+    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=with_gap)
     found = await history(session, branch.id, period)
-    return StarAnswer(branch, cl, found, unknown[0] if unknown else None)
+    return StarAnswer(branch, cl, found)
 
 
 async def next_notice(

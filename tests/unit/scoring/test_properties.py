@@ -259,6 +259,7 @@ def mini_facts(draw):
 def test_gap_sets_reach_their_level_and_none_is_cheaper(tmp_path_factory, facts):
     rubric = _mini(tmp_path_factory)
     gap = gap_analysis(rubric, facts)
+    assert gap_analysis(rubric, facts, up_to=1).levels == gap.levels[:1]
     search = _Search(rubric, facts, rubric.schemes["m"])
     options = [[0, *s.levels] for s in search.sources]
     cheapest: dict[int, int] = {}
@@ -277,3 +278,24 @@ def test_gap_sets_reach_their_level_and_none_is_cheaper(tmp_path_factory, facts)
         assert after.total == level.total_after
         assert sum(s.points for s in level.steps) == after.total - gap.current.total
         assert level.effort == cheapest[level.stars]
+
+
+def test_a_condition_no_change_can_meet_rules_the_level_out_without_a_search(
+    tmp_path_factory, monkeypatch
+):
+    # Five stars need a featured item done; a branch that chose none cannot get there
+    # however many points it adds (this search used to run to its budget to learn it).
+    rubric = _mini(tmp_path_factory)
+    facts = BranchFacts("b", "village", "2026-09", [], {}, {}, {}, {}, [])
+    searched: list[int] = []
+    solve = _Search.solve
+
+    def counting(self, stars, min_points):
+        searched.append(stars)
+        return solve(self, stars, min_points)
+
+    monkeypatch.setattr(_Search, "solve", counting)
+    gap = gap_analysis(rubric, facts)
+    five = next(level for level in gap.levels if level.stars == 5)
+    assert not five.reachable and five.optimal and not five.blocked_by
+    assert 5 not in searched and searched  # the levels below were searched
