@@ -7,10 +7,17 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from bot.db.engine import session_factory
-from bot.db.models import AuditLog, EvalCampaign, EvalTally, EvalVoter
+from bot.db.models import (
+    AuditLog,
+    EvalCampaign,
+    EvalResult,
+    EvalTally,
+    EvalVoter,
+    MeetingAttendee,
+)
 from bot.services import ballots, eval_review, evaluation
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
@@ -21,6 +28,7 @@ from tests.integration.eval_world import (
     TODAY,
     VRUBRIC,
     add_members,
+    add_year_of_meetings,
     make_world,
     to_vote,
     vote_all,
@@ -257,6 +265,77 @@ async def test_results_survive_a_city_scale_batch(session):
         await ballots.prepare_tally(session, c, VRUBRIC)
     assert await eval_review.compute_many(session, campaigns, VRUBRIC) == 4 + 8
     assert ROOT.is_superuser
+
+
+async def _results(session, campaign_ids) -> dict:
+    rows = await session.execute(select(EvalResult).where(EvalResult.campaign_id.in_(campaign_ids)))
+    return {
+        (r.campaign_id, r.member_id): (
+            r.total,
+            r.computed_grade,
+            r.proposed_grade,
+            r.grade,
+            r.review_band,
+            r.deductions,
+            r.override_reason,
+            r.breakdown,
+            r.mentor_id,
+            r.disposal_steps,
+        )
+        for r in rows.scalars()
+    }
+
+
+async def test_a_city_batch_grades_each_branch_as_it_would_alone(session):
+    """compute_many over many campaigns gives exactly what computing each alone gives:
+    a member counts only their own branch's meetings (not those of another branch in
+    the batch), and the branch's inputs survive a recompute."""
+    w = await make_world(session, 6)
+    staff = await w.principal(session, STAFF_TG)
+    others = await add_members(session, w.other, 6, None, "东风")
+    # The first member of the branch skipped all its meetings but sat in on the other's.
+    stray = w.members[1]
+    await session.execute(delete(MeetingAttendee).where(MeetingAttendee.member_id == stray.id))
+    await add_year_of_meetings(session, w.other, [*others, stray])
+    await evaluation.open_for_subtree(session, staff, NOW, TODAY, w.city, "2026")
+    campaigns = list((await session.execute(select(EvalCampaign))).scalars())
+    ids = [c.id for c in campaigns]
+    for c in campaigns:
+        await ballots.prepare_tally(session, c, VRUBRIC)
+    mine = next(c for c in campaigns if c.org_id == w.branch.id)
+    for c in campaigns:
+        await eval_review.compute(session, c, VRUBRIC)
+    alone = await _results(session, ids)
+    assert alone[mine.id, stray.id][7]["indices"] != alone[mine.id, w.members[2].id][7]["indices"]
+    # The branch's own inputs, then a recompute of the whole city.
+    who = w.members[3].id
+    await session.execute(
+        update(EvalResult)
+        .where(EvalResult.campaign_id == mine.id, EvalResult.member_id == who)
+        .values(
+            review_band=3,
+            deductions={"role_not_played": "全年未参加志愿服务"},
+            grade="unqualified",
+            override_reason="群众反映较多",
+            mentor_id=w.members[0].id,
+            disposal_steps={"talk": True},
+        )
+    )
+    assert await eval_review.compute_many(session, campaigns, VRUBRIC) == 6 + 2 + 6
+    batch = await _results(session, ids)
+    assert batch.keys() == alone.keys()
+    changed = {k for k in batch if batch[k] != alone[k]}
+    assert changed == {(mine.id, who)}
+    total, _computed, _proposed, grade, band, deds, reason, breakdown, mentor, steps = batch[
+        mine.id, who
+    ]
+    assert (grade, band, reason, mentor) == ("unqualified", 3, "群众反映较多", w.members[0].id)
+    assert deds == {"role_not_played": "全年未参加志愿服务"} and steps == {"talk": True}
+    assert breakdown["deduction"] > 0 and breakdown["parts"]["review"] == 0
+    assert total < alone[mine.id, who][0]
+    for c in campaigns:  # and each alone again: the same as the batch
+        await eval_review.compute(session, c, VRUBRIC)
+    assert await _results(session, ids) == batch
 
 
 async def test_closing_the_vote_seals_it_after_the_commit(session):
