@@ -16,11 +16,14 @@ band, as the ballots would have left them). Then it times
 - tallying and grading the city: `eval_review.compute_many` over every campaign —
   counts, self-assessments, meeting facts, Vanguard Index, excellent cap, the result
   rows written (each run rolled back);
-- one hand-written SQL aggregate over the same rows (counts per candidate and band,
-  self-assessment, meetings attended and held per member),
+- one hand-written SQL aggregate over the same rows, computing the same counts grading
+  reads (per candidate: counts per band, self score, the branch's inputs, ballots cast
+  in the campaign, the branch's meetings attended per kind and held per kind), the two
+  taking turns;
 
-and prints the figures, the ratio, and the targets (p95 ≤ 50 ms; grading ≤ 5 s and
-≤ 3 × the aggregate). Exit 1 when a target is missed.
+and prints the figures (wall clock, this process's CPU time, the load average), the
+ratio measured in the same run, and each target met or NOT MET (p95 ≤ 50 ms; grading
+≤ 5 s and ≤ 3 × the aggregate). Exit 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -63,23 +67,44 @@ TARGET_P95 = 0.050
 TARGET_SECONDS = 5.0
 TARGET_RATIO = 3.0
 
-AGGREGATE = """
-SELECT t.candidate_id, t.band, sum(t.n), max(s.score), max(a.attended), max(h.held)
-FROM eval_tally t
+
+def _pivot(column: str, values, count: str = "1") -> str:
+    return ", ".join(
+        f"sum(CASE WHEN {column} = {v!r} THEN {count} ELSE 0 END) AS k{i}"
+        for i, v in enumerate(values)
+    )
+
+
+# Everything grading reads, by hand, in one statement: per candidate the counts per band,
+# the self score, the branch's own inputs, the ballots cast in the campaign, meetings of
+# the branch attended per kind, and the branch's meetings held per kind.
+AGGREGATE = f"""
+SELECT c.id, t.candidate_id, m.category, s.score, r.review_band, r.deductions, r.grade,
+       r.override_reason, coalesce(v.n, 0) >= c.min_voters,
+       {", ".join(f"t.k{b}" for b in range(BANDS))},
+       coalesce(a.k0, 0), coalesce(a.k1, 0), coalesce(a.k2, 0),
+       coalesce(h.k0, 0), coalesce(h.k1, 0)
+FROM (
+    SELECT campaign_id, candidate_id, {_pivot("band", range(BANDS), "n")}
+    FROM eval_tally GROUP BY campaign_id, candidate_id
+) t
 JOIN eval_campaign c ON c.id = t.campaign_id
-LEFT JOIN eval_self s ON s.campaign_id = t.campaign_id AND s.member_id = t.candidate_id
+JOIN member m ON m.id = t.candidate_id
+LEFT JOIN eval_self s ON s.campaign_id = c.id AND s.member_id = t.candidate_id
+LEFT JOIN eval_result r ON r.campaign_id = c.id AND r.member_id = t.candidate_id
+LEFT JOIN (SELECT campaign_id, count(*) AS n FROM eval_voter GROUP BY campaign_id) v
+    ON v.campaign_id = c.id
 LEFT JOIN (
-    SELECT ma.member_id, count(*) AS attended
-    FROM meeting_attendee ma JOIN meeting m ON m.id = ma.meeting_id
-    WHERE m.held_on BETWEEN :first AND :last AND m.counts
-    GROUP BY ma.member_id
-) a ON a.member_id = t.candidate_id
+    SELECT ma.member_id, mt.org_id, {_pivot("mt.kind", ("theme_day", "lesson", "org_life"))}
+    FROM meeting_attendee ma JOIN meeting mt ON mt.id = ma.meeting_id
+    WHERE mt.held_on BETWEEN :first AND :last AND mt.counts
+    GROUP BY ma.member_id, mt.org_id
+) a ON a.member_id = t.candidate_id AND a.org_id = c.org_id
 LEFT JOIN (
-    SELECT org_id, count(*) AS held FROM meeting
-    WHERE held_on BETWEEN :first AND :last AND counts GROUP BY org_id
+    SELECT org_id, {_pivot("kind", ("theme_day", "lesson"))}
+    FROM meeting WHERE held_on BETWEEN :first AND :last AND counts GROUP BY org_id
 ) h ON h.org_id = c.org_id
-WHERE c.period = :period
-GROUP BY t.candidate_id, t.band
+WHERE c.period = :period AND c.stage = 'review'
 """
 
 
@@ -275,9 +300,21 @@ async def time_ballots(engine, vote: list[tuple[int, list[int]]]) -> list[float]
     return times
 
 
-async def time_grading(engine, runs: int) -> tuple[float, float, int]:
+@dataclass
+class Timing:
+    wall: float = float("inf")
+    cpu: float = float("inf")  # this process's CPU time (PostgreSQL's own is not in it)
+
+    def keep(self, wall: float, cpu: float) -> None:
+        if wall < self.wall:
+            self.wall, self.cpu = wall, cpu
+
+
+async def time_grading(engine, runs: int) -> tuple[Timing, Timing, int]:
+    """Best of `runs` of each, the two taking turns so both see the same load."""
     sessions = session_factory(engine)
-    best, best_sql, n = float("inf"), float("inf"), 0
+    grading, aggregate, n = Timing(), Timing(), 0
+    window = {"first": date(2026, 1, 1), "last": date(2026, 12, 31), "period": "2026"}
     for _ in range(runs):
         async with sessions() as s:
             campaigns = list(
@@ -285,22 +322,25 @@ async def time_grading(engine, runs: int) -> tuple[float, float, int]:
                     await s.execute(select(EvalCampaign).where(EvalCampaign.stage == "review"))
                 ).scalars()
             )
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             n = await eval_review.compute_many(s, campaigns, RUBRIC)
             await s.flush()
-            best = min(best, time.perf_counter() - start)
+            grading.keep(time.perf_counter() - start, time.process_time() - cpu)
             await s.rollback()
         async with sessions() as s:
-            start = time.perf_counter()
-            rows = (
-                await s.execute(
-                    text(AGGREGATE),
-                    {"first": date(2026, 1, 1), "last": date(2026, 12, 31), "period": "2026"},
-                )
-            ).all()
-            best_sql = min(best_sql, time.perf_counter() - start)
-            assert rows
-    return best, best_sql, n
+            start, cpu = time.perf_counter(), time.process_time()
+            rows = (await s.execute(text(AGGREGATE), window)).all()
+            aggregate.keep(time.perf_counter() - start, time.process_time() - cpu)
+            assert len(rows) == n, (len(rows), n)
+    return grading, aggregate, n
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 async def bench(url: str, label: str, args) -> bool:
@@ -322,17 +362,23 @@ async def bench(url: str, label: str, args) -> bool:
     print(
         f"[{label}] ballot submit (31 marks, with commit), {len(times)} ballots: "
         f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, max {max(times) * 1000:.1f} ms "
-        f"(target p95 ≤ {TARGET_P95 * 1000:.0f} ms)"
+        f"— target p95 ≤ {TARGET_P95 * 1000:.0f} ms: {verdict(p95 <= TARGET_P95)}"
     )
     grading, aggregate, n = await time_grading(engine, args.runs)
-    ratio = grading / aggregate
+    ratio = grading.wall / aggregate.wall
     print(
-        f"[{label}] tally + grade the city: {grading:.2f} s for {n} members "
-        f"(target ≤ {TARGET_SECONDS:.0f} s); one SQL aggregate over the same rows: "
-        f"{aggregate:.2f} s; ratio {ratio:.2f} (target ≤ {TARGET_RATIO:.0f})"
+        f"[{label}] tally + grade the city ({n} members): {grading.wall:.2f} s "
+        f"({grading.cpu:.2f} s CPU here) — target ≤ {TARGET_SECONDS:.0f} s: "
+        f"{verdict(grading.wall <= TARGET_SECONDS)}"
     )
+    print(
+        f"[{label}] one hand-written SQL aggregate over the same rows: {aggregate.wall:.2f} s "
+        f"({aggregate.cpu:.2f} s CPU here); ratio {ratio:.2f} — target ≤ {TARGET_RATIO:.0f}×: "
+        f"{verdict(ratio <= TARGET_RATIO)}"
+    )
+    print(f"[{label}] best of {args.runs} runs each; {load()}")
     await engine.dispose()
-    return p95 <= TARGET_P95 and grading <= TARGET_SECONDS and ratio <= TARGET_RATIO
+    return p95 <= TARGET_P95 and grading.wall <= TARGET_SECONDS and ratio <= TARGET_RATIO
 
 
 def main() -> int:
