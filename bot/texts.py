@@ -177,7 +177,10 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         ),
         "eval.override_over_cap": _("That would exceed the cap on excellent members."),
         "eval.objection_not_found": _("That objection no longer exists."),
-        "eval.no_mentoring": _("Paired mentoring is for basically qualified members."),
+        "eval.no_mentoring": _(
+            "Paired mentoring is for basically qualified and unqualified members."
+        ),
+        "eval.mentor_mentored": _("A member who is being mentored cannot mentor someone else."),
         "eval.step_unknown": _("Unknown step."),
         "ballot.not_voter": _("You are not on this vote's list of voters."),
         "ballot.already_voted": _("You have already voted. Each member votes once."),

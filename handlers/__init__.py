@@ -32,6 +32,8 @@ def setup_routers() -> Router:
         broadcast,
         content,
         dashboard,
+        eval_mentoring,
+        eval_staff,
         evaluation,
         evidence,
         group,
@@ -61,7 +63,10 @@ def setup_routers() -> Router:
         meetings,
         evidence,
     )
-    features += (group, stars, content, evaluation, broadcast, notifications, dashboard, ask)
+    # The evaluation's staff and mentoring screens first: their presses and reason step
+    # are narrower than the evaluation router's catch-alls (EvalView, EvalHome, states).
+    features += (group, stars, content, eval_staff, eval_mentoring, evaluation)
+    features += (broadcast, notifications, dashboard, ask)
     root = Router(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     # hints answer a conversation step's unusable message; group_guard (first) keeps

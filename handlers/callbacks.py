@@ -249,7 +249,7 @@ def _page():
 
 
 class EvalHome(Press, prefix="eh"):
-    act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue)$")
+    act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue|commend|unqualified)$")
     page: int = _page()
 
 
@@ -260,7 +260,9 @@ class EvalAdvance(Press, prefix="es"):
 
 class EvalView(Press, prefix="ew"):
     campaign: int = _id()
-    act: str = Field(pattern=r"^(home|self|status|vote|review|object|objections|grade)$")
+    act: str = Field(
+        pattern=r"^(home|self|status|vote|review|object|objections|grade|card|mentoring)$"
+    )
     page: int = _page()
 
 
@@ -300,6 +302,38 @@ class ObjectionAct(Press, prefix="ob"):
     campaign: int = _id()
     objection: int = Field(ge=0, le=2**31 - 1)  # 0: a new objection
     act: str = Field(pattern=r"^(named|anon|answer)$")
+
+
+class EvalReopen(Press, prefix="er"):
+    """The superior's staff move a campaign back from `stage` (the one they saw)."""
+
+    campaign: Id
+    stage: Literal["vote", "notice", "approval", "final"]
+    act: Literal["ask", "cancel"] = "ask"
+
+
+class Mentor(Press, prefix="mn"):
+    """Paired mentoring: pick a member, choose a mentor (paged), confirm. `shown` is the
+    member's mentor when the choice was offered (0: none), so a stale choice is refused."""
+
+    campaign: Id
+    member: Id
+    act: Literal["pick", "choose", "confirm"]
+    mentor: Id = 0
+    shown: Id = 0
+    page: Page = 0
+
+
+class Disposal(Press, prefix="dp"):
+    """The disposal checklist of an unqualified member: `done` is what the step becomes,
+    so a press made on an old view (the step already so) is refused."""
+
+    campaign: Id
+    member: Id
+    act: Literal["view", "set"] = "view"
+    step: Small = 0
+    done: bool = False
+    page: Page = 0  # the list page to go back to
 
 
 class Cast(Press, prefix="bc"):

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import EvalStage, Member
-from bot.services import ballots, eval_review, evaluation
+from bot.services import ballots, eval_after, eval_review, evaluation
+from bot.services.dashboard import scope_roots
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.paging import page_of
@@ -91,7 +92,7 @@ async def home(
 ) -> tuple[str, object]:
     today = clock.today()
     if principal.branch is None:
-        return await staff_home(session, principal, clock, 0)
+        return await staff_home(session, principal, clock, rubric)
     campaign = await evaluation.latest_campaign(session, principal.branch.id)
     rows: list[list[Button]] = []
     leader = principal.can_lead(principal.branch)
@@ -106,7 +107,9 @@ async def home(
                     )
                 ]
             )
-        return _("No democratic evaluation is open for your branch."), keyboard(rows)
+        return _("No democratic evaluation is open for your branch."), keyboard(
+            [*rows, _oversee(principal)]
+        )
     c = campaign
     due = evaluation.due_of(c)
     lines = [
@@ -146,6 +149,8 @@ async def home(
             rows.append([Button(text=_("Objections"), callback_data=_v(c, "objections"))])
     elif c.stage == EvalStage.final:
         rows.append([Button(text=_("My grade"), callback_data=_v(c, "grade"))])
+        if leader:
+            rows.append([Button(text=_("🤝 Paired mentoring"), callback_data=_v(c, "mentoring"))])
     if leader and c.stage not in (EvalStage.approval, EvalStage.final):
         rows.append(
             [
@@ -164,46 +169,94 @@ async def home(
                 )
             ]
         )
-    return "\n".join(lines), keyboard(rows)
+    return "\n".join(lines), keyboard([*rows, _oversee(principal)])
+
+
+def _oversee(principal: Principal) -> list[Button]:
+    """Staff who are members of a branch too reach their overview from its home."""
+    if not principal.is_staff:
+        return []
+    return [Button(text=_("🏛 Branches I oversee"), callback_data=EvalHome(act="overview").pack())]
 
 
 def _v(c, act: str, page: int = 0) -> str:
     return EvalView(campaign=c.id, act=act, page=page).pack()
 
 
-async def staff_home(session: AsyncSession, principal: Principal, clock: Clock, page: int):
+async def staff_home(
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric: VanguardRubric,
+    page: int = 0,
+    overdue: bool = False,
+):
+    """The superior's overview: every campaign of the period under every committee the
+    person serves on (or the whole tree for a superuser), paged; optionally only those
+    whose stage is overdue."""
     if not principal.is_staff:
         raise ServiceError("eval.no_branch")
-    root = None if principal.is_superuser else principal.staff_orgs[0]
-    period = str(clock.today().year)
-    found, stages = await evaluation.subtree_campaigns(
-        session, principal, root, period, clock.today(), page
+    today = clock.today()
+    roots = scope_roots(principal)
+    period = evaluation.period_of(rubric, today)
+    found, stages, late = await evaluation.subtree_campaigns(
+        session, principal, roots, period, today, page, overdue_only=overdue
     )
+    graded = await eval_after.after_counts(session, principal, roots, period)
     lines = [
         "<b>"
-        + _("Democratic evaluation {period}: {n} branches").format(period=period, n=found.total)
+        + _("Democratic evaluation {period}: {n} branches").format(
+            period=period, n=sum(stages.values())
+        )
         + "</b>",
         " · ".join(f"{stage_label(s)} {n}" for s, n in sorted(stages.items())) or "—",
     ]
+    if late:
+        lines.append(_("⚠️ Overdue: {n}").format(n=late))
+    if graded:
+        lines.append(
+            _("Approved: {excellent} excellent · {unqualified} unqualified").format(
+                excellent=graded.get("excellent", 0), unqualified=graded.get("unqualified", 0)
+            )
+        )
+    if overdue:
+        lines.append(_("Only branches whose stage is overdue:"))
+    lines.append("")
     rows = []
     for line in found.items:
         mark = "⚠️ " if line.overdue else ""
-        lines.append(
-            f"{mark}{escape(line.org.name)} · {stage_label(line.campaign.stage)} · "
-            + _("voted {voted}/{total}").format(voted=line.voted, total=line.electorate)
-        )
-        if line.campaign.stage == EvalStage.approval:
-            rows.append(
-                [
-                    Button(
-                        text=_("✓ Approve {branch}").format(branch=line.org.name),
-                        callback_data=EvalAdvance(
-                            campaign=line.campaign.id, stage="approval"
-                        ).pack(),
-                    )
-                ]
+        text = f"{mark}{escape(line.org.name)} · {stage_label(line.campaign.stage)}"
+        if line.campaign.stage != EvalStage.self_assessment:
+            text += " · " + _("voted {voted}/{total}").format(
+                voted=line.voted, total=line.electorate
             )
-    rows.append(pager(found, lambda p: EvalHome(act="overview", page=p)))
+        lines.append(text)
+        row = [Button(text=f"{mark}{line.org.name}", callback_data=_v(line.campaign, "card"))]
+        if line.campaign.stage == EvalStage.approval:
+            row.append(
+                Button(
+                    text=_("✓ Approve {branch}").format(branch=line.org.name),
+                    callback_data=EvalAdvance(campaign=line.campaign.id, stage="approval").pack(),
+                )
+            )
+        rows.append(row)
+    if not found.items:
+        lines.append(_("None."))
+    listing = "overdue" if overdue else "overview"
+    rows.append(pager(found, lambda p: EvalHome(act=listing, page=p)))
+    if overdue:
+        rows.append(
+            [Button(text=_("📋 All branches"), callback_data=EvalHome(act="overview").pack())]
+        )
+    elif late:
+        rows.append(
+            [
+                Button(
+                    text=_("⚠️ Overdue only ({n})").format(n=late),
+                    callback_data=EvalHome(act="overdue").pack(),
+                )
+            ]
+        )
     rows.append(
         [
             Button(text=_("Open for every branch"), callback_data=EvalHome(act="subtree").pack()),
@@ -212,7 +265,19 @@ async def staff_home(session: AsyncSession, principal: Principal, clock: Clock, 
             ),
         ]
     )
-    return "\n".join(lines), keyboard(rows)
+    if graded.get("excellent") or graded.get("unqualified"):
+        rows.append(
+            [
+                Button(
+                    text=_("🏅 Commendation list"), callback_data=EvalHome(act="commend").pack()
+                ),
+                Button(
+                    text=_("⚠️ Unqualified: disposal"),
+                    callback_data=EvalHome(act="unqualified").pack(),
+                ),
+            ]
+        )
+    return clip("\n".join(lines)), keyboard(rows)
 
 
 @router.message(Command("evaluation"))
@@ -282,7 +347,9 @@ async def home_press(
             _("Opened for {n} branches.") if act == "subtree" else _("Approved {n} branches.")
         ).format(n=n)
     if act in ("overview", "overdue", "subtree", "approve_all"):
-        text, markup = await staff_home(session, principal, clock, callback_data.page)
+        text, markup = await staff_home(
+            session, principal, clock, vrubric, callback_data.page, overdue=act == "overdue"
+        )
     else:
         text, markup = await home(session, principal, clock, vrubric)
     await redraw(query, text, markup, note)
@@ -315,7 +382,7 @@ async def advance_press(
     if principal.branch is not None and principal.branch.id == c.org_id:
         text, markup = await home(session, principal, clock, vrubric)
     else:
-        text, markup = await staff_home(session, principal, clock, 0)
+        text, markup = await staff_home(session, principal, clock, vrubric)
     done = _("Done: the {stage} has begun.").format(stage=stage_label(c.stage))
     await redraw(query, text, markup, done)
 
@@ -562,13 +629,17 @@ def self_page(rubric: VanguardRubric, member: Member, draft: dict, page: int):
     return "\n".join(lines), keyboard(rows)
 
 
-async def _draft(state: FSMContext, kind: str, cid: int) -> dict:
-    """The draft (`own` self-assessment or `ballot`) this press belongs to; a press from
-    another campaign's message, or after the draft was submitted or left, is stale."""
-    draft = (await state.get_data()).get(kind)
-    if not draft or draft["campaign"] != cid:
+async def step_data(state: FSMContext, kind: str, cid: int | None = None) -> dict:
+    """What this update's step kept in the conversation: a draft (`own`, `ballot`) or a
+    pending typed step (`review`, `objection`, `reopen`). Gone (submitted, left, the
+    conversation restarted) or of another campaign than the press names: stale."""
+    data = (await state.get_data()).get(kind)
+    if not data:
+        await state.clear()
         raise ServiceError("stale")
-    return draft
+    if cid is not None and data["campaign"] != cid:
+        raise ServiceError("stale")
+    return data
 
 
 @router.callback_query(SelfMark.filter())
@@ -580,7 +651,7 @@ async def self_mark(
     principal: Principal,
     vrubric: VanguardRubric,
 ) -> None:
-    draft = await _draft(state, "own", callback_data.campaign)
+    draft = await step_data(state, "own", callback_data.campaign)
     campaign, _org = await evaluation.visible_campaign(session, principal, callback_data.campaign)
     evaluation.require_stage(campaign, EvalStage.self_assessment.value)
     items = evaluation.self_questions(vrubric, principal.member.category)
@@ -609,7 +680,7 @@ async def self_act(
         await state.clear()
         await redraw(query, _("Self-assessment left; nothing was changed."))
         return
-    draft = await _draft(state, "own", cid)
+    draft = await step_data(state, "own", cid)
     if act == "page":
         pages = _pages(vrubric, principal.member.category)
         text, markup = self_page(
@@ -672,11 +743,7 @@ def self_review(rubric: VanguardRubric, member: Member, draft: dict):
 
 @router.message(StateFilter(Evaluate.self_summary), F.text)
 async def self_summary(message: Message, state: FSMContext, principal: Principal, vrubric) -> None:
-    data = await state.get_data()
-    draft = data.get("own")
-    if not draft:
-        await state.clear()
-        raise ServiceError("stale")
+    draft = await step_data(state, "own")
     text = message.text.strip()
     if text != "-":
         if len(text) > evaluation.MAX_SUMMARY:
@@ -752,7 +819,7 @@ async def mark(
     vrubric: VanguardRubric,
 ) -> None:
     cid = callback_data.campaign
-    draft = await _draft(state, "ballot", cid)
+    draft = await step_data(state, "ballot", cid)
     await ballots.check_mark(
         session, principal, cid, callback_data.cand, callback_data.band, clock.today(), vrubric
     )
@@ -778,7 +845,7 @@ async def ballot_act(
     vrubric: VanguardRubric,
 ) -> None:
     cid, act = callback_data.campaign, callback_data.act
-    draft = await _draft(state, "ballot", cid)
+    draft = await step_data(state, "ballot", cid)
     if act == "confirm":
         marks = {int(k): v for k, v in draft["marks"].items()}
         await ballots.submit_ballot(session, principal, clock.today(), cid, marks, vrubric)
@@ -997,10 +1064,7 @@ async def review_text(
     clock: Clock,
     vrubric: VanguardRubric,
 ) -> None:
-    data = (await state.get_data()).get("review")
-    if not data:
-        await state.clear()
-        raise ServiceError("stale")
+    data = await step_data(state, "review")
     cid, mid = data["campaign"], data["member"]
     if data["grade"]:
         await eval_review.override_grade(
@@ -1079,11 +1143,8 @@ async def objection_text(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    data = (await state.get_data()).get("objection")
     current = await state.get_state()
-    if not data:
-        await state.clear()
-        raise ServiceError("stale")
+    data = await step_data(state, "objection")
     if current == Evaluate.answer.state:
         row, author = await eval_review.answer_objection(
             session, principal, clock.now(), data["id"], message.text

@@ -39,6 +39,7 @@ class Evaluate(StatesGroup):
     note = State()  # a deduction's note of evidence
     objection = State()  # an objection's text
     answer = State()  # an answer to an objection
+    reopen = State()  # the superior's reason for moving a campaign back a stage
 
 
 class AnnounceMeeting(StatesGroup):

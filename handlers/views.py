@@ -44,11 +44,13 @@ async def redraw(
     text: str,
     markup: InlineKeyboardMarkup | None = None,
     note: str | None = None,
+    *,
+    alert: bool = False,
 ) -> None:
-    """Answer a press (with `note` as its toast) and show `text` in place of the message
-    the button sits on: the last step of every handler that redraws a page, a card or a
-    draft. What the handler wrote is committed before this speaks (bot.db.unit)."""
-    await query.answer(note)
+    """Answer a press (with `note` as its toast, or an alert) and show `text` in place of
+    the message the button sits on: the last step of every handler that redraws a page,
+    a card or a draft. What the handler wrote is committed before this speaks."""
+    await query.answer(note, show_alert=alert)
     await query.message.edit_text(clip(text), reply_markup=markup)
 
 

@@ -1,4 +1,5 @@
-"""Branch review, public notice, objections, approval and what follows each grade.
+"""Branch review, public notice, objections and approval (what follows each grade is in
+`eval_after`).
 
 Results are computed with `scoring.vanguard` from the members' facts (meetings
 attended in the period), their self-assessment, the vote counts (only with at least
@@ -49,8 +50,6 @@ from scoring import (
 )
 
 MAX_TEXT = 1000
-# The steps of the disposal procedure for an unqualified member (不合格党员处置程序).
-DISPOSAL_STEPS = ("talk", "deadline_set", "review_again", "decision", "reported")
 
 
 def _window(period: str) -> tuple[date, date]:
@@ -625,139 +624,3 @@ async def my_grade(
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-async def commendation_list(
-    session: AsyncSession, principal: Principal, root: Organisation | None, period: str
-) -> list[tuple[str, str, Decimal]]:
-    """Excellent members of approved campaigns: (branch, name, total), for export."""
-    if root is None and not principal.is_superuser:
-        raise ServiceError("access.denied")
-    if root is not None and not principal.can_manage(root):
-        raise ServiceError("access.denied")
-    stmt = (
-        select(Organisation.name, Member.name, EvalResult.total)
-        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
-        .join(Organisation, Organisation.id == EvalCampaign.org_id)
-        .join(Member, Member.id == EvalResult.member_id)
-        .where(
-            EvalCampaign.period == period,
-            EvalCampaign.stage == EvalStage.final.value,
-            EvalResult.grade == Grade.EXCELLENT.key,
-        )
-        .order_by(Organisation.path, EvalResult.total.desc(), Member.name)
-    )
-    if root is not None:
-        stmt = stmt.where(Organisation.path.startswith(root.path, autoescape=True))
-    return [tuple(r) for r in (await session.execute(stmt)).all()]
-
-
-async def assign_mentor(
-    session: AsyncSession,
-    principal: Principal,
-    now: datetime,
-    campaign_id: int,
-    member_id: int,
-    mentor_id: int,
-) -> EvalResult:
-    """Paired mentoring for a basically-qualified member, by the branch's leaders."""
-    campaign, org = await led_campaign(session, principal, campaign_id)
-    require_stage(campaign, EvalStage.final.value)
-    row = await session.get(EvalResult, (campaign.id, member_id))
-    mentor = await session.get(Member, mentor_id)
-    if row is None or mentor is None or mentor.org_id != org.id or mentor_id == member_id:
-        raise ServiceError("member.not_found")
-    if row.grade != Grade.BASICALLY_QUALIFIED.key:
-        raise ServiceError("eval.no_mentoring")
-    before, row.mentor_id = row.mentor_id, mentor_id
-    await session.flush()
-    await audit.record(
-        session,
-        principal.actor,
-        now,
-        "eval_result",
-        member_id,
-        "mentor",
-        {"campaign": campaign.id, "mentor": [before, mentor_id]},
-    )
-    return row
-
-
-async def mentoring_pairs(session: AsyncSession) -> list[tuple[Member, Member]]:
-    """(member, mentor) of every approved mentoring: who the monthly check-in prompts go to."""
-    mentor = Member.__table__.alias("mentor")
-    rows = await session.execute(
-        select(Member, mentor.c.id)
-        .join(EvalResult, EvalResult.member_id == Member.id)
-        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
-        .join(mentor, mentor.c.id == EvalResult.mentor_id)
-        .where(EvalCampaign.stage == EvalStage.final.value)
-    )
-    pairs = rows.all()
-    mentors = {
-        m.id: m
-        for m in (
-            await session.execute(select(Member).where(Member.id.in_([p[1] for p in pairs])))
-        ).scalars()
-    }
-    return [(m, mentors[mid]) for m, mid in pairs]
-
-
-async def toggle_disposal_step(
-    session: AsyncSession,
-    principal: Principal,
-    now: datetime,
-    campaign_id: int,
-    member_id: int,
-    step: str,
-) -> EvalResult:
-    """Tick or untick a step of the disposal procedure (superior's staff)."""
-    if step not in DISPOSAL_STEPS:
-        raise ServiceError("eval.step_unknown")
-    campaign, org = await require_campaign(session, campaign_id)
-    if not principal.can_manage(org):
-        raise ServiceError("access.denied")
-    require_stage(campaign, EvalStage.final.value)
-    row = await session.get(EvalResult, (campaign.id, member_id))
-    if row is None or row.grade != Grade.UNQUALIFIED.key:
-        raise ServiceError("member.not_found")
-    steps = dict(row.disposal_steps)
-    steps[step] = not steps.get(step, False)
-    row.disposal_steps = steps
-    await session.flush()
-    await audit.record(
-        session,
-        principal.actor,
-        now,
-        "eval_result",
-        member_id,
-        "disposal",
-        {"campaign": campaign.id, "step": step, "done": steps[step]},
-    )
-    return row
-
-
-async def unqualified_in(
-    session: AsyncSession, principal: Principal, root: Organisation | None, period: str
-) -> list[tuple[str, Member, EvalResult, int]]:
-    """Unqualified members of approved campaigns in the staff's subtree."""
-    stmt = (
-        select(Organisation.name, Member, EvalResult, EvalCampaign.id)
-        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
-        .join(Organisation, Organisation.id == EvalCampaign.org_id)
-        .join(Member, Member.id == EvalResult.member_id)
-        .where(
-            EvalCampaign.period == period,
-            EvalCampaign.stage == EvalStage.final.value,
-            EvalResult.grade == Grade.UNQUALIFIED.key,
-        )
-        .order_by(Organisation.path, Member.name)
-    )
-    if root is None:
-        if not principal.is_superuser:
-            raise ServiceError("access.denied")
-    else:
-        if not principal.can_manage(root):
-            raise ServiceError("access.denied")
-        stmt = stmt.where(Organisation.path.startswith(root.path, autoescape=True))
-    return [tuple(r) for r in (await session.execute(stmt)).all()]

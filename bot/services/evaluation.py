@@ -8,11 +8,12 @@ ballots would reveal the ballots in between). The vote itself is in `ballots`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -124,6 +125,16 @@ async def led_campaign(
 ) -> tuple[EvalCampaign, Organisation]:
     campaign, org = await require_campaign(session, campaign_id)
     if not principal.can_lead(org):
+        raise ServiceError("access.denied")
+    return campaign, org
+
+
+async def managed_campaign(
+    session: AsyncSession, principal: Principal, campaign_id: int
+) -> tuple[EvalCampaign, Organisation]:
+    """A campaign the principal oversees as the superior's staff."""
+    campaign, org = await require_campaign(session, campaign_id)
+    if not principal.can_manage(org):
         raise ServiceError("access.denied")
     return campaign, org
 
@@ -304,6 +315,8 @@ async def _move(
     reason: str = "",
 ) -> None:
     # Compare-and-set on the version: two people closing the same stage at once move it once.
+    # (The UPDATE also moves the loaded object's stage: the old one is read first.)
+    before = campaign.stage
     result = await session.execute(
         update(EvalCampaign)
         .where(EvalCampaign.id == campaign.id, EvalCampaign.version == campaign.version)
@@ -311,11 +324,43 @@ async def _move(
     )
     if result.rowcount != 1:
         raise ServiceError("stale")
-    changes = {"stage": [campaign.stage, to.value]}
+    changes = {"stage": [before, to.value]}
     if reason:
         changes["reason"] = reason
     await audit.record(session, principal.actor, now, "eval_campaign", campaign.id, action, changes)
     await session.refresh(campaign)
+
+
+MAX_REASON = 1000
+
+
+def stage_before(stage: str) -> EvalStage | None:
+    """The stage a reopen would move back to; None where there is none to go back to
+    (the first stage) or it is a counted vote."""
+    i = stage_index(stage)
+    back = STAGES[i - 1] if i > 0 else None
+    return None if back is EvalStage.vote else back
+
+
+async def reopenable(
+    session: AsyncSession, principal: Principal, campaign_id: int, from_stage: str
+) -> tuple[EvalCampaign, Organisation, EvalStage]:
+    """The campaign, its branch and the stage it would go back to, if `principal` may
+    move it back from `from_stage` (what they saw) now; refused otherwise. Asked before
+    the reason is typed, and again when it is given."""
+    campaign, org = await managed_campaign(session, principal, campaign_id)
+    if campaign.stage != from_stage or campaign.stage == EvalStage.self_assessment.value:
+        raise ServiceError("eval.wrong_stage")
+    back = stage_before(campaign.stage)
+    if back is None:
+        raise ServiceError("eval.vote_counted")
+    if back is EvalStage.self_assessment:
+        voted = await session.scalar(
+            select(func.count()).select_from(EvalVoter).where(EvalVoter.campaign_id == campaign.id)
+        )
+        if voted:
+            raise ServiceError("eval.vote_counted")
+    return campaign, org, back
 
 
 async def reopen(
@@ -327,23 +372,13 @@ async def reopen(
     reason: str,
 ) -> EvalCampaign:
     """Move a campaign back one stage: the superior's staff only, with a reason, audited."""
-    campaign, org = await require_campaign(session, campaign_id)
-    if not principal.can_manage(org):
-        raise ServiceError("access.denied")
-    if campaign.stage != from_stage or campaign.stage == EvalStage.self_assessment.value:
-        raise ServiceError("eval.wrong_stage")
     reason = " ".join((reason or "").split())
     if not reason:
         raise ServiceError("eval.reason_required")
-    back = STAGES[stage_index(campaign.stage) - 1]
-    if back is EvalStage.vote:
-        raise ServiceError("eval.vote_counted")
+    if len(reason) > MAX_REASON:
+        raise ServiceError("meeting.too_long", max=MAX_REASON)
+    campaign, _org, back = await reopenable(session, principal, campaign_id, from_stage)
     if back is EvalStage.self_assessment:
-        voted = await session.scalar(
-            select(func.count()).select_from(EvalVoter).where(EvalVoter.campaign_id == campaign.id)
-        )
-        if voted:
-            raise ServiceError("eval.vote_counted")
         from bot.services import ballots
 
         await ballots.drop_tally(session, campaign.id)
@@ -445,27 +480,35 @@ class CampaignLine:
     overdue: bool
 
 
+def under_roots(principal: Principal, roots: Sequence[Organisation | None]):
+    """The filter for organisations under any of `roots` (None: the whole tree, for a
+    superuser), each checked against what `principal` oversees."""
+    if not roots:
+        raise ServiceError("access.denied")
+    for root in roots:
+        allowed = principal.is_superuser if root is None else principal.can_manage(root)
+        if not allowed:
+            raise ServiceError("access.denied")
+    if any(root is None for root in roots):
+        return true()
+    return or_(*(Organisation.path.startswith(r.path, autoescape=True) for r in roots))
+
+
 async def subtree_campaigns(
     session: AsyncSession,
     principal: Principal,
-    root: Organisation | None,
+    roots: Sequence[Organisation | None],
     period: str,
     today: date,
     page: int = 0,
     *,
     overdue_only: bool = False,
     size: int = PAGE_SIZE,
-) -> tuple[Page, dict[str, int]]:
-    """One page of the period's campaigns under `root` (every one for a superuser with
-    no root), with turnout counts, and how many are at each stage."""
-    if root is None:
-        if not principal.is_superuser:
-            raise ServiceError("access.denied")
-        scope = True
-    else:
-        if not principal.can_manage(root):
-            raise ServiceError("access.denied")
-        scope = Organisation.path.startswith(root.path, autoescape=True)
+) -> tuple[Page, dict[str, int], int]:
+    """One page of the period's campaigns under any of `roots` (a staff member may sit
+    on several committees; None: every campaign, for a superuser), with turnout counts;
+    how many are at each stage; how many are overdue."""
+    scope = under_roots(principal, roots)
     from bot.db.models import EvalTally
 
     base = (
@@ -482,12 +525,14 @@ async def subtree_campaigns(
     if overdue_only:
         base = base.where(due_now)
     stats = await session.execute(
-        select(EvalCampaign.stage, func.count())
+        select(EvalCampaign.stage, func.count(), func.count().filter(due_now))
         .join(Organisation, Organisation.id == EvalCampaign.org_id)
         .where(EvalCampaign.period == period, scope)
         .group_by(EvalCampaign.stage)
     )
-    by_stage = dict(stats.all())
+    counted = stats.all()
+    by_stage = {stage: n for stage, n, _late in counted}
+    overdue = sum(late for _stage, _n, late in counted)
     found = await paginate(
         session,
         base.order_by(Organisation.path, EvalCampaign.id).with_only_columns(EvalCampaign),
@@ -527,4 +572,4 @@ async def subtree_campaigns(
         )
         for c in found.items
     ]
-    return Page(lines, found.page, found.total, found.size), by_stage
+    return Page(lines, found.page, found.total, found.size), by_stage, overdue

@@ -45,12 +45,16 @@ def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
     return Page(list(items[page * size : (page + 1) * size]), page, len(items), size)
 
 
-async def paginate(session: AsyncSession, stmt: Select, page: int, size: int = PAGE_SIZE) -> Page:
-    """Run `stmt` (already ordered) for one page, clamping the page number to what exists."""
+async def paginate(
+    session: AsyncSession, stmt: Select, page: int, size: int = PAGE_SIZE, *, rows: bool = False
+) -> Page:
+    """Run `stmt` (already ordered) for one page, clamping the page number to what exists.
+    Items are the first column's values, or whole rows with `rows`."""
     total = (
         await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
     ).scalar_one()
     last = max(0, -(-total // size) - 1)
     page = min(max(page, 0), last)
-    rows = (await session.execute(stmt.limit(size).offset(page * size))).scalars().all()
-    return Page(list(rows), page, total, size)
+    found = await session.execute(stmt.limit(size).offset(page * size))
+    items = [tuple(r) for r in found.all()] if rows else list(found.scalars().all())
+    return Page(items, page, total, size)

@@ -97,13 +97,15 @@ async def test_staff_open_a_whole_subtree_in_one_statement(session):
     await evaluation.open_campaign(session, sec, NOW, TODAY, w.branch.id, "2026")
     assert await evaluation.open_for_subtree(session, staff, NOW, TODAY, w.city, "2026") == 1
     assert await evaluation.open_for_subtree(session, staff, NOW, TODAY, w.city, "2026") == 0
-    page, stages = await evaluation.subtree_campaigns(session, staff, w.city, "2026", TODAY)
-    assert page.total == 2 and stages == {"self": 2}
-    late = TODAY + timedelta(days=30)
-    page, _ = await evaluation.subtree_campaigns(
-        session, staff, w.city, "2026", late, overdue_only=True
+    page, stages, overdue = await evaluation.subtree_campaigns(
+        session, staff, [w.city], "2026", TODAY
     )
-    assert page.total == 2 and all(line.overdue for line in page.items)
+    assert page.total == 2 and stages == {"self": 2} and overdue == 0
+    late = TODAY + timedelta(days=30)
+    page, _, overdue = await evaluation.subtree_campaigns(
+        session, staff, [w.city], "2026", late, overdue_only=True
+    )
+    assert page.total == 2 == overdue and all(line.overdue for line in page.items)
 
 
 async def test_self_assessment_editable_until_the_stage_closes(session):

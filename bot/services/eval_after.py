@@ -1,0 +1,310 @@
+"""What follows each grade, once the superior has approved: the commendation list of
+excellent members, paired mentoring for basically qualified and unqualified members,
+and the disposal procedure for unqualified members as a checklist.
+
+Every decision here carries what the person saw (the mentor shown, whether a step was
+shown ticked); when the record moved since, the decision is refused as stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import EvalCampaign, EvalResult, EvalStage, Member, Organisation
+from bot.services import audit
+from bot.services.errors import ServiceError
+from bot.services.evaluation import (
+    ELIGIBLE,
+    led_campaign,
+    managed_campaign,
+    require_stage,
+    under_roots,
+)
+from bot.services.members import Principal
+from bot.services.paging import Page, page_of, paginate
+from scoring import Grade
+
+# Paired mentoring (结对帮扶): the members the branch helps to do better next time.
+MENTORED = (Grade.BASICALLY_QUALIFIED.key, Grade.UNQUALIFIED.key)
+# The steps of the disposal procedure for an unqualified member (不合格党员处置程序).
+DISPOSAL_STEPS = ("talk", "deadline_set", "review_again", "decision", "reported")
+
+
+# ---------------------------------------------------------------- paired mentoring
+
+
+@dataclass(frozen=True)
+class MenteeLine:
+    member_id: int
+    name: str
+    grade: str
+    mentor_id: int | None
+    mentor_name: str | None
+
+
+async def _final_led(session: AsyncSession, principal: Principal, campaign_id: int):
+    campaign, org = await led_campaign(session, principal, campaign_id)
+    require_stage(campaign, EvalStage.final.value)
+    return campaign, org
+
+
+async def mentees(
+    session: AsyncSession, principal: Principal, campaign_id: int, page: int = 0
+) -> tuple[EvalCampaign, Page]:
+    """The branch's members to be mentored after an approved evaluation, with their
+    mentor if one is assigned (the branch's leaders and the superior's staff)."""
+    campaign, _org = await _final_led(session, principal, campaign_id)
+    mentor = Member.__table__.alias("mentor")
+    rows = await session.execute(
+        select(
+            EvalResult.member_id, Member.name, EvalResult.grade, EvalResult.mentor_id, mentor.c.name
+        )
+        .join(Member, Member.id == EvalResult.member_id)
+        .outerjoin(mentor, mentor.c.id == EvalResult.mentor_id)
+        .where(EvalResult.campaign_id == campaign.id, EvalResult.grade.in_(MENTORED))
+        .order_by(Member.name, Member.id)
+    )
+    return campaign, page_of([MenteeLine(*r) for r in rows.all()], page)
+
+
+async def _mentee(session: AsyncSession, campaign: EvalCampaign, member_id: int):
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    member = await session.get(Member, member_id)
+    if row is None or member is None:
+        raise ServiceError("member.not_found")
+    if row.grade not in MENTORED:
+        raise ServiceError("eval.no_mentoring")
+    return row, member
+
+
+async def mentor_choices(
+    session: AsyncSession, principal: Principal, campaign_id: int, member_id: int, page: int = 0
+) -> tuple[EvalResult, Member, Page]:
+    """Who may mentor `member_id`: the branch's members taking part (active or mobile),
+    not the member, and not someone who is being mentored themselves."""
+    campaign, org = await _final_led(session, principal, campaign_id)
+    row, member = await _mentee(session, campaign, member_id)
+    helped = select(EvalResult.member_id).where(
+        EvalResult.campaign_id == campaign.id, EvalResult.grade.in_(MENTORED)
+    )
+    people = await session.execute(
+        select(Member.id, Member.name)
+        .where(
+            Member.org_id == org.id,
+            Member.status.in_(ELIGIBLE),
+            Member.id != member.id,
+            Member.id.not_in(helped),
+        )
+        .order_by(Member.name, Member.id)
+    )
+    return row, member, page_of([tuple(p) for p in people.all()], page)
+
+
+async def check_pair(
+    session: AsyncSession, principal: Principal, campaign_id: int, member_id: int, mentor_id: int
+) -> tuple[EvalCampaign, EvalResult, Member, Member]:
+    """Whether `mentor_id` may mentor `member_id`: asked for the summary before saving,
+    and again by the save."""
+    campaign, org = await _final_led(session, principal, campaign_id)
+    row, member = await _mentee(session, campaign, member_id)
+    mentor = await session.get(Member, mentor_id)
+    if (
+        mentor is None
+        or mentor.org_id != org.id
+        or mentor.status not in ELIGIBLE
+        or mentor.id == member.id
+    ):
+        raise ServiceError("member.not_found")
+    helped = await session.get(EvalResult, (campaign.id, mentor.id))
+    if helped is not None and helped.grade in MENTORED:
+        raise ServiceError("eval.mentor_mentored")
+    return campaign, row, member, mentor
+
+
+async def assign_mentor(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    mentor_id: int,
+    shown: int,
+) -> tuple[EvalResult, Member, Member]:
+    """Pair `member_id` with a mentor. `shown` is the mentor the person saw (0: none):
+    if someone paired the member since, the choice is refused as stale."""
+    campaign, row, member, mentor = await check_pair(
+        session, principal, campaign_id, member_id, mentor_id
+    )
+    if (row.mentor_id or 0) != shown:
+        raise ServiceError("record.stale")
+    before, row.mentor_id = row.mentor_id, mentor.id
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member.id,
+        "mentor",
+        {"campaign": campaign.id, "mentor": [before, mentor.id]},
+    )
+    return row, member, mentor
+
+
+async def mentoring_pairs(session: AsyncSession) -> list[tuple[Member, Member]]:
+    """(member, mentor) of every approved mentoring: who the monthly check-in prompts go to."""
+    mentor = Member.__table__.alias("mentor")
+    rows = await session.execute(
+        select(Member, mentor.c.id)
+        .join(EvalResult, EvalResult.member_id == Member.id)
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(mentor, mentor.c.id == EvalResult.mentor_id)
+        .where(EvalCampaign.stage == EvalStage.final.value)
+    )
+    pairs = rows.all()
+    mentors = {
+        m.id: m
+        for m in (
+            await session.execute(select(Member).where(Member.id.in_([p[1] for p in pairs])))
+        ).scalars()
+    }
+    return [(m, mentors[mid]) for m, mid in pairs]
+
+
+# ---------------------------------------------------------------- the superior's lists
+
+
+def _final_under(principal: Principal, roots: Sequence[Organisation | None], period: str):
+    return (
+        EvalCampaign.period == period,
+        EvalCampaign.stage == EvalStage.final.value,
+        under_roots(principal, roots),
+    )
+
+
+async def after_counts(
+    session: AsyncSession, principal: Principal, roots: Sequence[Organisation | None], period: str
+) -> dict[str, int]:
+    """How many members of approved campaigns under `roots` have each grade."""
+    rows = await session.execute(
+        select(EvalResult.grade, func.count())
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .where(*_final_under(principal, roots, period))
+        .group_by(EvalResult.grade)
+    )
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class Commended:
+    branch: str
+    name: str
+    category: str
+    total: Decimal
+
+
+async def commendation_list(
+    session: AsyncSession, principal: Principal, roots: Sequence[Organisation | None], period: str
+) -> list[Commended]:
+    """Excellent members of the period's approved campaigns under `roots`, branch by
+    branch, highest Vanguard Index first: the list the superior exports for commendation."""
+    rows = await session.execute(
+        select(Organisation.name, Member.name, Member.category, EvalResult.total)
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(*_final_under(principal, roots, period), EvalResult.grade == Grade.EXCELLENT.key)
+        .order_by(Organisation.path, EvalResult.total.desc(), Member.name, Member.id)
+    )
+    return [Commended(*r) for r in rows.all()]
+
+
+# ---------------------------------------------------------------- the disposal checklist
+
+
+@dataclass(frozen=True)
+class Unqualified:
+    campaign_id: int
+    member_id: int
+    branch: str
+    name: str
+    steps: dict
+
+
+async def unqualified_page(
+    session: AsyncSession,
+    principal: Principal,
+    roots: Sequence[Organisation | None],
+    period: str,
+    page: int = 0,
+) -> Page:
+    """One page of the unqualified members of the period's approved campaigns under
+    `roots`, with the disposal steps done so far (the superior's staff)."""
+    stmt = (
+        select(
+            EvalCampaign.id, Member.id, Organisation.name, Member.name, EvalResult.disposal_steps
+        )
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(*_final_under(principal, roots, period), EvalResult.grade == Grade.UNQUALIFIED.key)
+        .order_by(Organisation.path, Member.name, Member.id)
+    )
+    found = await paginate(session, stmt, page, rows=True)
+    return Page([Unqualified(*r) for r in found.items], found.page, found.total, found.size)
+
+
+async def disposal_card(
+    session: AsyncSession, principal: Principal, campaign_id: int, member_id: int
+) -> tuple[EvalCampaign, Organisation, Member, EvalResult]:
+    campaign, org = await managed_campaign(session, principal, campaign_id)
+    require_stage(campaign, EvalStage.final.value)
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    member = await session.get(Member, member_id)
+    if row is None or member is None or row.grade != Grade.UNQUALIFIED.key:
+        raise ServiceError("member.not_found")
+    return campaign, org, member, row
+
+
+async def set_disposal_step(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    today: date,
+    campaign_id: int,
+    member_id: int,
+    step: str,
+    done: bool,
+) -> EvalResult:
+    """Tick a step of the disposal procedure (kept with the day it was done) or untick
+    it: the superior's staff. A press that would set what is already set was made on
+    an old view: refused as stale."""
+    if step not in DISPOSAL_STEPS:
+        raise ServiceError("eval.step_unknown")
+    campaign, _org, _member, row = await disposal_card(session, principal, campaign_id, member_id)
+    steps = dict(row.disposal_steps)
+    if bool(steps.get(step)) == done:
+        raise ServiceError("record.stale")
+    if done:
+        steps[step] = today.isoformat()
+    else:
+        steps.pop(step)
+    row.disposal_steps = steps
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        "disposal",
+        {"campaign": campaign.id, "step": step, "done": done},
+    )
+    return row

@@ -1,0 +1,372 @@
+"""The superior's staff on the democratic evaluation, beyond the overview (which is in
+`handlers.evaluation`): a branch's campaign card, moving a stage back with a reason,
+the commendation list as an Excel file, and the disposal checklist of unqualified
+members.
+
+Every press is re-checked by the services (the staff member must oversee the branch;
+the stage must still be the one shown); success is said after the service returned,
+so after the commit.
+"""
+
+from __future__ import annotations
+
+import io
+from html import escape
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.models import EvalCampaign, EvalStage
+from bot.services import ballots, eval_after, evaluation, members
+from bot.services.dashboard import scope_roots
+from bot.services.errors import ServiceError
+from bot.services.members import Principal
+from bot.services.orgs import require_org
+from bot.texts import category_label, error_text
+from handlers.callbacks import Disposal, EvalAdvance, EvalHome, EvalReopen, EvalView
+from handlers.evaluation import grade_label, stage_label, step_data
+from handlers.notify import tell_each, zone_of
+from handlers.registry import Handlers
+from handlers.states import Evaluate
+from handlers.views import Button, clip, keyboard, pager, redraw
+from scoring import VanguardRubric
+
+router = Handlers("eval_staff")
+
+
+def _overview_button() -> list[Button]:
+    return [Button(text=_("◀ Back"), callback_data=EvalHome(act="overview").pack())]
+
+
+# ---------------------------------------------------------------- a branch's campaign
+
+
+async def campaign_card(session: AsyncSession, principal: Principal, clock: Clock, cid: int):
+    campaign, org = await evaluation.managed_campaign(session, principal, cid)
+    today = clock.today()
+    due = evaluation.due_of(campaign)
+    lines = [
+        f"<b>{escape(org.name)}</b>",
+        _("Democratic evaluation {period}").format(period=campaign.period),
+        _("Stage: {stage}").format(stage=stage_label(campaign.stage))
+        + (" · " + _("until {date}").format(date=due.isoformat()) if due else ""),
+    ]
+    if evaluation.is_overdue(campaign, today):
+        lines.append(_("⚠️ This stage is overdue."))
+    at = evaluation.stage_index(campaign.stage)
+    for i, stage in enumerate(evaluation.STAGES[:-1]):
+        mark = "✓" if i < at else ("▶" if i == at else "·")
+        day = evaluation.due_of(campaign, stage.value)
+        lines.append(f"{mark} {stage_label(stage.value)} · {day.isoformat()}")
+    if at >= evaluation.stage_index(EvalStage.vote.value):
+        seen = await ballots.turnout(session, campaign.id)
+        lines.append(
+            _("Turnout: {voted} of {total}").format(voted=seen.voted, total=seen.electorate)
+        )
+    rows = []
+    if campaign.stage == EvalStage.approval:
+        rows.append(
+            [
+                Button(
+                    text=_("✓ Approve the results"),
+                    callback_data=EvalAdvance(campaign=campaign.id, stage="approval").pack(),
+                )
+            ]
+        )
+    back = evaluation.stage_before(campaign.stage) if at > 0 else None
+    if back is not None:
+        rows.append(
+            [
+                Button(
+                    text=_("↩ Move back to the {stage}").format(stage=stage_label(back.value)),
+                    callback_data=EvalReopen(campaign=campaign.id, stage=campaign.stage).pack(),
+                )
+            ]
+        )
+    elif at > 0 and campaign.stage != EvalStage.final:
+        lines.append(_("The vote has been counted: it cannot be reopened."))
+    rows.append(_overview_button())
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.callback_query(EvalView.filter(F.act == "card"))
+async def card_press(
+    query: CallbackQuery,
+    callback_data: EvalView,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    text, markup = await campaign_card(session, principal, clock, callback_data.campaign)
+    await redraw(query, text, markup)
+
+
+# ---------------------------------------------------------------- moving a stage back
+
+
+@router.callback_query(EvalReopen.filter(F.act == "ask"))
+async def reopen_ask(
+    query: CallbackQuery,
+    callback_data: EvalReopen,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+) -> None:
+    campaign, org, back = await evaluation.reopenable(
+        session, principal, callback_data.campaign, callback_data.stage
+    )
+    await state.set_state(Evaluate.reopen)
+    await state.update_data(reopen={"campaign": campaign.id, "stage": campaign.stage})
+    cancel = EvalReopen(campaign=campaign.id, stage=callback_data.stage, act="cancel")
+    await query.answer()
+    await query.message.answer(
+        _(
+            "Move {branch} back from the {stage} to the {back}? Write the reason "
+            "(one message); it is kept in the audit log and the branch is told."
+        ).format(
+            branch=escape(org.name),
+            stage=stage_label(campaign.stage),
+            back=stage_label(back.value),
+        ),
+        reply_markup=keyboard([[Button(text=_("✖ Cancel"), callback_data=cancel.pack())]]),
+    )
+
+
+@router.callback_query(EvalReopen.filter(F.act == "cancel"))
+async def reopen_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    if await state.get_state() == Evaluate.reopen.state:
+        await state.clear()
+    await redraw(query, _("Cancelled. Nothing was changed."))
+
+
+@router.message(StateFilter(Evaluate.reopen), F.text)
+async def reopen_reason(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    data = await step_data(state, "reopen")
+    campaign = await evaluation.reopen(
+        session, principal, clock.now(), data["campaign"], data["stage"], message.text
+    )
+    await state.clear()
+    reason = " ".join(message.text.split())
+    await tell_branch_reopened(session, clock, settings, i18n, campaign, reason)
+    text, markup = await campaign_card(session, principal, clock, campaign.id)
+    done = _("↩ Moved back to the {stage}; the reason is recorded.").format(
+        stage=stage_label(campaign.stage)
+    )
+    await message.answer(clip(done + "\n\n" + text), reply_markup=markup)
+
+
+async def tell_branch_reopened(
+    session, clock: Clock, settings: Settings, i18n: I18n, campaign: EvalCampaign, reason: str
+) -> None:
+    """The branch's leaders hear it through the outbox, in the update's transaction."""
+    org = await require_org(session, campaign.org_id)
+    leaders = await members.leaders(session, campaign.org_id)
+
+    def render(_chat: int):
+        text = _(
+            "The superior organisation moved your branch's democratic evaluation "
+            "{period} back to the {stage}. Reason: {reason}"
+        ).format(period=campaign.period, stage=stage_label(campaign.stage), reason=escape(reason))
+        return text, None
+
+    await tell_each(
+        session,
+        clock,
+        settings,
+        i18n,
+        [m.telegram_id for m in leaders],
+        render,
+        key=f"eval:{campaign.id}:reopen:v{campaign.version}",
+        kind="eval_stage",
+        tz=zone_of(settings, org),
+    )
+
+
+# ---------------------------------------------------------------- the commendation list
+
+
+def commendation_xlsx(rows: list[eval_after.Commended], period: str) -> bytes:
+    from openpyxl import Workbook
+
+    from bot.services.ledgers import _number, _sheet
+    from bot.services.safetext import xlsx_cell
+
+    book = Workbook(write_only=True)
+    header = [_("No."), _("Branch"), _("Name"), _("Category"), _("Vanguard Index")]
+    sheet = _sheet(
+        book, _("Excellent members {period}").format(period=period), header, [6, 30, 16, 30, 14]
+    )
+    for n, r in enumerate(rows, start=1):
+        sheet.append(
+            [
+                n,
+                xlsx_cell(sheet, r.branch),
+                xlsx_cell(sheet, r.name),
+                category_label(r.category, _),
+                _number(r.total),
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@router.callback_query(EvalHome.filter(F.act == "commend"))
+async def commend_press(
+    query: CallbackQuery,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    period = evaluation.period_of(vrubric, clock.today())
+    rows = await eval_after.commendation_list(session, principal, scope_roots(principal), period)
+    if not rows:
+        await query.answer(_("No excellent members in approved results yet."), show_alert=True)
+        return
+    zh = get_i18n().current_locale == "zh_Hans"
+    name = f"{'优秀党员名单' if zh else 'commendation'}-{period}.xlsx"
+    branches = len({r.branch for r in rows})
+    caption = _(
+        "Commendation list {period}: {n} excellent members in {branches} branches, "
+        "from approved results."
+    ).format(period=period, n=len(rows), branches=branches)
+    await query.answer()
+    await query.message.answer_document(
+        BufferedInputFile(commendation_xlsx(rows, period), filename=name), caption=caption
+    )
+
+
+# ---------------------------------------------------------------- the disposal checklist
+
+
+def step_label(step: str) -> str:
+    return {
+        "talk": _("Talk with the member"),
+        "deadline_set": _("Deadline for correction set"),
+        "review_again": _("Reviewed again when the deadline ends"),
+        "decision": _("Decision taken and the member told"),
+        "reported": _("Reported to the superior organisation"),
+    }[step]
+
+
+async def unqualified_list(session, principal: Principal, clock: Clock, rubric, page: int):
+    period = evaluation.period_of(rubric, clock.today())
+    found = await eval_after.unqualified_page(
+        session, principal, scope_roots(principal), period, page
+    )
+    total = len(eval_after.DISPOSAL_STEPS)
+    lines = [
+        "<b>"
+        + _("Unqualified members {period}: {n}").format(period=period, n=found.total)
+        + "</b>",
+        _("The disposal procedure for each, as a checklist. Press a member to tick steps."),
+    ]
+    rows = []
+    for line in found.items:
+        done = sum(1 for s in eval_after.DISPOSAL_STEPS if line.steps.get(s))
+        mark = "✅" if done == total else "⏳"
+        rows.append(
+            [
+                Button(
+                    text=f"{mark} {line.name} · {line.branch} · {done}/{total}",
+                    callback_data=Disposal(
+                        campaign=line.campaign_id, member=line.member_id, page=found.page
+                    ).pack(),
+                )
+            ]
+        )
+    if not found.items:
+        lines.append(_("None."))
+    rows.append(pager(found, lambda p: EvalHome(act="unqualified", page=p)))
+    rows.append(_overview_button())
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.callback_query(EvalHome.filter(F.act == "unqualified"))
+async def unqualified_press(
+    query: CallbackQuery,
+    callback_data: EvalHome,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    vrubric: VanguardRubric,
+) -> None:
+    text, markup = await unqualified_list(session, principal, clock, vrubric, callback_data.page)
+    await redraw(query, text, markup)
+
+
+async def disposal_view(session, principal: Principal, cid: int, mid: int, page: int):
+    campaign, org, member, result = await eval_after.disposal_card(session, principal, cid, mid)
+    lines = [
+        f"<b>{escape(member.name)}</b> · {escape(org.name)}",
+        _("Democratic evaluation {period}: {grade} ({total} points)").format(
+            period=campaign.period, grade=grade_label(result.grade), total=result.total
+        ),
+    ]
+    if result.override_reason:
+        lines.append(
+            _("Changed by the branch: {reason}").format(reason=escape(result.override_reason))
+        )
+    lines.append("")
+    rows = []
+    for i, step in enumerate(eval_after.DISPOSAL_STEPS):
+        day = result.disposal_steps.get(step)
+        label = f"{i + 1}. {step_label(step)}"
+        lines.append(("✅ " if day else "⬜ ") + label + (f" · {day}" if day else ""))
+        rows.append(
+            [
+                Button(
+                    text=("✅ " if day else "⬜ ") + label,
+                    callback_data=Disposal(
+                        campaign=cid, member=mid, act="set", step=i, done=not day, page=page
+                    ).pack(),
+                )
+            ]
+        )
+    rows.append(
+        [Button(text=_("◀ Back"), callback_data=EvalHome(act="unqualified", page=page).pack())]
+    )
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.callback_query(Disposal.filter())
+async def disposal_press(
+    query: CallbackQuery,
+    callback_data: Disposal,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    d = callback_data
+    note, alert = None, False
+    if d.act == "set":
+        if d.step >= len(eval_after.DISPOSAL_STEPS):
+            raise ServiceError("stale")
+        step = eval_after.DISPOSAL_STEPS[d.step]
+        try:
+            await eval_after.set_disposal_step(
+                session, principal, clock.now(), clock.today(), d.campaign, d.member, step, d.done
+            )
+            note = _("Saved.")
+        except ServiceError as err:
+            if err.code != "record.stale":
+                raise
+            note, alert = error_text(err, _), True  # ticked meanwhile: show it as it is
+    text, markup = await disposal_view(session, principal, d.campaign, d.member, d.page)
+    await redraw(query, text, markup, note, alert=alert)
