@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import Row, and_, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession

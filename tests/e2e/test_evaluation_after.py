@@ -311,7 +311,7 @@ async def test_commendation_list_and_disposal_checklist(world, lang):
 
     await staff.press(t["unqualified"])
     listing = await staff.expect(edited=True)
-    assert [b for row in listing.buttons for b in row][0] == "⏳ 党员03 · 红旗村党支部 · 0/5"
+    assert next(b for row in listing.buttons for b in row) == "⏳ 党员03 · 红旗村党支部 · 0/5"
     await staff.press("党员03", message=listing)
     card = await staff.expect(edited=True)
     step = next(b for row in card.buttons for b in row if t["talk"] in b)
