@@ -137,12 +137,14 @@ class MemberCard(Press, prefix="mc"):
 class MemberAct(Press, prefix="ma"):
     member: Id
     act: Word  # secretary | organiser | member | name | phone | status | category | unlink
+    v: Id = 0  # the member's version the card showed
 
 
 class MemberSet(Press, prefix="ms"):
     member: Id
     field: Word  # status | category
     value: Key
+    v: Id = 0  # the member's version the card showed
 
 
 class Noop(Press, prefix="no"):
@@ -177,6 +179,7 @@ class Att(Press, prefix="at"):
 class MeetingOpen(Press, prefix="mt"):
     meeting: Id
     act: Word = "view"  # view | edit | delete | delete_yes
+    v: Id = 0  # the meeting's version shown (delete_yes refuses a stale one)
 
 
 class MeetingList(Press, prefix="ml"):

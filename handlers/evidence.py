@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.services import checklist, evidence, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
+from bot.texts import error_text
 from handlers.callbacks import EvidenceStep, RecordItem
 from handlers.registry import Handlers
 from handlers.states import RecordEvidence
@@ -45,17 +46,27 @@ async def begin(
     branch = await orgs.require_org(session, callback_data.org)
     if not principal.can_lead(branch):
         raise ServiceError("access.denied")
-    cl = await checklist.month_checklist(
-        session, rubric, branch, clock.today().strftime("%Y-%m"), with_gap=False
-    )
+    period = clock.today().strftime("%Y-%m")
+    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     entry = next((e for e in cl.entries if e.spec.key == key), None)
     if entry is None or entry.recordable_by == "meeting":
         raise ServiceError("evidence.item_unknown")
     kind = str(entry.spec.evidence)
     if kind == "grade" and not principal.can_manage(branch):
         raise ServiceError("access.denied")  # checked before answering: the alert must arrive
+    # The item as this person sees it now: saving is refused if someone records it meanwhile.
+    version = await evidence.item_version(session, rubric, branch, key, period)
     await state.clear()
-    await state.set_data({"org_id": branch.id, "item": key, "count": 1, "of": None})
+    await state.set_data(
+        {
+            "org_id": branch.id,
+            "item": key,
+            "count": 1,
+            "of": None,
+            "month": period,
+            "version": version,
+        }
+    )
     await query.answer()
     title = f"<b>{html.quote(named(entry))}</b>\n"
     if kind == "grade":
@@ -174,7 +185,8 @@ async def attachment(
         if message.photo
         else (message.document.file_id, "document")
     )
-    await message.answer(await _save(state, session, principal, clock, rubric, file_id, kind))
+    text, _saved = await _save(state, session, principal, clock, rubric, file_id, kind)
+    await message.answer(text)
 
 
 @router.callback_query(EvidenceStep.filter(F.act == "skip"), RecordEvidence.file)
@@ -186,8 +198,8 @@ async def skip_file(
     clock: Clock,
     rubric,
 ) -> None:
-    text = await _save(state, session, principal, clock, rubric, None, None)
-    await query.answer(_("Saved."))
+    text, saved = await _save(state, session, principal, clock, rubric, None, None)
+    await query.answer(_("Saved.") if saved else None)
     await query.message.edit_text(text)
 
 
@@ -206,8 +218,8 @@ async def grade(
     if index is None or index >= len(grades):
         raise ServiceError("stale")
     await state.update_data(grade=grades[index][0])
-    text = await _save(state, session, principal, clock, rubric, None, None)
-    await query.answer(_("Saved."))
+    text, saved = await _save(state, session, principal, clock, rubric, None, None)
+    await query.answer(_("Saved.") if saved else None)
     await query.message.edit_text(text)
 
 
@@ -219,28 +231,49 @@ async def _save(
     rubric,
     file_id: str | None,
     file_kind: str | None,
-) -> str:
+) -> tuple[str, bool]:
+    """Record the draft; the reply, and whether it was recorded (False: someone else
+    recorded the item meanwhile, and the reply shows how it stands now)."""
     data = await state.get_data()
     branch = await orgs.require_org(session, data["org_id"])
-    period = clock.today().strftime("%Y-%m")
-    await evidence.record_evidence(
-        session,
-        rubric,
-        principal,
-        clock.now(),
-        branch.id,
-        data["item"],
-        count=data["count"],
-        of=data.get("of"),
-        note=data.get("note"),
-        file_id=file_id,
-        file_kind=file_kind,
-        grade=data.get("grade"),
-    )
+    period = data.get("month") or clock.today().strftime("%Y-%m")
+    try:
+        await evidence.record_evidence(
+            session,
+            rubric,
+            principal,
+            clock.now(),
+            branch.id,
+            data["item"],
+            count=data["count"],
+            of=data.get("of"),
+            note=data.get("note"),
+            file_id=file_id,
+            file_kind=file_kind,
+            grade=data.get("grade"),
+            month=data.get("month"),
+            version=data.get("version"),
+        )
+    except ServiceError as err:
+        if err.code != "record.stale":
+            raise
+        stale = err
+    else:
+        stale = None
     await state.clear()
     cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     entry = next(e for e in cl.entries if e.spec.key == data["item"])
     mark = "✅" if entry.done else "⬜"
+    if stale is not None:
+        now = _("Now: {mark} {item}, {earned} of {possible} points. Checklist {done}/{total}.")
+        return error_text(stale, _, html=True) + "\n" + now.format(
+            mark=mark,
+            item=html.quote(named(entry)),
+            earned=entry.earned,
+            possible=entry.possible,
+            done=cl.done,
+            total=cl.total,
+        ), False
     return _("📎 Recorded: {mark} {item}. Checklist {done}/{total}, score {score}.").format(
         mark=mark, item=html.quote(named(entry)), done=cl.done, total=cl.total, score=cl.score
-    )
+    ), True

@@ -12,11 +12,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.db.models import Meeting
 from bot.i18n import fmt_date
 from bot.services import meetings, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
-from bot.texts import meeting_kind_label
+from bot.texts import error_text, meeting_kind_label
 from handlers.callbacks import MeetingList, MeetingOpen, Month
 from handlers.meeting_log import start_log
 from handlers.meeting_views import draft_summary
@@ -65,15 +66,12 @@ async def listing(
     await query.message.edit_text(text, reply_markup=keyboard(rows))
 
 
-@router.callback_query(MeetingOpen.filter(F.act == "view"))
-async def view(
-    query: CallbackQuery, callback_data: MeetingOpen, session: AsyncSession, principal: Principal
-) -> None:
-    meeting, attendees, photos = await meetings.get_meeting(session, callback_data.meeting)
+async def _meeting_view(session: AsyncSession, principal: Principal, meeting_id: int):
+    meeting, attendees, photos = await meetings.get_meeting(session, meeting_id)
     await _lead(session, principal, meeting.org_id)
     draft = _as_draft(meeting, attendees, photos)
     text = await draft_summary(session, draft)
-    act = lambda a: MeetingOpen(meeting=meeting.id, act=a).pack()
+    act = lambda a: MeetingOpen(meeting=meeting.id, act=a, v=meeting.version).pack()
     rows = [
         [
             Button(text=_("✏️ Edit"), callback_data=act("edit")),
@@ -81,8 +79,27 @@ async def view(
         ],
         [Button(text=_("◀ Meetings"), callback_data=MeetingList(org=meeting.org_id).pack())],
     ]
+    return text, keyboard(rows)
+
+
+@router.callback_query(MeetingOpen.filter(F.act == "view"))
+async def view(
+    query: CallbackQuery, callback_data: MeetingOpen, session: AsyncSession, principal: Principal
+) -> None:
+    text, markup = await _meeting_view(session, principal, callback_data.meeting)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=keyboard(rows))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _as_it_is(
+    query: CallbackQuery, session: AsyncSession, principal: Principal, err, meeting_id: int
+) -> None:
+    """A deletion pressed on an older view: say so, and show the meeting as it is now."""
+    # The other change landed after this update read the meeting: read it again.
+    await session.get(Meeting, meeting_id, populate_existing=True)
+    text, markup = await _meeting_view(session, principal, meeting_id)
+    await query.answer(error_text(err, _), show_alert=True)
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 def _as_draft(meeting, attendees: list[int], photos: list[str]) -> dict:
@@ -137,7 +154,9 @@ async def ask_delete(
         [
             Button(
                 text=_("🗑 Yes, delete it"),
-                callback_data=MeetingOpen(meeting=meeting.id, act="delete_yes").pack(),
+                callback_data=MeetingOpen(
+                    meeting=meeting.id, act="delete_yes", v=callback_data.v
+                ).pack(),
             ),
             Button(text=_("◀ Keep it"), callback_data=MeetingOpen(meeting=meeting.id).pack()),
         ]
@@ -156,12 +175,17 @@ async def delete(
     clock: Clock,
 ) -> None:
     try:
-        await meetings.delete_meeting(session, principal, clock.now(), callback_data.meeting)
+        await meetings.delete_meeting(
+            session, principal, clock.now(), callback_data.meeting, version=callback_data.v
+        )
     except ServiceError as err:
+        if err.code == "record.stale":
+            await _as_it_is(query, session, principal, err, callback_data.meeting)
+            return
         if err.code != "meeting.reason_required":
             raise
         await state.set_state(MeetingReason.reason)
-        await state.update_data(meeting=callback_data.meeting)
+        await state.update_data(meeting=callback_data.meeting, version=callback_data.v)
         await query.answer()
         await query.message.answer(
             _("This month is closed. Type the reason for deleting the meeting:")
@@ -176,8 +200,22 @@ async def delete_with_reason(
     message: Message, state: FSMContext, session: AsyncSession, principal: Principal, clock: Clock
 ) -> None:
     data = await state.get_data()
-    await meetings.delete_meeting(
-        session, principal, clock.now(), data["meeting"], reason=message.text.strip()
-    )
+    try:
+        await meetings.delete_meeting(
+            session,
+            principal,
+            clock.now(),
+            data["meeting"],
+            reason=message.text.strip(),
+            version=data.get("version"),
+        )
+    except ServiceError as err:
+        if err.code != "record.stale":
+            raise
+        await state.clear()
+        await session.get(Meeting, meeting_id := data["meeting"], populate_existing=True)
+        text, markup = await _meeting_view(session, principal, meeting_id)
+        await message.answer(error_text(err, _) + "\n\n" + text, reply_markup=markup)
+        return
     await state.clear()
     await message.answer(_("The meeting was deleted; the audit log keeps a copy."))

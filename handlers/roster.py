@@ -15,7 +15,7 @@ from bot.db.models import Category, InviteKind, Member, MemberStatus, Role
 from bot.services import members, orgs, outbox
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
-from bot.texts import category_label, status_label
+from bot.texts import category_label, error_text, status_label
 from handlers.callbacks import MemberAct, MemberCard, MemberSet, OrgView, RosterPage
 from handlers.menu import INVITE, ROSTER, MenuButton
 from handlers.orgs import send_invite
@@ -61,7 +61,7 @@ async def card_view(session: AsyncSession, principal: Principal, member: Member)
     branch = await orgs.require_org(session, member.org_id)
     if not principal.can_lead(branch):
         raise ServiceError("access.denied")
-    act = lambda a: MemberAct(member=member.id, act=a).pack()
+    act = lambda a: MemberAct(member=member.id, act=a, v=member.version).pack()
     rows = []
     if principal.can_manage(branch):
         offered = {
@@ -146,6 +146,23 @@ async def card(
     await query.message.edit_text(text, reply_markup=markup)
 
 
+async def _card_as_it_is(session: AsyncSession, principal: Principal, member_id: int):
+    """The card as the database has it now (another change may have landed meanwhile)."""
+    member = await session.get(Member, member_id, populate_existing=True)
+    if member is None:
+        raise ServiceError("member.not_found")
+    return await card_view(session, principal, member)
+
+
+async def _stale(query: CallbackQuery, session, principal, err: ServiceError, member_id: int):
+    """A press on an older card: say so, and show the card as it stands now."""
+    if err.code != "record.stale":
+        raise err
+    text, markup = await _card_as_it_is(session, principal, member_id)
+    await query.answer(error_text(err, _), show_alert=True)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
 @router.callback_query(MemberAct.filter(F.act.in_(set(ROLE_ACTS) | {"unlink"})))
 async def change_role(
     query: CallbackQuery,
@@ -157,12 +174,23 @@ async def change_role(
     member = await members.require_member(session, callback_data.member)
     if not principal.can_manage(await orgs.require_org(session, member.org_id)):
         raise ServiceError("access.denied")
-    if callback_data.act == "unlink":
-        await members.unlink_telegram(session, principal.actor, clock.now(), member)
-    else:
-        await members.set_role(
-            session, principal.actor, clock.now(), member, ROLE_ACTS[callback_data.act]
-        )
+    try:
+        if callback_data.act == "unlink":
+            await members.unlink_telegram(
+                session, principal.actor, clock.now(), member, version=callback_data.v
+            )
+        else:
+            await members.set_role(
+                session,
+                principal.actor,
+                clock.now(),
+                member,
+                ROLE_ACTS[callback_data.act],
+                version=callback_data.v,
+            )
+    except ServiceError as err:
+        await _stale(query, session, principal, err, member.id)
+        return
     text, markup = await card_view(session, principal, member)
     await query.answer(_("Saved."))
     await query.message.edit_text(text, reply_markup=markup)
@@ -184,7 +212,9 @@ async def choose(
         [
             Button(
                 text=label,
-                callback_data=MemberSet(member=member.id, field=field, value=value).pack(),
+                callback_data=MemberSet(
+                    member=member.id, field=field, value=value, v=callback_data.v
+                ).pack(),
             )
         ]
         for value, label in options
@@ -204,9 +234,18 @@ async def set_choice(
 ) -> None:
     member = await members.require_member(session, callback_data.member)
     await card_view(session, principal, member)
-    await members.update_member(
-        session, principal.actor, clock.now(), member, **{callback_data.field: callback_data.value}
-    )
+    try:
+        await members.update_member(
+            session,
+            principal.actor,
+            clock.now(),
+            member,
+            version=callback_data.v,
+            **{callback_data.field: callback_data.value},
+        )
+    except ServiceError as err:
+        await _stale(query, session, principal, err, member.id)
+        return
     text, markup = await card_view(session, principal, member)
     await query.answer(_("Saved."))
     await query.message.edit_text(text, reply_markup=markup)
@@ -223,7 +262,7 @@ async def ask_value(
     member = await members.require_member(session, callback_data.member)
     await card_view(session, principal, member)
     await state.set_state(EditMember.value)
-    await state.update_data(member_id=member.id, field=callback_data.act)
+    await state.update_data(member_id=member.id, field=callback_data.act, version=callback_data.v)
     prompt = (
         _("Type the new name:")
         if callback_data.act == "name"
@@ -241,9 +280,22 @@ async def save_value(
     member = await members.require_member(session, data["member_id"])
     await card_view(session, principal, member)
     value = None if data["field"] == "phone" and message.text.strip() == "-" else message.text
-    await members.update_member(
-        session, principal.actor, clock.now(), member, **{data["field"]: value}
-    )
+    try:
+        await members.update_member(
+            session,
+            principal.actor,
+            clock.now(),
+            member,
+            version=data.get("version"),
+            **{data["field"]: value},
+        )
+    except ServiceError as err:
+        if err.code != "record.stale":
+            raise
+        await state.clear()
+        text, markup = await _card_as_it_is(session, principal, member.id)
+        await message.answer(error_text(err, _) + "\n\n" + text, reply_markup=markup)
+        return
     await state.clear()
     text, markup = await card_view(session, principal, member)
     await message.answer(_("Saved.") + "\n\n" + text, reply_markup=markup)

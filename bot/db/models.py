@@ -110,6 +110,8 @@ class Member(SQLModel, table=True):
     joined_on: date | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Bumped by every change of role or record; a change names the version it was shown.
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class Staff(SQLModel, table=True):

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import BranchFeatured, Evidence, Organisation
@@ -128,23 +128,16 @@ async def record_evidence(
     file_kind: str | None = None,
     grade: str | None = None,
     month: str | None = None,
+    version: int | None = None,
 ) -> Evidence:
-    """Record evidence for `item_key` in `month` (default: this month in the branch)."""
+    """Record evidence for `item_key` in `month` (default: this month in the branch).
+
+    `version`: what `item_version` said when the person started (the item as they saw
+    it); if someone recorded evidence for the item since, this is refused
+    (`record.stale`) rather than adding a second grade or the same event twice."""
     branch = await led_branch(session, principal, org_id)
     month = _month(month, branch, now)
-    domain = branch.domain or ""
-    featured = await featured_of(session, org_id)
-    spec = next(
-        (s for s in checklist_items(rubric, domain, featured, month) if s.key == item_key), None
-    )
-    if spec is not None:
-        evidence = rubric.item(item_key).evidence
-        staff_only = spec.evidence is EvidenceKind.GRADE
-    else:
-        evidence = _staff_only_evidence(rubric, domain, item_key)
-        staff_only = True
-    if evidence is None:
-        raise ServiceError("evidence.item_unknown", item=item_key)
+    evidence, staff_only = await _item_evidence(session, rubric, branch, month, item_key)
     if evidence.kind in _MEETING_KINDS:
         raise ServiceError("evidence.meeting_item", item=item_key)
     if staff_only and not principal.can_manage(branch):
@@ -152,6 +145,15 @@ async def record_evidence(
     if await is_closed(session, org_id, month):
         raise ServiceError("evidence.period_closed", period=month)
     note, file_id, file_kind = _attachment(note, file_id, file_kind)
+    if version is not None:
+        # The branch's row lock queues a second recording of the same branch behind this
+        # one (SQLite writes one transaction at a time anyway), so the check below and
+        # the insert are one step: two people saving at once cannot both pass it.
+        await session.execute(
+            select(Organisation.id).where(Organisation.id == org_id).with_for_update()
+        )
+        if await _latest(session, org_id, month, evidence.key) != version:
+            raise ServiceError("record.stale")
 
     rows = []
     if evidence.kind is EvidenceKind.GRADE:
@@ -215,6 +217,48 @@ async def record_evidence(
         ],
     )
     return await session.get(Evidence, ids[0])
+
+
+async def _item_evidence(
+    session: AsyncSession, rubric: FortressRubric, branch: Organisation, month: str, item_key: str
+):
+    """The evidence an item reads, and whether only the superior's staff may record it."""
+    domain = branch.domain or ""
+    featured = await featured_of(session, branch.id)
+    spec = next(
+        (s for s in checklist_items(rubric, domain, featured, month) if s.key == item_key), None
+    )
+    if spec is not None:
+        evidence = rubric.item(item_key).evidence
+        staff_only = spec.evidence is EvidenceKind.GRADE
+    else:
+        evidence = _staff_only_evidence(rubric, domain, item_key)
+        staff_only = True
+    if evidence is None:
+        raise ServiceError("evidence.item_unknown", item=item_key)
+    return evidence, staff_only
+
+
+async def _latest(session: AsyncSession, org_id: int, month: str, key: str) -> int:
+    found = await session.scalar(
+        select(func.max(Evidence.id)).where(
+            Evidence.org_id == org_id, Evidence.month == month, Evidence.key == key
+        )
+    )
+    return found or 0
+
+
+async def item_version(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    branch: Organisation,
+    item_key: str,
+    month: str,
+) -> int:
+    """The item's evidence as someone is shown it (the newest row's id, 0 for none): a
+    recording started now names it, and is refused if the item was recorded since."""
+    evidence, _staff = await _item_evidence(session, rubric, branch, month, item_key)
+    return await _latest(session, branch.id, month, evidence.key)
 
 
 def _check_count(value: int, least: int) -> None:

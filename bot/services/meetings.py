@@ -482,11 +482,25 @@ async def delete_meeting(
     now: datetime,
     meeting_id: int,
     reason: str | None = None,
+    *,
+    version: int | None = None,
 ) -> None:
-    """Delete a meeting; the audit log keeps the whole record."""
+    """Delete a meeting; the audit log keeps the whole record.
+
+    `version`: the one the person was shown; if the meeting was changed since, the
+    deletion is refused (`record.stale`), and if it is gone already, `meeting.not_found`."""
     meeting, attendees, photos = await get_meeting(session, meeting_id)
     branch = await led_branch(session, principal, meeting.org_id)
     reason = await _check_period(session, principal, branch, {meeting.held_on}, reason)
+    shown = meeting.version if version is None else version
+    try:
+        # Also what makes a second "Yes, delete it" pressed at once wait and then fail.
+        await versions.claim(session, Meeting, meeting.id, shown)
+    except ServiceError:
+        still = await session.scalar(select(Meeting.id).where(Meeting.id == meeting_id))
+        if still is None:
+            raise ServiceError("meeting.not_found") from None
+        raise
     changes = {k: [v, None] for k, v in _record(meeting, attendees, photos).items()}
     changes["topic_key"] = [meeting.topic_key, None]
     if reason:

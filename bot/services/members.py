@@ -19,7 +19,7 @@ from bot.db.models import (
     Staff,
     UserPref,
 )
-from bot.services import audit
+from bot.services import audit, versions
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.orgs import clean_name, is_within, require_org
@@ -225,13 +225,33 @@ async def _check_unique_phone(session: AsyncSession, phone: str | None, member_i
 EDITABLE = {"name", "category", "status", "phone", "roster_no"}
 
 
+async def _next_version(session: AsyncSession, member: Member, shown: int | None) -> None:
+    """Claim the member's next version: refused (`record.stale`) when the card the change
+    was made on showed an older one; `shown` None (no card: the CLI, an import) just moves
+    it on, so every card shown before is stale."""
+    if shown is None:
+        member.version = await versions.bump(session, Member, member.id)
+    else:
+        member.version = await versions.claim(session, Member, member.id, shown)
+
+
 async def update_member(
-    session: AsyncSession, actor: Actor, now: datetime, member: Member, **changes: object
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    member: Member,
+    *,
+    version: int | None = None,
+    **changes: object,
 ) -> dict[str, list]:
-    """Change a member's record; returns {field: [old, new]} for what really changed."""
+    """Change a member's record; returns {field: [old, new]} for what really changed.
+
+    `version`: the one the card showed; a change made on an older card is refused."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ServiceError("member.field_unknown", field=", ".join(sorted(unknown)))
+    if version is not None:
+        await _next_version(session, member, version)
     before = audit.snapshot(member, RECORD_FIELDS)
     for key, value in changes.items():
         if key == "name":
@@ -250,6 +270,8 @@ async def update_member(
         member.role = Role.member.value  # a secretary who leaves is no longer secretary
     delta = audit.diff(before, audit.snapshot(member, RECORD_FIELDS))
     if delta:
+        if version is None:
+            await _next_version(session, member, None)
         member.updated_at = now
         await session.flush()
         await audit.record(session, actor, now, "member", member.id, "update", delta)
@@ -264,17 +286,26 @@ def _enum(kind: type, value: object, code: str) -> str:
 
 
 async def set_role(
-    session: AsyncSession, actor: Actor, now: datetime, member: Member, role: Role | str
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    member: Member,
+    role: Role | str,
+    *,
+    version: int | None = None,
 ) -> Member | None:
     """Appoint or remove a secretary / organising member.
 
     A branch has one secretary and one organising member: appointing a new one
     makes the previous holder an ordinary member (returned, so they can be told).
+    `version`: the one the member's card showed; a press on an older card is refused
+    (`record.stale`) instead of undoing someone else's change.
     """
     role = Role(role)
     # Someone who left can still be relieved of a role, never given one.
     if member.status == MemberStatus.left and role is not Role.member:
         raise ServiceError("member.has_left")
+    await _next_version(session, member, version)
     previous = None
     if role is not Role.member:
         previous = (
@@ -287,6 +318,7 @@ async def set_role(
             )
         ).scalar_one_or_none()
         if previous is not None:
+            await _next_version(session, previous, None)
             previous.role = Role.member.value
             previous.updated_at = now
             await audit.record(
@@ -335,6 +367,7 @@ async def link_telegram(
     ).first()
     if other is not None:
         raise ServiceError("member.account_in_use")
+    await _next_version(session, member, None)
     member.telegram_id = telegram_id
     member.updated_at = now
     await session.flush()
@@ -343,7 +376,15 @@ async def link_telegram(
     )
 
 
-async def unlink_telegram(session: AsyncSession, actor: Actor, now: datetime, member: Member):
+async def unlink_telegram(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    member: Member,
+    *,
+    version: int | None = None,
+):
+    await _next_version(session, member, version)
     if member.telegram_id is None:
         return
     await audit.record(

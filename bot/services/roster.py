@@ -826,6 +826,13 @@ async def apply_plan(
         await session.execute(
             update(Member), [{"id": mid, **new, "updated_at": now} for _, mid, _, new in chunk]
         )
+        # Cards shown before the import are stale (see members.update_member).
+        await session.execute(
+            update(Member)
+            .where(Member.id.in_([mid for _, mid, _, _ in chunk]))
+            .values(version=Member.version + 1)
+            .execution_options(synchronize_session=False)
+        )
         log.extend(("member", mid, "update", audit.diff(old, new)) for _, mid, old, new in chunk)
         done += len(chunk)
         if progress:

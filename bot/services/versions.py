@@ -9,7 +9,7 @@ the record as it is now.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import ServiceError
@@ -26,3 +26,15 @@ async def claim(session: AsyncSession, model, row_id: int, shown: int) -> int:
     if result.rowcount != 1:
         raise ServiceError("record.stale")
     return shown + 1
+
+
+async def bump(session: AsyncSession, model, row_id: int) -> int:
+    """Move the row to its next version whatever it was shown (a change no card named:
+    the command line, an import, a side effect); every card shown before is then stale."""
+    await session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(version=model.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return await session.scalar(select(model.version).where(model.id == row_id))

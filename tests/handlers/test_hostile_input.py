@@ -41,8 +41,8 @@ def _forged() -> list[str]:
     for big in BEYOND:
         out += [
             f"mc:{big}",
-            f"ma:{big}:secretary",
-            f"ms:{big}:status:left",
+            f"ma:{big}:secretary:0",
+            f"ms:{big}:status:left:0",
             f"ov:{big}:0",
             f"oa:{big}:invite",
             f"rp:{big}:0",
@@ -50,8 +50,8 @@ def _forged() -> list[str]:
             f"jk:{big}",
             f"ja:{big}",
             f"dc:{big}:1",
-            f"mt:{big}:view",
-            f"mt:{big}:delete_yes",
+            f"mt:{big}:view:0",
+            f"mt:{big}:delete_yes:0",
             f"ml:{big}:0",
             f"rv:{big}:1",
             f"sa:{big}:ok:0",
