@@ -233,6 +233,16 @@ def category_label(category: str, _: Gettext) -> str:
     }.get(category, category)
 
 
+def grade_label(grade: str, _: Gettext) -> str:
+    """A Vanguard grade (`scoring.Grade.key`) in words."""
+    return {
+        "excellent": _("excellent"),
+        "qualified": _("qualified"),
+        "basically_qualified": _("basically qualified"),
+        "unqualified": _("unqualified"),
+    }.get(grade, grade)
+
+
 def domain_label(domain: str | None, _: Gettext) -> str:
     return {
         "village": _("village / rural community"),

@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import EvalStage, Member
@@ -66,12 +67,7 @@ def stage_label(stage: str) -> str:
 
 
 def grade_label(grade: str) -> str:
-    return {
-        "excellent": _("excellent"),
-        "qualified": _("qualified"),
-        "basically_qualified": _("basically qualified"),
-        "unqualified": _("unqualified"),
-    }.get(grade, grade)
+    return texts.grade_label(grade, _)
 
 
 def _close_label(stage: str) -> str:

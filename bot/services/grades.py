@@ -1,9 +1,8 @@
-"""“What is my grade?”: a member's own Vanguard Index result, for `/mygrade` and free text.
+"""Published Vanguard results: a member's own (`/mygrade`, free text) and a subtree's
+(the ratings ledger's per-member sheet).
 
-This is the one place the question is answered, so the Vanguard evaluation campaigns
-can plug in here: `my_grade` returns None ("not yet evaluated this year") until a
-campaign's result for the member has passed its public notice. A campaign module
-fills it by returning a `MyGrade`; nothing else in the chat layer needs to change.
+A result counts once its campaign's public notice is over (`PUBLISHED`): before that
+`my_grade` says "not yet evaluated this year" and the ledger lists nobody.
 """
 
 from __future__ import annotations
@@ -11,10 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import EvalCampaign, EvalResult, EvalStage, Member, Organisation
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
+from bot.services.periods import _under
+
+# Once the public notice is over (waiting for approval, or final) a result stands
+# unless the superior changes it.
+PUBLISHED = (EvalStage.approval.value, EvalStage.final.value)
 
 
 @dataclass(frozen=True)
@@ -30,13 +36,9 @@ async def my_grade(session: AsyncSession, principal: Principal, year: int) -> My
     """The member's result for `year`, or None while no evaluation has produced one."""
     if principal.member is None:
         raise ServiceError("month.no_branch")
-    from sqlalchemy import select
-
-    from bot.db.models import EvalCampaign, EvalResult, EvalStage
     from scoring import Grade
 
-    # Once the public notice is over (waiting for approval, or final), the result stands
-    # unless the superior changes it; a half-year rubric has two campaigns: the latest.
+    # A half-year rubric has two campaigns: the latest.
     row = (
         await session.execute(
             select(EvalCampaign.stage, EvalResult.grade, EvalResult.total)
@@ -44,7 +46,7 @@ async def my_grade(session: AsyncSession, principal: Principal, year: int) -> My
             .where(
                 EvalResult.member_id == principal.member.id,
                 EvalCampaign.period.startswith(f"{year:04d}"),
-                EvalCampaign.stage.in_((EvalStage.approval.value, EvalStage.final.value)),
+                EvalCampaign.stage.in_(PUBLISHED),
             )
             .order_by(EvalCampaign.period.desc())
             .limit(1)
@@ -64,15 +66,55 @@ async def my_grade(session: AsyncSession, principal: Principal, year: int) -> My
 
 @dataclass(frozen=True)
 class MemberResultRow:
-    """One member's result, as the ratings ledger's per-member sheet lists it."""
+    """One member's published result, as the ratings ledger's per-member sheet lists it."""
 
+    path: str  # the branch's, for the sub-committee above it
     branch: str
     name: str
-    grade: str  # already in words
-    score: Decimal | None
+    category: str
+    period: str  # the campaign's: 2026, or 2026-H1 for a half-year rubric
+    grade: str  # a scoring.Grade key
+    score: Decimal
+    final: bool  # approved by the superior; False: the notice is over, approval pending
 
 
 async def member_results(session: AsyncSession, period: str, roots: list) -> list[MemberResultRow]:
-    """Members' published results for the year of `period` under `roots`; none until the
-    Vanguard evaluations produce them (then the ledger grows a per-member sheet)."""
-    return []
+    """Members' results of the year of `period` and the year before under `roots`
+    (None: the whole tree), by branch path, campaign and name: one query. A year's
+    evaluation ends early in the next, so for most of a year the results that stand
+    are the last year's; the sheet says which campaign each row comes from.
+
+    Only results that have been published and whose objection window is over (the
+    campaign waits for approval, or is final), like `my_grade`: a branch still
+    reviewing has nothing to show yet. Only the result itself: never a vote count,
+    a self-assessment or the branch's notes."""
+    years = (period[:4], f"{int(period[:4]) - 1:04d}")
+    stmt = (
+        select(
+            Organisation.path,
+            Organisation.name,
+            Member.name,
+            Member.category,
+            EvalCampaign.period,
+            EvalCampaign.stage,
+            EvalResult.grade,
+            EvalResult.total,
+        )
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(
+            EvalCampaign.period.in_([f"{y}{half}" for y in years for half in ("", "-H1", "-H2")]),
+            EvalCampaign.stage.in_(PUBLISHED),
+        )
+        .order_by(Organisation.path, EvalCampaign.period, Member.name, Member.id)
+    )
+    scope = _under(list(roots))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return [
+        MemberResultRow(
+            path, branch, name, category, p, grade, Decimal(total), stage == EvalStage.final.value
+        )
+        for path, branch, name, category, p, stage, grade, total in (await session.execute(stmt))
+    ]

@@ -1,17 +1,19 @@
-"""The ratings ledger (Excel): a month's snapshots per branch and per item, for filing.
+"""The ratings ledger (Excel): a month's snapshots per branch and per item, and the
+year's published Vanguard results per member, for filing.
 
-`ratings_ledger` reads the period's snapshots under the roots in three queries (the
-snapshots with their branch, the sub-committee names on the paths, the names of the
-staff who confirmed); `write_ratings_xlsx` writes them with openpyxl in write-only
-mode (a city's ~50,000 item rows stream out without building cells in memory).
+`ratings_ledger` reads them under the roots in four queries (the snapshots with their
+branch, the members' published results, the sub-committee names on the paths, the
+names of the staff who confirmed); `write_ratings_xlsx` streams them out with
+`bot.services.xlsx` (a city's ~40,000 item rows: openpyxl spent seconds on them).
 
 Sheets: one row per branch (score per basic, proposed and confirmed star, by whom),
 one row per item (points, possible, the evidence value the rule read, the months it
-covers), and one row per member once Vanguard evaluations produce results
-(`grades.member_results`: an empty list leaves the sheet out).
+covers), and one row per member with a published result of the period's year or the year before
+(`grades.member_results`: the Vanguard Index, the grade, approved or awaiting approval
+— never a vote count; no results, no sheet).
 
-Every text cell goes through `safetext.xlsx_cell`: a branch or person name starting with = + - @
-or a tab/CR is written as a plain string marked "quote prefix", never as a formula.
+Every text cell from people goes through `xlsx.cell`: a branch or person name starting
+with = + - @ or a tab/CR is a plain string marked "quote prefix", never a formula.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Organisation, PeriodSnapshot, Staff
 from bot.services import grades
 from bot.services.periods import _under, check_period
-from bot.services.safetext import xlsx_cell
+from bot.services.xlsx import Workbook, cell
 from scoring import FortressRubric
 
 Gettext = Callable[[str], str]
@@ -55,7 +57,8 @@ class LedgerBranch:
 class RatingsLedger:
     period: str
     branches: list[LedgerBranch]
-    members: list[grades.MemberResultRow]
+    members: list[grades.MemberResultRow]  # published Vanguard results of the year
+    committees: dict[str, str]  # a branch's path → the sub-committee directly above
 
 
 async def ratings_ledger(
@@ -68,13 +71,15 @@ async def ratings_ledger(
         select(PeriodSnapshot, Organisation.name, Organisation.domain, Organisation.path)
         .join(Organisation, Organisation.id == PeriodSnapshot.org_id)
         .where(PeriodSnapshot.period == period)
-        .order_by(Organisation.path)
     )
     scope = _under(roots)
     if scope is not None:
         stmt = stmt.where(scope)
-    rows = (await session.execute(stmt)).all()
-    parent_ids = {int(p.strip("/").split("/")[-2]) for *_, p in rows if p.count("/") > 2}
+    # Sorted here: SQLite would sort the rows with their breakdowns in a temporary file.
+    rows = sorted((await session.execute(stmt)).all(), key=lambda row: row[-1])
+    members = await grades.member_results(session, period, roots)
+    paths = {p for *_, p in rows} | {m.path for m in members}
+    parent_ids = {_parent_id(p) for p in paths} - {None}
     parents = (
         dict(
             (
@@ -100,9 +105,9 @@ async def ratings_ledger(
         if confirmers
         else {}
     )
+    committees = {p: parents.get(_parent_id(p), "") for p in paths}
     branches = []
     for snap, name, domain, path in rows:
-        parts = path.strip("/").split("/")
         b = snap.breakdown or {}
         fields = b.get("item_fields") or []
         at = {f: i for i, f in enumerate(fields)}
@@ -126,7 +131,7 @@ async def ratings_ledger(
         branches.append(
             LedgerBranch(
                 org_id=snap.org_id,
-                committee=parents.get(int(parts[-2]), "") if len(parts) > 1 else "",
+                committee=committees[path],
                 name=name,
                 domain=domain,
                 score=Decimal(snap.score),
@@ -143,31 +148,17 @@ async def ratings_ledger(
                 items=items,
             )
         )
-    members = await grades.member_results(session, period, roots)
-    return RatingsLedger(period, branches, members)
+    return RatingsLedger(period, branches, members, committees)
+
+
+def _parent_id(path: str) -> int | None:
+    """The organisation directly above the one at `path` ("/1/5/22/" → 5)."""
+    parts = path.strip("/").split("/")
+    return int(parts[-2]) if len(parts) > 1 else None
 
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _sheet(book, title: str, header: list[str], widths: list[int]):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet = book.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    cells = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    return sheet
 
 
 def write_ratings_xlsx(
@@ -177,15 +168,14 @@ def write_ratings_xlsx(
     _: Gettext,
     zh: bool,
 ) -> int:
-    """Write the ledger; returns the number of branch rows."""
-    from openpyxl import Workbook
-
-    from bot.texts import domain_label
+    """Write the ledger; returns the number of branch rows. Pure CPU and no database:
+    the chat runs it in a worker thread."""
+    from bot.texts import category_label, domain_label, grade_label
 
     def named(thing) -> str:
         return thing.name_zh if zh else thing.name_en
 
-    book = Workbook(write_only=True)
+    book = Workbook(target)
     dims = list(rubric.dimensions)
     header = [
         _("Sub-committee"),
@@ -202,27 +192,29 @@ def write_ratings_xlsx(
         _("Meets the standard"),
     ]
     widths = [24, 30, 14, 9, 9, *([14] * len(dims)), 12, 12, 10, 14, 30, 12]
-    sheet = _sheet(book, _("Branches") + " " + ledger.period, header, widths)
+    sheet = book.sheet(_("Branches") + " " + ledger.period, header, widths)
     yes, no = _("yes"), _("no")
+    domains: dict[str | None, str] = {}
     for b in ledger.branches:
+        if b.domain not in domains:
+            domains[b.domain] = domain_label(b.domain, _)
         sheet.append(
             [
-                xlsx_cell(sheet, b.committee),
-                xlsx_cell(sheet, b.name),
-                domain_label(b.domain, _),
+                cell(b.committee),
+                cell(b.name),
+                domains[b.domain],
                 _number(b.score),
                 _number(b.max_score),
                 *(_number(b.dimensions.get(d.key, (Decimal(0), 0))[0]) for d in dims),
                 b.proposed,
                 b.confirmed,
                 yes if b.confirmed is not None else no,
-                xlsx_cell(sheet, b.confirmed_by),
-                xlsx_cell(sheet, b.reason),
+                cell(b.confirmed_by),
+                cell(b.reason),
                 yes if b.meets else no,
             ]
         )
-    items = _sheet(
-        book,
+    items = book.sheet(
         _("Items") + " " + ledger.period,
         [
             _("Branch"),
@@ -239,6 +231,7 @@ def write_ratings_xlsx(
     dim_names = {d.key: named(d) for d in dims}
     known: dict[str, tuple[str, str]] = {}
     for b in ledger.branches:
+        branch = cell(b.name)
         for key, points, most, value, _rule, first, last in b.items:
             if key not in known:
                 try:
@@ -251,28 +244,39 @@ def write_ratings_xlsx(
                 try:
                     value = _number(Decimal(value))
                 except ArithmeticError:
-                    value = xlsx_cell(items, value)
-            items.append(
+                    value = cell(value)
+            items.append([branch, name, dim, _number(points), _number(most), value, first, last])
+    if ledger.members:
+        people = book.sheet(
+            _("Members"),
+            [
+                _("Sub-committee"),
+                _("Branch"),
+                _("Member"),
+                _("Category"),
+                _("Evaluation period"),
+                _("Vanguard Index"),
+                _("Grade"),
+                _("Approved by the superior"),
+            ],
+            [24, 30, 16, 22, 10, 12, 14, 10],
+        )
+        labels: dict[str, str] = {}
+        for m in ledger.members:
+            for key, word in ((m.grade, grade_label), (m.category, category_label)):
+                if key not in labels:
+                    labels[key] = word(key, _)
+            people.append(
                 [
-                    xlsx_cell(items, b.name),
-                    name,
-                    dim,
-                    _number(points),
-                    _number(most),
-                    value,
-                    first,
-                    last,
+                    cell(ledger.committees.get(m.path, "")),
+                    cell(m.branch),
+                    cell(m.name),
+                    labels[m.category],
+                    m.period,
+                    _number(m.score),
+                    labels[m.grade],
+                    yes if m.final else no,
                 ]
             )
-    if ledger.members:
-        people = _sheet(
-            book,
-            _("Members"),
-            [_("Branch"), _("Member"), _("Grade"), _("Score")],
-            [30, 16, 14, 9],
-        )
-        for m in ledger.members:
-            score = None if m.score is None else _number(m.score)
-            people.append([xlsx_cell(people, m.branch), xlsx_cell(people, m.name), m.grade, score])
-    book.save(target)
+    book.save()
     return len(ledger.branches)
