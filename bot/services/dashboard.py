@@ -8,13 +8,15 @@ lists show is in memory after that, and pages are cut with `paging.page_of`.
 
 "Overdue" means required items whose period ended in the month with nothing earned
 (left undone, not merely short of full points): read from each snapshot's breakdown,
-so it is what was frozen at month close.
+so it is what was frozen at month close; it is remembered per snapshot, whose breakdown
+never changes after the close, so only the first view reads the JSON.
 
 Refusals: `access.denied` — not the superior's staff of that organisation.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -143,6 +145,42 @@ def _overdue(breakdown: dict, period: str, required: frozenset[str]) -> int:
     )
 
 
+# A snapshot's breakdown is written once, at month close (`periods.close_period` never
+# updates it), so its overdue count is remembered by the snapshot's identity: a city's
+# dashboard then reads no breakdown JSON at all (most of its cost) after the first view.
+_overdue_memo: OrderedDict[tuple, int] = OrderedDict()
+OVERDUE_MEMO_SIZE = 50_000  # a city's snapshots for a few years
+
+
+async def _overdue_counts(
+    session: AsyncSession, rubric: FortressRubric, period: str, keys: list[tuple[int, object]]
+) -> dict[tuple[int, object], int]:
+    """Overdue items per snapshot (id, created_at): remembered ones, the others read in
+    one query."""
+    tag = (id(rubric), rubric.version)
+    found: dict[tuple[int, object], int] = {}
+    missing: dict[int, tuple[int, object]] = {}
+    for key in keys:
+        hit = _overdue_memo.get((tag, key))
+        if hit is None:
+            missing[key[0]] = key
+        else:
+            found[key] = hit
+    if missing:
+        required = frozenset(item.key for item in rubric.items)
+        rows = await session.execute(
+            select(PeriodSnapshot.id, PeriodSnapshot.breakdown).where(
+                PeriodSnapshot.id.in_(list(missing))
+            )
+        )
+        for sid, breakdown in rows.all():
+            key = missing[sid]
+            found[key] = _overdue_memo[(tag, key)] = _overdue(breakdown or {}, period, required)
+        while len(_overdue_memo) > OVERDUE_MEMO_SIZE:
+            _overdue_memo.popitem(last=False)
+    return found
+
+
 async def latest_period(
     session: AsyncSession, principal: Principal, today: date, root: Organisation | None = None
 ) -> str:
@@ -173,23 +211,29 @@ async def dashboard(
         stmt = stmt.join(Organisation, Organisation.id == PeriodSnapshot.org_id)
         return stmt if scope is None else stmt.where(scope)
 
-    rows = await session.execute(
-        scoped(
-            select(
-                PeriodSnapshot.org_id,
-                Organisation.name,
-                Organisation.path,
-                PeriodSnapshot.score,
-                PeriodSnapshot.max_score,
-                PeriodSnapshot.proposed_star,
-                PeriodSnapshot.confirmed_star,
-                PeriodSnapshot.confirmed_by,
-                PeriodSnapshot.meets_standard,
-                PeriodSnapshot.breakdown,
+    rows = (
+        await session.execute(
+            scoped(
+                select(
+                    PeriodSnapshot.org_id,
+                    Organisation.name,
+                    Organisation.path,
+                    PeriodSnapshot.score,
+                    PeriodSnapshot.max_score,
+                    PeriodSnapshot.proposed_star,
+                    PeriodSnapshot.confirmed_star,
+                    PeriodSnapshot.confirmed_by,
+                    PeriodSnapshot.meets_standard,
+                    PeriodSnapshot.id,
+                    PeriodSnapshot.created_at,
+                )
             )
+            .where(PeriodSnapshot.period == period)
+            .order_by(Organisation.path)
         )
-        .where(PeriodSnapshot.period == period)
-        .order_by(Organisation.path)
+    ).all()
+    overdue = await _overdue_counts(
+        session, rubric, period, [(sid, made) for *_, sid, made in rows]
     )
     before = dict(
         (
@@ -200,9 +244,8 @@ async def dashboard(
             )
         ).all()
     )
-    required = frozenset(item.key for item in rubric.items)
     branches = []
-    for oid, name, path, score, most, proposed, confirmed, by, meets, breakdown in rows.all():
+    for oid, name, path, score, most, proposed, confirmed, by, meets, sid, made in rows:
         score = Decimal(score)
         last = before.get(oid)
         branches.append(
@@ -217,7 +260,7 @@ async def dashboard(
                 by,
                 bool(meets),
                 None if last is None else score - Decimal(last),
-                _overdue(breakdown or {}, period, required),
+                overdue[(sid, made)],
             )
         )
     return Dashboard(
