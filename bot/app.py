@@ -90,6 +90,7 @@ def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
 
 def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
     from handlers import setup_routers
+    from handlers.menu import menu_keyboard
 
     clock = clock or Clock(settings.tz)
     engine = engine or create_engine(settings.database_url)
@@ -121,7 +122,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     guard = GuardMiddleware()
     dp.message.outer_middleware(guard)
     dp.callback_query.outer_middleware(guard)
-    refusals = RefusalMiddleware()
+    refusals = RefusalMiddleware(menu=menu_keyboard)
     dp.message.middleware(refusals)
     dp.callback_query.middleware(refusals)
     dp.errors.register(on_error)

@@ -25,6 +25,13 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "access.role_changed": _(
             "Your role has changed since this button was sent: you can no longer do this."
         ),
+        "access.role_now": _(
+            "Your role has changed, so you can no longer do this. /help shows what you can do now."
+        ),
+        "access.left": _(
+            "Your role has changed: you are no longer on the roster of {branch}, so you can "
+            "no longer do this. If that is a mistake, please ask your branch secretary."
+        ),
         "org.not_found": _("That organisation no longer exists."),
         "org.name_empty": _("The name cannot be empty."),
         "org.name_too_long": _("The name is too long (at most {max} characters)."),

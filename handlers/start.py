@@ -146,6 +146,11 @@ async def _not_joined_yet(
                 path=html.quote(path)
             )
             return f"{lead}\n{_(_JOIN_NEXT[step])}\n" + _("/cancel stops joining.")
+    if principal.left_branch is not None:
+        return _(
+            "You are no longer on the roster of {branch}: your membership there has ended. "
+            "If that is a mistake, please ask your branch secretary."
+        ).format(branch=html.quote(principal.left_branch.name))
     waiting = await onboarding.awaited_branch(session, principal.telegram_id)
     if waiting is not None:
         path = await orgs.display_path(session, waiting)

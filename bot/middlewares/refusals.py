@@ -8,7 +8,13 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import (
+    CallbackQuery,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    TelegramObject,
+)
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.unit import NotSaved, commit_before_speaking
@@ -21,6 +27,12 @@ from bot.texts import error_text
 log = logging.getLogger(__name__)
 
 
+Menu = Callable[[Any], ReplyKeyboardMarkup | None]
+# Refusals that can mean "you no longer hold the role (or the membership) this needed".
+_ROLE_REFUSALS = frozenset({"access.denied", "month.no_branch", "eval.no_branch"})
+_CHANGED = frozenset({"access.role_changed", "access.role_now", "access.left"})
+
+
 class RefusalMiddleware(BaseMiddleware):
     """Inner middleware: a ServiceError rolls the update's writes back and is explained.
 
@@ -28,7 +40,15 @@ class RefusalMiddleware(BaseMiddleware):
     rendering path, as an alert for a button press or a reply for a message. A commit
     that fails (before the handler spoke, or after it returned) is explained the same
     way, and the conversation is put back as it was before the update.
+
+    Someone refused because their role was taken away, their staff seat removed or
+    because they left the branch is told so; their old buttons lose their keyboard and a
+    command gets the menu they have now (`menu`, given by the composition root), so the
+    old menu stops offering what they can no longer do.
     """
+
+    def __init__(self, menu: Menu | None = None) -> None:
+        self.menu = menu
 
     async def __call__(
         self,
@@ -69,16 +89,22 @@ class RefusalMiddleware(BaseMiddleware):
             return None
         except ServiceError as err:
             answers.drop()
-            if err.code == "access.denied" and isinstance(event, CallbackQuery):
-                err = await _explain_denial(err, data)  # before the rollback expires the rows
+            if err.code in _ROLE_REFUSALS:
+                err = await _explain_denial(err, event, data)  # before the rollback expires rows
+            changed = err.code in _CHANGED
+            menu = None
+            if changed and isinstance(event, Message) and self.menu is not None:
+                menu = self.menu(data.get("principal")) or ReplyKeyboardRemove()
             await data["session"].rollback()
             log.info("refused: %s", err.code)
             text = error_text(err, _, html=True)
             try:
                 if isinstance(event, CallbackQuery):
                     await event.answer(text, show_alert=True)
+                    if changed and isinstance(event.message, Message):
+                        await event.message.edit_reply_markup(reply_markup=None)
                 elif isinstance(event, Message):
-                    await event.answer(text)
+                    await event.answer(text, reply_markup=menu)
             except TelegramBadRequest:
                 pass  # the query was already answered or is too old; nothing to repair
             return None
@@ -87,12 +113,30 @@ class RefusalMiddleware(BaseMiddleware):
             raise
 
 
-async def _explain_denial(err: ServiceError, data: dict[str, Any]) -> ServiceError:
-    """A button from before a role was taken away is refused with that reason."""
+async def _explain_denial(
+    err: ServiceError, event: TelegramObject, data: dict[str, Any]
+) -> ServiceError:
+    """A refusal of someone whose role changed says so: a member who left the branch,
+    a secretary or organising member relieved of the role, staff removed from their
+    committee. Anyone else keeps the plain refusal."""
     principal = data.get("principal")
-    member = principal.member if principal is not None else None
-    if member is None or member.role != "member":
+    if principal is None or principal.is_superuser or principal.staff_orgs:
         return err
-    if await audit.role_was_taken(data["session"], member.id):
-        return ServiceError("access.role_changed")
+    session = data["session"]
+    changed = ServiceError(
+        "access.role_changed" if isinstance(event, CallbackQuery) else "access.role_now"
+    )
+    member = principal.member
+    if member is None:
+        if principal.left_branch is not None:
+            return ServiceError("access.left", branch=principal.left_branch.name)
+        if await audit.staff_was_removed(session, principal.telegram_id):
+            return changed
+        return err
+    if err.code != "access.denied":
+        return err
+    if member.role == "member" and await audit.role_was_taken(session, member.id):
+        return changed
+    if await audit.staff_was_removed(session, principal.telegram_id):
+        return changed
     return err

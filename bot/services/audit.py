@@ -95,3 +95,17 @@ async def role_was_taken(session: AsyncSession, member_id: int) -> bool:
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def staff_was_removed(session: AsyncSession, telegram_id: int) -> bool:
+    """Whether this Telegram account once acted for a committee and was removed: an old
+    button or command of theirs is then explained as a change of role."""
+    # JSON path read as a float: exact for Telegram ids (< 2**53) on SQLite and on
+    # PostgreSQL, where an INTEGER cast would overflow for ids past 2**31.
+    removed = AuditLog.changes[("telegram_id", 0)].as_float() == telegram_id
+    stmt = (
+        select(AuditLog.id)
+        .where(AuditLog.entity == "staff", AuditLog.action == "delete", removed)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None

@@ -64,6 +64,7 @@ class Principal:
     staff_orgs: list[Organisation] = field(default_factory=list)
     is_superuser: bool = False
     saved_locale: str | None = None  # the language stored for this Telegram account
+    left_branch: Organisation | None = None  # the branch of a member who left it
 
     @property
     def is_staff(self) -> bool:
@@ -118,8 +119,10 @@ async def load_principal(
     member, branch, locale, is_staff = row if row else (None, None, None, True)
     # Someone who left keeps their record (and its Telegram link, for history) but no
     # right in the branch: not its checklist, roster, invites, nor a role they held.
+    # The branch is remembered only to tell them why they are refused.
+    left_branch = None
     if member is not None and member.status == MemberStatus.left:
-        member = branch = None
+        left_branch, member, branch = branch, None, None
     staff: list[Organisation] = []
     if is_staff:
         rows = (
@@ -140,6 +143,7 @@ async def load_principal(
         staff_orgs=staff,
         is_superuser=telegram_id in superusers,
         saved_locale=locale,
+        left_branch=left_branch,
     )
 
 
@@ -267,7 +271,12 @@ async def update_member(
             value = (str(value).strip() or None) if value is not None else None
         setattr(member, key, value)
     if member.status == MemberStatus.left and member.role != Role.member:
-        member.role = Role.member.value  # a secretary who leaves is no longer secretary
+        # A secretary who leaves is no longer secretary; recorded as a change of role,
+        # so that an old button of theirs is explained as one.
+        await audit.record(
+            session, actor, now, "member", member.id, "role", {"role": [member.role, "member"]}
+        )
+        member.role = Role.member.value
     delta = audit.diff(before, audit.snapshot(member, RECORD_FIELDS))
     if delta:
         if version is None:

@@ -1,0 +1,145 @@
+"""Someone whose role was taken away is told so (issue 8, item 15): a secretary relieved
+of the role, staff removed from their committee and a member who left get "your role
+changed" for an old button and for a command, instead of a bare refusal; the old
+button's keyboard goes and a command brings the menu they have now."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Member, Organisation
+from bot.services import members, tree
+from tests.e2e import seeds
+from tests.e2e.seeds import ROOT
+from tests.e2e.test_admin import labels
+
+STAFF = 600
+T = {
+    "zh": {
+        "lang": "zh-hans",
+        "roster": "党员名册",
+        "orgs": "冷水江市委",
+        "changed": "发出此按钮后您的职务已有变动",
+        "changed_now": "您的职务已有变动",
+        "left": "您已不在红旗村党支部的党员名册中",
+        "left_me": "组织关系已转出",
+        "denied": "您没有权限进行此操作",
+        "menu_roster": "👥 支部名册",
+        "menu_orgs": "🏛 党组织管理",
+        "menu_month": "📋 本月任务",
+    },
+    "en": {
+        "lang": "en",
+        "roster": "Roster of",
+        "orgs": "冷水江市委",
+        "changed": "Your role has changed since this button was sent",
+        "changed_now": "Your role has changed, so you can no longer do this",
+        "left": "you are no longer on the roster of 红旗村党支部",
+        "left_me": "your membership there has ended",
+        "denied": "You are not allowed to do that",
+        "menu_roster": "👥 Branch roster",
+        "menu_orgs": "🏛 Organisations",
+        "menu_month": "📋 This month",
+    },
+}
+
+
+async def _branch(session, now):
+    city = await seeds.city(session, now, staff=(STAFF, "王科长"))
+    branch = await seeds.village_branch(session, now, city, 500)
+    await members.add_member(
+        session, ROOT.actor, now, org_id=branch.id, name="王芳", category="rural_community"
+    )
+    return branch.id
+
+
+async def _member(session, telegram_id: int) -> Member:
+    found = await session.execute(select(Member).where(Member.telegram_id == telegram_id))
+    return found.scalar_one()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_secretary_relieved_of_the_role_is_told(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    secretary = await world.emu.create_user("李书记", user_id=500, language_code=t["lang"])
+    await secretary.send("/start")  # the menu of a secretary
+    await secretary.expect("李书记")
+    await secretary.send("/roster")
+    old_roster = await secretary.expect(t["roster"])
+    assert t["menu_roster"] in labels(await secretary.reply_keyboard())
+
+    async def relieve(session, now):
+        await members.set_role(session, ROOT.actor, now, await _member(session, 500), "member")
+
+    await world.seed(relieve)
+    pressed = await secretary.press("王芳", message=old_roster)
+    assert pressed.show_alert and t["changed"] in pressed.text
+    assert not (await secretary.last_message()).buttons  # the old keyboard is gone
+
+    await secretary.send(t["menu_roster"])  # the old menu's button
+    answer = await secretary.expect(t["changed_now"])
+    assert "/help" in answer.text
+    menu = labels(await secretary.reply_keyboard())
+    assert t["menu_roster"] not in menu and t["menu_month"] in menu  # the menu of a member
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_removed_from_their_committee_are_told(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    staff = await world.emu.create_user("王科长", user_id=STAFF, language_code=t["lang"])
+    stranger = await world.emu.create_user("Eve", language_code=t["lang"])
+    await staff.send("/start")
+    await staff.expect()
+    await staff.send("/orgs")
+    old = await staff.expect()
+    assert old.has_button(f"{t['orgs']} · 2")
+    assert t["menu_orgs"] in labels(await staff.reply_keyboard())
+
+    async def remove(session, now):
+        city = await session.scalar(select(Organisation).where(Organisation.name == "冷水江市委"))
+        await tree.remove_staff(session, ROOT.actor, now, city, STAFF)
+
+    await world.seed(remove)
+    label = next(b for row in old.buttons for b in row)
+    pressed = await staff.press(label, message=old)
+    assert pressed.show_alert and t["changed"] in pressed.text
+    assert not (await staff.last_message()).buttons
+
+    await staff.send("/orgs")
+    await staff.expect(t["changed_now"])
+    assert await staff.reply_keyboard() is None  # nothing left to offer: the menu goes
+
+    await stranger.send("/orgs")  # never staff: the plain refusal
+    answer = await stranger.expect()
+    assert t["denied"] in answer.text and t["changed_now"] not in answer.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_member_who_left_is_told_they_left(world, lang):
+    t = T[lang]
+    await world.seed(_branch)
+    secretary = await world.emu.create_user("李书记", user_id=500, language_code=t["lang"])
+    await secretary.send("/start")
+    await secretary.expect("李书记")
+    await secretary.send("/roster")
+    old_roster = await secretary.expect(t["roster"])
+
+    async def leave(session, now):
+        await members.update_member(
+            session, ROOT.actor, now, await _member(session, 500), status="left"
+        )
+
+    await world.seed(leave)
+    pressed = await secretary.press("王芳", message=old_roster)
+    assert pressed.show_alert and t["left"] in pressed.text
+    assert not (await secretary.last_message()).buttons
+    for command in ("/month", "/roster", t["menu_roster"]):
+        await secretary.send(command)
+        answer = await secretary.expect(t["left"])
+        assert t["denied"] not in answer.text, command
+    assert await secretary.reply_keyboard() is None
+    await secretary.send("/me")
+    await secretary.expect(t["left_me"])
