@@ -59,3 +59,40 @@ async def test_group_commands_open_the_private_chat_instead(world, lang):
     last = await group.last_message()
     answer = await member.press_data("mo:0:0", last.message_id, chat=group, force=True)
     assert answer.show_alert and ONLY_PRIVATE[lang] in answer.text
+
+
+ADDRESSED = {
+    "zh": "在本群我只发布会议通知",
+    "en": "In this group I only post meeting notices",
+}
+
+
+@pytest.mark.parametrize("bot_status", ["member", "administrator"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_reply_or_mention_that_is_not_a_command_is_redirected(world, lang, bot_status):
+    """Never silent to someone who speaks to the bot; never chatty in the group's own talk
+    (which an administrator bot sees too)."""
+    tg = TG[lang]
+    await world.seed(_with_members)
+    emu = world.emu
+    sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=tg["lang"])
+    member = await emu.create_user("刘00", user_id=M1, language_code=tg["lang"])
+    group = await emu.create_group("支部群", members=[member], admins=[sec], bot_status=bot_status)
+    await sec.send_in(group, "/linkgroup")
+    linked = await group.expect(tg["linked"])
+    username = (await emu.bot_info())["username"]
+
+    for text, reply_to in (
+        ("我这个月的积分是多少？", linked.message_id),  # a reply to the bot
+        (f"@{username} 本月还有什么任务", None),  # a mention
+        (f"请问 @{username.upper()} 我的信息", None),  # a mention in other letters
+    ):
+        await member.send_in(group, text, reply_to=reply_to)
+        reply = await group.expect()
+        assert ADDRESSED[lang] in reply.text, (text, reply.text)
+        assert reply.buttons == [[OPEN[lang]]]
+        assert not any(leak in reply.text for leak in LEAKS), (text, reply.text)
+    await member.send_in(group, "大家好，明天几点开会？")  # the group's own talk
+    await member.send_in(group, "@someone_else 你好")
+    await group.expect_silence()
+    assert await group.reply_keyboard() is None
