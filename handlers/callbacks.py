@@ -327,6 +327,14 @@ class Mentor(Press, prefix="mn"):
     page: Page = 0
 
 
+class MentorCheck(Press, prefix="mk"):
+    """One side of a pairing says they met in `month` (from the monthly prompt)."""
+
+    campaign: Id
+    member: Id  # the one mentored
+    month: Period
+
+
 class Disposal(Press, prefix="dp"):
     """The disposal checklist of an unqualified member: `done` is what the step becomes,
     so a press made on an old view (the step already so) is refused."""

@@ -1,6 +1,7 @@
 """Paired mentoring after an approved evaluation (结对帮扶): the branch's secretary or
 organising member pairs each basically qualified or unqualified member with a mentor
-from the branch — list, choose (paged), confirm — and both are told.
+from the branch — list, choose (paged), confirm — and both are told. Each month both
+are asked whether they met (bot/scheduler/mentoring.py); their answer is kept here.
 
 The confirm press carries the mentor the secretary saw; if someone paired the member
 meanwhile, the choice is refused and the list shown as it stands now.
@@ -23,7 +24,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import require_org
 from bot.texts import error_text
-from handlers.callbacks import EvalView, Mentor
+from handlers.callbacks import EvalView, Mentor, MentorCheck
 from handlers.evaluation import grade_label
 from handlers.notify import tell_each, zone_of
 from handlers.registry import Handlers
@@ -45,7 +46,8 @@ async def mentee_list(session: AsyncSession, principal: Principal, cid: int, pag
     rows = []
     for line in found.items:
         mentor = escape(line.mentor_name) if line.mentor_name else _("no mentor yet")
-        lines.append(f"• {escape(line.name)} · {grade_label(line.grade)} · {mentor}")
+        met = " · " + _("met: {month}").format(month=line.last_checkin) if line.last_checkin else ""
+        lines.append(f"• {escape(line.name)} · {grade_label(line.grade)} · {mentor}{met}")
         label = _("Change the mentor") if line.mentor_id else _("Choose a mentor")
         rows.append(
             [
@@ -206,4 +208,27 @@ async def tell_pair(
         key=f"eval:{cid}:mentor:{member.id}:{mentor.id}:{clock.now():%Y%m%d%H%M%S}",
         kind="eval_mentoring",
         tz=zone_of(settings, org),
+    )
+
+
+@router.callback_query(MentorCheck.filter())
+async def checkin_press(
+    query: CallbackQuery,
+    callback_data: MentorCheck,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    c = callback_data
+    new = await eval_after.record_checkin(
+        session, principal, clock.now(), clock.today(), c.campaign, c.member, c.month
+    )
+    if not new:
+        await query.answer(_("Already noted for {month}.").format(month=c.month), show_alert=True)
+        return
+    await redraw(
+        query,
+        _("✓ Noted: you met in {month}. Your branch sees it in the mentoring list.").format(
+            month=c.month
+        ),
     )

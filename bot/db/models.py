@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -466,6 +467,21 @@ class EvalResult(SQLModel, table=True):
     breakdown: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     mentor_id: int | None = Field(default=None, foreign_key="member.id")
     disposal_steps: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EvalCheckin(SQLModel, table=True):
+    """A month of paired mentoring confirmed by one side: the mentored member or the
+    mentor (`by_mentor`). The key makes a second press of the same month a no-op."""
+
+    __tablename__ = "eval_checkin"
+
+    campaign_id: int = Field(
+        sa_column=Column(ForeignKey("eval_campaign.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(sa_column=Column(ForeignKey("member.id"), primary_key=True))
+    month: str = Field(sa_column=Column(String(7), primary_key=True))  # YYYY-MM
+    by_mentor: bool = Field(sa_column=Column(Boolean, primary_key=True))
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class EvalObjection(SQLModel, table=True):

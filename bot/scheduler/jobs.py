@@ -44,7 +44,12 @@ from bot.services.outbox import Envelope
 from scoring import FortressRubric
 
 # Modules whose `jobs` the scheduler runs, in this order.
-JOB_MODULES = ("bot.scheduler.calendar", "bot.scheduler.reports", "bot.scheduler.housekeeping")
+JOB_MODULES = (
+    "bot.scheduler.calendar",
+    "bot.scheduler.reports",
+    "bot.scheduler.housekeeping",
+    "bot.scheduler.mentoring",
+)
 
 
 @dataclass

@@ -13,16 +13,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import EvalCampaign, EvalResult, EvalStage, Member, Organisation
+from bot.db.models import (
+    EvalCampaign,
+    EvalCheckin,
+    EvalResult,
+    EvalStage,
+    Member,
+    Organisation,
+)
 from bot.services import audit
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
     led_campaign,
     managed_campaign,
+    require_campaign,
     require_stage,
     under_roots,
 )
@@ -46,6 +55,7 @@ class MenteeLine:
     grade: str
     mentor_id: int | None
     mentor_name: str | None
+    last_checkin: str | None = None  # the latest month either side said they met
 
 
 async def _final_led(session: AsyncSession, principal: Principal, campaign_id: int):
@@ -70,7 +80,9 @@ async def mentees(
         .where(EvalResult.campaign_id == campaign.id, EvalResult.grade.in_(MENTORED))
         .order_by(Member.name, Member.id)
     )
-    return campaign, page_of([MenteeLine(*r) for r in rows.all()], page)
+    met = await checkins_of(session, campaign.id)
+    lines = [MenteeLine(*r, last_checkin=met.get(r[0])) for r in rows.all()]
+    return campaign, page_of(lines, page)
 
 
 async def _mentee(session: AsyncSession, campaign: EvalCampaign, member_id: int):
@@ -157,24 +169,104 @@ async def assign_mentor(
     return row, member, mentor
 
 
-async def mentoring_pairs(session: AsyncSession) -> list[tuple[Member, Member]]:
-    """(member, mentor) of every approved mentoring: who the monthly check-in prompts go to."""
-    mentor = Member.__table__.alias("mentor")
-    rows = await session.execute(
-        select(Member, mentor.c.id)
-        .join(EvalResult, EvalResult.member_id == Member.id)
-        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
-        .join(mentor, mentor.c.id == EvalResult.mentor_id)
-        .where(EvalCampaign.stage == EvalStage.final.value)
-    )
-    pairs = rows.all()
-    mentors = {
+# ---------------------------------------------------------------- monthly check-ins
+
+
+@dataclass(frozen=True)
+class Pair:
+    campaign_id: int
+    member: Member  # the one mentored
+    mentor: Member
+    org: Organisation
+
+
+async def current_pairs(session: AsyncSession) -> list[Pair]:
+    """Every pairing of each branch's latest approved evaluation (a newer approved one
+    ends it): who the monthly check-in prompts go to. Three queries however many."""
+    newer = EvalCampaign.__table__.alias("newer")
+    rows = (
+        await session.execute(
+            select(
+                EvalResult.campaign_id,
+                EvalResult.member_id,
+                EvalResult.mentor_id,
+                EvalCampaign.org_id,
+            )
+            .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+            .where(
+                EvalCampaign.stage == EvalStage.final.value,
+                EvalResult.mentor_id.is_not(None),
+                ~exists().where(
+                    newer.c.org_id == EvalCampaign.org_id,
+                    newer.c.stage == EvalStage.final.value,
+                    newer.c.period > EvalCampaign.period,
+                ),
+            )
+            .order_by(EvalCampaign.org_id, EvalResult.member_id)
+        )
+    ).all()
+    people_ids = {r.member_id for r in rows} | {r.mentor_id for r in rows}
+    people = {
         m.id: m
-        for m in (
-            await session.execute(select(Member).where(Member.id.in_([p[1] for p in pairs])))
+        for m in (await session.execute(select(Member).where(Member.id.in_(people_ids)))).scalars()
+    }
+    orgs = {
+        o.id: o
+        for o in (
+            await session.execute(
+                select(Organisation).where(Organisation.id.in_({r.org_id for r in rows}))
+            )
         ).scalars()
     }
-    return [(m, mentors[mid]) for m, mid in pairs]
+    return [
+        Pair(r.campaign_id, people[r.member_id], people[r.mentor_id], orgs[r.org_id])
+        for r in rows
+        if people[r.member_id].status in ELIGIBLE and people[r.mentor_id].status in ELIGIBLE
+    ]
+
+
+async def record_checkin(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    today: date,
+    campaign_id: int,
+    member_id: int,
+    month: str,
+) -> bool:
+    """One side of a pairing says they met in `month`: the mentored member or the
+    mentor, nobody else, and not for a month still to come. False if already said."""
+    campaign, _org = await require_campaign(session, campaign_id)
+    require_stage(campaign, EvalStage.final.value)
+    row = await session.get(EvalResult, (campaign.id, member_id))
+    if row is None or row.mentor_id is None:
+        raise ServiceError("eval.no_mentoring")
+    me = principal.member
+    if me is None or me.id not in (row.member_id, row.mentor_id):
+        raise ServiceError("access.denied")
+    if month > f"{today.year:04d}-{today.month:02d}":
+        raise ServiceError("stale")
+    values = {
+        "campaign_id": campaign.id,
+        "member_id": member_id,
+        "month": month,
+        "by_mentor": me.id == row.mentor_id,
+        "at": now,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(EvalCheckin.__table__).values(**values).on_conflict_do_nothing()
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def checkins_of(session: AsyncSession, campaign_id: int) -> dict[int, str]:
+    """Per mentored member: the latest month either side confirmed."""
+    rows = await session.execute(
+        select(EvalCheckin.member_id, func.max(EvalCheckin.month))
+        .where(EvalCheckin.campaign_id == campaign_id)
+        .group_by(EvalCheckin.member_id)
+    )
+    return dict(rows.all())
 
 
 # ---------------------------------------------------------------- the superior's lists

@@ -17,9 +17,20 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 
-from bot.db.models import AuditLog, EvalCampaign, EvalResult, Member, Organisation, Staff
+from bot.app import job_context
+from bot.db.models import (
+    AuditLog,
+    EvalCampaign,
+    EvalCheckin,
+    EvalResult,
+    Member,
+    Organisation,
+    Outbox,
+    Staff,
+)
+from bot.scheduler import mentoring
 from bot.services import evaluation, members, orgs
-from handlers.callbacks import Disposal, EvalReopen, EvalView, Mentor
+from handlers.callbacks import Disposal, EvalReopen, EvalView, Mentor, MentorCheck
 from tests.e2e import seeds
 from tests.e2e.seeds import ROOT
 
@@ -429,3 +440,85 @@ async def test_the_secretary_pairs_a_mentor(world, lang):
     assert answer.show_alert  # oneself as mentor
     assert (await world.seed(_result, ids["final"], 2)).mentor_id == mentor_id
     assert len(await world.seed(_audits, "mentor")) == 1
+
+
+async def _pair(session, now, cid: int, member: int, mentor: int) -> None:
+    row = await _result(session, now, cid, member)
+    row.mentor_id = await _member_id(session, now, mentor)
+
+
+async def _checkins(session, now) -> list[tuple[str, bool]]:
+    rows = await session.execute(
+        select(EvalCheckin.month, EvalCheckin.by_mentor).order_by(EvalCheckin.by_mentor)
+    )
+    return [tuple(r) for r in rows.all()]
+
+
+async def _prompts(session, now) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(Outbox).where(Outbox.kind == "mentoring")
+    )
+
+
+CHECKIN = {
+    "zh": {
+        "prompt": "结对帮扶",
+        "yes": "✓ 是的，本月已谈心",
+        "noted": "已记录",
+        "again": "已记录过",
+    },
+    "en": {
+        "prompt": "Paired mentoring, 2026-12",
+        "yes": "✓ Yes, we met this month",
+        "noted": "Noted",
+        "again": "Already noted",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_both_sides_of_a_pairing_check_in_each_month(world, lang):
+    t, c = T[lang], CHECKIN[lang]
+    ids = await world.seed(_city)
+    await world.seed(_pair, ids["final"], 2, 11)
+    emu = world.emu
+    sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    mentee = await emu.create_user("党员02", user_id=SECRETARY + 2, language_code=t["lang"])
+    mentor = await emu.create_user("党员11", user_id=SECRETARY + 11, language_code=t["lang"])
+    stranger = await emu.create_user("党员05", user_id=SECRETARY + 5, language_code=t["lang"])
+    homes = {}
+    for person in (mentee, mentor, stranger):  # the bot learns their language
+        await person.send("/evaluation")
+        homes[person.id] = await person.expect()
+
+    # Monday 21 December 2026, 10:00 in Shanghai: the 20th is a Sunday.
+    world.app.clock.advance(days=31)
+    await mentoring.checkins(job_context(world.app))
+    await mentoring.checkins(job_context(world.app))  # a second tick: nobody hears it twice
+    assert await world.seed(_prompts) == 2
+    asked = await mentee.expect(c["prompt"])
+    assert "党员11" in asked.text
+    await mentor.expect(c["prompt"])
+    answer = await mentee.press(c["yes"])
+    await mentee.expect(c["noted"], edited=True)
+    await mentor.press(c["yes"])
+    await mentor.expect(c["noted"], edited=True)
+    assert await world.seed(_checkins) == [("2026-12", False), ("2026-12", True)]
+
+    # The same press again, a month still to come, and people outside the pairing.
+    pressed = step_data(asked, c["yes"])
+    answer = await mentee.press_data(pressed, asked.message_id, force=True)
+    assert answer.show_alert and c["again"] in answer.text
+    future = MentorCheck.unpack(pressed).model_copy(update={"month": "2027-01"}).pack()
+    answer = await mentee.press_data(future, asked.message_id, force=True)
+    assert answer.show_alert
+    answer = await stranger.press_data(pressed, homes[stranger.id].message_id, force=True)
+    assert answer.show_alert and t["denied"] in answer.text
+    assert await world.seed(_checkins) == [("2026-12", False), ("2026-12", True)]
+
+    # The secretary sees the month in the mentoring list.
+    await sec.send("/evaluation")
+    await sec.expect()
+    await sec.press(t["mentoring"])
+    listing = await sec.expect(edited=True)
+    assert "2026-12" in listing.text
