@@ -201,28 +201,19 @@ async def tell_branch_reopened(
 
 
 def commendation_xlsx(rows: list[eval_after.Commended], period: str) -> bytes:
-    from openpyxl import Workbook
+    from bot.services.ledgers import _number
+    from bot.services.xlsx import Workbook, cell
 
-    from bot.services.ledgers import _number, _sheet
-    from bot.services.safetext import xlsx_cell
-
-    book = Workbook(write_only=True)
+    out = io.BytesIO()
+    book = Workbook(out)
     header = [_("No."), _("Branch"), _("Name"), _("Category"), _("Vanguard Index")]
-    sheet = _sheet(
-        book, _("Excellent members {period}").format(period=period), header, [6, 30, 16, 30, 14]
-    )
+    title = _("Excellent members {period}").format(period=period)
+    sheet = book.sheet(title, header, [6, 30, 16, 30, 14])
     for n, r in enumerate(rows, start=1):
         sheet.append(
-            [
-                n,
-                xlsx_cell(sheet, r.branch),
-                xlsx_cell(sheet, r.name),
-                category_label(r.category, _),
-                _number(r.total),
-            ]
+            [n, cell(r.branch), cell(r.name), category_label(r.category, _), _number(r.total)]
         )
-    out = io.BytesIO()
-    book.save(out)
+    book.save()
     return out.getvalue()
 
 
