@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlmodel import SQLModel
 
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.db.models import load_all
 from tests.browser import page  # noqa: F401 - the Playwright page fixture, for browser tests
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -61,7 +61,7 @@ async def _pg_engine() -> AsyncEngine:
             await conn.execute(text("CREATE SCHEMA public"))
         await upgrade(engine)
         _pg_migrated = True
-    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in load_all().sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return engine

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
 log = logging.getLogger(__name__)
 
 _unknown_years_warned: set[int] = set()
 
 
 def is_workday(day: date) -> bool:
+    # Imported here: settings validate quiet hours with this module, and every command
+    # line call loads settings; only reminders ask about working days.
+    import chinese_calendar
+
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

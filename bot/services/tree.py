@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, MemberStatus, Organisation, OrgKind, Staff
+from bot.db.models import Member, MemberStatus, Organisation, OrgKind, Staff, load_all
 from bot.services import audit, orgs, vocabulary
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -241,7 +241,7 @@ async def _references(session: AsyncSession, ids: Any) -> dict[str, int]:
     here: members, staff, meetings, evidence, snapshots — an organisation's history."""
     org_table = Organisation.__table__
     found: dict[str, int] = {}
-    for table in org_table.metadata.sorted_tables:
+    for table in load_all().sorted_tables:
         if table is org_table:
             continue
         for fk in table.foreign_keys:

@@ -13,9 +13,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
-from bot.db.models import Member, PeriodSnapshot
+from bot.db.models import Member, PeriodSnapshot, load_all
 from bot.services import evidence, meetings, onboarding, periods, rsvp
 from tests.integration import month_world
 from tests.integration.month_world import NOW, RUBRIC, add_member
@@ -72,7 +71,7 @@ async def populate(session: AsyncSession) -> City:
 async def row_counts(session: AsyncSession) -> dict[str, int]:
     """Rows in every table but the update log (every update adds one there)."""
     counts = {}
-    for table in SQLModel.metadata.sorted_tables:
+    for table in load_all().sorted_tables:
         if table.name != "processed_update":
             counts[table.name] = (
                 await session.execute(select(func.count()).select_from(table))
@@ -84,7 +83,7 @@ async def branch_rows(session: AsyncSession, org_id: int) -> dict[str, object]:
     """Everything that belongs to one branch: its row, and every row of every table that
     has an `org_id`, compared whole (a changed role or status shows, not only a count)."""
     found: dict[str, object] = {}
-    for table in SQLModel.metadata.sorted_tables:
+    for table in load_all().sorted_tables:
         if table.name == "organisation":
             rows = await session.execute(select(table).where(table.c.id == org_id))
         elif "org_id" in table.c:

@@ -14,9 +14,9 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Chat, InaccessibleMessage, Message, Update
 from sqlalchemy import func, select
-from sqlmodel import SQLModel
 
 import handlers
+from bot.db.models import load_all
 from handlers import callbacks
 from handlers.callbacks import Press
 from tests.handlers.conftest import SUPERUSER, user
@@ -30,7 +30,7 @@ async def _row_counts(harness) -> dict[str, int]:
     async with harness.app.sessions() as s:
         return {
             t.name: (await s.execute(select(func.count()).select_from(t))).scalar_one()
-            for t in SQLModel.metadata.sorted_tables
+            for t in load_all().sorted_tables
             if t.name != "processed_update"
         }
 

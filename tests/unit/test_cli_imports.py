@@ -85,3 +85,40 @@ def test_the_light_head_revision_is_alembics() -> None:
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert head_revision() == script.get_current_head()
+
+
+def test_org_add_builds_only_the_tables_of_the_tree(tmp_path: Path) -> None:
+    loaded_by(tmp_path, "db", "upgrade")
+    loaded = loaded_by(tmp_path, "org", "add", "某某市委")
+    assert "bot.services.orgs" in loaded  # it did its work
+    assert "bot.db.models" in loaded
+    assert not {"bot.db.models_month", "bot.db.models_eval", "bot.db.models_delivery"} & loaded
+
+
+def test_every_table_class_is_found_through_bot_db_models() -> None:
+    """A class added to one of the other table modules must be listed where
+    `bot.db.models` looks it up, or `from bot.db.models import X` fails."""
+    import importlib
+
+    from bot.db import models
+
+    tables = {t.name for t in models.load_all().sorted_tables}
+    found = {models.Organisation.__tablename__}
+    for module_name, names in models._ELSEWHERE.items():
+        module = importlib.import_module(module_name)
+        declared = {
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, type) and value.__module__ == module_name
+        }
+        assert declared == set(names), module_name
+        for name in names:
+            value = getattr(models, name)
+            assert value is getattr(module, name)
+            found.add(getattr(value, "__tablename__", None))
+    core = {
+        v.__tablename__
+        for v in vars(models).values()
+        if isinstance(v, type) and v.__module__ == models.__name__ and hasattr(v, "__tablename__")
+    }
+    assert tables == (found | core) - {None}

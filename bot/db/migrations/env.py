@@ -6,13 +6,12 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
-from bot.db import models  # noqa: F401  (registers the tables on the metadata)
+from bot.db import models
 from bot.db.engine import create_engine
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = models.load_all()
 
 
 def _run(connection: Connection) -> None:
