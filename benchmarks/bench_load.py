@@ -53,10 +53,9 @@ HERE = Path(__file__).resolve()
 # --- the echo bot: a process of its own ---------------------------------------------
 
 
-def echo_bot(url: str, token: str) -> None:
-    from aiogram import Bot, Dispatcher
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
+def echo_dispatcher():
+    """The baseline: a message is answered with its text, a press with "ok"."""
+    from aiogram import Dispatcher
     from aiogram.types import CallbackQuery, Message
 
     dp = Dispatcher()
@@ -68,6 +67,16 @@ def echo_bot(url: str, token: str) -> None:
     @dp.callback_query()
     async def pressed(query: CallbackQuery) -> None:
         await query.answer("ok")
+
+    return dp
+
+
+def echo_bot(url: str, token: str) -> None:
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    dp = echo_dispatcher()
 
     async def main() -> None:
         bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
@@ -179,6 +188,16 @@ class Result:
     cpu: float
     latencies: list[float]
     failed: int
+    driver: float = 0.0  # CPU seconds of this process: the emulators and the load
+
+    @property
+    def busy(self) -> float:
+        """The bot's processes' CPU as a share of one core over the run."""
+        return self.cpu / self.seconds if self.seconds else 0.0
+
+    @property
+    def driver_ms(self) -> float:
+        return 1000 * self.driver / self.count if self.count else float("nan")
 
     @property
     def rate(self) -> float:
@@ -202,6 +221,7 @@ async def burst(target: Target, workload: str, seconds: float) -> Result:
     failed = 0
     pids = target.pids()
     cpu0 = cpu_seconds(pids)
+    own0 = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -215,7 +235,8 @@ async def burst(target: Target, workload: str, seconds: float) -> Result:
 
     await asyncio.gather(*(member(u) for u in target.members))
     elapsed = time.perf_counter() - started
-    return Result(len(latencies), elapsed, cpu_seconds(pids) - cpu0, latencies, failed)
+    cpu = cpu_seconds(pids) - cpu0
+    return Result(len(latencies), elapsed, cpu, latencies, failed, time.process_time() - own0)
 
 
 async def paced(target: Target, workload: str, rate: float, seconds: float) -> Result:
@@ -638,6 +659,19 @@ def summarise(report: dict) -> bool:
             f" {'met' if met else 'NOT MET'}" + (f" ({failed} unanswered)" if failed else "")
         )
         print(f"         rounds' ratios: {', '.join(f'{100 * r:.0f}%' for r in ratios)}")
+        # Who is the bottleneck: a bot process near 100 % of a core is; otherwise the
+        # driver (this process: both emulators and the simulated members) may be.
+        print(
+            "         bot CPU busy "
+            + ", ".join(f"{100 * b.busy:.0f}%" for _, b in rounds)
+            + " of a core (echo "
+            + ", ".join(f"{100 * e.busy:.0f}%" for e, _ in rounds)
+            + "); driver CPU/update "
+            + ", ".join(f"{b.driver_ms:.2f}" for _, b in rounds)
+            + " ms (echo "
+            + ", ".join(f"{e.driver_ms:.2f}" for e, _ in rounds)
+            + " ms)"
+        )
     for workload, (e, b) in report.get("paced", {}).items():
         line = (
             f"paced {workload:6} {b.count}/{b.count + b.failed} answered in {b.seconds:.1f} s:"
