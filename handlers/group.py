@@ -214,11 +214,13 @@ async def answer(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    await rsvp.answer(
+    answered = await rsvp.answer(
         session, clock.now(), callback_data.notice, query.from_user.id, callback_data.coming
     )
-    coming, not_coming = await rsvp.rsvp_counts(session, callback_data.notice)
-    notice = await rsvp.get_notice(session, callback_data.notice)
+    notice = answered.notice
+    # Read before the answer below commits: a repeated answer leaves the counts, and the
+    # notice, as they are.
+    counts = await rsvp.rsvp_counts(session, notice.id) if answered.changed else None
     if callback_data.coming:
         await query.answer(_("Thank you, see you there."))
     else:
@@ -243,10 +245,11 @@ async def answer(
             kind="rsvp_reason",
             quiet=False,
         )
+    if counts is None:
+        return
     try:
         await query.message.edit_text(
-            notice_text(notice, clock, coming, not_coming),
-            reply_markup=rsvp_keyboard(notice.id),
+            notice_text(notice, clock, *counts), reply_markup=rsvp_keyboard(notice.id)
         )
     except TelegramBadRequest:
         pass  # "message is not modified": the counts did not change

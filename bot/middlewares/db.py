@@ -29,6 +29,9 @@ from bot.i18n import DEFAULT, gettext_for, normalize_locale
 
 log = logging.getLogger(__name__)
 
+# Built once (every update runs it): the update id, recorded in the update's transaction.
+_RECORD_UPDATE = insert(ProcessedUpdate.__table__)
+
 
 class RestorableState(FSMContext):
     """The conversation state of one update, restorable if the update's writes fail.
@@ -91,8 +94,10 @@ class DbSessionMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         async with self.sessions() as session:
             try:
-                await session.execute(
-                    insert(ProcessedUpdate).values(update_id=event.update_id, at=self.clock.now())
+                # On the session's connection, past the ORM: nothing here is an object.
+                connection = await session.connection()
+                await connection.execute(
+                    _RECORD_UPDATE, {"update_id": event.update_id, "at": self.clock.now()}
                 )
             except IntegrityError:
                 await session.rollback()

@@ -18,7 +18,9 @@ class ReachableMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user, session = data.get("event_from_user"), data.get("session")
-        if user is not None and session is not None:
-            await outbox.clear_unreachable(session, user.id)
+        # The principal's query says whether they were unreachable: no query of its own.
+        principal, session = data.get("principal"), data.get("session")
+        if principal is not None and principal.unreachable and session is not None:
+            await outbox.clear_unreachable(session, principal.telegram_id)
+            principal.unreachable = False
         return await handler(event, data)

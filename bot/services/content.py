@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ContentKind, Domain, EducationContent, Organisation, OrgKind
@@ -45,24 +45,27 @@ def is_offered_to(content: EducationContent, branch: Organisation) -> bool:
     return not domains or branch.domain in domains
 
 
+_OFFERED = (
+    select(EducationContent)
+    .where(
+        EducationContent.month == bindparam("month"),
+        EducationContent.org_id.in_(bindparam("orgs", expanding=True)),
+        or_(
+            EducationContent.domains == "",
+            # Comma-separated names; bracketing both sides matches whole names only.
+            ("," + EducationContent.domains + ",").contains(bindparam("domain")),
+        ),
+    )
+    .order_by(EducationContent.kind, EducationContent.id)
+)  # built once: every /month reads it
+
+
 async def content_for(
     session: AsyncSession, branch: Organisation, month: str
 ) -> list[EducationContent]:
     """What the branch's committees offer it for `month` (one query), by kind."""
-    domain = branch.domain or ""
-    rows = await session.execute(
-        select(EducationContent)
-        .where(
-            EducationContent.month == month,
-            EducationContent.org_id.in_(ancestor_ids(branch)),
-            or_(
-                EducationContent.domains == "",
-                # Comma-separated names; bracketing both sides matches whole names only.
-                ("," + EducationContent.domains + ",").contains(f",{domain},"),
-            ),
-        )
-        .order_by(EducationContent.kind, EducationContent.id)
-    )
+    params = {"month": month, "orgs": ancestor_ids(branch), "domain": f",{branch.domain or ''},"}
+    rows = await session.execute(_OFFERED, params)
     return list(rows.scalars())
 
 

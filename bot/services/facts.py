@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
@@ -58,15 +58,15 @@ def span_of(period: str) -> Span:
     return Span(date(year - 1, 1, 1), due_date(period, Period.MONTH), f"{year - 1:04d}-01", period)
 
 
-def month_of(session: AsyncSession, column) -> ColumnElement[str]:
+def month_of(dialect: str, column) -> ColumnElement[str]:
     """`YYYY-MM` of a DATE column, computed by the database."""
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         # SQLite keeps dates as ISO text: a prefix is cheaper than strftime().
         return func.substr(column, 1, 7)
     return func.to_char(column, "YYYY-MM")
 
 
-def range_column(session: AsyncSession, column) -> ColumnElement:
+def range_column(dialect: str, column) -> ColumnElement:
     """`column` for a range filter that must not pick the plan.
 
     Without ANALYZE statistics SQLite serves a date range from a single-column index
@@ -74,7 +74,7 @@ def range_column(session: AsyncSession, column) -> ColumnElement:
     covering (branch, date, …) index of migration 0003 answers the GROUP BY alone.
     PostgreSQL plans from its statistics and gets the plain column.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    if dialect != "sqlite":
         return column
     return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
@@ -125,51 +125,31 @@ async def facts_for_branches(
     pairs = [(i, d) for i, d, _ in rows]
     ids = [i for i, _ in pairs]
 
-    def scoped(stmt, org_col):
-        # One branch: by id (indexed). Several: by their common subtree, dropping rows of
-        # branches not asked for in Python; a 1,221-element IN list costs more than that.
-        if len(ids) == 1:
-            return stmt.where(org_col == ids[0])
-        if prefix is None:
-            return stmt
-        return stmt.where(
-            org_col.in_(select(Organisation.id).where(Organisation.path.startswith(prefix)))
-        )
-
-    # Table columns, not ORM attributes: a Core select skips the ORM's row loading.
-    m, e, f = Meeting.__table__.c, Evidence.__table__.c, BranchFeatured.__table__.c
-    month = month_of(session, m.held_on)
-    held_on, in_month = range_column(session, m.held_on), range_column(session, e.month)
-    # Grouped with the month before the kind: rows arrive in the index's (org, date) order.
-    meetings = await session.execute(
-        scoped(
-            select(
-                m.org_id,
-                month,
-                m.kind,
-                func.count(),
-                func.sum(case((m.counts, 1), else_=0)),
-                func.sum(m.attended),
-                func.sum(m.expected),
+    dialect = session.get_bind().dialect.name
+    params = {
+        "first_day": span.first_day,
+        "last_day": span.last_day,
+        "first_month": span.first_month,
+        "last_month": span.last_month,
+    }
+    if len(ids) == 1:
+        # One branch (every /month): by id (indexed), with statements built once.
+        queries = _ONE_BRANCH.get(dialect)
+        if queries is None:
+            queries = _ONE_BRANCH[dialect] = _fact_queries(
+                dialect, lambda col: col == bindparam("org")
             )
-            .where(held_on >= span.first_day, held_on <= span.last_day)
-            .group_by(m.org_id, month, m.kind),
-            m.org_id,
-        )
-    )
-    # Counts and grades in one pass: a grade row keeps its label, and max(id) says
-    # which of a month's grades came last.
-    evidence = await session.execute(
-        scoped(
-            select(e.org_id, e.month, e.kind, e.key, e.grade, func.sum(e.count), func.max(e.id))
-            .where(in_month >= span.first_month, in_month <= span.last_month)
-            .group_by(e.org_id, e.month, e.kind, e.key, e.grade),
-            e.org_id,
-        )
-    )
-    featured = await session.execute(
-        scoped(select(f.org_id, f.item_key).order_by(f.item_key), f.org_id)
-    )
+        params["org"] = ids[0]
+    elif prefix is None:
+        queries = _fact_queries(dialect, lambda col: None)
+    else:
+        # Several: by their common subtree, dropping rows of branches not asked for in
+        # Python; a 1,221-element IN list costs more than that.
+        under = select(Organisation.id).where(Organisation.path.startswith(prefix))
+        queries = _fact_queries(dialect, lambda col: col.in_(under))
+    meetings = await session.execute(queries[0], params)
+    evidence = await session.execute(queries[1], params)
+    featured = await session.execute(queries[2], params)
 
     by_id: dict[int, BranchFacts] = {
         i: BranchFacts(i, d or "", period, [], {}, {}, {}, {}, [], None, month_open)
@@ -190,6 +170,48 @@ async def facts_for_branches(
             facts.featured.append(key)
     _set_since(by_id, {i: created for i, _, created in rows})
     return [by_id[i] for i in ids]
+
+
+_ONE_BRANCH: dict[str, tuple] = {}
+
+
+def _fact_queries(dialect: str, org_filter) -> tuple:
+    """Meetings, evidence and featured choices in the span, each filtered by
+    `org_filter(org column)` (None: every branch). The span's bounds are parameters."""
+
+    def scoped(stmt, org_col):
+        where = org_filter(org_col)
+        return stmt if where is None else stmt.where(where)
+
+    # Table columns, not ORM attributes: a Core select skips the ORM's row loading.
+    m, e, f = Meeting.__table__.c, Evidence.__table__.c, BranchFeatured.__table__.c
+    month = month_of(dialect, m.held_on)
+    held_on, in_month = range_column(dialect, m.held_on), range_column(dialect, e.month)
+    # Grouped with the month before the kind: rows arrive in the index's (org, date) order.
+    meetings = scoped(
+        select(
+            m.org_id,
+            month,
+            m.kind,
+            func.count(),
+            func.sum(case((m.counts, 1), else_=0)),
+            func.sum(m.attended),
+            func.sum(m.expected),
+        )
+        .where(held_on >= bindparam("first_day"), held_on <= bindparam("last_day"))
+        .group_by(m.org_id, month, m.kind),
+        m.org_id,
+    )
+    # Counts and grades in one pass: a grade row keeps its label, and max(id) says
+    # which of a month's grades came last.
+    evidence = scoped(
+        select(e.org_id, e.month, e.kind, e.key, e.grade, func.sum(e.count), func.max(e.id))
+        .where(in_month >= bindparam("first_month"), in_month <= bindparam("last_month"))
+        .group_by(e.org_id, e.month, e.kind, e.key, e.grade),
+        e.org_id,
+    )
+    featured = scoped(select(f.org_id, f.item_key).order_by(f.item_key), f.org_id)
+    return meetings, evidence, featured
 
 
 def _set_since(by_id: dict[int, BranchFacts], created: dict[int, datetime | None]) -> None:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -17,6 +17,7 @@ from bot.db.models import (
     OrgKind,
     Role,
     Staff,
+    Unreachable,
     UserPref,
 )
 from bot.services import audit, versions
@@ -65,6 +66,7 @@ class Principal:
     is_superuser: bool = False
     saved_locale: str | None = None  # the language stored for this Telegram account
     left_branch: Organisation | None = None  # the branch of a member who left it
+    unreachable: bool = False  # the bot could not write to them (they had blocked it)
 
     @property
     def is_staff(self) -> bool:
@@ -100,23 +102,38 @@ class Principal:
         return own or self.can_manage(branch)
 
 
+# Built once: constructing a statement costs more than running it (SQLAlchemy coerces
+# every clause), and these run for every update. `:tg` is the sender's Telegram id.
+_TG = bindparam("tg")
+_SAVED_LOCALE = select(UserPref.locale).where(UserPref.telegram_id == _TG).scalar_subquery()
+_IS_STAFF = exists().where(Staff.telegram_id == _TG)
+_UNREACHABLE = exists().where(Unreachable.telegram_id == _TG)
+_MEMBER_PRINCIPAL = (
+    select(Member, Organisation, _SAVED_LOCALE, _IS_STAFF, _UNREACHABLE)
+    .join(Organisation, Organisation.id == Member.org_id)
+    .where(Member.telegram_id == _TG)
+)
+_STAFF_ORGS = (
+    select(Organisation, _SAVED_LOCALE, _UNREACHABLE)
+    .join(Staff, Staff.org_id == Organisation.id)
+    .where(Staff.telegram_id == _TG)
+    .order_by(Organisation.path)
+)
+_STRANGER = select(_SAVED_LOCALE, _UNREACHABLE)
+
+
 async def load_principal(
     session: AsyncSession, telegram_id: int, superusers: frozenset[int]
 ) -> Principal:
     """Who sent an update and the language stored for them: one query for a member.
 
     Runs for every update, so the common case (a member who is not also staff) reads
-    member, branch, stored language and "is staff anywhere" in a single statement.
+    member, branch, stored language, "is staff anywhere" and "was unreachable" in a
+    single statement.
     """
-    saved = select(UserPref.locale).where(UserPref.telegram_id == telegram_id).scalar_subquery()
-    row = (
-        await session.execute(
-            select(Member, Organisation, saved, exists().where(Staff.telegram_id == telegram_id))
-            .join(Organisation, Organisation.id == Member.org_id)
-            .where(Member.telegram_id == telegram_id)
-        )
-    ).first()
-    member, branch, locale, is_staff = row if row else (None, None, None, True)
+    params = {"tg": telegram_id}
+    row = (await session.execute(_MEMBER_PRINCIPAL, params)).first()
+    member, branch, locale, is_staff, unreachable = row if row else (None, None, None, True, None)
     # Someone who left keeps their record (and its Telegram link, for history) but no
     # right in the branch: not its checklist, roster, invites, nor a role they held.
     # The branch is remembered only to tell them why they are refused.
@@ -125,17 +142,13 @@ async def load_principal(
         left_branch, member, branch = branch, None, None
     staff: list[Organisation] = []
     if is_staff:
-        rows = (
-            await session.execute(
-                select(Organisation, saved)
-                .join(Staff, Staff.org_id == Organisation.id)
-                .where(Staff.telegram_id == telegram_id)
-                .order_by(Organisation.path)
-            )
-        ).all()
+        rows = (await session.execute(_STAFF_ORGS, params)).all()
         staff = [r[0] for r in rows]
         if row is None:
-            locale = rows[0][1] if rows else await session.scalar(select(saved))
+            if rows:
+                locale, unreachable = rows[0][1], rows[0][2]
+            else:
+                locale, unreachable = (await session.execute(_STRANGER, params)).one()
     return Principal(
         telegram_id=telegram_id,
         member=member,
@@ -144,6 +157,7 @@ async def load_principal(
         is_superuser=telegram_id in superusers,
         saved_locale=locale,
         left_branch=left_branch,
+        unreachable=bool(unreachable),
     )
 
 

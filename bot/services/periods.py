@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,13 +73,14 @@ def check_period(period: str) -> str:
     return period
 
 
+_SNAPSHOT = select(PeriodSnapshot.id).where(
+    PeriodSnapshot.org_id == bindparam("org"), PeriodSnapshot.period == bindparam("period")
+)
+
+
 async def is_closed(session: AsyncSession, org_id: int, period: str) -> bool:
     """Whether the branch's result for month `period` has been frozen."""
-    found = await session.execute(
-        select(PeriodSnapshot.id).where(
-            PeriodSnapshot.org_id == org_id, PeriodSnapshot.period == period
-        )
-    )
+    found = await session.execute(_SNAPSHOT, {"org": org_id, "period": period})
     return found.first() is not None
 
 

@@ -19,9 +19,10 @@ Refusals (`ServiceError` codes and params):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,9 +147,50 @@ async def set_notice_message(
     await session.flush()
 
 
-def _upsert(session: AsyncSession):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Rsvp)
+# Built once: a press on a busy evening runs these many times a second.
+_NOTICE_AND_PRESSER = (
+    select(MeetingNotice, Member.id)
+    .outerjoin(
+        Member,
+        and_(
+            Member.telegram_id == bindparam("tg"),
+            Member.org_id == MeetingNotice.org_id,
+            Member.status != MemberStatus.left.value,
+        ),
+    )
+    .where(MeetingNotice.id == bindparam("notice"))
+)
+_COUNTS = (
+    select(Rsvp.coming, func.count())
+    .where(Rsvp.notice_id == bindparam("notice"))
+    .group_by(Rsvp.coming)
+)
+
+
+def _upsert(dialect: str):
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(Rsvp.__table__)
+    new = insert.excluded
+    # A press that repeats the answer changes nothing (not even the time it was given),
+    # so its rowcount is 0 and the notice need not be redrawn.
+    return insert.on_conflict_do_update(
+        index_elements=["notice_id", "member_id"],
+        set_={"coming": new.coming, "reason": new.reason, "at": new.at},
+        where=or_(
+            Rsvp.__table__.c.coming.is_distinct_from(new.coming),
+            Rsvp.__table__.c.reason.is_distinct_from(new.reason),
+        ),
+    )
+
+
+_UPSERT = {name: _upsert(name) for name in ("postgresql", "sqlite")}
+
+
+@dataclass(frozen=True)
+class Answered:
+    notice: MeetingNotice
+    coming: bool
+    reason: str | None
+    changed: bool  # False: the member had already answered exactly so
 
 
 async def answer(
@@ -158,36 +200,25 @@ async def answer(
     telegram_id: int,
     coming: bool,
     reason: str | None = None,
-) -> Rsvp:
+) -> Answered:
     """Record (or change) a member's answer; two fast presses leave one row."""
-    notice = await get_notice(session, notice_id)
+    row = (
+        await session.execute(_NOTICE_AND_PRESSER, {"tg": telegram_id, "notice": notice_id})
+    ).first()
+    if row is None:
+        raise ServiceError("notice.not_found")
+    notice, member_id = row
     if now > notice.starts_at + ANSWER_GRACE:
         raise ServiceError("notice.closed")
-    member = (
-        await session.execute(
-            select(Member).where(
-                Member.telegram_id == telegram_id,
-                Member.org_id == notice.org_id,
-                Member.status != MemberStatus.left.value,
-            )
-        )
-    ).scalar_one_or_none()
-    if member is None:
+    if member_id is None:
         raise ServiceError("rsvp.not_member")
     reason = None if coming else " ".join((reason or "").split()) or None
     if reason is not None and len(reason) > MAX_REASON:
         raise ServiceError("rsvp.too_long", max=MAX_REASON)
-    values = {"coming": coming, "reason": reason, "at": now}
-    stmt = _upsert(session).values(notice_id=notice_id, member_id=member.id, **values)
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["notice_id", "member_id"], set_=values)
-    )
-    found = await session.execute(
-        select(Rsvp)
-        .where(Rsvp.notice_id == notice_id, Rsvp.member_id == member.id)
-        .execution_options(populate_existing=True)
-    )
-    return found.scalar_one()
+    values = {"notice_id": notice_id, "member_id": member_id, "coming": coming}
+    values.update(reason=reason, at=now)
+    result = await session.execute(_UPSERT[session.get_bind().dialect.name], values)
+    return Answered(notice, coming, reason, changed=result.rowcount != 0)
 
 
 async def rsvp_summary(
@@ -212,10 +243,7 @@ async def rsvp_summary(
 
 async def rsvp_counts(session: AsyncSession, notice_id: int) -> tuple[int, int]:
     """How many are coming and how many are not: what the notice shows after each press."""
-    rows = await session.execute(
-        select(Rsvp.coming, func.count()).where(Rsvp.notice_id == notice_id).group_by(Rsvp.coming)
-    )
-    counts = dict(rows.all())
+    counts = dict((await session.execute(_COUNTS, {"notice": notice_id})).all())
     return counts.get(True, 0), counts.get(False, 0)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from bot.db.models import Staff, UserPref
-from bot.services import members, orgs
+from bot.db.models import MeetingNotice, Rsvp, Staff, UserPref
+from bot.services import members, orgs, outbox, rsvp
 from bot.services.members import Principal, load_principal
 from bot.services.prefs import remember_locale
 
@@ -68,6 +68,50 @@ async def test_staff_and_strangers_still_get_their_rights_and_language(session):
     stranger = await load_principal(session, 30, frozenset({30}))
     assert stranger.member is None and stranger.staff_orgs == []
     assert stranger.saved_locale is None and stranger.is_superuser
+
+
+async def test_the_principal_says_who_was_unreachable_in_the_same_query(session, engine):
+    await _world(session)
+    for tg in (10, 20, 30):  # a member, staff, a stranger
+        await outbox.mark_unreachable(session, NOW, tg)
+    await session.commit()
+    with Statements(engine) as sql:
+        member = await load_principal(session, 10, frozenset())
+    assert member.unreachable and len([s for s in sql.seen if s.startswith("SELECT")]) == 1
+    assert (await load_principal(session, 20, frozenset())).unreachable
+    assert (await load_principal(session, 30, frozenset())).unreachable
+    await outbox.clear_unreachable(session, 10)
+    assert not (await load_principal(session, 10, frozenset())).unreachable
+    assert not (await load_principal(session, 31, frozenset())).unreachable
+
+
+async def test_a_repeated_rsvp_writes_nothing_and_says_so(session, engine):
+    _city, branch = await _world(session)
+    notice = MeetingNotice(
+        org_id=branch.id,
+        kind="general",
+        starts_at=NOW + timedelta(days=1),
+        topic="学习党章",
+        created_at=NOW,
+    )
+    session.add(notice)
+    await session.commit()
+    with Statements(engine) as sql:
+        first = await rsvp.answer(session, NOW, notice.id, 10, True)
+    # The notice and the presser in one statement, then the upsert.
+    assert [s.split()[0] for s in sql.seen if not s.startswith(("BEGIN", "SAVEPOINT"))] == [
+        "SELECT",
+        "INSERT",
+    ]
+    assert first.changed and first.notice.id == notice.id and first.coming
+    again = await rsvp.answer(session, NOW + timedelta(minutes=5), notice.id, 10, True)
+    assert not again.changed
+    when = (await session.execute(select(Rsvp.at))).scalar_one()
+    assert when == NOW  # a repeated answer is not a new one
+    assert (await rsvp.answer(session, NOW, notice.id, 10, False, "出差")).changed
+    assert not (await rsvp.answer(session, NOW, notice.id, 10, False, " 出差 ")).changed
+    assert (await rsvp.answer(session, NOW, notice.id, 10, False, "生病")).changed
+    assert await rsvp.rsvp_counts(session, notice.id) == (0, 1)
 
 
 def test_every_filter_of_the_bot_is_a_coroutine():
