@@ -57,7 +57,9 @@ class Worker:
         self._drain: asyncio.Task | None = None
 
     async def start(self) -> None:
-        code = f"from bot.workers import worker_main; worker_main({self.index})"
+        # Worker 0 runs the scheduler and the outbox sender, as under the supervisor: the
+        # question for the reason goes out through the outbox.
+        code = f"from bot.workers import worker_main; worker_main({self.index}, {self.index == 0})"
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
@@ -191,14 +193,20 @@ async def test_two_workers_handle_each_update_once_and_share_the_conversation(tm
                 *(workers[i % 2].post(http, u) for i, (_, u) in enumerate(burst))
             )
             assert statuses == [200] * 10
+
+            def prompts() -> list:
+                chat = world.chat(MEMBER).messages.values()
+                return [m for m in chat if "Why can't you" in str(m)]
+
+            # The burst's questions leave through the outbox, after their presses.
+            await world.hub.wait_for(lambda: len(prompts()) >= 6, 30)
         logs = [await w.stop() for w in workers]
         for log in logs:
             assert "Traceback" not in log and "ERROR" not in log, log
 
         # Handled once: one prompt for the reason from the duplicated update, one row per
         # distinct update, every press answered.
-        prompts = [m for m in world.chat(MEMBER).messages.values() if "Why can't you" in str(m)]
-        assert len(prompts) == 1 + 5  # the duplicated press, and the burst's five "no"
+        assert len(prompts()) == 1 + 5  # the duplicated press, and the burst's five "no"
         for qid, _ in [(query_id, None), *burst]:
             assert world.callback(qid).answered
         async with sessions() as session:
