@@ -463,6 +463,15 @@ async def save(
     await query.message.edit_text(report)
 
 
+@router.callback_query(LogStep.filter(F.act == "save"), StateFilter(None))
+async def saved_already(query: CallbackQuery, state: FSMContext) -> None:
+    if (await state.get_data()).get("logged") is None:
+        raise ServiceError("stale")
+    await query.answer(
+        _("Already saved: the meeting is stored once. /month shows it."), show_alert=True
+    )
+
+
 @router.message(LogMeeting.summary, F.text, ~F.text.startswith("/"))
 async def reason(
     message: Message,
@@ -514,6 +523,9 @@ async def _save(
     )
     after = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     await state.clear()
+    # Remembered so that a second tap on this Save (queued behind the first) is told the
+    # meeting is stored, not that its button expired.
+    await state.update_data(logged=saved.meeting.id)
     return save_report(saved, checklist.compare(before, after), after)
 
 
