@@ -72,6 +72,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     # aiogram logs a line for every update handled: formatting and writing it is work on
     # every update's path, and it says nothing an operator acts on.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # APScheduler announces each job twice at start and each run every minute; a failed
+    # job is logged by `bot.scheduler.runner` and every run is kept in `job_run`.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:

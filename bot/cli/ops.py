@@ -161,8 +161,10 @@ def demo(
         raise fail(f"--db: the folder {db.parent} does not exist")
     if db is not None and db.is_dir():
         raise fail(f"--db: {db} is a folder; give a file name, e.g. {db / 'demo.db'}")
+    from bot.cli import LAUNCHED
+
     try:
-        main(port, lang, db, fresh)
+        main(port, lang, db, fresh, LAUNCHED)
     except PortInUseError:
         raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
     except SchedulerBusy:

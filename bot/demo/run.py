@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import tempfile
 import time
@@ -114,13 +115,19 @@ def _database_file(db: Path | None, fresh: bool) -> Path:
 
 @contextlib.asynccontextmanager
 async def running_demo(
-    port: int, lang: str, db: Path | None = None, fresh: bool = False
+    port: int,
+    lang: str,
+    db: Path | None = None,
+    fresh: bool = False,
+    started: float | None = None,
 ) -> AsyncIterator[Demo]:
     """The demo, ready (seeded, personas created, bot polling) when the block starts.
 
-    Raises `PortInUseError` before doing anything else when the port is taken.
+    `started` (a `time.monotonic()`) is where `took` counts from: the command's start for
+    `branchbot demo`, this call by default. Raises `PortInUseError` before doing anything
+    else when the port is taken.
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     db = _database_file(db, fresh)
     server = EmulatorServer(
         EmulatorConfig(
@@ -165,12 +172,19 @@ async def running_demo(
         await server.stop()
 
 
-async def run_demo(port: int, lang: str, db: Path | None, fresh: bool, console: Console) -> None:
+async def run_demo(
+    port: int,
+    lang: str,
+    db: Path | None,
+    fresh: bool,
+    console: Console,
+    started: float | None = None,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running_demo(port, lang, db, fresh) as running:
+    async with running_demo(port, lang, db, fresh, started) as running:
         _banner(console, running)
         await stop.wait()
         console.print("stopping…")
@@ -261,8 +275,10 @@ def _banner(console: Console, running: Demo) -> None:
     console.print("  Ctrl-C " + ("停止" if zh else "stops"))
 
 
-def main(port: int, lang: str, db: Path | None, fresh: bool) -> None:
-    configure_logging()
+def main(port: int, lang: str, db: Path | None, fresh: bool, started: float | None = None) -> None:
+    # Warnings and errors only: someone trying the demo reads the banner and what to try,
+    # not the migrations, the scheduler's jobs and polling announced line by line.
+    configure_logging(logging.WARNING)
     console = Console()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(port, lang, db, fresh, console))
+        asyncio.run(run_demo(port, lang, db, fresh, console, started))

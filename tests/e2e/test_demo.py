@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -120,6 +122,38 @@ def _demo_refuses(tmp_path: Path, *args: str) -> str:
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in done.stderr, lines
     return lines[0]
+
+
+def test_the_demo_command_shows_its_banner_first_and_nothing_else(tmp_path: Path) -> None:
+    """What a newcomer sees: the banner is the first line (no log lines before it), the
+    time in it counts from the command, and Ctrl-C stops it without a traceback."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
+    launched = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "demo", "--port", str(free_port()), "--lang", "en"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        waited = time.monotonic() - launched
+        assert first.startswith("branchbot demo ready ("), first
+        took = float(first.split("(")[1].split(" s)")[0])
+        assert 0 < took <= waited + 0.5  # from the command, not from after the imports
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Personas, and what to try:" in rest
+    for line in rest.splitlines():
+        assert not any(level in line for level in (" INFO ", " WARNING ", " ERROR ")), line
+    assert "Traceback" not in rest
 
 
 def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
