@@ -40,7 +40,7 @@ from handlers.callbacks import (
     SelfAct,
     SelfMark,
 )
-from handlers.eval_notices import stage_opened
+from handlers.eval_notices import opened_key, stage_opened
 from handlers.menu import EVALUATION, MenuButton
 from handlers.notify import tell, tell_each, zone_of
 from handlers.registry import Handlers
@@ -408,10 +408,6 @@ async def tell_members(
         kind="eval_stage",
         tz=zone_of(settings, org),
     )
-
-
-def opened_key(campaign) -> str:
-    return f"eval:{campaign.id}:{campaign.stage}:open:v{campaign.version}"
 
 
 async def publish_notice(

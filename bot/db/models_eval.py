@@ -46,6 +46,8 @@ class EvalCampaign(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "period", name="uq_eval_campaign_org_period"),
         Index("ix_eval_campaign_period_stage", "period", "stage"),
+        # The scheduler's hourly look at the campaigns still running, of any period.
+        Index("ix_eval_campaign_stage", "stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

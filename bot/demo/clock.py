@@ -2,7 +2,8 @@
 the month's reminders can be seen without waiting for them.
 
     /clock            what time it is for the demo, and how to move it
-    /clock next       to the next reminder (kickoff, open items, due dates)
+    /clock next       to the next reminder (kickoff, open items, due dates, evaluation
+                      deadlines, mentoring check-ins)
     /clock +3d | +5h  forward by days or hours
 """
 
@@ -16,15 +17,18 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import OffsetClock
+from bot.scheduler import evaluation
 from bot.scheduler.calendar import due_occasions, kickoff_occasion, outstanding_occasions
+from bot.scheduler.mentoring import checkin_occasion
 from bot.scheduler.runner import Scheduler
 
 STEP = re.compile(r"^\+(\d{1,3})([dh])$")
 
 
-def next_reminder(scheduler: Scheduler, now: datetime) -> datetime:
+async def next_reminder(scheduler: Scheduler, session: AsyncSession, now: datetime) -> datetime:
     ctx = scheduler.ctx
     tz = ctx.settings.tz
     local = now.astimezone(tz)
@@ -34,6 +38,9 @@ def next_reminder(scheduler: Scheduler, now: datetime) -> datetime:
         moments.append(kickoff_occasion(ctx, year, mon, tz).at)
         moments += [o.at for o in outstanding_occasions(ctx, year, mon, tz)]
         moments += [o.at for o in due_occasions(ctx, year, mon, tz)]
+        moments.append(checkin_occasion(ctx, year, mon, tz).at)
+    # The update's own session: SQLite's one pooled connection is the update's.
+    moments += await evaluation.upcoming(ctx, session, now)
     return min(m for m in moments if m > now) + timedelta(minutes=1)
 
 
@@ -42,11 +49,11 @@ def clock_router(clock: OffsetClock, scheduler: Scheduler) -> Router:
     running: set[asyncio.Task] = set()
 
     @router.message(Command("clock"))
-    async def move(message: Message, command: CommandObject) -> None:
+    async def move(message: Message, command: CommandObject, session: AsyncSession) -> None:
         arg = (command.args or "").strip()
         now = clock.now()
         if arg == "next":
-            clock.jump_to(next_reminder(scheduler, now))
+            clock.jump_to(await next_reminder(scheduler, session, now))
         elif step := STEP.match(arg):
             n, unit = int(step[1]), step[2]
             clock.jump_to(now + (timedelta(days=n) if unit == "d" else timedelta(hours=n)))

@@ -46,6 +46,7 @@ from scoring import FortressRubric
 # Modules whose `jobs` the scheduler runs, in this order.
 JOB_MODULES = (
     "bot.scheduler.calendar",
+    "bot.scheduler.evaluation",
     "bot.scheduler.reports",
     "bot.scheduler.housekeeping",
     "bot.scheduler.mentoring",

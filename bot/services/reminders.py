@@ -8,11 +8,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     EducationContent,
+    EvalCampaign,
+    EvalObjection,
+    EvalSelf,
+    EvalStage,
+    EvalVoter,
     Member,
     MemberStatus,
     Organisation,
@@ -22,6 +27,7 @@ from bot.db.models import (
     Staff,
 )
 from bot.services.content import is_offered_to
+from bot.services.evaluation import ELIGIBLE
 from bot.services.facts import facts_for_branches
 from scoring import FortressRubric, checklist_items, score_branches
 
@@ -183,3 +189,96 @@ async def group_and_leaders(
     if branch is None:
         return None
     return branch, await linked_leaders(session, branch.id)
+
+
+# ---------------------------------------------------------------- democratic evaluation
+
+
+async def running_campaigns(
+    session: AsyncSession, stages: Sequence[EvalStage]
+) -> list[tuple[EvalCampaign, Organisation]]:
+    """Every campaign now at one of `stages`, with its branch (one query, any period)."""
+    rows = await session.execute(
+        select(EvalCampaign, Organisation)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .where(EvalCampaign.stage.in_([s.value for s in stages]))
+        .order_by(EvalCampaign.id)
+    )
+    return [(c, o) for c, o in rows.all()]
+
+
+async def not_yet_acted(
+    session: AsyncSession, campaign_ids: Sequence[int], stage: EvalStage
+) -> dict[int, list[int]]:
+    """{campaign: Telegram ids of its members who can act and have not}: not yet assessed
+    themselves (`self_assessment`) or not yet voted (`vote`). One query for all campaigns.
+
+    It reads only *that* someone voted (`eval_voter`), never what: the tallies are not
+    touched, so nothing here can tie a person to a mark."""
+    if not campaign_ids:
+        return {}
+    table = EvalSelf if stage is EvalStage.self_assessment else EvalVoter
+    acted = exists().where(table.campaign_id == EvalCampaign.id, table.member_id == Member.id)
+    rows = await session.execute(
+        select(EvalCampaign.id, Member.telegram_id)
+        .join(Member, Member.org_id == EvalCampaign.org_id)
+        .where(
+            EvalCampaign.id.in_(campaign_ids),
+            Member.status.in_(ELIGIBLE),
+            Member.telegram_id.is_not(None),
+            ~acted,
+        )
+        .order_by(EvalCampaign.id, Member.telegram_id)
+    )
+    out: dict[int, list[int]] = defaultdict(list)
+    for cid, tg in rows.all():
+        out[cid].append(tg)
+    return dict(out)
+
+
+async def leaders_of(session: AsyncSession, org_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{branch: its linked secretary and organising member} for many branches, one query."""
+    if not org_ids:
+        return {}
+    rows = await session.execute(
+        select(Member.org_id, Member.telegram_id)
+        .where(
+            Member.org_id.in_(org_ids),
+            Member.role.in_(LEADER_ROLES),
+            Member.telegram_id.is_not(None),
+            Member.status != MemberStatus.left.value,
+        )
+        .order_by(Member.org_id, Member.role.desc())
+    )
+    out: dict[int, list[int]] = defaultdict(list)
+    for org_id, tg in rows.all():
+        out[org_id].append(tg)
+    return dict(out)
+
+
+async def unanswered_objections(
+    session: AsyncSession, campaign_ids: Sequence[int]
+) -> dict[int, int]:
+    if not campaign_ids:
+        return {}
+    rows = await session.execute(
+        select(EvalObjection.campaign_id, func.count())
+        .where(EvalObjection.campaign_id.in_(campaign_ids), EvalObjection.answer.is_(None))
+        .group_by(EvalObjection.campaign_id)
+    )
+    return dict(rows.all())
+
+
+async def staff_over(session: AsyncSession, orgs: Sequence[Organisation]) -> dict[int, list[int]]:
+    """{staff Telegram id: ids of `orgs` under their committees} (one query for the staff)."""
+    if not orgs:
+        return {}
+    staff = await session.execute(
+        select(Staff.telegram_id, Organisation.path).join(
+            Organisation, Organisation.id == Staff.org_id
+        )
+    )
+    out: dict[int, set[int]] = defaultdict(set)
+    for tg, root in staff.all():
+        out[tg].update(o.id for o in orgs if o.path.startswith(root))
+    return {tg: sorted(ids) for tg, ids in out.items() if ids}

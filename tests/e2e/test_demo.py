@@ -199,7 +199,14 @@ async def test_demo_clock_fast_forwards_to_the_next_reminder(running) -> None:
     await secretary.expect("/clock next")
     await secretary.send("/clock next")
     await secretary.expect("⏩")
-    # Whichever comes next on the real calendar: the kickoff, open items or a due date.
-    reminder = "工作开始了|未完成|到期" if zh else "has begun|still open|due on"
+    # Whichever comes next on the real calendar: the kickoff, open items, a due date, or
+    # the running vote's deadline (the secretary has not voted yet).
+    if zh:
+        reminder = "工作开始了|未完成|到期|尚未参加"
+    else:
+        reminder = "has begun|still open|due on|not voted yet"
     got = await secretary.expect(regex=reminder, timeout=SLOW)
-    assert "/notifications" in got.text
+    if "尚未参加" in got.text or "not voted yet" in got.text:
+        assert "不能关闭" in got.text or "cannot be muted" in got.text  # mandatory
+    else:
+        assert "/notifications" in got.text
