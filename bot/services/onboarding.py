@@ -341,6 +341,20 @@ async def decide(
         raise ServiceError("access.denied")
     if request.status != RequestStatus.pending:
         raise ServiceError("request.already_decided", status=request.status)
+    status = (RequestStatus.approved if approve else RequestStatus.rejected).value
+    # Claimed by one conditional UPDATE: a secretary and an organising member deciding
+    # at once cannot both act (one approving, the other rejecting what was approved).
+    claimed = await session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.id == request_id, JoinRequest.status == RequestStatus.pending.value)
+        .values(status=status, decided_by=principal.telegram_id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        now_status = await session.scalar(
+            select(JoinRequest.status).where(JoinRequest.id == request_id)
+        )
+        raise ServiceError("request.already_decided", status=now_status)
     actor = principal.actor
     member = None
     if approve:
@@ -358,7 +372,7 @@ async def decide(
                 joined_on=now.date(),
             )
         await members.link_telegram(session, actor, now, member, request.telegram_id)
-    request.status = (RequestStatus.approved if approve else RequestStatus.rejected).value
+    request.status = status
     request.decided_by = principal.telegram_id
     request.decided_at = now
     await session.flush()

@@ -1,6 +1,7 @@
 """Two people deciding on the same record at once (issue 8, item 13): two tasks, two
-sessions, each naming the version both were shown; exactly one decision is applied and
-the other is refused as stale, on SQLite and PostgreSQL."""
+sessions, each naming the version both were shown (or, for a join request, its being
+still pending); exactly one decision is applied and the other is refused, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import session_factory
-from bot.db.models import AuditLog, Evidence, Meeting, Member
-from bot.services import evidence, meetings, members
+from bot.db.models import AuditLog, Evidence, JoinRequest, Meeting, Member
+from bot.services import evidence, meetings, members, onboarding
 from bot.services.errors import ServiceError
 from bot.services.members import load_principal
 from tests.integration import month_world
-from tests.integration.month_world import NOW, RUBRIC, SECRETARY_TG, STAFF_TG
+from tests.integration.month_world import NOW, ORGANISER_TG, RUBRIC, SECRETARY_TG, STAFF_TG
 
 
 async def _world(engine: AsyncEngine):
@@ -96,3 +97,35 @@ async def test_two_grades_on_one_view(engine):
     assert await _twice(engine, grade) == ["done", "record.stale"]
     rows = select(func.count()).where(Evidence.org_id == w.branch.id, Evidence.key == item)
     assert await _scalar(engine, rows) == 1
+
+
+async def test_two_leaders_deciding_one_join_request_at_once(engine, monkeypatch):
+    """The secretary approves while the organising member rejects: on PostgreSQL both
+    have read the request as pending before either writes (a barrier)."""
+    w, _meeting = await _world(engine)
+    async with session_factory(engine)() as s:
+        leader = await w.principal(s, SECRETARY_TG)
+        invite = await onboarding.create_invite(s, leader, NOW, w.branch.id)
+        outcome = await onboarding.request_as_new(s, NOW, invite.id, 4242, "新来的")
+        await s.commit()
+        request_id = outcome.request.id
+    if engine.dialect.name == "postgresql":
+        barrier = asyncio.Barrier(2)
+        require_org = onboarding.require_org
+
+        async def after_both_read(session, org_id):
+            await asyncio.wait_for(barrier.wait(), 10)
+            return await require_org(session, org_id)
+
+        monkeypatch.setattr(onboarding, "require_org", after_both_read)
+
+    async def decide(s, i):
+        who = await load_principal(s, (SECRETARY_TG, ORGANISER_TG)[i], frozenset())
+        await onboarding.decide(s, who, NOW, request_id, approve=i == 0)
+
+    outcomes = await _twice(engine, decide)
+    assert outcomes == ["done", "request.already_decided"]
+    request = await _scalar(engine, select(JoinRequest).where(JoinRequest.id == request_id))
+    linked = await _scalar(engine, select(func.count()).where(Member.telegram_id == 4242))
+    # Whichever won, the request and the roster agree.
+    assert (request.status, linked) in (("approved", 1), ("rejected", 0))
