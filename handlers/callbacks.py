@@ -252,8 +252,15 @@ def _page():
 
 
 class EvalHome(Press, prefix="eh"):
-    act: str = Field(pattern=r"^(open|subtree|approve_all|overview|overdue|commend|unqualified)$")
+    """The branch's home (open) and the superior's overview and lists; `org` narrows the
+    superior's scope to one committee under them (0: all they oversee)."""
+
+    act: str = Field(
+        pattern=r"^(open|subtree|subtree_ask|approve_all|approve_ask|overview|overdue|subs"
+        r"|commend|unqualified)$"
+    )
     page: int = _page()
+    org: Id = 0
 
 
 class EvalAdvance(Press, prefix="es"):
@@ -345,6 +352,7 @@ class Disposal(Press, prefix="dp"):
     step: Small = 0
     done: bool = False
     page: Page = 0  # the list page to go back to
+    org: Id = 0  # and the committee it was narrowed to
 
 
 class Cast(Press, prefix="bc"):

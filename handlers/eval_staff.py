@@ -25,13 +25,12 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import EvalCampaign, EvalStage
 from bot.services import ballots, eval_after, evaluation, members
-from bot.services.dashboard import scope_roots
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import require_org
 from bot.texts import category_label, error_text
 from handlers.callbacks import Disposal, EvalAdvance, EvalHome, EvalReopen, EvalView
-from handlers.evaluation import grade_label, stage_label, step_data
+from handlers.evaluation import grade_label, staff_scope, stage_label, step_data
 from handlers.notify import tell_each, zone_of
 from handlers.registry import Handlers
 from handlers.states import Evaluate
@@ -41,8 +40,8 @@ from scoring import VanguardRubric
 router = Handlers("eval_staff")
 
 
-def _overview_button() -> list[Button]:
-    return [Button(text=_("◀ Back"), callback_data=EvalHome(act="overview").pack())]
+def _overview_button(org: int = 0) -> list[Button]:
+    return [Button(text=_("◀ Back"), callback_data=EvalHome(act="overview", org=org).pack())]
 
 
 # ---------------------------------------------------------------- a branch's campaign
@@ -220,13 +219,15 @@ def commendation_xlsx(rows: list[eval_after.Commended], period: str) -> bytes:
 @router.callback_query(EvalHome.filter(F.act == "commend"))
 async def commend_press(
     query: CallbackQuery,
+    callback_data: EvalHome,
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
     vrubric: VanguardRubric,
 ) -> None:
     period = evaluation.period_of(vrubric, clock.today())
-    rows = await eval_after.commendation_list(session, principal, scope_roots(principal), period)
+    roots, _root = await staff_scope(session, principal, callback_data.org)
+    rows = await eval_after.commendation_list(session, principal, roots, period)
     if not rows:
         await query.answer(_("No excellent members in approved results yet."), show_alert=True)
         return
@@ -256,11 +257,12 @@ def step_label(step: str) -> str:
     }[step]
 
 
-async def unqualified_list(session, principal: Principal, clock: Clock, rubric, page: int):
+async def unqualified_list(
+    session, principal: Principal, clock: Clock, rubric, page: int, org: int = 0
+):
     period = evaluation.period_of(rubric, clock.today())
-    found = await eval_after.unqualified_page(
-        session, principal, scope_roots(principal), period, page
-    )
+    roots, _root = await staff_scope(session, principal, org)
+    found = await eval_after.unqualified_page(session, principal, roots, period, page)
     total = len(eval_after.DISPOSAL_STEPS)
     lines = [
         "<b>"
@@ -277,15 +279,15 @@ async def unqualified_list(session, principal: Principal, clock: Clock, rubric, 
                 Button(
                     text=f"{mark} {line.name} · {line.branch} · {done}/{total}",
                     callback_data=Disposal(
-                        campaign=line.campaign_id, member=line.member_id, page=found.page
+                        campaign=line.campaign_id, member=line.member_id, page=found.page, org=org
                     ).pack(),
                 )
             ]
         )
     if not found.items:
         lines.append(_("None."))
-    rows.append(pager(found, lambda p: EvalHome(act="unqualified", page=p)))
-    rows.append(_overview_button())
+    rows.append(pager(found, lambda p: EvalHome(act="unqualified", page=p, org=org)))
+    rows.append(_overview_button(org))
     return "\n".join(lines), keyboard(rows)
 
 
@@ -298,11 +300,14 @@ async def unqualified_press(
     clock: Clock,
     vrubric: VanguardRubric,
 ) -> None:
-    text, markup = await unqualified_list(session, principal, clock, vrubric, callback_data.page)
+    text, markup = await unqualified_list(
+        session, principal, clock, vrubric, callback_data.page, callback_data.org
+    )
     await redraw(query, text, markup)
 
 
-async def disposal_view(session, principal: Principal, cid: int, mid: int, page: int):
+async def disposal_view(session, principal: Principal, d: Disposal):
+    cid, mid, page = d.campaign, d.member, d.page
     campaign, org, member, result = await eval_after.disposal_card(session, principal, cid, mid)
     lines = [
         f"<b>{escape(member.name)}</b> · {escape(org.name)}",
@@ -324,14 +329,19 @@ async def disposal_view(session, principal: Principal, cid: int, mid: int, page:
             [
                 Button(
                     text=("✅ " if day else "⬜ ") + label,
-                    callback_data=Disposal(
-                        campaign=cid, member=mid, act="set", step=i, done=not day, page=page
+                    callback_data=d.model_copy(
+                        update={"act": "set", "step": i, "done": not day}
                     ).pack(),
                 )
             ]
         )
     rows.append(
-        [Button(text=_("◀ Back"), callback_data=EvalHome(act="unqualified", page=page).pack())]
+        [
+            Button(
+                text=_("◀ Back"),
+                callback_data=EvalHome(act="unqualified", page=page, org=d.org).pack(),
+            )
+        ]
     )
     return "\n".join(lines), keyboard(rows)
 
@@ -359,5 +369,5 @@ async def disposal_press(
             if err.code != "record.stale":
                 raise
             note, alert = error_text(err, _), True  # ticked meanwhile: show it as it is
-    text, markup = await disposal_view(session, principal, d.campaign, d.member, d.page)
+    text, markup = await disposal_view(session, principal, d)
     await redraw(query, text, markup, note, alert=alert)

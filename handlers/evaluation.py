@@ -27,6 +27,7 @@ from bot.services import ballots, eval_after, eval_review, evaluation
 from bot.services.dashboard import scope_roots
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
+from bot.services.orgs import require_org
 from bot.services.paging import page_of
 from handlers.callbacks import (
     BallotAct,
@@ -179,6 +180,15 @@ def _v(c, act: str, page: int = 0) -> str:
     return EvalView(campaign=c.id, act=act, page=page).pack()
 
 
+async def staff_scope(session: AsyncSession, principal: Principal, org: int):
+    """The subtrees a staff screen covers: all the person oversees, or the one committee
+    `org` under them (a forged id outside is refused). Returns (roots, that committee)."""
+    if not principal.is_staff:
+        raise ServiceError("eval.no_branch")
+    root = await require_org(session, org) if org else None
+    return scope_roots(principal, root), root
+
+
 async def staff_home(
     session: AsyncSession,
     principal: Principal,
@@ -186,20 +196,20 @@ async def staff_home(
     rubric: VanguardRubric,
     page: int = 0,
     overdue: bool = False,
+    org: int = 0,
 ):
     """The superior's overview: every campaign of the period under every committee the
-    person serves on (or the whole tree for a superuser), paged; optionally only those
-    whose stage is overdue."""
-    if not principal.is_staff:
-        raise ServiceError("eval.no_branch")
+    person serves on (or the whole tree for a superuser), or under one committee below
+    them, paged; optionally only those whose stage is overdue."""
+    roots, root = await staff_scope(session, principal, org)
     today = clock.today()
-    roots = scope_roots(principal)
     period = evaluation.period_of(rubric, today)
     found, stages, late = await evaluation.subtree_campaigns(
         session, principal, roots, period, today, page, overdue_only=overdue
     )
     graded = await eval_after.after_counts(session, principal, roots, period)
-    lines = [
+    lines = [f"🏛 <b>{escape(root.name)}</b>"] if root is not None else []
+    lines += [
         "<b>"
         + _("Democratic evaluation {period}: {n} branches").format(
             period=period, n=sum(stages.values())
@@ -238,42 +248,82 @@ async def staff_home(
         rows.append(row)
     if not found.items:
         lines.append(_("None."))
+
+    def at(act: str, page: int = 0) -> str:
+        return EvalHome(act=act, page=page, org=org).pack()
+
     listing = "overdue" if overdue else "overview"
-    rows.append(pager(found, lambda p: EvalHome(act=listing, page=p)))
+    rows.append(pager(found, lambda p: EvalHome(act=listing, page=p, org=org)))
     if overdue:
-        rows.append(
-            [Button(text=_("📋 All branches"), callback_data=EvalHome(act="overview").pack())]
-        )
+        rows.append([Button(text=_("📋 All branches"), callback_data=at("overview"))])
     elif late:
         rows.append(
-            [
-                Button(
-                    text=_("⚠️ Overdue only ({n})").format(n=late),
-                    callback_data=EvalHome(act="overdue").pack(),
-                )
-            ]
+            [Button(text=_("⚠️ Overdue only ({n})").format(n=late), callback_data=at("overdue"))]
         )
+    rows.append([Button(text=_("🏛 By committee"), callback_data=at("subs"))])
     rows.append(
         [
-            Button(text=_("Open for every branch"), callback_data=EvalHome(act="subtree").pack()),
-            Button(
-                text=_("✓ Approve all waiting"), callback_data=EvalHome(act="approve_all").pack()
-            ),
+            Button(text=_("Open for every branch"), callback_data=at("subtree_ask")),
+            Button(text=_("✓ Approve all waiting"), callback_data=at("approve_ask")),
         ]
     )
     if graded.get("excellent") or graded.get("unqualified"):
         rows.append(
             [
-                Button(
-                    text=_("🏅 Commendation list"), callback_data=EvalHome(act="commend").pack()
-                ),
-                Button(
-                    text=_("⚠️ Unqualified: disposal"),
-                    callback_data=EvalHome(act="unqualified").pack(),
-                ),
+                Button(text=_("🏅 Commendation list"), callback_data=at("commend")),
+                Button(text=_("⚠️ Unqualified: disposal"), callback_data=at("unqualified")),
             ]
         )
+    if root is not None:
+        rows.append(
+            [Button(text=_("◀ All I oversee"), callback_data=EvalHome(act="overview").pack())]
+        )
     return clip("\n".join(lines)), keyboard(rows)
+
+
+async def committees(session: AsyncSession, principal: Principal, org: int, page: int):
+    """The committees one level down (or the several a person serves on), to narrow the
+    overview to one of them."""
+    roots, root = await staff_scope(session, principal, org)
+    found = await evaluation.scope_committees(session, principal, roots, page)
+    title = escape(root.name) if root is not None else _("All organisations you oversee")
+    lines = ["🏛 <b>" + title + "</b>", _("Choose a committee:")]
+    if not found.items:
+        lines.append(_("None."))
+    rows = [
+        [Button(text=c.name, callback_data=EvalHome(act="overview", org=c.id).pack())]
+        for c in found.items
+    ]
+    rows.append(pager(found, lambda p: EvalHome(act="subs", page=p, org=org)))
+    rows.append([Button(text=_("◀ Back"), callback_data=EvalHome(act="overview", org=org).pack())])
+    return "\n".join(lines), keyboard(rows)
+
+
+async def bulk_confirm(session, principal: Principal, clock: Clock, rubric, act: str, org: int):
+    """The summary before a decision for many branches at once."""
+    roots, root = await staff_scope(session, principal, org)
+    period = evaluation.period_of(rubric, clock.today())
+    where = escape(root.name) if root is not None else _("every organisation you oversee")
+    if act == "subtree_ask":
+        n = await evaluation.branches_without_campaign(session, principal, roots, period)
+        text = _(
+            "Open the democratic evaluation {period} for the {n} branches under {where} "
+            "that have none yet? Their members are told."
+        ).format(period=period, n=n, where=where)
+        go = "subtree"
+    else:
+        _page, stages, _late = await evaluation.subtree_campaigns(
+            session, principal, roots, period, clock.today(), size=1
+        )
+        n = stages.get(EvalStage.approval.value, 0)
+        text = _(
+            "Approve the results of the {n} branches under {where} waiting for approval? "
+            "Their grades become final."
+        ).format(n=n, where=where)
+        go = "approve_all"
+    back = Button(text=_("◀ Back"), callback_data=EvalHome(act="overview", org=org).pack())
+    confirm = Button(text=_("✓ Confirm"), callback_data=EvalHome(act=go, org=org).pack())
+    return text, keyboard([[confirm, back] if n else [back]])
 
 
 @router.message(Command("evaluation"))
@@ -322,10 +372,13 @@ async def home_press(
         note = _("Opened. Members can now assess themselves.")
         await tell_members(session, clock, settings, i18n, opened, exclude=principal.telegram_id)
     elif act in ("subtree", "approve_all"):
-        if not principal.staff_orgs:
+        roots, _root = await staff_scope(session, principal, callback_data.org)
+        if any(r is None for r in roots):  # a superuser's whole tree: one committee at a time
+            roots = list(principal.staff_orgs)
+        if not roots:
             raise ServiceError("access.denied")
         n = 0
-        for root in principal.staff_orgs:
+        for root in roots:
             if act == "subtree":
                 n += await evaluation.open_for_subtree(
                     session,
@@ -342,9 +395,21 @@ async def home_press(
         note = (
             _("Opened for {n} branches.") if act == "subtree" else _("Approved {n} branches.")
         ).format(n=n)
-    if act in ("overview", "overdue", "subtree", "approve_all"):
+    if act in ("subtree_ask", "approve_ask"):
+        text, markup = await bulk_confirm(
+            session, principal, clock, vrubric, act, callback_data.org
+        )
+    elif act == "subs":
+        text, markup = await committees(session, principal, callback_data.org, callback_data.page)
+    elif act in ("overview", "overdue", "subtree", "approve_all"):
         text, markup = await staff_home(
-            session, principal, clock, vrubric, callback_data.page, overdue=act == "overdue"
+            session,
+            principal,
+            clock,
+            vrubric,
+            callback_data.page,
+            overdue=act == "overdue",
+            org=callback_data.org,
         )
     else:
         text, markup = await home(session, principal, clock, vrubric)
@@ -389,8 +454,6 @@ async def tell_members(
     """The stage that concerns every member has opened: say so, with its deadline (through
     the outbox, in this update's transaction; the scheduler's `eval.opened` uses the same
     keys for campaigns opened for a whole subtree, so nobody hears it twice)."""
-    from bot.services.orgs import require_org
-
     org = await require_org(session, campaign.org_id)
     people = [
         m.telegram_id
@@ -415,8 +478,6 @@ async def publish_notice(
 ) -> None:
     """The public notice: excellent members named in the group (if linked), every member
     told their own grade privately, with the objection window."""
-    from bot.services.orgs import require_org
-
     org = await require_org(session, campaign.org_id)
     tz = zone_of(settings, org)
     results = await eval_review.grades_of(session, campaign.id)

@@ -8,7 +8,7 @@ ballots would reveal the ballots in between). The vote itself is in `ballots`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -111,32 +111,35 @@ async def require_campaign(
     return row[0], row[1]
 
 
+async def require_campaign_if(
+    session: AsyncSession, campaign_id: int, allowed: Callable[[Organisation], bool]
+) -> tuple[EvalCampaign, Organisation]:
+    """The campaign and its branch, if `allowed(branch)` (one of `Principal`'s checks)."""
+    campaign, org = await require_campaign(session, campaign_id)
+    if not allowed(org):
+        raise ServiceError("access.denied")
+    return campaign, org
+
+
 async def visible_campaign(
     session: AsyncSession, principal: Principal, campaign_id: int
 ) -> tuple[EvalCampaign, Organisation]:
-    campaign, org = await require_campaign(session, campaign_id)
-    if not principal.can_see(org):
-        raise ServiceError("access.denied")
-    return campaign, org
+    """A campaign of the principal's own branch, or one they oversee."""
+    return await require_campaign_if(session, campaign_id, principal.can_see)
 
 
 async def led_campaign(
     session: AsyncSession, principal: Principal, campaign_id: int
 ) -> tuple[EvalCampaign, Organisation]:
-    campaign, org = await require_campaign(session, campaign_id)
-    if not principal.can_lead(org):
-        raise ServiceError("access.denied")
-    return campaign, org
+    """A campaign the principal leads (secretary, organising member) or oversees."""
+    return await require_campaign_if(session, campaign_id, principal.can_lead)
 
 
 async def managed_campaign(
     session: AsyncSession, principal: Principal, campaign_id: int
 ) -> tuple[EvalCampaign, Organisation]:
     """A campaign the principal oversees as the superior's staff."""
-    campaign, org = await require_campaign(session, campaign_id)
-    if not principal.can_manage(org):
-        raise ServiceError("access.denied")
-    return campaign, org
+    return await require_campaign_if(session, campaign_id, principal.can_manage)
 
 
 def require_stage(campaign: EvalCampaign, stage: str) -> None:
@@ -492,6 +495,48 @@ def under_roots(principal: Principal, roots: Sequence[Organisation | None]):
     if any(root is None for root in roots):
         return true()
     return or_(*(Organisation.path.startswith(r.path, autoescape=True) for r in roots))
+
+
+async def scope_committees(
+    session: AsyncSession,
+    principal: Principal,
+    roots: Sequence[Organisation | None],
+    page: int = 0,
+) -> Page:
+    """Committees to narrow a superior's view to: the several a person serves on, else
+    those one level below the one (the top ones for a superuser's whole tree)."""
+    under_roots(principal, roots)  # checks each root
+    tops = [r for r in roots if r is not None]
+    if len(tops) > 1:
+        return page_of(sorted(tops, key=lambda o: (o.name, o.id)), page)
+    parent = Organisation.parent_id.is_(None) if not tops else Organisation.parent_id == tops[0].id
+    stmt = (
+        select(Organisation)
+        .where(parent, Organisation.kind == OrgKind.committee.value)
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return await paginate(session, stmt, page)
+
+
+async def branches_without_campaign(
+    session: AsyncSession, principal: Principal, roots: Sequence[Organisation | None], period: str
+) -> int:
+    """How many branches under `roots` have no campaign for `period`: what opening for
+    the whole subtree would open."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(Organisation)
+            .where(
+                Organisation.kind == OrgKind.branch.value,
+                under_roots(principal, roots),
+                ~exists().where(
+                    EvalCampaign.org_id == Organisation.id, EvalCampaign.period == period
+                ),
+            )
+        )
+        or 0
+    )
 
 
 async def subtree_campaigns(

@@ -30,7 +30,7 @@ from bot.db.models import (
 )
 from bot.scheduler import mentoring
 from bot.services import evaluation, members, orgs
-from handlers.callbacks import Disposal, EvalReopen, EvalView, Mentor, MentorCheck
+from handlers.callbacks import Disposal, EvalHome, EvalReopen, EvalView, Mentor, MentorCheck
 from tests.e2e import seeds
 from tests.e2e.seeds import ROOT
 
@@ -58,6 +58,10 @@ T = {
         "sheet": "2026年度优秀党员",
         "unqualified": "不合格党员处置",
         "talk": "1. 谈心谈话",
+        "by_committee": "按党委查看",
+        "approve_all": "✓ 审批全部待审",
+        "approve_ask": "个支部的评议结果",
+        "all_oversee": "◀ 我管理的全部",
         "saved": "已保存",
         "stale": "有人已修改",
         "mentoring": "结对帮扶",
@@ -84,6 +88,10 @@ T = {
         "sheet": "Excellent members 2026",
         "unqualified": "Unqualified: disposal",
         "talk": "1. Talk with the member",
+        "by_committee": "By committee",
+        "approve_all": "✓ Approve all waiting",
+        "approve_ask": "waiting for approval",
+        "all_oversee": "◀ All I oversee",
         "saved": "Saved",
         "stale": "Someone else changed this",
         "mentoring": "Paired mentoring",
@@ -197,7 +205,13 @@ async def _city(session, now) -> dict[str, int]:
         domain="agency",
     )
     outside = await _campaign(session, now, direct.id, "notice")
-    return {"final": final.id, "waiting": waiting.id, "outside": outside.id}
+    return {
+        "final": final.id,
+        "waiting": waiting.id,
+        "outside": outside.id,
+        "city": city.id,
+        "street": streets[1].id,
+    }
 
 
 async def _stage(session, now, cid: int) -> str:
@@ -220,6 +234,10 @@ async def _result(session, now, cid: int, i: int) -> EvalResult:
 
 async def _member_id(session, now, i: int) -> int:
     return await session.scalar(select(Member.id).where(Member.telegram_id == SECRETARY + i))
+
+
+async def _count_campaigns(session, now) -> int:
+    return await session.scalar(select(func.count()).select_from(EvalCampaign))
 
 
 async def _branches(session, now) -> int:
@@ -296,6 +314,12 @@ async def test_staff_of_two_committees_see_both_and_move_a_stage_back(world, lan
     assert await world.seed(_stage, ids["waiting"]) == "notice"
     assert await world.seed(_stage, ids["outside"]) == "notice"
     assert len(await world.seed(_audits, "reopen")) == 1
+    # Narrowing the overview to the city above them, or approving there: refused.
+    for act in ("overview", "approve_all", "subtree"):
+        forged = EvalHome(act=act, org=ids["city"]).pack()
+        answer = await staff.press_data(forged, card.message_id, force=True)
+        assert answer.show_alert and t["denied"] in answer.text
+    assert await world.seed(_count_campaigns) == 12
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -307,6 +331,25 @@ async def test_commendation_list_and_disposal_checklist(world, lang):
 
     await staff.send("/evaluation")
     await staff.expect(t["branches"])
+    # One street at a time: its branches, and a bulk approval there after a summary.
+    await staff.press(t["by_committee"])
+    streets = await staff.expect(edited=True)
+    assert streets.has_button("锡矿山街道党工委") and streets.has_button("沙塘湾街道党工委")
+    await staff.press("沙塘湾街道党工委")
+    street = await staff.expect("沙塘湾街道党工委", edited=True)
+    assert "10" in street.text.split("\n")[1] and "红旗村党支部" not in street.text
+    await staff.press(t["approve_all"])
+    await staff.expect(t["approve_ask"], edited=True)
+    assert await world.seed(_stage, ids["waiting"]) == "approval"  # nothing before the confirm
+    answer = await staff.press(t["confirm"])
+    assert "1" in answer.text
+    await staff.expect(edited=True)
+    assert await world.seed(_stage, ids["waiting"]) == "final"
+    assert await world.seed(_stage, ids["outside"]) == "notice"
+    [bulk] = await world.seed(_audits, "approve_subtree")
+    assert bulk == {"period": "2026", "approved": 1}
+    await staff.press(t["all_oversee"])
+    await staff.expect(edited=True)
     await staff.press(t["commend"])
     doc = await staff.expect(t["caption"])
     data = world.server.world.files.get(doc.document["file_id"]).data
