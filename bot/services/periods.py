@@ -368,20 +368,18 @@ async def confirm_all(
     period: str,
     root: Organisation | None = None,
 ) -> list[PeriodSnapshot]:
-    """Confirm every unconfirmed snapshot of the period in the staff's subtree as proposed."""
+    """Confirm every unconfirmed snapshot of the period in the staff's subtree as proposed.
+
+    One UPDATE … RETURNING both chooses and claims the rows: a snapshot someone else
+    confirmed or adjusted meanwhile (or a second "confirm all" at once) is neither
+    overwritten nor recorded, told or returned twice."""
     scope = _staff_scope(principal, root)
-    stmt = select(PeriodSnapshot.id, PeriodSnapshot.proposed_star).where(
-        PeriodSnapshot.period == check_period(period), PeriodSnapshot.confirmed_star.is_(None)
-    )
-    if scope is not None:
-        stmt = stmt.where(PeriodSnapshot.org_id.in_(select(Organisation.id).where(scope)))
-    pending = (await session.execute(stmt)).all()
-    if not pending:
-        return []
-    ids = [i for i, _ in pending]
-    await session.execute(
+    stmt = (
         update(PeriodSnapshot)
-        .where(PeriodSnapshot.id.in_(ids), PeriodSnapshot.confirmed_star.is_(None))
+        .where(
+            PeriodSnapshot.period == check_period(period),
+            PeriodSnapshot.confirmed_star.is_(None),
+        )
         .values(
             confirmed_star=PeriodSnapshot.proposed_star,
             adjust_reason=None,
@@ -389,8 +387,15 @@ async def confirm_all(
             confirmed_at=now,
             version=PeriodSnapshot.version + 1,
         )
+        .returning(PeriodSnapshot.id, PeriodSnapshot.proposed_star)
         .execution_options(synchronize_session=False)
     )
+    if scope is not None:
+        stmt = stmt.where(PeriodSnapshot.org_id.in_(select(Organisation.id).where(scope)))
+    pending = sorted((await session.execute(stmt)).all())
+    if not pending:
+        return []
+    ids = [i for i, _ in pending]
     await audit.record_many(
         session,
         principal.actor,

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import session_factory
-from bot.db.models import AuditLog, Evidence, JoinRequest, Meeting, Member
-from bot.services import evidence, meetings, members, onboarding
+from bot.db.models import AuditLog, Evidence, JoinRequest, Meeting, Member, PeriodSnapshot
+from bot.services import evidence, meetings, members, onboarding, periods
 from bot.services.errors import ServiceError
-from bot.services.members import load_principal
+from bot.services.members import Principal, load_principal
 from tests.integration import month_world
 from tests.integration.month_world import NOW, ORGANISER_TG, RUBRIC, SECRETARY_TG, STAFF_TG
 
@@ -129,3 +129,28 @@ async def test_two_leaders_deciding_one_join_request_at_once(engine, monkeypatch
     linked = await _scalar(engine, select(func.count()).where(Member.telegram_id == 4242))
     # Whichever won, the request and the roster agree.
     assert (request.status, linked) in (("approved", 1), ("rejected", 0))
+
+
+async def test_two_confirm_alls_at_once_confirm_each_snapshot_once(engine):
+    await _world(engine)
+    async with session_factory(engine)() as s:
+        await periods.close_period(s, RUBRIC, NOW, "2026-06")
+        await s.commit()
+    total = await _scalar(engine, select(func.count()).select_from(PeriodSnapshot))
+    assert total >= 2
+    confirmed: list[list[int]] = []
+
+    async def confirm_all(s, i):
+        who = (
+            Principal(telegram_id=1, is_superuser=True)
+            if i == 0
+            else await load_principal(s, STAFF_TG, frozenset())
+        )
+        done = await periods.confirm_all(s, who, NOW, "2026-06")
+        confirmed.append([snap.id for snap in done])
+
+    assert await _twice(engine, confirm_all) == ["done", "done"]
+    ids = [i for one in confirmed for i in one]
+    assert len(ids) == len(set(ids)) == total  # each snapshot confirmed by exactly one
+    audits = select(func.count()).where(AuditLog.entity == "snapshot", AuditLog.action == "confirm")
+    assert await _scalar(engine, audits) == total
