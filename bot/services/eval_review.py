@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Row, and_, case, func, select, text, update
+from sqlalchemy import Row, Select, and_, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db.models import (
@@ -37,7 +37,7 @@ from bot.services.errors import ServiceError
 from bot.services.evaluation import led_campaign, require_campaign, require_stage
 from bot.services.members import Principal
 from bot.services.orgs import ancestor_ids
-from bot.services.paging import Page, page_of
+from bot.services.paging import Page, paginate
 from scoring import (
     Grade,
     MemberFacts,
@@ -182,9 +182,9 @@ class BreakdownText:
         template = self._templates.get(shape)
         if template is None:
             template = self._templates[shape] = self._template(*shape)
-        values = r.part_value_c
+        values = r.part_value_c  # integers, or None for a part not given
         if None in values:
-            values = tuple("null" if v is None else v for v in values)
+            values = ["null" if v is None else v for v in values]
         return template % (
             *values,
             *r.subindex_c,
@@ -205,9 +205,9 @@ class BreakdownText:
             '{"parts": {'
             + ", ".join(f"{key(k)}: %s" for k in parts)
             + '}, "indices": {'
-            + ", ".join(f"{key(k)}: %d" for k in indices)
-            + '}, "basic": %d, "bonus": %d, "deduction": %d, "hard_rules": %s, '
-            '"zeroed": %s, "places": %d}'
+            + ", ".join(f"{key(k)}: %s" for k in indices)
+            + '}, "basic": %s, "bonus": %s, "deduction": %s, "hard_rules": %s, '
+            '"zeroed": %s, "places": %s}'
         )
 
 
@@ -357,31 +357,46 @@ class ReviewLine:
     result: EvalResult
 
 
+def _members_with_results(campaign_id: int) -> Select:
+    """A campaign's results with their members: the one loader behind the review list,
+    the member card and the published grades (not a query per member)."""
+    return (
+        select(Member, EvalResult)
+        .join(EvalResult, EvalResult.member_id == Member.id)
+        .where(EvalResult.campaign_id == campaign_id)
+    )
+
+
 async def review_page(
     session: AsyncSession, principal: Principal, campaign_id: int, page: int = 0
 ) -> tuple[EvalCampaign, Page]:
     campaign, _org = await led_campaign(session, principal, campaign_id)
-    rows = (
-        await session.execute(
-            select(EvalResult, Member.name)
-            .join(Member, Member.id == EvalResult.member_id)
-            .where(EvalResult.campaign_id == campaign.id)
-            .order_by(EvalResult.total.desc(), Member.name)
-        )
-    ).all()
-    lines = [ReviewLine(r.member_id, name, r) for r, name in rows]
-    return campaign, page_of(lines, page)
+    stmt = _members_with_results(campaign.id).order_by(
+        EvalResult.total.desc(), Member.name, Member.id
+    )
+    found = await paginate(session, stmt, page, rows=True)
+    lines = [ReviewLine(m.id, m.name, r) for m, r in found.items]
+    return campaign, Page(lines, found.page, found.total, found.size)
 
 
 async def member_result(
     session: AsyncSession, principal: Principal, campaign_id: int, member_id: int
 ) -> tuple[EvalCampaign, Member, EvalResult, EvalSelf | None]:
     campaign, _org = await led_campaign(session, principal, campaign_id)
-    row = await session.get(EvalResult, (campaign.id, member_id))
-    member = await session.get(Member, member_id)
-    if row is None or member is None:
+    found = (
+        await session.execute(
+            _members_with_results(campaign.id)
+            .where(Member.id == member_id)
+            .add_columns(EvalSelf)
+            .outerjoin(
+                EvalSelf,
+                and_(EvalSelf.campaign_id == campaign.id, EvalSelf.member_id == member_id),
+            )
+        )
+    ).first()
+    if found is None:
         raise ServiceError("member.not_found")
-    own = await session.get(EvalSelf, (campaign.id, member_id))
+    member, row, own = found
     return campaign, member, row, own
 
 
@@ -507,10 +522,7 @@ async def override_grade(
 
 async def grades_of(session: AsyncSession, campaign_id: int) -> list[tuple[Member, EvalResult]]:
     rows = await session.execute(
-        select(Member, EvalResult)
-        .join(EvalResult, EvalResult.member_id == Member.id)
-        .where(EvalResult.campaign_id == campaign_id)
-        .order_by(Member.name, Member.id)
+        _members_with_results(campaign_id).order_by(Member.name, Member.id)
     )
     return [(m, r) for m, r in rows.all()]
 
