@@ -112,18 +112,23 @@ class GapResult:
 def apply_changes(ev: BranchEvidence, changes: Iterable[Change], quorum) -> BranchEvidence:
     ev = ev.copy()
     ratios = quorum_ratios(quorum)
-    month = ev.base + ev.current
     for ch in changes:
-        if ch.kind is ChangeKind.MEETING:
-            for _ in range(ch.count):
-                ev.add_meeting(ch.key, month, ch.attended, ch.expected, None, ratios)
-        elif ch.kind is ChangeKind.GRADE:
-            ev.grades[ch.key] = ch.grade
-        else:
-            ev.add_count(
-                {"event": "events", "task": "tasks", "flag": "flags"}[ch.kind], ch.key, ch.count
-            )
+        _apply(ev, ch, ratios)
     return ev
+
+
+def _apply(ev: BranchEvidence, ch: Change, ratios) -> None:
+    """``ch`` added to ``ev`` in place (units add up: one unit n times is n units)."""
+    if ch.kind is ChangeKind.MEETING:
+        month = ev.base + ev.current
+        for _ in range(ch.count):
+            ev.add_meeting(ch.key, month, ch.attended, ch.expected, None, ratios)
+    elif ch.kind is ChangeKind.GRADE:
+        ev.grades[ch.key] = ch.grade
+    else:
+        ev.add_count(
+            {"event": "events", "task": "tasks", "flag": "flags"}[ch.kind], ch.key, ch.count
+        )
 
 
 def what_if(rubric: FortressRubric, facts: BranchFacts, changes: Iterable[Change]) -> BranchResult:
@@ -220,9 +225,12 @@ class _Search:
     def _scan_levels(self, source: _Source) -> bool:
         start_points, best_met = self._item_points(source, self.base)
         best_points = start_points
-        size = self._meeting_size(source.key)
+        # One copy per source, a unit added at a time: the evidence with `units` units
+        # (copying it for every count was most of the search's cost).
+        ev, one = self.base.copy(), source.change(1, self._meeting_size(source.key))
+        ratios = quorum_ratios(self.rubric.quorum)
         for units in range(1, MAX_UNITS + 1):
-            ev = apply_changes(self.base, [source.change(units, size)], self.rubric.quorum)
+            _apply(ev, one, ratios)
             points, met = self._item_points(source, ev)
             if points > best_points or (points == best_points and met > best_met):
                 best_points, best_met = points, met
