@@ -7,7 +7,8 @@ intent, each rule with a weight; the heaviest intent wins and ties go to the mor
 specific intent (the order of `Intent`).
 
 Normalising: NFKC folds full-width letters, digits and punctuation (ＡＢＣ，？ → ABC,?);
-traditional characters that occur in the rules are mapped to simplified ones; emoji,
+traditional characters are mapped to simplified ones (OpenCC's character table,
+shipped in `bot/assets/t2s.tsv`); emoji,
 punctuation and spaces are dropped for the Chinese rules; English words are kept as
 tokens and a token within one or two edits of a known word is read as that word
 ("raiting" → "rating", "meting" → "meeting").
@@ -20,6 +21,7 @@ import unicodedata
 from difflib import get_close_matches
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 
 
 class Intent(StrEnum):
@@ -34,15 +36,21 @@ class Intent(StrEnum):
     UNKNOWN = "unknown"
 
 
-# Traditional → simplified, for the characters the rules read (and their neighbours).
-_TRAD = str.maketrans(
-    "幾顆級評務議會開還麼們現黨這個績書記幫說點時間單項沒達標數優資導覽總況狀態課題學習請問嗎"
-    "進辦餘裡裏為樣該給顯報圖統計鋒壘隊對應讓節備歷層員幹發揮據與從後週閱號碼顆棵剛麽"
-    "們誰哪兒啟動態務處結果測評級別分數賬臺帳",
-    "几颗级评务议会开还么们现党这个绩书记帮说点时间单项没达标数优资导览总况状态课题学习请问吗"
-    "进办余里里为样该给显报图统计锋垒队对应让节备历层员干发挥据与从后周阅号码颗颗刚么"
-    "们谁哪儿启动态务处结果测评级别分数账台帐",
-)
+T2S = Path(__file__).parent / "assets" / "t2s.tsv"  # from OpenCC (Apache-2.0)
+_TYPOS = {"棵": "颗"}  # "几棵星": the tree classifier typed for the star one
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> dict[int, str]:
+    """Every traditional character OpenCC knows → its simplified one (~3,000), read on
+    the first question rather than at import."""
+    table = dict(_TYPOS)
+    for line in T2S.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            old, new = line.split("\t")
+            table[old] = new
+    return str.maketrans(table)
+
 
 # Chinese rules: (regular expression over the squeezed text, weight).
 _ZH: dict[Intent, list[tuple[str, int]]] = {
@@ -58,7 +66,10 @@ _ZH: dict[Intent, list[tuple[str, int]]] = {
     ],
     Intent.GRADE: [
         (r"先锋指数", 6),
-        (r"(我|本人|自己)的?(等次|评议结果|测评结果|评价结果|评定|等级|分数|得分|成绩|评分)", 5),
+        (
+            r"(我|本人|自己)的?(考核|年度)?(等次|评议结果|测评结果|评价结果|评定|等级|分数|得分|成绩|评分)",
+            5,
+        ),
         (r"我(是|被评为|评上|算)?(不)?(优秀|合格|基本合格)", 4),
         (r"(民主评议|民主测评).{0,4}(结果|等次|情况)", 4),
         (r"(等次|评议结果)", 3),
@@ -85,9 +96,13 @@ _ZH: dict[Intent, list[tuple[str, int]]] = {
         (r"(任务|事项|清单|工作).{0,4}(还有|还剩|剩|哪些|多少|没)", 4),
         (r"(任务清单|待办事项|要做什么|该做什么|做些什么|做什么)", 3),
         (r"还要做", 3),
+        (r"(完成|做完|落实|搞完|弄完)了?(吗|没有?|么)", 3),
     ],
     Intent.DASHBOARD: [
-        (r"(各|所有|全部|下属|下面|辖区|全市|全镇|我管的|管辖的|下辖)(的)?(支部|党组织|单位)", 5),
+        (
+            r"(各|所有|全部|下属|下面|辖区|全市|全镇|我管的|管辖的|下辖)[个些]?(的)?(支部|党组织|单位)",
+            5,
+        ),
         (r"(总览|概览|驾驶舱|看板|仪表盘|统计|分布|达标率|排名|排行)", 4),
         (r"[一五1-5]星支部(有)?(哪些|名单|有几个|多少)", 5),
         (r"(软弱涣散|后进)", 4),
@@ -100,6 +115,8 @@ _ZH: dict[Intent, list[tuple[str, int]]] = {
         (r"(支部|我们|咱们|本支部).{0,8}(评分|得分|分数|多少分|几分|排名|评级|等级)", 4),
         (r"(评分|得分|分数|多少分|几分)", 2),
         (r"[一二三四五12345]星", 2),
+        (r"评星(情况|结果|结论)", 5),
+        (r"(我们|咱们|本|我的)支部.{0,4}(怎么样|如何|咋样|情况|表现)", 3),
     ],
     Intent.HELP: [
         (
@@ -245,7 +262,7 @@ _CONTRACTIONS = {"what's": "what", "whats": "what", "how's": "how", "hows": "how
 
 def normalise(text: str) -> str:
     """Full-width → half-width, lower case, traditional → simplified, stars as 星."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(_TRAD)
+    text = unicodedata.normalize("NFKC", text).lower().translate(_traditional())
     text = text.replace("’", "'").replace("‘", "'")
     return _EMOJI_STAR.sub(" 星 ", text)
 

@@ -28,6 +28,15 @@ TABLE = [
     ("现在是几星级？？？", R),
     ("我們支部現在幾顆星", R),
     ("ＷＨＡＴ'Ｓ ＭＹ ＳＴＡＲ ＲＡＴＩＮＧ", R),
+    ("支部評星情況", R),
+    ("我们支部怎么样", R),
+    # Traditional characters beyond the rules' own (the whole OpenCC table)
+    ("組織生活會什麼時候開", M),
+    ("下屬支部怎麼樣", D),
+    ("各個支部的情況", D),
+    ("我的考核成績", G),
+    ("三會一課完成了嗎", T),
+    ("轄區各支部表現如何", D),
     ("我们支部　现在　几颗星　？", R),
     ("我们现在多少星⭐", R),
     ("几⭐了", R),
@@ -138,6 +147,7 @@ def test_phrasing(text: str, expected: Intent) -> None:
 
 def test_normalise_folds_width_and_traditional_forms() -> None:
     assert normalise("ＡＢＣ，幾顆星？") == "abc,几颗星?"
+    assert normalise("組織屬區轄們") == "组织属区辖们"  # not in any rule: the full table
 
 
 def test_empty_and_huge_inputs() -> None:
