@@ -1203,8 +1203,8 @@ async def objection_text(
             session, principal, clock.now(), data["id"], message.text
         )
         await state.clear()
-        await message.answer(_("Answer saved."))
         if author is not None and author.telegram_id:
+            _campaign, org = await evaluation.require_campaign(session, row.campaign_id)
             await tell_each(
                 session,
                 clock,
@@ -1217,7 +1217,9 @@ async def objection_text(
                 ),
                 key=f"eval-objection:{row.id}:answer:{clock.now():%Y%m%d%H%M%S}",
                 kind="eval_objection",
+                tz=zone_of(settings, org),
             )
+        await message.answer(_("Answer saved."))
         return
     row = await eval_review.raise_objection(
         session,
@@ -1229,10 +1231,10 @@ async def objection_text(
         data["anonymous"],
     )
     await state.clear()
+    await tell_about_objection(session, clock, settings, i18n, row)
     await message.answer(
         _("Your objection has been passed to the branch and the superior organisation.")
     )
-    await tell_about_objection(session, clock, settings, i18n, row)
 
 
 async def tell_about_objection(session, clock: Clock, settings: Settings, i18n: I18n, row):

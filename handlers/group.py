@@ -224,7 +224,6 @@ async def answer(
     if callback_data.coming:
         await query.answer(_("Thank you, see you there."))
     else:
-        await query.answer(_("Noted. I have asked you for the reason in our private chat."))
         private = FSMContext(
             storage=state.storage,
             key=StorageKey(bot_id=bot.id, chat_id=query.from_user.id, user_id=query.from_user.id),
@@ -245,6 +244,8 @@ async def answer(
             kind="rsvp_reason",
             quiet=False,
         )
+        # Said once the question is written (committed before the answer goes).
+        await query.answer(_("Noted. I have asked you for the reason in our private chat."))
     if counts is None:
         return
     try:

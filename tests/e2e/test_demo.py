@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ import pytest
 from bot.demo import seed as demo
 from bot.demo.run import Demo, hints, invite_command, running_demo
 from bot.emulator import free_port
-from bot.emulator.client import EmulatorClient
+from bot.emulator.client import EmulatorClient, ExpectationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = 10  # replies that score a branch; the machine may be busy
@@ -210,3 +211,15 @@ async def test_demo_clock_fast_forwards_to_the_next_reminder(running) -> None:
         assert "不能关闭" in got.text or "cannot be muted" in got.text  # mandatory
     else:
         assert "/notifications" in got.text
+    # A few jumps on, the running vote's deadline: the secretary has not voted yet. (Which
+    # jump it is depends on the real date the demo starts from.)
+    vote = "尚未参加" if zh else "not voted yet"
+    for _ in range(4):
+        if any(vote in m.text for m in await secretary.messages() if m.from_bot):
+            break
+        await secretary.send("/clock next")
+        await secretary.expect("⏩")
+        with contextlib.suppress(ExpectationFailed):
+            await secretary.expect(vote, timeout=SLOW)
+    reminded = [m for m in await secretary.messages() if m.from_bot and vote in m.text]
+    assert reminded and reminded[0].buttons == [["🗳 投票" if zh else "🗳 Vote"]]
