@@ -199,6 +199,12 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         ),
     }
     template = texts.get(err.code)
+    if err.code == "record.stale" and err.params.get("yours"):
+        # The change since was this person's own: a second tap of the same button.
+        template = _(
+            "Already done: your earlier tap made this change, so it was not applied twice. "
+            "Here is how it stands now."
+        )
     if template is None:
         return _("That did not work. Nothing was saved; please try again.")
     params = err.params

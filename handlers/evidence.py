@@ -223,6 +223,15 @@ async def grade(
     await query.message.edit_text(text)
 
 
+@router.callback_query(EvidenceStep.filter(F.act.in_({"grade", "skip"})), StateFilter(None))
+async def recorded_already(query: CallbackQuery, state: FSMContext) -> None:
+    if (await state.get_data()).get("recorded") is None:
+        raise ServiceError("stale")
+    await query.answer(
+        _("Already recorded: it is stored once. /month shows the checklist."), show_alert=True
+    )
+
+
 async def _save(
     state: FSMContext,
     session: AsyncSession,
@@ -261,6 +270,10 @@ async def _save(
     else:
         stale = None
     await state.clear()
+    if stale is None:
+        # A second tap of the same last button (queued behind the first) is told it was
+        # recorded, not that the button expired.
+        await state.update_data(recorded=data["item"])
     cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     entry = next(e for e in cl.entries if e.spec.key == data["item"])
     mark = "✅" if entry.done else "⬜"

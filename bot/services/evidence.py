@@ -43,7 +43,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import BranchFeatured, Evidence, Organisation
-from bot.services import audit
+from bot.services import audit, versions
 from bot.services.errors import ServiceError
 from bot.services.meetings import led_branch, local_today
 from bot.services.members import Principal
@@ -152,8 +152,10 @@ async def record_evidence(
         await session.execute(
             select(Organisation.id).where(Organisation.id == org_id).with_for_update()
         )
-        if await _latest(session, org_id, month, evidence.key) != version:
-            raise ServiceError("record.stale")
+        latest = await _latest(session, org_id, month, evidence.key)
+        if latest != version:
+            mine = await session.scalar(select(Evidence.created_by).where(Evidence.id == latest))
+            raise versions.stale(mine == principal.telegram_id)
 
     rows = []
     if evidence.kind is EvidenceKind.GRADE:

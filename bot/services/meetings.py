@@ -391,7 +391,9 @@ async def save_meeting(
             raise ServiceError("meeting.not_found")
         await led_branch(session, principal, draft.org_id)  # before touching the version
         shown = existing.version if version is None else version
-        existing.version = await versions.claim(session, Meeting, existing.id, shown)
+        existing.version = await versions.claim(
+            session, Meeting, existing.id, shown, by=principal.telegram_id
+        )
         before = _record(existing, old_attendees, old_photos)
     branch = await led_branch(session, principal, draft.org_id)
     draft = _clean(draft, local_today(branch, now))
@@ -495,7 +497,7 @@ async def delete_meeting(
     shown = meeting.version if version is None else version
     try:
         # Also what makes a second "Yes, delete it" pressed at once wait and then fail.
-        await versions.claim(session, Meeting, meeting.id, shown)
+        await versions.claim(session, Meeting, meeting.id, shown, by=principal.telegram_id)
     except ServiceError:
         still = await session.scalar(select(Meeting.id).where(Meeting.id == meeting_id))
         if still is None:

@@ -243,14 +243,16 @@ async def _check_unique_phone(session: AsyncSession, phone: str | None, member_i
 EDITABLE = {"name", "category", "status", "phone", "roster_no"}
 
 
-async def _next_version(session: AsyncSession, member: Member, shown: int | None) -> None:
+async def _next_version(
+    session: AsyncSession, member: Member, shown: int | None, by: int | None = None
+) -> None:
     """Claim the member's next version: refused (`record.stale`) when the card the change
     was made on showed an older one; `shown` None (no card: the CLI, an import) just moves
     it on, so every card shown before is stale."""
     if shown is None:
         member.version = await versions.bump(session, Member, member.id)
     else:
-        member.version = await versions.claim(session, Member, member.id, shown)
+        member.version = await versions.claim(session, Member, member.id, shown, by=by)
 
 
 async def update_member(
@@ -269,7 +271,7 @@ async def update_member(
     if unknown:
         raise ServiceError("member.field_unknown", field=", ".join(sorted(unknown)))
     if version is not None:
-        await _next_version(session, member, version)
+        await _next_version(session, member, version, actor.telegram_id)
     before = audit.snapshot(member, RECORD_FIELDS)
     for key, value in changes.items():
         if key == "name":
@@ -328,7 +330,7 @@ async def set_role(
     # Someone who left can still be relieved of a role, never given one.
     if member.status == MemberStatus.left and role is not Role.member:
         raise ServiceError("member.has_left")
-    await _next_version(session, member, version)
+    await _next_version(session, member, version, actor.telegram_id)
     previous = None
     if role is not Role.member:
         previous = (
@@ -407,7 +409,7 @@ async def unlink_telegram(
     *,
     version: int | None = None,
 ):
-    await _next_version(session, member, version)
+    await _next_version(session, member, version, actor.telegram_id)
     if member.telegram_id is None:
         return
     await audit.record(

@@ -336,7 +336,9 @@ async def confirm(
     decision is refused (`record.stale`) rather than undoing the other change."""
     snap, _ = await get_snapshot(session, principal, snapshot_id)
     if version is not None:
-        snap.version = await versions.claim(session, PeriodSnapshot, snap.id, version)
+        snap.version = await versions.claim(
+            session, PeriodSnapshot, snap.id, version, by=principal.telegram_id
+        )
     else:
         snap.version += 1
     star = snap.proposed_star if star is None else star

@@ -12,11 +12,21 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import AuditLog
 from bot.services.errors import ServiceError
 
+# The audit log's name for each versioned table.
+_AUDITED_AS = {"member": "member", "meeting": "meeting", "period_snapshot": "snapshot"}
 
-async def claim(session: AsyncSession, model, row_id: int, shown: int) -> int:
-    """The row's next version, written now; refused if it is no longer at `shown`."""
+
+async def claim(
+    session: AsyncSession, model, row_id: int, shown: int, *, by: int | None = None
+) -> int:
+    """The row's next version, written now; refused if it is no longer at `shown`.
+
+    `by`: who decides. If the change since was their own (a second tap of the same
+    button, queued behind the first), the refusal says so (`yours`), not "someone else".
+    """
     result = await session.execute(
         update(model)
         .where(model.id == row_id, model.version == shown)
@@ -24,8 +34,24 @@ async def claim(session: AsyncSession, model, row_id: int, shown: int) -> int:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ServiceError("record.stale")
+        yours = by is not None and await last_changed_by(session, model, row_id) == by
+        raise stale(yours)
     return shown + 1
+
+
+def stale(yours: bool) -> ServiceError:
+    return ServiceError("record.stale", yours=True) if yours else ServiceError("record.stale")
+
+
+async def last_changed_by(session: AsyncSession, model, row_id: int) -> int | None:
+    """The Telegram id behind the row's latest audited change (None: the CLI, or none)."""
+    entity = _AUDITED_AS[model.__tablename__]
+    return await session.scalar(
+        select(AuditLog.actor_id)
+        .where(AuditLog.entity == entity, AuditLog.entity_id == row_id)
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
 
 
 async def bump(session: AsyncSession, model, row_id: int) -> int:

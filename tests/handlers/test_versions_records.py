@@ -14,6 +14,8 @@ from tests.handlers.populated import populate
 from tests.integration.month_world import NOW, ORGANISER_TG, RUBRIC, SECRETARY_TG, STAFF_TG
 
 STALE = {"zh": "有人已修改", "en": "Someone else changed this in the meantime"}
+ALREADY = {"zh": "您之前的点击已做了这项修改", "en": "your earlier tap made this change"}
+RECORDED = {"zh": "已经登记过了", "en": "Already recorded"}
 GONE = {"zh": "该会议记录已不存在", "en": "That meeting no longer exists"}
 CODE = {"zh": "zh-hans", "en": "en"}
 
@@ -67,11 +69,17 @@ async def test_a_role_press_on_an_older_card_is_refused(harness, lang):
     assert (await _get(harness, Member, city.world.people["书记"].id)).role == "secretary"
     assert await _count(harness, AuditLog) == audit  # nothing written
 
-    # The card A is shown now works.
+    # The card A is shown now works; tapped twice, it acts once and says so.
+    fresh = _button(now, f"ma:{li}:secretary:")
     harness.session.requests.clear()
-    await harness.press(a, _button(now, f"ma:{li}:secretary:"))
+    await harness.press(a, fresh)
     assert (await _get(harness, Member, li)).role == "secretary"
     assert (await _get(harness, Member, city.world.people["书记"].id)).role == "member"
+    audit = await _count(harness, AuditLog)
+    await harness.press(a, fresh)
+    alert = harness.alerts()[-1]
+    assert ALREADY[lang] in alert and STALE[lang] not in alert
+    assert await _count(harness, AuditLog) == audit
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -155,3 +163,10 @@ async def test_a_grade_given_on_an_older_view_is_refused(harness, lang):
     rows = await _count(harness, Evidence, Evidence.org_id == org, Evidence.key == item)
     assert rows == 1
     assert not [a for a in harness.alerts() if a and ("已保存" in a or "Saved" in a)]
+
+    # B taps the grade again (queued behind the first): recorded once, and told so.
+    harness.session.requests.clear()
+    await harness.press(b, "ev:grade:0")
+    (alert,) = harness.alerts()
+    assert RECORDED[lang] in alert
+    assert await _count(harness, Evidence, Evidence.org_id == org, Evidence.key == item) == 1

@@ -95,6 +95,7 @@ def test_unknown_words_mean_nothing_and_close_ones_get_a_suggestion() -> None:
         ("domain", texts.domain_label),
         ("status", texts.status_label),
         ("role", texts.role_label),
+        ("kind", texts.kind_label),
     ],
 )
 def test_chat_and_files_use_one_chinese_word(field, label) -> None:
