@@ -9,6 +9,7 @@ from __future__ import annotations
 import gettext as _gettext
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,6 +99,7 @@ def fmt_datetime(value: datetime, locale: str, fmt: str = "medium") -> str:
     return format_datetime(value, format=fmt, locale=babel_locale(locale))
 
 
+@lru_cache(maxsize=4096, typed=True)  # Babel's formatting is slow; scores repeat
 def fmt_number(value: float | int, locale: str) -> str:
     from babel.numbers import format_decimal
 

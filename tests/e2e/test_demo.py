@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -13,9 +14,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.demo import seed as demo
-from bot.demo.run import Demo, hints, invite_command, running_demo
+from bot.demo.run import DEMO_TOKEN, Demo, hints, invite_command, running_demo
 from bot.emulator import free_port
 from bot.emulator.client import EmulatorClient, ExpectationFailed
 
@@ -35,6 +37,7 @@ T = {
         "subs": "🏛 下级党组织",
         "ask_member": "我们支部现在几颗星？",
         "provisional": "暂定",
+        "members": "党员",
     },
     "en": {
         "done": "Done",
@@ -48,6 +51,7 @@ T = {
         "subs": "🏛 Sub-committees",
         "ask_member": "what's our star rating",
         "provisional": "provisional",
+        "members": "Members",
     },
 }
 
@@ -190,6 +194,25 @@ async def test_demo_answers_questions_and_shows_the_dashboard(running) -> None:
     await member.send(t["ask_member"])
     answer = await member.expect(t["provisional"], timeout=SLOW)
     assert "★" in answer.text and started.info["previous"] in answer.text
+    # The ledger the staff file: branches, items, and last year's approved member grades.
+    await staff.send("/export")
+    doc = await staff.expect(timeout=SLOW)
+    book = load_workbook(io.BytesIO(await _download(started.url, doc.document["file_id"])))
+    branches, items, members = book.worksheets
+    assert branches.max_row == started.info["branches"] + 1 and items.max_row > branches.max_row
+    assert members.title == t["members"] and members.max_row > 1
+    assert {row[4] for row in members.iter_rows(min_row=2, values_only=True)} == {"2025"}
+
+
+async def _download(url: str, file_id: str) -> bytes:
+    """A file the bot sent, the way a Telegram client fetches it (getFile, then the path)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/bot{DEMO_TOKEN}/getFile", json={"file_id": file_id}) as r:
+            path = (await r.json())["result"]["file_path"]
+        async with http.get(f"{url}/file/bot{DEMO_TOKEN}/{path}") as r:
+            return await r.read()
 
 
 async def test_demo_clock_fast_forwards_to_the_next_reminder(running) -> None:
