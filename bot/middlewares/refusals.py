@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 Menu = Callable[[Any], ReplyKeyboardMarkup | None]
 # Refusals that can mean "you no longer hold the role (or the membership) this needed".
-_ROLE_REFUSALS = frozenset({"access.denied", "month.no_branch", "eval.no_branch"})
+_ROLE_REFUSALS = frozenset(
+    {"access.denied", "month.no_branch", "eval.no_branch", "rsvp.not_member"}
+)
 _CHANGED = frozenset({"access.role_changed", "access.role_now", "access.left"})
 
 
@@ -101,8 +103,11 @@ class RefusalMiddleware(BaseMiddleware):
             try:
                 if isinstance(event, CallbackQuery):
                     await event.answer(text, show_alert=True)
-                    if changed and isinstance(event.message, Message):
-                        await event.message.edit_reply_markup(reply_markup=None)
+                    message = event.message
+                    # Only their own private message: a group's notice keeps its buttons
+                    # for everyone else.
+                    if changed and isinstance(message, Message) and message.chat.type == "private":
+                        await message.edit_reply_markup(reply_markup=None)
                 elif isinstance(event, Message):
                     await event.answer(text, reply_markup=menu)
             except TelegramBadRequest:

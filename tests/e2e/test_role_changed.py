@@ -13,6 +13,10 @@ from bot.services import members, tree
 from tests.e2e import seeds
 from tests.e2e.seeds import ROOT
 from tests.e2e.test_admin import labels
+from tests.e2e.test_group_keeps_private_drafts import _announce
+from tests.e2e.test_month import SECRETARY
+from tests.e2e.test_month_group_stars import M1, _with_members
+from tests.e2e.test_month_group_stars import T as TG
 
 STAFF = 600
 T = {
@@ -143,3 +147,26 @@ async def test_a_member_who_left_is_told_they_left(world, lang):
     assert await secretary.reply_keyboard() is None
     await secretary.send("/me")
     await secretary.expect(t["left_me"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_member_who_left_answering_a_group_notice_is_told_and_the_notice_stays(world, lang):
+    tg = TG[lang]
+    await world.seed(_with_members)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=tg["lang"])
+    m1 = await world.emu.create_user("刘00", user_id=M1, language_code=tg["lang"])
+    group = await world.emu.create_group("红旗村党支部群", members=[m1], admins=[sec])
+    await _announce(sec, group, tg)
+    notice = await group.last_message()
+
+    async def leave(session, now):
+        await members.update_member(
+            session, ROOT.actor, now, await _member(session, M1), status="left"
+        )
+
+    await world.seed(leave)
+    pressed = await m1.press(tg["come"], chat=group)
+    assert pressed.show_alert and "刘00" not in pressed.text
+    assert ("已不在" if lang == "zh" else "no longer on the roster") in pressed.text
+    kept = [m for m in await group.messages() if m.message_id == notice.message_id]
+    assert kept[0].buttons == [[tg["come"], tg["cant"]]]  # everyone else can still answer
