@@ -280,18 +280,31 @@ def close_occasions(ctx: JobContext, year: int, mon: int, tz: ZoneInfo) -> list[
 
 @jobs.periodic("calendar.month_close")
 async def month_close(ctx: JobContext) -> None:
+    """In each staff member's own time zone (their committee's, else the default)."""
     now = ctx.clock.now()
-    tz = ctx.settings.tz
+    async with ctx.sessions() as session:
+        zones = await reminders.staff_zones(session)
+    by_zone: dict[str, set[int]] = {}
+    for tg, zone in zones.items():
+        by_zone.setdefault(ctx.tz_of(zone).key, set()).add(tg)
+    for key in sorted(by_zone):
+        await _month_close_in(ctx, now, ZoneInfo(key), by_zone[key])
+
+
+async def _month_close_in(ctx: JobContext, now: datetime, tz: ZoneInfo, people: set[int]) -> None:
     month, year, mon = _month_of(now, tz)
     previous = _previous_month(month)
     # Two reminders of their own: a holiday can put both on the same day.
     for occasion in close_occasions(ctx, year, mon, tz):
-        if _due(ctx, [occasion], now) is None or occasion.name in ctx.done:
+        done = f"{tz.key}:{occasion.name}"
+        if _due(ctx, [occasion], now) is None or done in ctx.done:
             continue
         confirm = occasion.name.endswith(":confirm")
         async with ctx.sessions() as session:
             staff = await reminders.staff_with_open_months(session, previous, unconfirmed=confirm)
             for tg, n in staff.items():
+                if tg not in people:
+                    continue
 
                 def render(_tg: int, n=n, confirm=confirm) -> str:
                     if confirm:
@@ -317,7 +330,7 @@ async def month_close(ctx: JobContext) -> None:
                     now=now,
                 )
             await session.commit()
-        ctx.done.add(occasion.name)
+        ctx.done.add(done)
 
 
 # ---------------------------------------------------------------- a member became unreachable

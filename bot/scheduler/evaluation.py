@@ -259,13 +259,14 @@ async def approvals(ctx: JobContext) -> None:
             if occasion is not None:
                 due[occasion.at].append((c, org))
                 fired.append(_done_key(c, occasion))
-        tz = ctx.settings.tz
-        today = now.astimezone(tz).date()
+        zones = await reminders.staff_zones(session) if due else {}
         for at, campaigns in due.items():
             orgs = {org.id: org for _c, org in campaigns}
             by_org = {org.id: c for c, org in campaigns}
             for tg, org_ids in (await reminders.staff_over(session, list(orgs.values()))).items():
                 waiting = [(orgs[i].name, by_org[i]) for i in org_ids]
+                tz = ctx.tz_of(zones.get(tg))  # the staff member's own committee's
+                today = now.astimezone(tz).date()
                 await remind(
                     ctx,
                     session,
@@ -273,7 +274,7 @@ async def approvals(ctx: JobContext) -> None:
                     key=f"eval-approvals:{at:%Y%m%d%H%M}",
                     topic="eval_approvals",
                     mandatory=True,
-                    render=lambda _tg, waiting=waiting: eval_notices.approvals_waiting(
+                    render=lambda _tg, waiting=waiting, today=today: eval_notices.approvals_waiting(
                         waiting, today
                     ),
                     tz=tz,

@@ -150,6 +150,20 @@ async def staff_with_open_months(
     return {tg: len(found) for tg, found in counts.items() if found}
 
 
+async def staff_zones(session: AsyncSession) -> dict[int, str | None]:
+    """{staff Telegram id: their committee's time zone (None: the default)}; someone on
+    several committees goes by the first they joined."""
+    rows = await session.execute(
+        select(Staff.telegram_id, Organisation.timezone)
+        .join(Organisation, Organisation.id == Staff.org_id)
+        .order_by(Staff.telegram_id, Staff.id)
+    )
+    out: dict[int, str | None] = {}
+    for tg, zone in rows.all():
+        out.setdefault(tg, zone)
+    return out
+
+
 async def member_and_leaders(
     session: AsyncSession, telegram_id: int
 ) -> tuple[Member, Organisation, list[int]] | None:

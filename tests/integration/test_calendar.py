@@ -278,3 +278,34 @@ def test_job_context_is_what_the_jobs_get(app):
     ctx = job_context(app)
     assert ctx.grace == timedelta(hours=12)
     assert ctx.quiet == calendar.parse_quiet_hours("21:00-08:00")
+
+
+async def test_staff_hear_of_the_month_close_in_their_committee_time_zone(app):
+    """A county committee keeping Urumqi's time: its staff hear at 09:00 there (11:00 in
+    Shanghai), the city's staff at 09:00 in Shanghai."""
+    await seed_city(app)
+    now = app.clock.now()
+    async with app.sessions() as session:
+        county = await orgs.create_org(session, ROOT.actor, now, name="天山县委", kind="committee")
+        county.timezone = "Asia/Urumqi"
+        await orgs.create_org(
+            session,
+            ROOT.actor,
+            now,
+            name="天山村党支部",
+            kind="branch",
+            parent_id=county.id,
+            domain="village",
+        )
+        session.add(Staff(org_id=county.id, telegram_id=STAFF + 1, name="县组织部", created_at=now))
+        await session.commit()
+    ctx = job_context(app)
+    jobs = [j for j in make_scheduler(app, None).jobs.values() if j.id == "calendar.month_close"]
+    app.clock.at = local(10, 8, 0)
+    while app.clock.now() < local(10, 9, 0):
+        for job in jobs:
+            await job.func(ctx)
+        app.clock.advance(hours=1)
+    rows = await outbox_rows(app)
+    assert kinds_by_day(rows, STAFF) == [("month_close", date(2026, 10, 8), 9)]
+    assert kinds_by_day(rows, STAFF + 1) == [("month_close", date(2026, 10, 8), 11)]
