@@ -105,7 +105,15 @@ ExecuteCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
 class WebhookSender:
-    """Pushes queued updates to the webhook one at a time, retrying with backoff."""
+    """Pushes queued updates to the webhook, up to `max_connections` at a time, retrying.
+
+    As Telegram does, several updates are in flight at once (the bot answers each POST
+    at once and handles it in the background, so one at a time would cap a deployment at
+    one round trip per update, whatever its number of workers). One person's updates
+    still go one after the other: the next is sent once the last one was accepted, so a
+    redelivered update is never overtaken by its sender's next one. A failed delivery
+    pauses every delivery, doubling the pause up to 5 s.
+    """
 
     def __init__(self, queue: UpdateQueue, execute: ExecuteCall, retry_delay: float) -> None:
         self.queue = queue
@@ -113,6 +121,10 @@ class WebhookSender:
         self.retry_delay = retry_delay
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._flying: dict[int, asyncio.Task[None]] = {}  # update_id → its delivery
+        self._busy: set[Any] = set()  # senders with an update in flight
+        self._delay = retry_delay
+        self._paused_until = 0.0
 
     def set(self, webhook: Webhook, drop_pending: bool) -> None:
         if not webhook.url.startswith(("http://", "https://")):
@@ -131,39 +143,68 @@ class WebhookSender:
         self.queue.hub.notify()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        tasks = [t for t in (self._task, *self._flying.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
+        self._flying.clear()
+        self._busy.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None
 
+    def _next(self) -> dict[str, Any] | None:
+        """The oldest update that may go now, if any."""
+        webhook = self.queue.webhook
+        if webhook is None or len(self._flying) >= webhook.max_connections:
+            return None
+        if time.monotonic() < self._paused_until:
+            return None
+        for update in self.queue.pending:
+            if update["update_id"] not in self._flying and _sender(update) not in self._busy:
+                return update
+        return None
+
     async def _run(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-        delay = self.retry_delay
         queue = self.queue
         while True:
-            await queue.hub.wait_for(lambda: queue.webhook is None or queue.pending, 3600)
+            paused = self._paused_until  # a new pause (a failed delivery) wakes the loop
+            wait = max(0.0, paused - time.monotonic()) or 3600
+            await queue.hub.wait_for(
+                lambda paused=paused: (
+                    queue.webhook is None or self._paused_until != paused or self._next()
+                ),
+                wait,
+            )
             webhook = queue.webhook
             if webhook is None or queue.hub.closing:
                 return
-            if not queue.pending:
+            update = self._next()
+            if update is None:
                 continue
-            update = queue.pending[0]
+            sender = _sender(update)
+            self._busy.add(sender)
+            task = asyncio.get_running_loop().create_task(self._send(webhook, update, sender))
+            self._flying[update["update_id"]] = task
+
+    async def _send(self, webhook: Webhook, update: dict[str, Any], sender: Any) -> None:
+        try:
             error = await self._deliver(webhook, update)
-            if error is None:
-                if queue.pending and queue.pending[0] is update:
-                    queue.pending.pop(0)
-                delay = self.retry_delay
-                continue
+        finally:
+            self._flying.pop(update["update_id"], None)
+            self._busy.discard(sender)
+        if error is None:
+            if update in self.queue.pending:
+                self.queue.pending.remove(update)
+            self._delay = self.retry_delay
+        else:
             webhook.last_error_date = int(time.time())
             webhook.last_error_message = error
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            self._paused_until = time.monotonic() + self._delay
+            self._delay = min(self._delay * 2, 5.0)
+        self.queue.hub.notify()
 
     async def _deliver(self, webhook: Webhook, update: dict[str, Any]) -> str | None:
         headers = {"Content-Type": "application/json"}
@@ -186,6 +227,16 @@ class WebhookSender:
             except ApiError as exc:
                 log.warning("method in webhook reply failed: %s", exc.description)
         return None
+
+
+def _sender(update: dict[str, Any]) -> Any:
+    """Whose update it is: its sender (or its chat), the unit of ordering."""
+    for value in update.values():
+        if isinstance(value, dict):
+            who = value.get("from") or value.get("chat") or value.get("user")
+            if isinstance(who, dict) and "id" in who:
+                return who["id"]
+    return None
 
 
 async def _read_reply(resp: aiohttp.ClientResponse) -> dict[str, Any] | None:

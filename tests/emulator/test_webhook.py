@@ -71,6 +71,39 @@ async def test_webhook_delivers_with_secret_and_retries(
     assert info.last_error_message and "500" in info.last_error_message
 
 
+async def test_webhook_delivers_people_in_parallel_and_each_person_in_order(
+    bot: Bot, emulator: EmulatorClient
+) -> None:
+    """As Telegram: one slow update does not hold back everyone else's (several
+    connections), but a person's next update waits until their last one was accepted."""
+    got: asyncio.Queue[str] = asyncio.Queue()
+    release = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        text = (await request.json())["message"]["text"]
+        got.put_nowait(text)
+        if text == "a1":
+            await release.wait()
+        return web.Response(text="ok")
+
+    runner, url = await serve(hook)
+    try:
+        await bot.set_webhook(url)
+        a, b = await emulator.create_user("A"), await emulator.create_user("B")
+        await a.send("a1")
+        await a.send("a2")
+        await b.send("b1")
+        assert await asyncio.wait_for(got.get(), 5) == "a1"
+        assert await asyncio.wait_for(got.get(), 5) == "b1"  # past A's unanswered update
+        assert got.empty()  # A's second waits for the first
+        release.set()
+        assert await asyncio.wait_for(got.get(), 5) == "a2"
+    finally:
+        release.set()
+        await bot.delete_webhook()
+        await runner.cleanup()
+
+
 async def test_get_updates_is_refused_while_a_webhook_is_set(
     bot: Bot, receiver: tuple[str, asyncio.Queue]
 ) -> None:
