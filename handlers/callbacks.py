@@ -14,7 +14,8 @@ from __future__ import annotations
 import typing
 from typing import Annotated, Any, Literal, Self
 
-from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData, CallbackQueryFilter
+from magic_filter import MagicFilter
 from pydantic import Field
 
 
@@ -54,8 +55,32 @@ def _checked(annotation: Any, metadata: list[Any]) -> bool:
     return False
 
 
+class PressFilter(CallbackQueryFilter):
+    """aiogram's filter for a button class, rejecting other classes' presses by prefix.
+
+    A press meets the filter of every callback handler registered before its own, and
+    aiogram's `unpack` answers each with a raised exception: tens per press.
+    """
+
+    __slots__ = ("head",)
+
+    def __init__(self, *, callback_data: type[Press], rule: MagicFilter | None = None) -> None:
+        super().__init__(callback_data=callback_data, rule=rule)
+        self.head = callback_data.__prefix__ + callback_data.__separator__
+
+    async def __call__(self, query: Any) -> Any:
+        data = getattr(query, "data", None)
+        if not data or not (data.startswith(self.head) or data == self.callback_data.__prefix__):
+            return False
+        return await super().__call__(query)
+
+
 class Press(CallbackData, prefix="_"):
     """The base of every button's data: a strict schema, checked in one place."""
+
+    @classmethod
+    def filter(cls, rule: MagicFilter | None = None) -> PressFilter:
+        return PressFilter(callback_data=cls, rule=rule)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

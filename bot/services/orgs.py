@@ -52,15 +52,19 @@ def is_within(org: Organisation, root: Organisation) -> bool:
     return org.path.startswith(root.path)
 
 
+# Built once: `/me` and every card with a path run it.
+_NAMES = select(Organisation.__table__.c.id, Organisation.__table__.c.name).where(
+    Organisation.__table__.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
 async def names_on_path(session: AsyncSession, orgs: Iterable[Organisation]) -> dict[int, str]:
     """Full 'city/town/branch' names for many organisations in one query."""
     orgs = list(orgs)
     ids = {i for o in orgs for i in ancestor_ids(o)}
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
-    )
+    rows = await session.execute(_NAMES, {"ids": list(ids)})
     name = dict(rows.all())
     return {o.id: PATH_SEP.join(name[i] for i in ancestor_ids(o)) for o in orgs}
 
