@@ -177,6 +177,9 @@ class PeriodSnapshot(SQLModel, table=True):
     meets_standard: bool = Field()
     rubric_version: str = Field(sa_column=Column(String(64), nullable=False))
     breakdown: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Required items left undone whose period ended in the month, counted from the
+    # breakdown at close (the dashboard's "overdue"); NULL: closed before it was kept.
+    overdue: int | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     confirmed_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -7,9 +7,10 @@ the trend, and the sub-committees one level down for the drill-down. Everything 
 lists show is in memory after that, and pages are cut with `paging.page_of`.
 
 "Overdue" means required items whose period ended in the month with nothing earned
-(left undone, not merely short of full points): read from each snapshot's breakdown,
-so it is what was frozen at month close; it is remembered per snapshot, whose breakdown
-never changes after the close, so only the first view reads the JSON.
+(left undone, not merely short of full points): counted at month close into the
+snapshot (`periods.overdue_items`), so the dashboard reads no breakdown JSON. Snapshots
+closed before that column existed are counted from their breakdown once and
+remembered per snapshot (a breakdown never changes after the close).
 
 Refusals: `access.denied` — not the superior's staff of that organisation.
 """
@@ -28,7 +29,7 @@ from bot.db.models import Organisation, OrgKind, PeriodSnapshot
 from bot.services import orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
-from bot.services.periods import _under, check_period, month_of_day
+from bot.services.periods import _under, check_period, month_of_day, overdue_items
 from scoring import FortressRubric
 
 TREND_MONTHS = 6
@@ -130,24 +131,9 @@ def _month_before(period: str) -> str:
     return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
-def _overdue(breakdown: dict, period: str, required: frozenset[str]) -> int:
-    """Required items (not bonus or deduction lines) whose period ended in `period` with
-    nothing earned."""
-    fields = breakdown.get("item_fields") or ()
-    try:
-        points, most, to = fields.index("points"), fields.index("max"), fields.index("to")
-    except ValueError:
-        return 0
-    return sum(
-        1
-        for key, row in (breakdown.get("items") or {}).items()
-        if key in required and row[to] == period and float(row[points]) <= 0 < float(row[most])
-    )
-
-
-# A snapshot's breakdown is written once, at month close (`periods.close_period` never
-# updates it), so its overdue count is remembered by the snapshot's identity: a city's
-# dashboard then reads no breakdown JSON at all (most of its cost) after the first view.
+# Snapshots closed before `PeriodSnapshot.overdue` existed: a breakdown is written once,
+# at month close (`periods.close_period` never updates it), so the count worked out from
+# it is remembered by the snapshot's identity and the JSON is read only once.
 _overdue_memo: OrderedDict[tuple, int] = OrderedDict()
 OVERDUE_MEMO_SIZE = 50_000  # a city's snapshots for a few years
 
@@ -175,7 +161,9 @@ async def _overdue_counts(
         )
         for sid, breakdown in rows.all():
             key = missing[sid]
-            found[key] = _overdue_memo[(tag, key)] = _overdue(breakdown or {}, period, required)
+            found[key] = _overdue_memo[(tag, key)] = overdue_items(
+                breakdown or {}, period, required
+            )
         while len(_overdue_memo) > OVERDUE_MEMO_SIZE:
             _overdue_memo.popitem(last=False)
     return found
@@ -224,6 +212,7 @@ async def dashboard(
                     PeriodSnapshot.confirmed_star,
                     PeriodSnapshot.confirmed_by,
                     PeriodSnapshot.meets_standard,
+                    PeriodSnapshot.overdue,
                     PeriodSnapshot.id,
                     PeriodSnapshot.created_at,
                 )
@@ -232,8 +221,9 @@ async def dashboard(
             .order_by(Organisation.path)
         )
     ).all()
-    overdue = await _overdue_counts(
-        session, rubric, period, [(sid, made) for *_, sid, made in rows]
+    # Counted at close; snapshots closed before the column existed, from their breakdown.
+    legacy = await _overdue_counts(
+        session, rubric, period, [(sid, made) for *_, late, sid, made in rows if late is None]
     )
     before = dict(
         (
@@ -245,7 +235,7 @@ async def dashboard(
         ).all()
     )
     branches = []
-    for oid, name, path, score, most, proposed, confirmed, by, meets, sid, made in rows:
+    for oid, name, path, score, most, proposed, confirmed, by, meets, late, sid, made in rows:
         score = Decimal(score)
         last = before.get(oid)
         branches.append(
@@ -260,7 +250,7 @@ async def dashboard(
                 by,
                 bool(meets),
                 None if last is None else score - Decimal(last),
-                overdue[(sid, made)],
+                late if late is not None else legacy[(sid, made)],
             )
         )
     return Dashboard(

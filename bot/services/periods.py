@@ -111,6 +111,22 @@ ITEM_FIELDS = ("points", "max", "value", "rule", "from", "to")
 POOL_FIELDS = ("earned", "cap", "counted")
 
 
+def overdue_items(breakdown: dict, period: str, required: frozenset[str]) -> int:
+    """Required items (not bonus or deduction lines) whose period ended in `period` with
+    nothing earned, from a snapshot's breakdown: left undone, not merely short of full
+    points. Counted at close into `PeriodSnapshot.overdue` (the dashboard's list)."""
+    fields = breakdown.get("item_fields") or ()
+    try:
+        points, most, to = fields.index("points"), fields.index("max"), fields.index("to")
+    except ValueError:
+        return 0
+    return sum(
+        1
+        for key, row in (breakdown.get("items") or {}).items()
+        if key in required and row[to] == period and float(row[points]) <= 0 < float(row[most])
+    )
+
+
 def breakdown(result: BranchResult, rating: StarRating) -> dict:
     """Everything the result holds, JSON-safe and compact (see the module docstring)."""
     return {
@@ -174,6 +190,7 @@ async def close_period(
     todo = facts if quota else [f for f in facts if f.branch_id not in closed]
     results = score_branches(rubric, todo)
     ratings = rate_branches(rubric, results) if quota else {r.branch_id: r.stars for r in results}
+    required = frozenset(item.key for item in rubric.items)
     with no_cycle_collection():
         rows = [
             {
@@ -184,11 +201,13 @@ async def close_period(
                 "proposed_star": ratings[r.branch_id].stars,
                 "meets_standard": r.meets_standard,
                 "rubric_version": rubric.version,
-                "breakdown": breakdown(r, ratings[r.branch_id]),
+                "breakdown": frozen,
+                "overdue": overdue_items(frozen, period, required),
                 "created_at": now,
             }
             for r in results
             if r.branch_id not in closed
+            for frozen in (breakdown(r, ratings[r.branch_id]),)
         ]
     if rows:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

@@ -1,8 +1,8 @@
-"""The superior's dashboard service: overdue counts remembered per snapshot."""
+"""The superior's dashboard service: overdue counts kept at close, never read from JSON."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from bot.db.models import PeriodSnapshot
 from bot.services import dashboard, periods
@@ -13,17 +13,8 @@ RUBRIC = load_fortress_rubric()
 PERIOD = "2026-10"
 
 
-async def test_overdue_counts_come_from_the_breakdown_once(session, engine):
-    w = await make_world(session, 3)
-    await periods.close_period(session, RUBRIC, NOW, PERIOD)
-    required = frozenset(item.key for item in RUBRIC.items)
-    snaps = (
-        await session.execute(select(PeriodSnapshot).where(PeriodSnapshot.period == PERIOD))
-    ).scalars()
-    expected = {s.org_id: dashboard._overdue(s.breakdown, PERIOD, required) for s in snaps}
-    assert any(expected.values())  # new branches leave required items undone
-    dashboard._overdue_memo.clear()
-
+async def _board(session, engine):
+    """The city's dashboard, and how many statements read a breakdown to draw it."""
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args) -> None:
@@ -31,14 +22,27 @@ async def test_overdue_counts_come_from_the_breakdown_once(session, engine):
 
     event.listen(engine.sync_engine, "before_cursor_execute", seen)
     try:
-        first = await dashboard.dashboard(session, RUBRIC, ROOT, PERIOD)
-        read_first = [s for s in statements if "breakdown" in s]
-        statements.clear()
-        again = await dashboard.dashboard(session, RUBRIC, ROOT, PERIOD)
-        read_again = [s for s in statements if "breakdown" in s]
+        board = await dashboard.dashboard(session, RUBRIC, ROOT, PERIOD)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)
-    assert {b.org_id: b.overdue for b in first.branches} == expected
-    assert {b.org_id: b.overdue for b in again.branches} == expected
-    assert len(read_first) == 1 and read_again == []
-    assert {w.branch.id, w.other.id} == set(expected)
+    return {b.org_id: b.overdue for b in board.branches}, sum("breakdown" in s for s in statements)
+
+
+async def test_overdue_counts_are_kept_at_close_and_old_snapshots_read_once(session, engine):
+    w = await make_world(session, 3)
+    await periods.close_period(session, RUBRIC, NOW, PERIOD)
+    required = frozenset(item.key for item in RUBRIC.items)
+    snaps = (
+        await session.execute(select(PeriodSnapshot).where(PeriodSnapshot.period == PERIOD))
+    ).scalars()
+    expected = {s.org_id: periods.overdue_items(s.breakdown, PERIOD, required) for s in snaps}
+    assert any(expected.values())  # new branches leave required items undone
+    assert set(expected) == {w.branch.id, w.other.id}
+    dashboard._overdue_memo.clear()
+    assert await _board(session, engine) == (expected, 0)  # kept in the snapshot
+
+    # Snapshots closed before the column existed: counted from the breakdown, once.
+    await session.execute(update(PeriodSnapshot).values(overdue=None))
+    session.expire_all()
+    assert await _board(session, engine) == (expected, 1)
+    assert await _board(session, engine) == (expected, 0)
