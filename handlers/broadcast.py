@@ -27,7 +27,7 @@ from bot.texts import role_label
 from handlers.callbacks import Cast
 from handlers.registry import Handlers
 from handlers.states import SendBroadcast
-from handlers.views import Button, keyboard, pager
+from handlers.views import Button, keyboard, pager, redraw
 
 router = Handlers("broadcast")
 
@@ -80,8 +80,7 @@ async def start(
 @router.callback_query(Cast.filter(F.act == "cancel"), StateFilter(SendBroadcast))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await query.answer()
-    await query.message.edit_text(_("Cancelled. Nothing was sent."))
+    await redraw(query, _("Cancelled. Nothing was sent."))
 
 
 @router.callback_query(Cast.filter(F.act == "nav"), SendBroadcast.org)
@@ -92,8 +91,7 @@ async def nav(
     principal: Principal,
 ) -> None:
     text, markup = await _where_view(session, principal, callback_data.org, callback_data.page)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(Cast.filter(F.act == "org"), SendBroadcast.org)
@@ -149,10 +147,10 @@ async def toggle_role(
 @router.callback_query(Cast.filter(F.act == "text"), SendBroadcast.roles)
 async def ask_text(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(SendBroadcast.text)
-    await query.answer()
-    await query.message.edit_text(
+    await redraw(
+        query,
         _("Type the announcement, or send a photo or document with the text as its caption:"),
-        reply_markup=keyboard([_cancel()]),
+        keyboard([_cancel()]),
     )
 
 

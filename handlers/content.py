@@ -19,7 +19,7 @@ from bot.texts import domain_label
 from handlers.callbacks import ContentStep
 from handlers.registry import Handlers
 from handlers.states import AddContent
-from handlers.views import Button, keyboard
+from handlers.views import Button, keyboard, redraw
 
 router = Handlers("content")
 
@@ -61,8 +61,7 @@ async def start(message: Message, state: FSMContext, principal: Principal, clock
 @router.callback_query(ContentStep.filter(F.act == "cancel"), StateFilter(AddContent))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await query.answer()
-    await query.message.edit_text(_("Cancelled. Nothing was saved."))
+    await redraw(query, _("Cancelled. Nothing was saved."))
 
 
 @router.callback_query(ContentStep.filter(F.act == "kind"), AddContent.kind)
@@ -71,8 +70,7 @@ async def kind(query: CallbackQuery, callback_data: ContentStep, state: FSMConte
         raise ServiceError("stale")
     await state.update_data(kind=callback_data.value)
     await state.set_state(AddContent.title)
-    await query.answer()
-    await query.message.edit_text(_("Type its title:"), reply_markup=keyboard([_cancel()]))
+    await redraw(query, _("Type its title:"), keyboard([_cancel()]))
 
 
 @router.message(AddContent.title, F.text, ~F.text.startswith("/"))

@@ -10,6 +10,7 @@ so after the commit.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from html import escape
 
@@ -238,10 +239,9 @@ async def commend_press(
         "Commendation list {period}: {n} excellent members in {branches} branches, "
         "from approved results."
     ).format(period=period, n=len(rows), branches=branches)
+    data = await asyncio.to_thread(commendation_xlsx, rows, period)  # a city's: off the loop
     await query.answer()
-    await query.message.answer_document(
-        BufferedInputFile(commendation_xlsx(rows, period), filename=name), caption=caption
-    )
+    await query.message.answer_document(BufferedInputFile(data, filename=name), caption=caption)
 
 
 # ---------------------------------------------------------------- the disposal checklist

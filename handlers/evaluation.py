@@ -184,7 +184,7 @@ async def staff_scope(session: AsyncSession, principal: Principal, org: int):
     """The subtrees a staff screen covers: all the person oversees, or the one committee
     `org` under them (a forged id outside is refused). Returns (roots, that committee)."""
     if not principal.is_staff:
-        raise ServiceError("eval.no_branch")
+        raise ServiceError("access.denied" if principal.member else "eval.no_branch")
     root = await require_org(session, org) if org else None
     return scope_roots(principal, root), root
 
@@ -582,7 +582,7 @@ async def view_press(
         text, markup = await objection_list(session, principal, cid)
     else:  # grade
         text, markup = await my_grade_text(session, principal), None
-    await redraw(query, text, markup)
+    await redraw(query, clip(text), markup)
 
 
 async def self_status(session, principal, cid: int, page: int):
@@ -763,7 +763,7 @@ async def self_act(
             _("✅ Self-assessment saved. You can change it until the stage closes."),
             None,
         )
-    await redraw(query, text, markup)
+    await redraw(query, clip(text), markup)
 
 
 def self_review(rubric: VanguardRubric, member: Member, draft: dict):

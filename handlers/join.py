@@ -29,7 +29,7 @@ from handlers.menu import menu_keyboard
 from handlers.notify import notify_approvers, tell_joined
 from handlers.registry import Handlers
 from handlers.states import Join
-from handlers.views import Button, keyboard, pager
+from handlers.views import Button, keyboard, pager, redraw
 
 router = Handlers("join")
 
@@ -103,8 +103,7 @@ async def turn_page(
     text, markup = await roster_view(
         session, clock, data.get("invite_id"), data.get("query", ""), callback_data.page
     )
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(JoinPick.filter())

@@ -22,7 +22,16 @@ from handlers.callbacks import ItemView, MeetingList, Month, NewMeeting, RecordI
 from handlers.meeting_log import start_log
 from handlers.menu import MONTH, MenuButton
 from handlers.registry import Handlers
-from handlers.views import MESSAGE_LIMIT, Button, keyboard, named, pager, split_html, tg_length
+from handlers.views import (
+    MESSAGE_LIMIT,
+    Button,
+    keyboard,
+    named,
+    pager,
+    redraw,
+    split_html,
+    tg_length,
+)
 
 router = Handlers("month")
 PAGE = 8
@@ -185,8 +194,7 @@ async def turn(
     text, markup, _extra = await checklist_view(
         session, principal, rubric, clock, callback_data.org, callback_data.page
     )
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(ItemView.filter())
@@ -238,8 +246,7 @@ async def item(
                 ]
             )
     rows.append([Button(text=_("◀ Checklist"), callback_data=Month(org=branch.id).pack())])
-    await query.answer()
-    await query.message.edit_text("\n".join(lines), reply_markup=keyboard(rows))
+    await redraw(query, "\n".join(lines), keyboard(rows))
 
 
 def evidence_text(entry) -> str:

@@ -20,7 +20,7 @@ from handlers.callbacks import Month, NewDomain, NewKind, OrgAct, OrgView, Roste
 from handlers.menu import ORGS, MenuButton
 from handlers.registry import Handlers
 from handlers.states import NewOrg
-from handlers.views import Button, keyboard, org_heading, pager
+from handlers.views import Button, keyboard, org_heading, pager, redraw
 
 router = Handlers("orgs")
 
@@ -112,8 +112,7 @@ async def browse(
         text, markup = await top_view(session, principal, callback_data.page)
     else:
         text, markup = await org_view(session, principal, callback_data.org, callback_data.page)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 def invite_url(username: str, code: str) -> str:
@@ -205,9 +204,8 @@ async def new_unit(
 async def new_kind(query: CallbackQuery, callback_data: NewKind, state: FSMContext) -> None:
     await state.update_data(kind=callback_data.kind)
     await state.set_state(NewOrg.name)
-    await query.answer()
-    await query.message.edit_text(
-        _("Type the name of the new {kind}:").format(kind=kind_label(callback_data.kind, _))
+    await redraw(
+        query, _("Type the name of the new {kind}:").format(kind=kind_label(callback_data.kind, _))
     )
 
 

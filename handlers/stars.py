@@ -25,7 +25,7 @@ from handlers.menu import STARS, MenuButton
 from handlers.notify import tell
 from handlers.registry import Handlers
 from handlers.states import AdjustStar
-from handlers.views import Button, keyboard, pager
+from handlers.views import Button, keyboard, pager, redraw
 
 router = Handlers("stars")
 PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -116,8 +116,7 @@ async def turn(
 ) -> None:
     _staff(principal)
     text, markup = await list_view(session, principal, callback_data.period, callback_data.page)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(StarAll.filter(F.act == "close"))
@@ -138,8 +137,7 @@ async def close(
     for root in roots:
         await periods.close_period(session, rubric, clock.now(), callback_data.period, root=root)
     text, markup = await list_view(session, principal, callback_data.period, 0)
-    await query.answer(_("Closed."))
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup, _("Closed."))
 
 
 async def detail(session: AsyncSession, principal: Principal, snapshot_id: int):
@@ -189,8 +187,7 @@ async def view(
 ) -> None:
     _staff(principal)
     text, markup = await detail(session, principal, callback_data.snapshot)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 @router.callback_query(StarAct.filter(F.act == "ok"))
@@ -215,8 +212,7 @@ async def confirm(
         return
     await tell_branches(session, clock, settings, i18n, [snap])
     text, markup = await detail(session, principal, snap.id)
-    await query.answer(_("Confirmed."))
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup, _("Confirmed."))
 
 
 @router.callback_query(StarAct.filter(F.act == "set"))
@@ -296,8 +292,7 @@ async def confirm_all(
         )
     await tell_branches(session, clock, settings, i18n, confirmed)
     text, markup = await list_view(session, principal, callback_data.period, 0)
-    await query.answer(_("Confirmed: {n}.").format(n=len(confirmed)), show_alert=True)
-    await query.message.edit_text(text, reply_markup=markup)
+    await redraw(query, text, markup, _("Confirmed: {n}.").format(n=len(confirmed)), alert=True)
 
 
 async def tell_branches(

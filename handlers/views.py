@@ -51,7 +51,7 @@ async def redraw(
     the message the button sits on: the last step of every handler that redraws a page,
     a card or a draft. What the handler wrote is committed before this speaks."""
     await query.answer(note, show_alert=alert)
-    await query.message.edit_text(clip(text), reply_markup=markup)
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 def mask_phone(phone: str | None) -> str:
