@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,11 +10,52 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.i18n import SUPPORTED
+from bot.i18n import N_, SUPPORTED
+
+Translate = Callable[[str], str]
 
 
 class SettingsError(Exception):
-    """A setting is missing or invalid; the message names the variable."""
+    """Settings missing or invalid: one problem per variable, each `(VARIABLE, message id,
+    parameters)`, so that the command line says it in the city's language (`text(_)`);
+    `str()` is the English."""
+
+    def __init__(self, *problems: tuple[str, str, dict[str, object]]) -> None:
+        self.problems = problems
+        super().__init__(self.text())
+
+    def text(self, _: Translate = str) -> str:
+        return "; ".join(f"{name}: {_fill(_(msg), params)}" for name, msg, params in self.problems)
+
+
+class Problem(ValueError):
+    """A validator's refusal with parameters, translatable like any message."""
+
+    def __init__(self, msg: str, **params: object) -> None:
+        self.msg, self.params = msg, params
+        super().__init__(_fill(msg, params))
+
+
+def _fill(text: str, params: dict[str, object]) -> str:
+    return text.format(**params) if params else text
+
+
+# pydantic's own refusals, by error type, in words the catalogues hold.
+_PYDANTIC = {
+    "less_than_equal": N_("must be at most {le}"),
+    "less_than": N_("must be less than {lt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "greater_than": N_("must be more than {gt}"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_parsing": N_("must be a number"),
+    "bool_parsing": N_("must be true or false"),
+    "url_parsing": N_("must be a web address (https://…)"),
+    "url_scheme": N_("must be a web address (https://…)"),
+    "missing": N_("is required"),
+    "enum": N_("must be one of {expected}"),
+    "literal_error": N_("must be one of {expected}"),
+}
 
 
 class Settings(BaseSettings):
@@ -55,7 +97,7 @@ class Settings(BaseSettings):
                 return frozenset(int(p) for p in parts)
             except ValueError:
                 raise ValueError(
-                    "must be Telegram user ids (whole numbers) separated by commas"
+                    N_("must be Telegram user ids (whole numbers) separated by commas")
                 ) from None
         return value
 
@@ -66,10 +108,10 @@ class Settings(BaseSettings):
             try:
                 value = tuple(int(p) for p in value.replace(";", ",").split(",") if p.strip())
             except ValueError:
-                raise ValueError("must be days of the month separated by commas") from None
+                raise ValueError(N_("must be days of the month separated by commas")) from None
         if isinstance(value, (tuple, list)):
             if any(not 1 <= int(d) <= 28 for d in value):
-                raise ValueError("days must be between 1 and 28 (every month has them)")
+                raise ValueError(N_("days must be between 1 and 28 (every month has them)"))
             return tuple(sorted(set(int(d) for d in value)))
         return value
 
@@ -85,7 +127,7 @@ class Settings(BaseSettings):
     @classmethod
     def _locale(cls, value: str) -> str:
         if value not in SUPPORTED:
-            raise ValueError(f"must be one of {', '.join(SUPPORTED)}")
+            raise Problem(N_("must be one of {values}"), values=", ".join(SUPPORTED))
         return value
 
     @field_validator("timezone")
@@ -94,7 +136,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("is not a known time zone (e.g. Asia/Shanghai)") from None
+            raise ValueError(N_("is not a known time zone (e.g. Asia/Shanghai)")) from None
         return value
 
     @field_validator("database_url")
@@ -105,12 +147,12 @@ class Settings(BaseSettings):
         if value.startswith("sqlite:///"):
             value = "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://…")
+            raise ValueError(N_("must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://…"))
         if value.startswith("sqlite+aiosqlite:///"):
             file = value.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
             folder = Path(file).parent
             if file not in ("", ":memory:") and not folder.is_dir():
-                raise ValueError(f"the folder {folder} does not exist")
+                raise Problem(N_("the folder {folder} does not exist"), folder=str(folder))
         return value
 
     @property
@@ -119,20 +161,26 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
-            raise SettingsError("BOT_TOKEN: required to run the bot (the token from @BotFather)")
+            raise SettingsError(
+                ("BOT_TOKEN", N_("required to run the bot (the token from @BotFather)"), {})
+            )
         token = self.bot_token.get_secret_value().strip()
         head, _, tail = token.partition(":")
         if not head.isdigit() or not tail:
-            raise SettingsError("BOT_TOKEN: malformed (expected digits, a colon, then the secret)")
+            raise SettingsError(
+                ("BOT_TOKEN", N_("malformed (expected digits, a colon, then the secret)"), {})
+            )
         return token
 
     def require_webhook_secret(self) -> str:
         if self.webhook_secret is None:
-            raise SettingsError("WEBHOOK_SECRET: required when WEBHOOK_URL is set")
+            raise SettingsError(("WEBHOOK_SECRET", N_("required when WEBHOOK_URL is set"), {}))
         secret = self.webhook_secret.get_secret_value()
         ok = 1 <= len(secret) <= 256 and all(c.isalnum() or c in "_-" for c in secret)
         if not ok:
-            raise SettingsError("WEBHOOK_SECRET: 1–256 characters of A–Z, a–z, 0–9, _ and -")
+            raise SettingsError(
+                ("WEBHOOK_SECRET", N_("1–256 characters of A–Z, a–z, 0–9, _ and -"), {})
+            )
         return secret
 
 
@@ -141,9 +189,23 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "SETTINGS"
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{name}: {msg}")
-        raise SettingsError("; ".join(lines)) from None
+        raise SettingsError(*(_problem(err) for err in exc.errors())) from None
+
+
+def _problem(err) -> tuple[str, str, dict[str, object]]:
+    name = str(err["loc"][0]).upper() if err["loc"] else "SETTINGS"
+    ctx = err.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, Problem):
+        return name, cause.msg, cause.params
+    if err["type"] == "value_error":
+        return name, str(cause), {}  # a validator's own words, marked with N_ there
+    msg, params = pydantic_problem(err)
+    return name, msg or err["msg"], params
+
+
+def pydantic_problem(err) -> tuple[str | None, dict[str, object]]:
+    """One of pydantic's own refusals as a message id and its parameters (None: not one
+    the catalogues hold)."""
+    ctx = err.get("ctx") or {}
+    return _PYDANTIC.get(err["type"]), {k: str(v) for k, v in ctx.items()}

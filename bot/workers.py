@@ -27,27 +27,31 @@ import time
 
 from bot.config import Settings
 from bot.db.engine import is_sqlite
+from bot.i18n import N_
 
 log = logging.getLogger("branchbot.workers")
 RESTART_PAUSE = 1.0  # seconds before a worker that died is started again
 
 
 def problems(settings: Settings, workers: int) -> list[str]:
-    """Why these settings cannot run `workers` processes (empty: they can)."""
+    """Why these settings cannot run `workers` processes (empty: they can), as message
+    ids: the command line translates them."""
     if workers <= 1:
         return []
     found = []
     if not settings.webhook_url:
         found.append(
-            "--workers needs WEBHOOK_URL: long polling is one process (Telegram hands each "
-            "update to one getUpdates caller)"
+            N_(
+                "--workers needs WEBHOOK_URL: long polling is one process (Telegram hands "
+                "each update to one getUpdates caller)"
+            )
         )
     if not settings.redis_url:
         found.append(
-            "--workers needs REDIS_URL: conversation state and each user's lock are shared there"
+            N_("--workers needs REDIS_URL: conversation state and each user's lock live there")
         )
     if is_sqlite(settings.database_url):
-        found.append("--workers needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://…)")
+        found.append(N_("--workers needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://…)"))
     return found
 
 

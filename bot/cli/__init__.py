@@ -24,10 +24,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except UsageError as exc:
         # One line, naming the command and the option, instead of click's usage block.
-        where = exc.ctx.command_path if exc.ctx is not None else "branchbot"
-        print(
-            f"{where}: {exc.format_message()} (`{where} --help` shows the options)", file=sys.stderr
-        )
+        from bot.cli.common import usage_line
+
+        print(usage_line(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
     except ClickException as exc:
         print(exc.format_message(), file=sys.stderr)

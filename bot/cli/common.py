@@ -77,19 +77,83 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def locale_of(settings: Settings | None = None) -> str:
+    """The language of the command line's own words: the city's DEFAULT_LOCALE, read
+    from the environment (or `.env`) when the settings are what could not be loaded."""
+    from bot.i18n import SUPPORTED
+
+    if settings is not None:
+        return settings.default_locale
+    value = os.environ.get("DEFAULT_LOCALE")
+    if value is None and os.path.exists(".env"):
+        from dotenv import dotenv_values
+
+        value = dotenv_values(".env").get("DEFAULT_LOCALE")
+    return value if value in SUPPORTED else "zh_Hans"
+
+
+def words(settings: Settings | None = None) -> Callable[[str], str]:
+    """gettext in the command line's language (see `locale_of`)."""
+    from bot.i18n import gettext_for
+
+    return gettext_for(locale_of(settings))
+
+
+def usage_line(exc: Any) -> str:
+    """A usage mistake (click's `UsageError`) in one line in the command line's language.
+
+    Click words these itself, in English; the common ones are said again here, and a value
+    pydantic refused (typer checks option values with it) in the settings' own words."""
+    from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption
+
+    _ = words()
+    where = exc.ctx.command_path if exc.ctx is not None else "branchbot"
+    text = exc.format_message()
+    hint = exc.param_hint if isinstance(exc, BadParameter) else None
+    if hint is None and getattr(exc, "param", None) is not None:
+        hint = exc.param.get_error_hint()
+    if isinstance(hint, (list, tuple)):
+        hint = " / ".join(hint)
+    if isinstance(exc, MissingParameter) and hint:
+        kind = exc.param_type or (exc.param.param_type_name if exc.param else "")
+        if kind == "argument":
+            text = _("Missing argument {name}.").format(name=hint)
+        elif kind == "option":
+            text = _("Missing option {name}.").format(name=hint)
+    elif isinstance(exc, BadParameter) and hint:
+        detail = exc.message.removeprefix("Value error, ")
+        cause = exc.__cause__
+        if cause is not None and hasattr(cause, "errors"):
+            from bot.config import pydantic_problem
+
+            msg, params = pydantic_problem(cause.errors()[0])
+            if msg is not None:
+                detail = _(msg).format(**params) if params else _(msg)
+        text = _("Invalid value for {name}: {detail}").format(name=hint, detail=detail)
+    elif isinstance(exc, NoSuchOption):
+        text = _("No such option: {option}").format(option=exc.option_name)
+        if exc.possibilities:
+            options = ", ".join(sorted(exc.possibilities))
+            text += " " + _("(Possible options: {options})").format(options=options)
+    elif exc.message.startswith("No such command "):
+        name = exc.message.removeprefix("No such command ").rstrip(".")
+        text = _("No such command {name}.").format(name=name)
+    return f"{where}: {text} " + _("(`{command} --help` shows the options)").format(command=where)
+
+
 def settings_or_exit(**overrides: object) -> Settings:
     from bot.config import SettingsError, load_settings
 
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.text(words())) from None
     if settings.rubric_dir:
-        rubric_or_exit(settings.rubric_dir)
+        rubric_or_exit(settings.rubric_dir, settings)
     return settings
 
 
-def rubric_or_exit(rubric_dir: str) -> None:
+def rubric_or_exit(rubric_dir: str, settings: Settings | None = None) -> None:
     """A city's own rubric is checked before any command acts: every problem in one block.
 
     Exit code 2 like any other bad setting; the scoring module names file, key and problem.
@@ -100,15 +164,21 @@ def rubric_or_exit(rubric_dir: str) -> None:
     try:
         load_fortress_rubric(rubric_dir)
     except RubricInvalid as exc:
-        raise rubric_failure(rubric_dir, exc) from None
+        raise rubric_failure(rubric_dir, exc, settings) from None
 
 
-def rubric_failure(rubric_dir: str | None, exc: RubricInvalid) -> typer.Exit:
-    problems = "\n".join(f"  {error}" for error in exc.errors)
-    return fail(f"RUBRIC_DIR: {rubric_dir} is not a valid rubric:\n{problems}")
+def rubric_failure(
+    rubric_dir: str | None, exc: RubricInvalid, settings: Settings | None = None
+) -> typer.Exit:
+    from bot.cli.rubric import render_error
+
+    _ = words(settings)
+    problems = "\n".join(f"  {render_error(error, _)}" for error in exc.errors)
+    head = _("{folder} is not a valid rubric:").format(folder=rubric_dir)
+    return fail(f"RUBRIC_DIR: {head}\n{problems}")
 
 
-def run_db(main: Callable[[], Awaitable[T]]) -> T:
+def run_db(main: Callable[[], Awaitable[T]], settings: Settings | None = None) -> T:
     """`asyncio.run(main())`, with an unreachable database reported in one line."""
     import asyncio
 
@@ -121,10 +191,12 @@ def run_db(main: Callable[[], Awaitable[T]]) -> T:
     except (IntegrityError, ProgrammingError, DataError):
         raise  # a bug in a command, not a database the administrator can fix
     except (OSError, DBAPIError) as exc:
-        raise fail(database_problem(exc)) from None
+        raise fail(database_problem(exc, words(settings))) from None
 
 
-UPGRADE_HINT = "the database schema is out of date: run `uv run branchbot db upgrade` first"
+def upgrade_hint(settings: Settings | None = None) -> str:
+    _ = words(settings)
+    return _("the database schema is out of date: run `branchbot db upgrade` first")
 
 
 def run_in_session(
@@ -149,7 +221,7 @@ def run_in_session(
         engine = create_engine(settings.database_url)
         try:
             if not await is_up_to_date(engine):
-                raise fail(UPGRADE_HINT)
+                raise fail(upgrade_hint(settings))
             async with session_factory(engine)() as session:
                 try:
                     result = await work(session, Clock(settings.tz), settings)
@@ -162,7 +234,7 @@ def run_in_session(
             await engine.dispose()
 
     try:
-        return run_db(_main)
+        return run_db(_main, settings)
     except ServiceError as exc:
         _ = gettext_for(locale or settings.default_locale)
         raise fail(error_text(exc, _), code=EXIT_REFUSED) from None

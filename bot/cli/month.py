@@ -77,7 +77,13 @@ def close_period(
                 branches=summary.branches)
     )  # fmt: skip
     for level, count in stars.items():
-        console.print(f"  {'★' * level:<5} {level}: {count}")
+        if level:
+            line = _("{stars} {level}-star: {count} branch(es)")
+        else:
+            line = _("{stars} no star: {count} branch(es)")
+        console.print(
+            "  " + line.format(stars=f"{'★' * (level or 0):<5}", level=level, count=count)
+        )
 
 
 def plausibility(period: str, today, _) -> str | None:

@@ -9,12 +9,13 @@ import typer
 
 from bot.cli.common import (
     EXIT_REFUSED,
-    UPGRADE_HINT,
     console,
     fail,
     rubric_failure,
     run_db,
     settings_or_exit,
+    upgrade_hint,
+    words,
 )
 
 db_app = typer.Typer(
@@ -63,16 +64,17 @@ def _serve(*, bot: bool, scheduler: bool, workers: int = 1) -> None:
     from bot.db.migrate import is_up_to_date
 
     settings = settings_or_exit()
+    _ = words(settings)
     try:
         settings.require_token()
         if bot and settings.webhook_url:
             settings.require_webhook_secret()
     except SettingsError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.text(_)) from None
     from bot.workers import problems
 
     if found := problems(settings, workers):
-        raise fail("; ".join(found))
+        raise fail("; ".join(_(p) for p in found))
 
     async def _schema_ok() -> bool:
         engine = create_engine(settings.database_url)
@@ -81,8 +83,8 @@ def _serve(*, bot: bool, scheduler: bool, workers: int = 1) -> None:
         finally:
             await engine.dispose()
 
-    if not run_db(_schema_ok):
-        raise fail(UPGRADE_HINT)
+    if not run_db(_schema_ok, settings):
+        raise fail(upgrade_hint(settings))
     # Imported after the checks: aiogram takes seconds to import, a refusal should not.
     import logging
 
@@ -127,15 +129,18 @@ def _serve(*, bot: bool, scheduler: bool, workers: int = 1) -> None:
             return
         asyncio.run(_main())
     except SchedulerBusy as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.text(_)) from None
     except TelegramUnauthorizedError:
         raise fail(
-            "BOT_TOKEN: Telegram does not accept this token (Unauthorized): "
-            "copy it again from @BotFather"
+            "BOT_TOKEN: "
+            + _("Telegram does not accept this token (Unauthorized): copy it again from @BotFather")
         ) from None
     except TelegramNetworkError as exc:
-        where = "TELEGRAM_API_BASE" if settings.telegram_api_base else "the network"
-        raise fail(f"cannot reach Telegram ({exc.message}): check {where}") from None
+        if settings.telegram_api_base:
+            msg = _("cannot reach Telegram ({reason}): check TELEGRAM_API_BASE")
+        else:
+            msg = _("cannot reach Telegram ({reason}): check the network")
+        raise fail(msg.format(reason=exc.message)) from None
 
 
 def demo(
@@ -155,29 +160,39 @@ def demo(
     from bot.scheduler.lock import SchedulerBusy
     from scoring.errors import RubricInvalid
 
+    # The demo's own words follow --lang (the city's settings are not the demo's).
+    _ = words_for_demo(lang)
     if lang not in ("zh", "en"):
-        raise fail("--lang: must be zh or en")
+        raise fail("--lang: " + _("must be zh or en"))
     if db is not None and not db.parent.is_dir():
-        raise fail(f"--db: the folder {db.parent} does not exist")
+        raise fail("--db: " + _("the folder {folder} does not exist").format(folder=db.parent))
     if db is not None and db.is_dir():
-        raise fail(f"--db: {db} is a folder; give a file name, e.g. {db / 'demo.db'}")
+        text = _("{path} is a folder; give a file name, e.g. {example}")
+        raise fail("--db: " + text.format(path=db, example=db / "demo.db"))
     from bot.cli import LAUNCHED
 
     try:
         main(port, lang, db, fresh, LAUNCHED)
     except PortInUseError:
-        raise fail(f"port {port} is in use: stop what uses it, or pass --port") from None
+        text = _("port {port} is in use: stop what uses it, or pass --port")
+        raise fail(text.format(port=port)) from None
     except SchedulerBusy:
-        raise fail(f"--db: another demo is running on {db}; stop it first") from None
+        text = _("another demo is running on {path}; stop it first")
+        raise fail("--db: " + text.format(path=db)) from None
     except SettingsError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc.text(_)) from None
     except RubricInvalid as exc:
         raise rubric_failure(os.environ.get("RUBRIC_DIR"), exc) from None
     except DatabaseError as exc:
         # A damaged file, or something other than a demo database, given with --db.
-        raise fail(
-            f"--db: {db} cannot be used ({exc.orig}); pass --fresh to start it again"
-        ) from None
+        text = _("{path} cannot be used ({reason}); pass --fresh to start it again")
+        raise fail("--db: " + text.format(path=db, reason=exc.orig)) from None
+
+
+def words_for_demo(lang: str):
+    from bot.i18n import gettext_for
+
+    return gettext_for("en" if lang == "en" else "zh_Hans")
 
 
 @db_app.command("upgrade")
@@ -201,10 +216,11 @@ def db_upgrade(
         finally:
             await engine.dispose()
 
-    made, revision = run_db(_main)
+    made, revision = run_db(_main, settings)
+    _ = words(settings)
     if made:
-        console.print("database created")
-    console.print(f"schema at revision {revision} (head)")
+        console.print(_("database created"))
+    console.print(_("schema at revision {revision} (head)").format(revision=revision))
 
 
 @db_app.command("current")
@@ -217,12 +233,11 @@ def db_current() -> None:
     from bot.db.migrate import current_revision, head_revision
 
     settings = settings_or_exit()
+    _ = words(settings)
     file = sqlite_file(settings.database_url)
     if file is not None and not file.exists():
-        raise fail(
-            f"DATABASE_URL: there is no database at {file} yet: `branchbot db upgrade` creates it",
-            code=EXIT_REFUSED,
-        )
+        text = _("there is no database at {file} yet: `branchbot db upgrade` creates it")
+        raise fail("DATABASE_URL: " + text.format(file=file), code=EXIT_REFUSED)
 
     async def _main() -> str | None:
         engine = create_engine(settings.database_url)
@@ -231,11 +246,9 @@ def db_current() -> None:
         finally:
             await engine.dispose()
 
-    rev, head = run_db(_main), head_revision()
+    rev, head = run_db(_main, settings), head_revision()
     if rev == head:
-        console.print(f"revision {rev}: up to date")
+        console.print(_("revision {revision}: up to date").format(revision=rev))
         return
-    raise fail(
-        f"revision {rev or 'none'}: out of date (latest is {head}): run `branchbot db upgrade`",
-        code=EXIT_REFUSED,
-    )
+    text = _("revision {revision}: out of date (latest is {head}): run `branchbot db upgrade`")
+    raise fail(text.format(revision=rev or _("none"), head=head), code=EXIT_REFUSED)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bot.i18n import N_
+
 
 def driver_reason(exc: BaseException) -> str:
     """The driver's own words, first line only (never the URL: it may hold a password)."""
@@ -9,23 +13,23 @@ def driver_reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def database_problem(exc: BaseException) -> str:
+def database_problem(exc: BaseException, _: Callable[[str], str] = str) -> str:
+    """What is wrong and what to do, in the words of `_` (a gettext); the driver's own
+    reason is quoted as it is."""
     reason = driver_reason(exc)
     low = reason.lower()
     if "does not exist" in low and "database" in low:
-        return (
-            f"DATABASE_URL: {reason}: create it (e.g. `createdb NAME`), "
-            "or run `branchbot db upgrade --create`"
+        msg = N_(
+            "{reason}: create it (e.g. `createdb NAME`), or run `branchbot db upgrade --create`"
         )
-    if "role" in low and "does not exist" in low:
-        return f"DATABASE_URL: {reason}: check the user name in DATABASE_URL"
-    if "password authentication failed" in low:
-        return f"DATABASE_URL: {reason}: check the user and password in DATABASE_URL"
-    if "file is not a database" in low or "malformed" in low:
-        return (
-            f"DATABASE_URL: the file is not a branchbot database ({reason}): "
-            "check the path in DATABASE_URL"
-        )
-    if "unable to open database file" in low:
-        return f"DATABASE_URL: cannot open the database file ({reason}): check its folder"
-    return f"DATABASE_URL: cannot use the database: {reason}"
+    elif "role" in low and "does not exist" in low:
+        msg = N_("{reason}: check the user name in DATABASE_URL")
+    elif "password authentication failed" in low:
+        msg = N_("{reason}: check the user and password in DATABASE_URL")
+    elif "file is not a database" in low or "malformed" in low:
+        msg = N_("the file is not a branchbot database ({reason}): check the path in DATABASE_URL")
+    elif "unable to open database file" in low:
+        msg = N_("cannot open the database file ({reason}): check its folder")
+    else:
+        msg = N_("cannot use the database: {reason}")
+    return "DATABASE_URL: " + _(msg).format(reason=reason)

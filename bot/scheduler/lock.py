@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text, update
@@ -19,17 +20,34 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot.clock import Clock
 from bot.db.models import SchedulerLock
+from bot.i18n import N_
 
 ADVISORY_KEY = 0x6272616E6368  # "branch": the lock id every branchbot scheduler asks for
 LOCK_NAME = "scheduler"
 
 
 class SchedulerBusy(Exception):
-    """Another scheduler holds the lock; the message says who and what to do."""
+    """Another scheduler holds the lock; the message says who and what to do.
+
+    `pid` and `host` name the other process where the lock row tells."""
+
+    def __init__(self, pid: str = "", host: str = "") -> None:
+        self.pid, self.host = pid, host
+        super().__init__(self.text())
+
+    def text(self, _: Callable[[str], str] = str) -> str:
+        if self.pid:
+            return _(BUSY_BY).format(pid=self.pid, host=self.host)
+        return _(BUSY)
 
 
-HINT = (
-    "run one scheduler per database: stop the other one, or start bot workers with "
+BUSY = N_(
+    "another scheduler is running on this database; run one scheduler per database: stop "
+    "the other one, or start bot workers with `branchbot run --no-scheduler`"
+)
+BUSY_BY = N_(
+    "another scheduler is running on this database (process {pid} on {host}); run one "
+    "scheduler per database: stop the other one, or start bot workers with "
     "`branchbot run --no-scheduler`"
 )
 
@@ -47,7 +65,7 @@ class AdvisoryLock:
         ).scalar_one()
         if not got:
             await conn.close()
-            raise SchedulerBusy(f"another scheduler is running on this database; {HINT}")
+            raise SchedulerBusy()
         self.conn = conn
 
     async def keep(self) -> bool:
@@ -100,10 +118,7 @@ class LeaseLock:
             if row is not None and not self._stale(row, now):
                 host, _, rest = row.holder.partition(":")
                 await session.rollback()
-                raise SchedulerBusy(
-                    f"another scheduler is running on this database (process "
-                    f"{rest.partition(':')[0]} on {host}); {HINT}"
-                )
+                raise SchedulerBusy(rest.partition(":")[0], host)
             if row is None:
                 session.add(
                     SchedulerLock(name=LOCK_NAME, holder=self.holder, expires_at=now + self.lease)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_
+
 log = logging.getLogger(__name__)
 
 _unknown_years_warned: set[int] = set()
@@ -76,9 +78,9 @@ def parse_quiet_hours(value: str | None) -> QuietHours | None:
     try:
         start, end = (time.fromisoformat(p.strip()) for p in value.split("-"))
     except ValueError:
-        raise ValueError("must be HH:MM-HH:MM, e.g. 21:00-08:00") from None
+        raise ValueError(N_("must be HH:MM-HH:MM, e.g. 21:00-08:00")) from None
     if start == end:
-        raise ValueError("start and end must differ (leave it empty for no quiet hours)")
+        raise ValueError(N_("start and end must differ (leave it empty for no quiet hours)"))
     return QuietHours(start, end)
 
 

@@ -65,6 +65,9 @@ class OrgRow:
     kind: str | None
     domain: str | None
     timezone: str | None
+    # Fields whose cell was refused: the row is still checked against the tree for its
+    # other cells' sake, then left out of the plan.
+    bad: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -83,6 +86,7 @@ def _rows(sheet: RosterFile, errors: list[RowError]) -> list[OrgRow]:
     def error(row: int, field_name: str, code: str, value: Any = "", **kw: Any) -> None:
         errors.append(RowError(row, sheet.label(field_name), code, _cell_text(value), **kw))
 
+    field_of = {sheet.label(f): f for f in ORG_FIELDS}
     out: list[OrgRow] = []
     for number, values in sheet.rows:
         before = len(errors)
@@ -118,8 +122,9 @@ def _rows(sheet: RosterFile, errors: list[RowError]) -> list[OrgRow]:
                 timezone = text["timezone"]
             except (ZoneInfoNotFoundError, ValueError):
                 error(number, "timezone", "timezone_unknown", text["timezone"])
-        if path is not None and len(errors) == before:
-            out.append(OrgRow(number, path, kind, domain, timezone))
+        if path is not None:
+            bad = frozenset(field_of[e.column] for e in errors[before:])
+            out.append(OrgRow(number, path, kind, domain, timezone, bad))
     return out
 
 
@@ -176,37 +181,38 @@ async def plan_org_import(session: AsyncSession, sheet: RosterFile) -> OrgPlan:
         )
         found = existing.get(r.path)
         up = r.path[:-1]
+        problems = len(plan.errors)
+        # Every cell of the row is checked, each against the tree and the file: the
+        # administrator fixes a row once, not once per problem. One problem per column.
         if up and up not in existing and up not in first:
             names = [p[-1] for p in [*existing, *first] if len(p) == len(up)]
             near = vocabulary.did_you_mean(up[-1], names) or ""
             error(r, path_col, "parent_unknown", "/".join(up), suggestion=near)
-            continue
-        if up and (existing.get(up) and existing[up].kind == OrgKind.branch.value):
+        elif up and (existing.get(up) and existing[up].kind == OrgKind.branch.value):
             error(r, path_col, "branch_under_branch", text, detail=up[-1])
-            continue
-        if not up and found is None and (roots or len(new_roots) > 1):
+        elif not up and found is None and (roots or len(new_roots) > 1):
             code = "root_unknown" if roots else "root_several"
             near = vocabulary.did_you_mean(r.path[0], roots) or ""
             error(r, path_col, code, r.path[0], detail=", ".join(roots), suggestion=near)
-            continue
-        if kind == OrgKind.committee.value and r.domain:
-            error(r, label("domain"), "domain_on_committee", text)
-            continue
-        if kind == OrgKind.branch.value and r.path in parents:
-            other = min(x.row for x in unique if x.path[:-1] == r.path)
-            error(r, label("kind"), "branch_used_as_committee", text, other_row=other)
-            continue
-        if kind == OrgKind.branch.value and not up:
-            error(r, label("kind"), "branch_at_top", text)
+        # A kind guessed from a refused domain cell is no ground for more problems.
+        kind_known = "kind" not in r.bad and (r.kind is not None or "domain" not in r.bad)
+        if kind_known:
+            if kind == OrgKind.branch.value and r.path in parents:
+                other = min(x.row for x in unique if x.path[:-1] == r.path)
+                error(r, label("kind"), "branch_used_as_committee", text, other_row=other)
+            elif kind == OrgKind.branch.value and not up:
+                error(r, label("kind"), "branch_at_top", text)
+            elif found is not None and found.kind != kind:
+                error(r, label("kind"), "kind_mismatch", text, detail=found.kind)
+        if kind_known and "domain" not in r.bad:
+            if kind == OrgKind.committee.value and r.domain:
+                error(r, label("domain"), "domain_on_committee", text)
+            elif found is None and kind == OrgKind.branch.value and not r.domain:
+                error(r, label("domain"), "domain_required", text)
+        if r.bad or len(plan.errors) > problems:
             continue
         if found is None:
-            if kind == OrgKind.branch.value and not r.domain:
-                error(r, label("domain"), "domain_required", text)
-                continue
             plan.creates.append(OrgRow(r.row, r.path, kind, r.domain, r.timezone))
-            continue
-        if found.kind != kind:
-            error(r, label("kind"), "kind_mismatch", text, detail=found.kind)
             continue
         old: dict[str, Any] = {}
         new: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,3 +275,26 @@ async def test_postgres_mistakes(tmp_path: Path, mistake: str, says: str) -> Non
     lines = [line for line in (out + err).splitlines() if line.strip()]
     assert code == 2 and "Traceback" not in err, (out, err)
     assert len(lines) == 1 and says in lines[0], lines
+
+
+# Words of the command line that stay as they are in any language: commands, options,
+# variables, values to type, and a driver's or library's own reason quoted in brackets.
+_VERBATIM = re.compile(
+    r"`[^`]*`|（[^（）]*）|\([^()]*\)|--?[a-z][\w-]*|\b[A-Z][A-Z_]+\b|\S+://\S+"
+    r"|\S+\.(?:csv|xlsx|toml|db|txt|xls)\b"
+)
+_ENGLISH = re.compile(r"\b[A-Za-z]{2,}\b(?:[\s,;:()'\"]+\b[A-Za-z]{2,}\b){2,}")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_one_mistake_one_line_in_chinese(city: Path, name: str) -> None:
+    """The same mistakes with the city's language set to Chinese: the line is Chinese
+    (commands, options, variables and file names aside), with the same exit code."""
+    case = CASES[name]
+    code, out, err = await branchbot(city, *case.args, **{**case.env, "DEFAULT_LOCALE": "zh_Hans"})
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert "Traceback" not in out + err, out + err
+    assert code == case.code, (code, out, err)
+    assert len(lines) == case.lines, lines
+    prose = _VERBATIM.sub(" ", re.sub(r"^branchbot[\w -]*:", "", lines[0]))  # the command
+    assert not _ENGLISH.search(prose), lines[0]

@@ -25,7 +25,7 @@ def test_close_period_for_a_subtree_then_the_city(db: Path) -> None:
     city = cli("close-period", "--period", "2026-06")
     assert "1 snapshot(s) created, 1 already closed, 2 branch(es)" in city.output
     # Nothing was held: both branches propose one star, and the distribution says so.
-    assert "1: 2" in city.output
+    assert "1-star: 2 branch(es)" in city.output
     assert rows(db, "SELECT count(*) FROM period_snapshot WHERE period = '2026-06'") == [(2,)]
     again = cli("close-period", "--period", "2026-06")
     assert "0 snapshot(s) created, 2 already closed" in again.output

@@ -113,6 +113,37 @@ async def test_tree_file_reports_every_problem_and_writes_nothing(session, tmp_p
         await org_import.apply_org_plan(session, plan, actor=ACTOR, now=NOW)
 
 
+async def test_every_problem_of_a_row_is_reported_not_only_the_first(session, tmp_path):
+    await import_tree(session, write(tmp_path, TREE))
+    bad = (
+        "路径,类型,领域,时区\n"
+        "某某市委/某某真党委/新村党支部,委员会会,农材,Mars/Base\n"  # 2: four cells wrong
+        "某某市委/另一党委,党委,农村,Mars/Base\n"  # 3: a committee's domain, a time zone
+        "某某市委/某某镇党委/某某村党支部/小组,党支部,,Mars/Base\n"  # 4: three
+        "某某市委/某某镇党委/某某村党支部,,农材,\n"  # 5: the domain only, kind not guessed
+    )
+    plan = await import_tree(session, write(tmp_path, bad, "bad.csv"))
+    by_row: dict[int, set[tuple[str, str]]] = {}
+    for e in plan.errors:
+        by_row.setdefault(e.row, set()).add((e.column, e.code))
+    assert by_row == {
+        2: {
+            ("路径", "parent_unknown"),
+            ("类型", "kind_unknown"),
+            ("领域", "domain_unknown"),
+            ("时区", "timezone_unknown"),
+        },
+        3: {("领域", "domain_on_committee"), ("时区", "timezone_unknown")},
+        4: {
+            ("路径", "branch_under_branch"),
+            ("领域", "domain_required"),
+            ("时区", "timezone_unknown"),
+        },
+        5: {("领域", "domain_unknown")},
+    }
+    assert not plan.creates and not plan.updates
+
+
 async def test_tree_counts_rename_move_remove(session, tmp_path):
     await import_tree(session, write(tmp_path, TREE))
     members = "姓名,所在党组织,人员类别,状态\n" + "".join(

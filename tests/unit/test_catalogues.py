@@ -86,6 +86,13 @@ BUILT_ELSEWHERE = {
     ("handlers/menu.py", "label"),
     ("bot/cli/rubric.py", "exc.message"),
     ("bot/cli/rubric.py", "args['detail']"),
+    # Settings problems: each message is N_("…") where it is raised (bot/config.py,
+    # bot/services/calendar.py) or in bot/config.py's table of pydantic's refusals.
+    ("bot/config.py", "msg"),
+    ("bot/cli/common.py", "msg"),
+    # bot.workers.problems returns N_("…") texts; bot.db.errors picks one of its N_("…").
+    ("bot/cli/ops.py", "p"),
+    ("bot/db/errors.py", "msg"),
 }
 
 

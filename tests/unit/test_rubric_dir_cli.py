@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from scoring.rubric import RUBRICS_DIR
-from tests.unit.test_settings import run_cli
+from tests.unit.test_settings import run_cli as run_any
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str):
+    """In English: the problems are checked by their English words (the Chinese run is
+    tests/e2e/test_cli_mistakes.py's)."""
+    return run_any(tmp_path, *args, **{"DEFAULT_LOCALE": "en", **env})
 
 
 def broken_rubric(tmp_path: Path) -> Path:
