@@ -130,14 +130,19 @@ async def month_checklist(
     *,
     with_gap: bool = True,
     gap: Callable[[FortressRubric, BranchFacts], GapResult | None] | None = None,
+    with_content: bool = True,
+    closed: bool | None = None,
 ) -> Checklist:
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
     what the next star takes, for callers that only report progress; `gap` replaces the
     search (by default the one remembered per rubric and facts, `ratings.cached_gap`:
-    `/month` asks it on every view, and a write changes the facts, hence the key)."""
+    `/month` asks it on every view, and a write changes the facts, hence the key);
+    `with_content=False` leaves out the month's education material (the star answer
+    does not show it) and `closed`, when the caller knows it, saves asking."""
     if gap is None:
         from bot.services.ratings import cached_gap as gap  # ratings imports this module
-    closed = await is_closed(session, branch.id, period)
+    if closed is None:
+        closed = await is_closed(session, branch.id, period)
     # Until the month is closed it is in progress: it cannot have been missed yet.
     facts = await branch_facts(session, branch, period, rubric=rubric, month_open=not closed)
     result = score_branch(rubric, facts)
@@ -171,7 +176,7 @@ async def month_checklist(
         meets_standard=result.meets_standard,
         result=result,
         gap=found,
-        content=await content_for(session, branch, period),
+        content=await content_for(session, branch, period) if with_content else [],
         closed=closed,
         deductions=_deductions(rubric, facts, result),
     )

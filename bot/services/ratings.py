@@ -87,8 +87,9 @@ def branch_for(principal: Principal, branch: Organisation | None) -> Organisatio
 
 async def history(
     session: AsyncSession, org_id: int, before: str, months: int = HISTORY_MONTHS
-) -> list[MonthScore]:
-    """The branch's closed months before `before`, oldest first (one indexed query)."""
+) -> tuple[list[MonthScore], bool]:
+    """The branch's closed months before `before`, oldest first, and whether `before`
+    itself is closed (one indexed query)."""
     rows = await session.execute(
         select(
             PeriodSnapshot.period,
@@ -97,15 +98,17 @@ async def history(
             PeriodSnapshot.proposed_star,
             PeriodSnapshot.confirmed_star,
         )
-        .where(PeriodSnapshot.org_id == org_id, PeriodSnapshot.period < before)
+        .where(PeriodSnapshot.org_id == org_id, PeriodSnapshot.period <= before)
         .order_by(PeriodSnapshot.period.desc())
-        .limit(months)
+        .limit(months + 1)
     )
     out = [
         MonthScore(p, Decimal(s), Decimal(m), c if c is not None else ps, c is not None)
         for p, s, m, ps, c in rows.all()
     ]
-    return out[::-1]
+    closed = bool(out) and out[0].period == before
+    skip = 1 if closed else 0
+    return out[skip : skip + months][::-1], closed
 
 
 _gap_memo: OrderedDict[tuple, GapResult] = OrderedDict()
@@ -146,8 +149,10 @@ async def star_answer(
     if branch.kind != "branch":
         raise ServiceError("access.denied")
     period = today.strftime("%Y-%m")
-    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=with_gap)
-    found = await history(session, branch.id, period)
+    found, closed = await history(session, branch.id, period)
+    cl = await checklist.month_checklist(
+        session, rubric, branch, period, with_gap=with_gap, with_content=False, closed=closed
+    )
     return StarAnswer(branch, cl, found)
 
 
