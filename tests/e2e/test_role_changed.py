@@ -80,7 +80,8 @@ async def test_a_secretary_relieved_of_the_role_is_told(world, lang):
     await world.seed(relieve)
     pressed = await secretary.press("王芳", message=old_roster)
     assert pressed.show_alert and t["changed"] in pressed.text
-    assert not (await secretary.last_message()).buttons  # the old keyboard is gone
+    stripped = await secretary.expect(edited=True)  # the old keyboard is taken away
+    assert stripped.message_id == old_roster.message_id and not stripped.buttons
 
     await secretary.send(t["menu_roster"])  # the old menu's button
     answer = await secretary.expect(t["changed_now"])
@@ -110,7 +111,8 @@ async def test_staff_removed_from_their_committee_are_told(world, lang):
     label = next(b for row in old.buttons for b in row)
     pressed = await staff.press(label, message=old)
     assert pressed.show_alert and t["changed"] in pressed.text
-    assert not (await staff.last_message()).buttons
+    stripped = await staff.expect(edited=True)
+    assert stripped.message_id == old.message_id and not stripped.buttons
 
     await staff.send("/orgs")
     await staff.expect(t["changed_now"])
@@ -139,7 +141,8 @@ async def test_a_member_who_left_is_told_they_left(world, lang):
     await world.seed(leave)
     pressed = await secretary.press("王芳", message=old_roster)
     assert pressed.show_alert and t["left"] in pressed.text
-    assert not (await secretary.last_message()).buttons
+    stripped = await secretary.expect(edited=True)
+    assert stripped.message_id == old_roster.message_id and not stripped.buttons
     for command in ("/month", "/roster", t["menu_roster"]):
         await secretary.send(command)
         answer = await secretary.expect(t["left"])
