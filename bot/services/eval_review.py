@@ -9,6 +9,7 @@ assessment; the branch may change a grade only with a written reason (看票不�
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -215,12 +216,20 @@ async def compute(session: AsyncSession, campaign: EvalCampaign, rubric: Vanguar
     await compute_many(session, [campaign], rubric)
 
 
+# Campaigns per step of a city-wide run (about 4,000 members): small enough that the
+# database's work on one step and the scoring of another overlap, large enough that
+# the statements stay few.
+CHUNK = 200
+
+
 async def compute_many(
     session: AsyncSession, campaigns: Sequence[EvalCampaign], rubric: VanguardRubric
 ) -> int:
-    """(Re)compute the results of many campaigns at once: one read, one pass of scoring
-    over plain rows, one write. The branch's inputs (review assessment, deductions,
-    overrides, mentor, disposal steps) are kept."""
+    """(Re)compute the results of many campaigns at once: set-based reads, one pass of
+    scoring over plain rows, bulk writes. The branch's inputs (review assessment,
+    deductions, overrides, mentor, disposal steps) are kept. Rows of members no longer
+    candidates cannot exist: the electorate is fixed when the vote opens and a counted
+    vote is never reopened."""
     periods: dict[str, list[EvalCampaign]] = defaultdict(list)
     for c in campaigns:
         periods[c.period].append(c)
@@ -229,8 +238,63 @@ async def compute_many(
     if not campaigns:
         return 0
     conn = await session.connection()
-    bands = len(rubric.vote_options)
     period = campaigns[0].period
+    bands = len(rubric.vote_options)
+    if len(campaigns) <= CHUNK:  # a branch's review: no threads, no pipeline
+        rows = _grade(rubric, period, await _load_inputs(conn, campaigns, bands))
+        if rows:
+            await _write(conn, rows)
+        n = len(rows)
+    else:
+        n = await _pipeline(conn, campaigns, rubric)
+    # The rows were rewritten underneath the ORM: forget the old objects.
+    for obj in [o for o in session.identity_map.values() if isinstance(o, EvalResult)]:
+        session.expunge(obj)
+    return n
+
+
+async def _pipeline(
+    conn: AsyncConnection, campaigns: Sequence[EvalCampaign], rubric: VanguardRubric
+) -> int:
+    """Many campaigns in steps, the database and the scoring working at once: the
+    statements run one at a time on the connection, in the order asked (all reads,
+    then each step's write once scored), while a worker thread scores the steps
+    already read. The event loop stays free meanwhile (other updates are answered)."""
+    period = campaigns[0].period
+    bands = len(rubric.vote_options)
+    turn = asyncio.Lock()  # first come, first served
+
+    async def read(chunk: Sequence[EvalCampaign]) -> Sequence[Row]:
+        async with turn:
+            return await _load_inputs(conn, chunk, bands)
+
+    async def write(rows: list[tuple]) -> None:
+        if rows:
+            async with turn:
+                await _write(conn, rows)
+
+    steps = [campaigns[i : i + CHUNK] for i in range(0, len(campaigns), CHUNK)]
+    reads = [asyncio.create_task(read(chunk)) for chunk in steps]
+    writes: list[asyncio.Task] = []
+    n = 0
+    try:
+        for task in reads:
+            rows = await asyncio.to_thread(_grade, rubric, period, await task)
+            writes.append(asyncio.create_task(write(rows)))
+            n += len(rows)
+        await asyncio.gather(*writes)
+    finally:
+        # On an error, let the statements already asked for finish before the
+        # transaction is rolled back (a statement cut off mid-way upsets the driver).
+        await asyncio.gather(*reads, *writes, return_exceptions=True)
+    return n
+
+
+def _grade(rubric: VanguardRubric, period: str, inputs: Sequence[Row]) -> list[tuple]:
+    """The results of the candidates read by `_load_inputs`, as rows for `_write`:
+    facts, the Vanguard Index, each branch's grades with overrides and the cap. Pure
+    (no database), so that it can run in a worker thread."""
+    bands = len(rubric.vote_options)
     options = rubric.vote_options
     keys = [o.key for o in options]
     flags_of = [(d.key, d.evidence.key) for d in rubric.deductions]
@@ -242,7 +306,7 @@ async def compute_many(
     no_votes: dict[str, int] = {}
     facts = []
     overrides: dict[int, list[Override]] = defaultdict(list)
-    for row in await _load_inputs(conn, campaigns, bands):
+    for row in inputs:
         cid, mid, category, self_score, band, deductions, grade, reason, counted = row[:9]
         counts, met = row[9 : 9 + bands], row[9 + bands :]
         if reason:
@@ -300,12 +364,7 @@ async def compute_many(
                     text_of(r, places),
                 )
             )
-    if rows:
-        await _write(conn, rows)
-    # The rows were rewritten underneath the ORM: forget the old objects.
-    for obj in [o for o in session.identity_map.values() if isinstance(o, EvalResult)]:
-        session.expunge(obj)
-    return len(rows)
+    return rows
 
 
 async def _write(conn: AsyncConnection, rows: list[tuple]) -> None:

@@ -288,10 +288,12 @@ async def _results(session, campaign_ids) -> dict:
     }
 
 
-async def test_a_city_batch_grades_each_branch_as_it_would_alone(session):
+@pytest.mark.parametrize("step", [1, eval_review.CHUNK])
+async def test_a_city_batch_grades_each_branch_as_it_would_alone(session, monkeypatch, step):
     """compute_many over many campaigns gives exactly what computing each alone gives:
     a member counts only their own branch's meetings (not those of another branch in
-    the batch), and the branch's inputs survive a recompute."""
+    the batch), and the branch's inputs survive a recompute. With `step` 1 the batch
+    runs as a city does, in steps scored in a worker thread while the database works."""
     w = await make_world(session, 6)
     staff = await w.principal(session, STAFF_TG)
     others = await add_members(session, w.other, 6, None, "东风")
@@ -323,7 +325,9 @@ async def test_a_city_batch_grades_each_branch_as_it_would_alone(session):
             disposal_steps={"talk": True},
         )
     )
+    monkeypatch.setattr(eval_review, "CHUNK", step)
     assert await eval_review.compute_many(session, campaigns, VRUBRIC) == 6 + 2 + 6
+    monkeypatch.undo()
     batch = await _results(session, ids)
     assert batch.keys() == alone.keys()
     changed = {k for k in batch if batch[k] != alone[k]}
@@ -338,6 +342,34 @@ async def test_a_city_batch_grades_each_branch_as_it_would_alone(session):
     for c in campaigns:  # and each alone again: the same as the batch
         await eval_review.compute(session, c, VRUBRIC)
     assert await _results(session, ids) == batch
+
+
+async def test_a_step_that_cannot_stand_stops_a_city_run_cleanly(session, monkeypatch):
+    """An override over the cap in one step of a city run: the run stops with the
+    branch's error, no statement is left running, and the transaction can roll back."""
+    w = await make_world(session, 6)
+    staff = await w.principal(session, STAFF_TG)
+    await add_members(session, w.other, 6, None, "东风")
+    await evaluation.open_for_subtree(session, staff, NOW, TODAY, w.city, "2026")
+    found = await session.execute(select(EvalCampaign).order_by(EvalCampaign.id))
+    campaigns = list(found.scalars())
+    for c in campaigns:
+        await ballots.prepare_tally(session, c, VRUBRIC)
+    monkeypatch.setattr(eval_review, "CHUNK", 1)
+    assert await eval_review.compute_many(session, campaigns, VRUBRIC) == 14
+    await session.commit()
+    await session.execute(
+        update(EvalResult)
+        .where(EvalResult.campaign_id == campaigns[0].id)
+        .values(grade="excellent", override_reason="全体优秀")
+    )
+    with pytest.raises(ServiceError, match="eval.override_"):
+        await eval_review.compute_many(session, campaigns, VRUBRIC)
+    await session.rollback()
+    kept = await session.scalar(
+        select(func.count()).select_from(EvalResult).where(EvalResult.override_reason.is_(None))
+    )
+    assert kept == 14
 
 
 async def test_closing_the_vote_seals_it_after_the_commit(session):
