@@ -17,7 +17,8 @@ answer (nothing follows by an edit), so this is "update received to reply sent":
   remembered) and asked again, as p50 / p95 / max, wall and CPU;
 - "各支部情况怎么样？" from a superuser: the whole-city dashboard, five times (the first
   with nothing remembered): best and worst;
-- /export from the superuser: the city's ratings ledger sent as a file, three times;
+- /export from the superuser: the city's ratings ledger sent as a file (branches,
+  items, and every member's approved result of last year), three times;
 
 and last, how long `branchbot demo` takes from the start to ready (emulator, schema,
 the demo city seeded, personas, the bot polling), on a fresh file.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import random
 import sqlite3
@@ -39,6 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,12 +79,34 @@ def _pct(values: list[float], share: float) -> float:
 
 
 def link_members(path: Path) -> None:
-    """One member of every branch gets a Telegram account (FIRST_TG + the branch id)."""
+    """One member of every branch gets a Telegram account (FIRST_TG + the branch id), and
+    every member last year's approved Vanguard result (the ledger's per-member sheet)."""
+    grades = ("excellent", "qualified", "qualified", "qualified", "basically_qualified")
     with sqlite3.connect(path) as db:
         db.execute(
             "UPDATE member SET telegram_id = ? + org_id "
             "WHERE id IN (SELECT min(id) FROM member GROUP BY org_id)",
             (FIRST_TG,),
+        )
+        db.execute(
+            "INSERT INTO eval_campaign (org_id, period, stage, min_voters, self_due, vote_due, "
+            "review_due, notice_due, approval_due, version, created_at, updated_at) "
+            "SELECT DISTINCT org_id, '2025', 'final', 5, '2025-12-05', '2025-12-12', "
+            "'2025-12-19', '2025-12-26', '2026-01-09', 1, ?, ? FROM member",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+        members = db.execute(
+            "SELECT c.id, m.id FROM member m JOIN eval_campaign c ON c.org_id = m.org_id"
+        ).fetchall()
+        db.executemany(
+            "INSERT INTO eval_result (campaign_id, member_id, total, computed_grade, "
+            "proposed_grade, grade, deductions, breakdown, disposal_steps) "
+            "VALUES (?, ?, ?, ?, ?, ?, '{}', '{}', '{}')",
+            [
+                (c, m, 60 + (m * 37) % 40, g, g, g)
+                for c, m in members
+                for g in (grades[m % len(grades)],)
+            ],
         )
 
 
@@ -203,6 +228,10 @@ async def measure(url: str, asks: int, branches: list[int]) -> dict[str, object]
         board = [await server.say(SUPERUSER, HOW_ARE_THEY, BOARD) for _ in range(5)]
         out["dashboard"] = board
         out["export"] = [await server.say(SUPERUSER, "/export", LEDGER) for _ in range(3)]
+        data = server.replies[-1][2].document.data
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
+        out["export_file"] = f"{len(sheets)} sheets, {len(data) / 1e6:.1f} MB"
     finally:
         await server.close()
     return out
@@ -253,6 +282,7 @@ def main() -> None:
             f"CPU best {min(cpus):.3f} s, worst {max(cpus):.3f} s"
         )
         failed |= max(walls) > TARGETS[what]
+    print(f"the ledger: {found['export_file']} (branches, items, members)")
     took, branches = asyncio.run(demo_ready(folder))
     print(f"demo ready in {took:.2f} s ({branches} branches)")
     failed |= took > TARGETS["demo"]
