@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, run_in_session
+from bot.cli.common import console, run_in_session, settings_or_exit, words
+from bot.i18n import N_
+
+OUTBOX_STATES = {
+    "pending": N_("waiting"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "unreachable": N_("unreachable"),
+}
 
 
 def status() -> None:
@@ -22,30 +31,38 @@ def status() -> None:
         lock = await session.get(SchedulerLock, "scheduler")
         return counts, jobs, lock, settings.tz
 
-    counts, jobs, lock, tz = run_in_session(work)
+    settings = settings_or_exit()
+    _ = words(settings)
+    counts, jobs, lock, tz = run_in_session(work, settings)
 
     def when(value) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
 
-    console.print("outbox:")
+    def state(value: str) -> str:
+        return _(OUTBOX_STATES[value]) if value in OUTBOX_STATES else value
+
+    console.print(_("Messages waiting to be sent (the outbox):"))
     for st in OutboxStatus:
-        console.print(f"  {st.value:<12} {counts.count(st)}")
-    console.print("scheduled jobs (local time):")
+        console.print(f"  {state(st.value):<12} {counts.count(st)}")
+    console.print(_("Scheduled jobs (local time):"))
     if not jobs:
-        console.print("  none yet: no scheduler has run on this database")
+        console.print("  " + _("none yet: no scheduler has run on this database"))
     for job in jobs:
-        line = f"  {job.job_id:<22} last {when(job.last_run_at):<16}  next {when(job.next_run_at)}"
+        line = _("{job}  last run {last}  next run {next}").format(
+            job=f"{job.job_id:<22}", last=f"{when(job.last_run_at):<16}", next=when(job.next_run_at)
+        )
         if job.last_error:
-            line += f"  last error: {job.last_error}"
-        console.print(line)
+            line += "  " + _("last error: {error}").format(error=job.last_error)
+        console.print("  " + line)
     if lock is not None:
-        console.print(f"scheduler lock: {lock.holder} until {when(lock.expires_at)}")
+        text = _("Scheduler lock: {holder} until {until}")
+        console.print(text.format(holder=lock.holder, until=when(lock.expires_at)))
     if counts.recent_failures:
-        console.print("recent failures:")
+        console.print(_("Recent failures:"))
     for row in counts.recent_failures:
         console.print(
             f"  {when(row.created_at)}  chat {row.chat_id}  {row.kind:<12} "
-            f"{row.status}: {row.error or ''}"
+            f"{state(row.status)}: {row.error or ''}"
         )
 
 
@@ -75,8 +92,12 @@ def broadcast(
         root = await _org(session, org)
         return await broadcasts.audience_size(session, operator(), root.id, chosen)
 
-    n = run_in_session(count)
-    if not yes and not typer.confirm(f"Send to {n} people under {org}?"):
+    settings = settings_or_exit()
+    _ = words(settings)
+    n = run_in_session(count, settings)
+    if not yes and not typer.confirm(
+        _("Send to {count} people under {org}?").format(count=n, org=org)
+    ):
         raise typer.Exit(1)
 
     async def send(session, clock, settings):
@@ -101,5 +122,6 @@ def broadcast(
         )
         return cast.id, cast.recipients
 
-    cast_id, recipients = run_in_session(send)
-    console.print(f"broadcast {cast_id} queued for {recipients} people")
+    cast_id, recipients = run_in_session(send, settings)
+    text = _("Announcement {id} queued for {count} people; the scheduler sends it")
+    console.print(text.format(id=cast_id, count=recipients))
