@@ -51,7 +51,7 @@ def _previous_month(month: str) -> str:
     return f"{year - 1:04d}-12" if mon == 1 else f"{year:04d}-{mon - 1:02d}"
 
 
-async def _zones(ctx: JobContext, session: AsyncSession) -> list[ZoneInfo]:
+async def branch_zones(ctx: JobContext, session: AsyncSession) -> list[ZoneInfo]:
     """The time zones branches live in (the default for those that name none)."""
     names = (
         await session.execute(
@@ -116,7 +116,7 @@ def kickoff_occasion(ctx: JobContext, year: int, mon: int, tz: ZoneInfo) -> Occa
 async def kickoff(ctx: JobContext) -> None:
     now = ctx.clock.now()
     async with ctx.sessions() as session:
-        for tz in await _zones(ctx, session):
+        for tz in await branch_zones(ctx, session):
             month, year, mon = _month_of(now, tz)
             occasion = _due(ctx, [kickoff_occasion(ctx, year, mon, tz)], now)
             if occasion is None or f"{tz.key}:{occasion.name}" in ctx.done:
@@ -192,7 +192,7 @@ def due_occasions(ctx: JobContext, year: int, mon: int, tz: ZoneInfo) -> list[Oc
 async def outstanding(ctx: JobContext) -> None:
     now = ctx.clock.now()
     async with ctx.sessions() as session:
-        for tz in await _zones(ctx, session):
+        for tz in await branch_zones(ctx, session):
             month, year, mon = _month_of(now, tz)
             occasion = _due(ctx, outstanding_occasions(ctx, year, mon, tz), now)
             if occasion is None:
@@ -207,7 +207,7 @@ async def outstanding(ctx: JobContext) -> None:
 async def due_warnings(ctx: JobContext) -> None:
     now = ctx.clock.now()
     async with ctx.sessions() as session:
-        for tz in await _zones(ctx, session):
+        for tz in await branch_zones(ctx, session):
             month, year, mon = _month_of(now, tz)
             occasion = _due(ctx, due_occasions(ctx, year, mon, tz), now)
             if occasion is not None:

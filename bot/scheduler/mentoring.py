@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.scheduler.calendar import branch_zones
 from bot.scheduler.jobs import JobContext, Jobs, remind
 from bot.services import eval_after
 from bot.services.calendar import Occasion, at_local, latest_due, month_key, next_workday
@@ -45,18 +46,22 @@ def _button(campaign_id: int, member_id: int, month: str) -> dict:
 async def checkins(ctx: JobContext) -> None:
     now = ctx.clock.now()
     async with ctx.sessions() as session:
-        by_zone: dict[ZoneInfo, list[eval_after.Pair]] = defaultdict(list)
-        for pair in await eval_after.current_pairs(session):
-            by_zone[ctx.tz_of(pair.org.timezone)].append(pair)
-        for tz, pairs in by_zone.items():
+        # Hourly ticks: the pairings are read only when some time zone's prompt is due.
+        due: dict[ZoneInfo, tuple[str, Occasion]] = {}
+        for tz in await branch_zones(ctx, session):
             local = now.astimezone(tz).date()
-            month = month_key(local)
             occasion = latest_due(
                 [checkin_occasion(ctx, local.year, local.month, tz)], now, ctx.grace
             )
-            if occasion is None or f"{tz.key}:{occasion.name}" in ctx.done:
-                continue
-            for pair in pairs:
+            if occasion is not None and f"{tz.key}:{occasion.name}" not in ctx.done:
+                due[tz] = (month_key(local), occasion)
+        if not due:
+            return
+        by_zone: dict[ZoneInfo, list[eval_after.Pair]] = defaultdict(list)
+        for pair in await eval_after.current_pairs(session):
+            by_zone[ctx.tz_of(pair.org.timezone)].append(pair)
+        for tz, (month, occasion) in due.items():
+            for pair in by_zone.get(tz, []):
 
                 def render(tg: int, pair=pair, month=month) -> str:
                     if tg == pair.member.telegram_id:

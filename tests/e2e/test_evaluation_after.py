@@ -534,8 +534,12 @@ async def test_both_sides_of_a_pairing_check_in_each_month(world, lang):
         await person.send("/evaluation")
         homes[person.id] = await person.expect()
 
+    # Not before the day: 15 December.
+    world.app.clock.advance(days=25)
+    await mentoring.checkins(job_context(world.app))
+    assert await world.seed(_prompts) == 0
     # Monday 21 December 2026, 10:00 in Shanghai: the 20th is a Sunday.
-    world.app.clock.advance(days=31)
+    world.app.clock.advance(days=6)
     await mentoring.checkins(job_context(world.app))
     await mentoring.checkins(job_context(world.app))  # a second tick: nobody hears it twice
     assert await world.seed(_prompts) == 2
