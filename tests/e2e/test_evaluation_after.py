@@ -406,6 +406,10 @@ async def test_commendation_list_and_disposal_checklist(world, lang):
     )
     assert answer.show_alert and t["denied"] in answer.text
     assert (await world.seed(_result, ids["final"], 3)).disposal_steps == {}
+    # Nor does the list of excellent members go to a branch secretary.
+    answer = await other_sec.press_data(EvalHome(act="commend").pack(), own.message_id, force=True)
+    assert answer.show_alert and t["denied"] in answer.text
+    assert not [m for m in await other_sec.messages() if m.document]
     assert [c["done"] for c in await world.seed(_audits, "disposal")] == [True, False]
 
 
