@@ -47,6 +47,10 @@ async def cancel(message: Message, state: FSMContext, principal: Principal) -> N
 @router.message(CommandStart(deep_link=False), F.text.regexp(r"^/start(@\w+)?\s*$"))
 async def start(message: Message, state: FSMContext, principal: Principal) -> None:
     await state.clear()
+    if principal.left_branch is not None and not principal.is_staff:
+        # Their old menu goes with the membership.
+        await message.answer(_left_text(principal), reply_markup=ReplyKeyboardRemove())
+        return
     if principal.member is None and not principal.is_staff:
         await message.answer(
             _(
@@ -128,6 +132,13 @@ _JOIN_NEXT = {
 }
 
 
+def _left_text(principal: Principal) -> str:
+    return _(
+        "You are no longer on the roster of {branch}: your membership there has ended. "
+        "If that is a mistake, please ask your branch secretary."
+    ).format(branch=html.quote(principal.left_branch.name))
+
+
 async def _not_joined_yet(
     principal: Principal, session: AsyncSession, state: FSMContext, clock: Clock
 ) -> str:
@@ -147,10 +158,7 @@ async def _not_joined_yet(
             )
             return f"{lead}\n{_(_JOIN_NEXT[step])}\n" + _("/cancel stops joining.")
     if principal.left_branch is not None:
-        return _(
-            "You are no longer on the roster of {branch}: your membership there has ended. "
-            "If that is a mistake, please ask your branch secretary."
-        ).format(branch=html.quote(principal.left_branch.name))
+        return _left_text(principal)
     waiting = await onboarding.awaited_branch(session, principal.telegram_id)
     if waiting is not None:
         path = await orgs.display_path(session, waiting)

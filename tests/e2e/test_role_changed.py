@@ -150,6 +150,9 @@ async def test_a_member_who_left_is_told_they_left(world, lang):
     assert await secretary.reply_keyboard() is None
     await secretary.send("/me")
     await secretary.expect(t["left_me"])
+    await secretary.send("/start")
+    await secretary.expect(t["left_me"])
+    assert await secretary.reply_keyboard() is None
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
