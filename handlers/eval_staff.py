@@ -158,7 +158,13 @@ async def reopen_reason(
 ) -> None:
     data = await step_data(state, "reopen")
     campaign = await evaluation.reopen(
-        session, principal, clock.now(), data["campaign"], data["stage"], message.text
+        session,
+        principal,
+        clock.now(),
+        data["campaign"],
+        data["stage"],
+        message.text,
+        today=clock.today(),
     )
     await state.clear()
     reason = " ".join(message.text.split())

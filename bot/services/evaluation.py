@@ -316,25 +316,43 @@ async def _move(
     to: EvalStage,
     action: str,
     reason: str = "",
+    dues: dict[str, date] | None = None,
 ) -> None:
     # Compare-and-set on the version: two people closing the same stage at once move it once.
     # (The UPDATE also moves the loaded object's stage: the old one is read first.)
     before = campaign.stage
+    old_dues = {k: getattr(campaign, k).isoformat() for k in dues or {}}
     result = await session.execute(
         update(EvalCampaign)
         .where(EvalCampaign.id == campaign.id, EvalCampaign.version == campaign.version)
-        .values(stage=to.value, version=campaign.version + 1, updated_at=now)
+        .values(stage=to.value, version=campaign.version + 1, updated_at=now, **(dues or {}))
     )
     if result.rowcount != 1:
         raise ServiceError("stale")
-    changes = {"stage": [before, to.value]}
+    changes: dict = {"stage": [before, to.value]}
     if reason:
         changes["reason"] = reason
+    for key, day in (dues or {}).items():
+        if old_dues[key] != day.isoformat():
+            changes[key] = [old_dues[key], day.isoformat()]
     await audit.record(session, principal.actor, now, "eval_campaign", campaign.id, action, changes)
     await session.refresh(campaign)
 
 
 MAX_REASON = 1000
+
+
+def rescheduled(campaign: EvalCampaign, back: EvalStage, today: date) -> dict[str, date]:
+    """Deadlines for a campaign moved back to `back` today: that stage and the ones after
+    it get their usual length again from today (the objection window as long as it was),
+    and no deadline is brought forward — a reopened notice must let people object."""
+    window = (campaign.notice_due - campaign.review_due).days or DEFAULT_OBJECTION_DAYS
+    out, day = {}, today
+    for stage in STAGES[STAGES.index(back) : -1]:
+        day += timedelta(days=window if stage is EvalStage.notice else STAGE_DAYS[stage])
+        key = _DUE[stage]
+        out[key] = max(day, getattr(campaign, key))
+    return out
 
 
 def stage_before(stage: str) -> EvalStage | None:
@@ -373,8 +391,10 @@ async def reopen(
     campaign_id: int,
     from_stage: str,
     reason: str,
+    today: date | None = None,
 ) -> EvalCampaign:
-    """Move a campaign back one stage: the superior's staff only, with a reason, audited."""
+    """Move a campaign back one stage: the superior's staff only, with a reason, audited.
+    With `today`, the stage moved back to (and those after it) get fresh deadlines."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ServiceError("eval.reason_required")
@@ -385,7 +405,8 @@ async def reopen(
         from bot.services import ballots
 
         await ballots.drop_tally(session, campaign.id)
-    await _move(session, principal, now, campaign, back, "reopen", reason)
+    dues = rescheduled(campaign, back, today) if today is not None else None
+    await _move(session, principal, now, campaign, back, "reopen", reason, dues)
     return campaign
 
 

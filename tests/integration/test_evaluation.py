@@ -400,3 +400,37 @@ async def test_the_demo_city_has_a_vote_running_and_last_year_approved(session):
     assert found == {"2025": "final", "2026": "vote"}
     seen = await ballots.turnout(session, info["evaluation_id"])
     assert 0 < seen.voted < seen.electorate  # the demo's own people can still vote
+
+
+async def test_a_reopened_stage_gets_its_time_again(session):
+    """Moved back to the public notice after its window ended, the branch gets a whole
+    objection window again (and approval its week after it); nothing is brought forward."""
+    w = await make_world(session, 6)
+    sec = await w.voter(session, 0)
+    staff = await w.principal(session, STAFF_TG)
+    c = await to_vote(session, w)
+    await vote_all(session, w, c.id, {i: {} for i in range(1, 6)})
+    await evaluation.advance(session, sec, NOW, TODAY, c.id, "vote", VRUBRIC)
+    await evaluation.advance(session, sec, NOW, TODAY, c.id, "review", VRUBRIC)
+    later = TODAY + timedelta(days=60)
+    await evaluation.advance(session, sec, NOW, later, c.id, "notice", VRUBRIC)
+    window = (c.notice_due - c.review_due).days
+    self_due = c.self_due
+    await evaluation.reopen(session, staff, NOW, c.id, "approval", "objection overlooked", later)
+    assert c.stage == "notice"
+    assert c.notice_due == later + timedelta(days=window)
+    assert c.approval_due == c.notice_due + timedelta(days=7)
+    assert c.self_due == self_due
+    change = (
+        (
+            await session.execute(
+                select(AuditLog.changes).where(AuditLog.action == "reopen").order_by(AuditLog.id)
+            )
+        )
+        .scalars()
+        .all()[-1]
+    )
+    assert change["notice_due"][1] == c.notice_due.isoformat()
+    # The branch may not send it up again before the new window ends.
+    with pytest.raises(ServiceError, match="eval.notice_running"):
+        await evaluation.advance(session, sec, NOW, later, c.id, "notice", VRUBRIC)
