@@ -112,9 +112,8 @@ async def member_results(session: AsyncSession, period: str, roots: list) -> lis
     scope = _under(list(roots))
     if scope is not None:
         stmt = stmt.where(scope)
+    final = EvalStage.final.value  # looked up once, not per row
     return [
-        MemberResultRow(
-            path, branch, name, category, p, grade, Decimal(total), stage == EvalStage.final.value
-        )
+        MemberResultRow(path, branch, name, category, p, grade, Decimal(total), stage == final)
         for path, branch, name, category, p, stage, grade, total in (await session.execute(stmt))
     ]

@@ -262,14 +262,16 @@ def write_ratings_xlsx(
             [24, 30, 16, 22, 10, 12, 14, 10],
         )
         labels: dict[str, str] = {}
+        where: dict[str, tuple] = {}  # a branch's cells, shared by its members
         for m in ledger.members:
             for key, word in ((m.grade, grade_label), (m.category, category_label)):
                 if key not in labels:
                     labels[key] = word(key, _)
+            if m.path not in where:
+                where[m.path] = (cell(ledger.committees.get(m.path, "")), cell(m.branch))
             people.append(
                 [
-                    cell(ledger.committees.get(m.path, "")),
-                    cell(m.branch),
+                    *where[m.path],
                     cell(m.name),
                     labels[m.category],
                     m.period,
