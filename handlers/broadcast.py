@@ -235,6 +235,9 @@ async def send(
         file_kind=data.get("file_kind"),
     )
     await state.clear()
+    # A second tap of Send (queued behind the first) is told it went, not that its
+    # button expired — "start again" would send the announcement twice.
+    await state.update_data(sent=cast.id)
     await query.answer()
     text = _("📤 Queued for {n} people. I will tell you when all of it has gone out.").format(
         n=cast.recipients
@@ -243,6 +246,16 @@ async def send(
         at = fmt_datetime(when.astimezone(settings.tz), i18n.current_locale, "short")
         text += "\n" + _("It is quiet hours now: sending starts at {at}.").format(at=at)
     await query.message.edit_text(text, reply_markup=_progress_button(cast.id))
+
+
+@router.callback_query(Cast.filter(F.act == "send"), StateFilter(None))
+async def sent_already(query: CallbackQuery, state: FSMContext) -> None:
+    if (await state.get_data()).get("sent") is None:
+        raise ServiceError("stale")
+    await query.answer(
+        _("Already sent: the announcement was queued once. “🔄 Progress” shows how it goes."),
+        show_alert=True,
+    )
 
 
 def _progress_button(cast_id: int):

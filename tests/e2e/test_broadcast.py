@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import job_context
-from bot.db.models import NotificationPref, Staff
+from bot.db.models import Broadcast, NotificationPref, Staff
 from bot.scheduler.reports import report_finished
 from bot.services import members, orgs
 from tests.e2e.seeds import ROOT
@@ -153,3 +153,43 @@ async def test_notifications_mute_an_optional_reminder(world, lang):
     forged = await user.press_data(Notify(topic="vanguard").pack(), last.message_id, force=True)
     assert forged.show_alert
     assert await world.seed(muted) == ["due"]
+
+
+ALREADY = {"zh": "已经发送过了", "en": "Already sent"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_send_pressed_twice_at_once_sends_once(world, lang):
+    """The second tap is queued behind the first; it is told the announcement went,
+    and nobody gets it twice."""
+    t = T[lang]
+    await world.seed(_city)
+    staff = await world.emu.create_user("周组织", user_id=STAFF, language_code=t["lang"])
+    town = [await world.emu.create_user(f"党员{i}", user_id=i) for i in TOWN_MEMBERS]
+    await staff.send("/broadcast")
+    await staff.expect(t["new"])
+    await staff.press("📂 沙塘镇党委")
+    await staff.expect("沙塘镇党委", edited=True)
+    await staff.press("📢 " + t["all_town"])
+    await staff.expect(t["who"], edited=True)
+    await staff.press("➡ " + t["next"])
+    await staff.expect(t["type"], edited=True)
+    await staff.send("本周五下午3点召开全体党员大会")
+    preview = await staff.expect(t["preview"])
+    data = preview.button("📤 " + t["send"])["callback_data"]
+    presses = [
+        await staff.press_data(data, preview.message_id, wait_answer=False) for _ in range(2)
+    ]
+    answers = [await world.emu.wait_callback_answer(p.callback_query_id, 15.0) for p in presses]
+    assert all(a.answered for a in answers)
+    assert sum(ALREADY[lang] in (a.text or "") for a in answers) == 1, answers
+    for user in town:
+        await user.expect("全体党员大会")
+    await world.sender.idle.wait()
+    for user in town:
+        assert len([m for m in await user.messages() if "全体党员大会" in m.text]) == 1
+
+    async def casts(session, now):
+        return (await session.execute(select(func.count()).select_from(Broadcast))).scalar_one()
+
+    assert await world.seed(casts) == 1
