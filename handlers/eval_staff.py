@@ -81,6 +81,9 @@ async def campaign_card(session: AsyncSession, principal: Principal, clock: Cloc
             ]
         )
     back = evaluation.stage_before(campaign.stage) if at > 0 else None
+    if back is EvalStage.self_assessment and seen.voted:
+        back = None
+        lines.append(_("Ballots have been cast: the self-assessment cannot be reopened."))
     if back is not None:
         rows.append(
             [
@@ -90,7 +93,7 @@ async def campaign_card(session: AsyncSession, principal: Principal, clock: Cloc
                 )
             ]
         )
-    elif at > 0 and campaign.stage != EvalStage.final:
+    elif campaign.stage not in (EvalStage.self_assessment, EvalStage.vote, EvalStage.final):
         lines.append(_("The vote has been counted: it cannot be reopened."))
     rows.append(_overview_button())
     return "\n".join(lines), keyboard(rows)
