@@ -16,8 +16,8 @@ effort for it. The search is a depth-first branch and bound over the sources:
   that can lift a zeroing clause or a veto are never counted as bounded;
 * every candidate is checked by rescoring, so caps, conditions and vetoes are exact.
 
-With fewer than ``NODE_BUDGET`` rescorings the set found is the cheapest; otherwise
-the best found is returned with ``optimal=False``.
+With fewer than ``NODE_BUDGET`` rescorings (or the caller's ``budget``) the set found
+is the cheapest; otherwise the best found is returned with ``optimal=False``.
 """
 
 from __future__ import annotations
@@ -172,7 +172,14 @@ def _source_of(kind: EvidenceKind, key: str) -> tuple[ChangeKind, str] | None:
 
 
 class _Search:
-    def __init__(self, rubric: FortressRubric, facts: BranchFacts, scheme: StarScheme) -> None:
+    def __init__(
+        self,
+        rubric: FortressRubric,
+        facts: BranchFacts,
+        scheme: StarScheme,
+        budget: int = NODE_BUDGET,
+    ) -> None:
+        self.budget = budget
         self.rubric = rubric
         self.facts = facts
         self.scheme = scheme
@@ -303,7 +310,7 @@ class _Search:
             nonlocal best, best_effort, budget_hit
             if best_effort is not None and effort >= best_effort:
                 return
-            if self.evaluations >= NODE_BUDGET:
+            if self.evaluations >= self.budget:
                 budget_hit = True
                 return
             result, got = self.evaluate(tuple(assignment))
@@ -393,17 +400,19 @@ def gap_analysis(
     scheme: str | None = None,
     *,
     up_to: int | None = None,
+    budget: int = NODE_BUDGET,
 ) -> GapResult:
     """For each star level above the branch's, the cheapest changes this month that reach it.
 
     Needs a threshold scheme (the default one unless ``scheme`` names another).
     ``up_to=1`` looks at the next level only (what a chat answer shows): the levels
-    further up are the costly searches, and nobody asked about them.
+    further up are the costly searches, and nobody asked about them. ``budget`` bounds
+    the rescorings per level (beyond it, the best set found, ``optimal=False``).
     """
     sc = rubric.schemes[scheme or rubric.default_scheme]
     if sc.method is not StarMethod.THRESHOLD:
         raise ValueError(f"gap analysis needs a threshold scheme, not {sc.key!r}")
-    search = _Search(rubric, facts, sc)
+    search = _Search(rubric, facts, sc, budget)
     current_stars = threshold_rating(sc, search.current).stars
     levels = []
     for level in reversed(sc.levels):

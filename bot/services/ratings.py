@@ -114,6 +114,9 @@ async def history(
 _gap_memo: OrderedDict[tuple, GapResult] = OrderedDict()
 GAP_MEMO_SIZE = 4096
 GAP_LEVELS = 1  # the chat shows the way to the next star, not the ones above it
+# Rescorings at most (~0.1 ms each): four times what the hardest branch of the
+# benchmark city needs (253), so an answer never waits on a pathological search.
+GAP_BUDGET = 1000
 
 
 def _memo_key(rubric: FortressRubric, facts: BranchFacts) -> tuple:
@@ -127,7 +130,7 @@ def cached_gap(rubric: FortressRubric, facts: BranchFacts) -> GapResult:
     if found is not None:
         _gap_memo.move_to_end(key)
         return found
-    found = _gap_memo[key] = gap_analysis(rubric, facts, up_to=GAP_LEVELS)
+    found = _gap_memo[key] = gap_analysis(rubric, facts, up_to=GAP_LEVELS, budget=GAP_BUDGET)
     if len(_gap_memo) > GAP_MEMO_SIZE:
         _gap_memo.popitem(last=False)
     return found

@@ -299,3 +299,18 @@ def test_a_condition_no_change_can_meet_rules_the_level_out_without_a_search(
     five = next(level for level in gap.levels if level.stars == 5)
     assert not five.reachable and five.optimal and not five.blocked_by
     assert 5 not in searched and searched  # the levels below were searched
+
+
+def test_a_budget_bounds_the_search_and_says_so(tmp_path_factory):
+    rubric = _mini(tmp_path_factory)
+    facts = BranchFacts("b", "village", "2026-09", [], {}, {}, {}, {}, ["feat1"])
+    full = gap_analysis(rubric, facts)
+    assert all(level.optimal for level in full.levels)
+    tight = gap_analysis(rubric, facts, budget=1)
+    assert any(not level.optimal for level in tight.levels)
+    # Whatever it found still reaches its level: it is checked by rescoring.
+    for level in tight.levels:
+        if level.reachable:
+            assert (
+                what_if(rubric, facts, [s.change for s in level.steps]).stars.stars >= level.stars
+            )
