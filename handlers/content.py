@@ -129,6 +129,14 @@ async def toggle_domain(
     await query.message.edit_text(**await _domains_view(state))
 
 
+@router.callback_query(ContentStep.filter(F.act == "save"), StateFilter(None))
+async def saved_already(query: CallbackQuery, state: FSMContext) -> None:
+    """A second tap of Save, queued behind the first: the material was added once."""
+    if (await state.get_data()).get("added") is None:
+        raise ServiceError("stale")
+    await query.answer(_("Already saved: the material was added once."), show_alert=True)
+
+
 @router.callback_query(ContentStep.filter(F.act == "save"), AddContent.domains)
 async def save(
     query: CallbackQuery,
@@ -151,6 +159,7 @@ async def save(
         domains=data["domains"],
     )
     await state.clear()
+    await state.update_data(added=item.id)  # a second tap of Save is told, see below
     await query.answer(_("Saved."))
     await query.message.edit_text(
         _(

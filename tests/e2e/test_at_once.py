@@ -1,7 +1,8 @@
 """Two updates at once through the real bot (issue 8, item 10 and section 2).
 
-- The same Save pressed twice at once stores one meeting, and both presses get an honest
-  answer: "saved" for the one that saved, "already saved" for the one queued behind it.
+- The same Save pressed twice at once stores one meeting (or one education material),
+  and both presses get an honest answer: "saved" for the one that saved, "already saved"
+  for the one queued behind it.
 - A new person's first two updates, in two chats at once (their private chat and a
   group), both get their answer in their language and leave one language row: on
   PostgreSQL both read "no language stored" before either writes (a barrier), the race a
@@ -13,11 +14,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.db.models import UserPref
+from bot.db.models import EducationContent, UserPref
 from bot.middlewares import locale as locale_middleware
-from tests.e2e.test_month import T
+from tests.e2e.test_month import STAFF, T, _branch
 from tests.e2e.test_not_saved import _meetings, _to_summary
 
 ALREADY = {"zh": "已经保存过", "en": "Already saved"}
@@ -79,3 +80,38 @@ async def test_a_new_persons_first_updates_in_two_chats_at_once(world, monkeypat
         return list(rows.scalars())
 
     assert await world.seed(stored) == ["zh_Hans" if lang == "zh" else "en"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_material_save_pressed_twice_at_once_adds_it_once(world, lang):
+    kind, domains, village, added, already = {
+        "zh": ("党员教育片", "适用于哪些领域", "农村", "已添加", "已经保存过了"),
+        "en": ("member education video", "Which domains", "village", "Added for", "Already saved"),
+    }[lang]
+    await world.seed(_branch)
+    staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=T[lang]["lang"])
+    await staff.send("/content")
+    await staff.expect()
+    await staff.press(kind)
+    await staff.expect(edited=True)
+    await staff.send("《村支书的一天》")
+    await staff.expect()
+    await staff.send("https://example.org/film")
+    await staff.expect(domains)
+    await staff.press(village)
+    ready = await staff.expect(edited=True)
+    data = next(
+        b["callback_data"] for row in ready.inline_keyboard for b in row if "💾" in b["text"]
+    )
+    presses = [await staff.press_data(data, ready.message_id, wait_answer=False) for _ in range(2)]
+    answers = [await world.emu.wait_callback_answer(p.callback_query_id, 15.0) for p in presses]
+    assert all(a.answered for a in answers)
+    assert sum(already in (a.text or "") for a in answers) == 1, answers
+    await staff.expect(added, edited=True)
+
+    async def materials(session, now):
+        return (
+            await session.execute(select(func.count()).select_from(EducationContent))
+        ).scalar_one()
+
+    assert await world.seed(materials) == 1
