@@ -38,6 +38,8 @@ T = {
         "ask_member": "我们支部现在几颗星？",
         "provisional": "暂定",
         "members": "党员",
+        "ask_secretary": "這個月還有哪些任務沒完成",
+        "outstanding": "未完成",
     },
     "en": {
         "done": "Done",
@@ -52,6 +54,8 @@ T = {
         "ask_member": "what's our star rating",
         "provisional": "provisional",
         "members": "Members",
+        "ask_secretary": "what's still outstanding this month?",
+        "outstanding": "Outstanding",
     },
 }
 
@@ -194,6 +198,10 @@ async def test_demo_answers_questions_and_shows_the_dashboard(running) -> None:
     await member.send(t["ask_member"])
     answer = await member.expect(t["provisional"], timeout=SLOW)
     assert "★" in answer.text and started.info["previous"] in answer.text
+    secretary = await emu.get_user(demo.SECRETARY.telegram_id)
+    await secretary.send(t["ask_secretary"])
+    todo = await secretary.expect(t["outstanding"], timeout=SLOW)
+    assert "+" in todo.text  # each open item with the points it brings
     # The ledger the staff file: branches, items, and last year's approved member grades.
     await staff.send("/export")
     doc = await staff.expect(timeout=SLOW)
