@@ -66,6 +66,7 @@ _ATTENDED = {"theme_day": "theme_days", "lesson": "lessons"}
 # Meeting kinds counted per member: those above, and the organisational life meeting
 # (a task: attended at all in the period).
 _KINDS = (*_ATTENDED, "org_life")
+_ORG_LIFE = _KINDS.index("org_life")
 _GRADE_KEY = {g: g.key for g in Grade}
 
 
@@ -312,14 +313,12 @@ def _grade(rubric: VanguardRubric, period: str, inputs: Sequence[Row]) -> list[t
         if reason:
             overrides[cid].append(Override(mid, Grade.from_key(grade), reason))
         seen = events.get(met)
-        if seen is None:
-            theme_days, lessons, _org_life, theme_held, lessons_held = met
-            seen = events[met] = {
-                "theme_days_attended": theme_days,
-                "theme_days_held": theme_held,
-                "lessons_attended": lessons,
-                "lessons_held": lessons_held,
-            }
+        if seen is None:  # attended per _KINDS, then held per _ATTENDED (_load_inputs)
+            attended, held = met[: len(_KINDS)], met[len(_KINDS) :]
+            seen = events[met] = {}
+            for i, name in enumerate(_ATTENDED.values()):
+                seen[f"{name}_attended"] = attended[i]
+                seen[f"{name}_held"] = held[i]
         votes = no_votes
         if counted:
             votes = ballots.get(counts)
@@ -332,7 +331,7 @@ def _grade(rubric: VanguardRubric, period: str, inputs: Sequence[Row]) -> list[t
                 category=category,
                 period=period,
                 events=seen,
-                tasks=tasks[1 if met[2] else 0],
+                tasks=tasks[1 if met[_ORG_LIFE] else 0],
                 flags={f: 1 for k, f in flags_of if k in deductions} if deductions else {},
                 self_score=self_score,
                 review_score=None if band is None else options[band].value,
