@@ -336,25 +336,28 @@ class _Search:
         return best, not budget_hit
 
     def _greedy(self, stars: int) -> tuple[int, ...] | None:
+        """A first answer for the search to beat. Steps are ranked by the gain of the
+        source's own items (known from `_scan_levels`, no rescoring: ranking every step
+        by a full rescoring was half of the search's cost); only the steps taken are
+        rescored. Caps or clauses may make a step worth less than its items say; the
+        search after it is exact either way."""
         assignment = [0] * len(self.sources)
         while True:
-            result, got = self.evaluate(tuple(assignment))
-            if got >= stars:
+            if self.evaluate(tuple(assignment))[1] >= stars:
                 return tuple(assignment)
             best_step, best_ratio = None, None
             for i, src in enumerate(self.sources):
-                for units in src.levels:
-                    if units <= assignment[i]:
+                had = assignment[i]
+                base = src.optimistic[src.levels.index(had)] if had else ZERO
+                for units, gain in zip(src.levels, src.optimistic, strict=True):
+                    if units <= had:
                         continue
-                    trial = list(assignment)
-                    trial[i] = units
-                    gain = self.evaluate(tuple(trial))[0].total - result.total
-                    ratio = gain / ((units - assignment[i]) * src.unit)
+                    ratio = (gain - base) / ((units - had) * src.unit)
                     if best_ratio is None or ratio > best_ratio:
-                        best_step, best_ratio = trial, ratio
+                        best_step, best_ratio = (i, units), ratio
             if best_step is None or best_ratio is None or best_ratio <= 0:
                 return self._greedy_fill(stars)
-            assignment = best_step
+            assignment[best_step[0]] = best_step[1]
 
     def _greedy_fill(self, stars: int) -> tuple[int, ...] | None:
         # Points alone were not enough (a condition such as "a featured item done"):
