@@ -114,8 +114,8 @@ async def history(
 _gap_memo: OrderedDict[tuple, GapResult] = OrderedDict()
 GAP_MEMO_SIZE = 4096
 GAP_LEVELS = 1  # the chat shows the way to the next star, not the ones above it
-# Rescorings at most (~0.1 ms each): four times what the hardest branch of the
-# benchmark city needs (253), so an answer never waits on a pathological search.
+# Rescorings at most (~0.1 ms each); the hardest branch of the benchmark city needs 59
+# (`benchmarks/bench_rating.py`): an answer never waits on a pathological search.
 GAP_BUDGET = 1000
 
 
