@@ -10,16 +10,19 @@ import asyncio
 import hmac
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 from aiohttp import web
@@ -186,10 +189,57 @@ async def prepare_bot(app: App, bot: Bot) -> None:
         await session.commit()
 
 
-async def run_polling(app: App, bot: Bot) -> None:
-    await prepare_bot(app, bot)
+class _Started(BaseRequestMiddleware):
+    """`done` is set once the bot has answered its first update, or a poll found none:
+    a request middleware sees the empty getUpdates, an outer update middleware (`update`)
+    the first update handled."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+
+    async def __call__(self, make_request, bot: Bot, method):
+        result = await make_request(bot, method)
+        if isinstance(method, GetUpdates) and not result:
+            self.done.set()
+        return result
+
+    async def update(self, handler, event, data):
+        try:
+            return await handler(event, data)
+        finally:
+            self.done.set()
+
+
+async def run_polling(
+    app: App, bot: Bot, then: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Long polling. What can wait — the command menus, pruning old update ids, and `then`
+    (the scheduler's jobs) — is done once the first update is answered (or a poll found
+    none), so that whoever wrote while the bot was down is answered first."""
+    started = _Started()
+    bot.session.middleware(started)
+    app.dispatcher.update.outer_middleware(started.update)
     await bot.delete_webhook(drop_pending_updates=False)
-    await app.dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    polling = asyncio.create_task(
+        app.dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    try:
+        waiting = asyncio.create_task(started.done.wait())
+        await asyncio.wait({polling, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        # Off every later request's and update's path.
+        bot.session.middleware.unregister(started)
+        app.dispatcher.update.outer_middleware.unregister(started.update)
+        if polling.done():
+            return polling.result()
+        await prepare_bot(app, bot)
+        if then is not None:
+            await then()
+        await polling
+    finally:
+        if not polling.done():
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
 
 
 WEBHOOK_TASKS = web.AppKey("webhook_tasks", set)
@@ -289,12 +339,16 @@ async def serve(
     (`branchbot run --no-scheduler`, and every webhook worker).
     """
     if scheduler is not None:
-        await scheduler.start()
+        # The lock first: a second scheduler is refused before anything starts.
+        await scheduler.claim()
     try:
+        polling = bot is not None and not worker and not app.settings.webhook_url
+        if scheduler is not None and not polling:
+            await scheduler.begin()
         if bot is None:
             await _until_signal()
         else:
-            await _serve_bot(app, bot, worker)
+            await _serve_bot(app, bot, worker, scheduler.begin if scheduler and polling else None)
     finally:
         if scheduler is not None:
             await scheduler.stop()
@@ -309,13 +363,19 @@ async def _until_signal() -> None:
     log.info("stopped")
 
 
-async def _serve_bot(app: App, bot: Bot, worker: bool) -> None:
+async def _serve_bot(
+    app: App, bot: Bot, worker: bool, then: Callable[[], Awaitable[None]] | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = run_worker if worker else run_webhook if app.settings.webhook_url else run_polling
-    task = asyncio.create_task(runner(app, bot))
+    if worker:
+        task = asyncio.create_task(run_worker(app, bot))
+    elif app.settings.webhook_url:
+        task = asyncio.create_task(run_webhook(app, bot))
+    else:
+        task = asyncio.create_task(run_polling(app, bot, then))
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:

@@ -5,6 +5,10 @@ with `SchedulerBusy`), adds every job with its stable id (`replace_existing`,
 `coalesce`, a misfire grace of `REMINDER_GRACE_HOURS`), runs at once each job whose
 trigger fired while no scheduler was running (one run however many were missed), and
 starts the sender. Every run is recorded in `job_run` for `branchbot status`.
+
+`start()` is `claim()` (the lock, kept alive from then on) then `begin()` (the rest):
+`branchbot run` claims before it polls, so that a second scheduler is refused before
+anything starts, and begins once the bot has polled (`bot.app.run_polling`).
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.models import JobRun
 from bot.scheduler.jobs import JobContext, JobSpec, all_jobs
 from bot.scheduler.lock import SchedulerBusy, lock_for
 from bot.sender import Sender, SendLimits
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +75,31 @@ class Scheduler:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        await self.claim()
+        await self.begin()
+
+    async def claim(self) -> None:
+        """Take the database's scheduler lock (`SchedulerBusy` if another holds it) and
+        keep it from now on."""
         await self.lock.acquire()
+        self._tasks.append(asyncio.create_task(self._keep_lock()))
+
+    async def begin(self) -> None:
+        """Schedule the jobs, run those missed, start the sender (after `claim`)."""
         try:
             await self._schedule()
         except BaseException:
-            await self.lock.release()
+            await self.stop()
             raise
         if self.sender is not None:
             self._tasks.append(asyncio.create_task(self.sender.run(self._stop)))
-        self._tasks.append(asyncio.create_task(self._keep_lock()))
 
     async def _schedule(self) -> None:
+        # Imported here: `branchbot run` begins the scheduler after its first poll, and
+        # what the first answer waits for should not include APScheduler's import.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.cron import CronTrigger
+
         grace = int(self.ctx.grace.total_seconds())
         self.aps = AsyncIOScheduler(
             timezone=UTC,
