@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -154,7 +155,15 @@ def test_the_demo_command_shows_its_banner_first_and_nothing_else(tmp_path: Path
         took = float(first.split("(")[1].split(" s)")[0])
         assert 0 < took <= waited + 0.5  # from the command, not from after the imports
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
+        # Read through the same text wrapper as readline(): communicate() reads the raw pipe
+        # and would lose whatever readline() had already buffered past the first line.
+        watchdog = threading.Timer(60, proc.kill)
+        watchdog.start()
+        try:
+            rest = proc.stdout.read()
+        finally:
+            watchdog.cancel()
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
