@@ -121,7 +121,7 @@ def _demo_refuses(tmp_path: Path, *args: str) -> str:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
     done = subprocess.run(
-        [sys.executable, "-c", code, "demo", *args],
+        [sys.executable, "-c", code, "demo", "--lang", "en", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -180,6 +180,9 @@ def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         assert f"port {port} is in use" in _demo_refuses(tmp_path, "--port", str(port))
+        # In the demo's language (the last --lang wins).
+        zh = _demo_refuses(tmp_path, "--lang", "zh", "--port", str(port))
+        assert f"端口 {port} 已被占用" in zh
 
 
 def test_demo_refuses_a_bad_database_file(tmp_path: Path) -> None:
