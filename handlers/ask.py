@@ -174,15 +174,26 @@ async def my_grade(message: Message, session, principal, rubric, clock: Clock) -
             "🏅 Your Vanguard Index for {year}: not yet evaluated this year. Your grade "
             "appears here once the branch's evaluation has been published."
         ).format(year=year)
-    else:
-        text = _("🏅 Your Vanguard Index for {year}: {grade}").format(
-            year=found.year, grade=GRADES[int(found.grade)]()
+        await message.answer(text)
+        return
+    grade = GRADES[int(found.grade)]()
+    if found.score is not None:
+        locale = get_i18n().current_locale
+        grade += " · " + _("{score} of {max}").format(
+            score=fmt_number(found.score, locale), max=fmt_number(found.max_score, locale)
         )
-        if found.score is not None:
-            locale = get_i18n().current_locale
-            text += " · " + _("{score} of {max}").format(
-                score=fmt_number(found.score, locale), max=fmt_number(found.max_score, locale)
-            )
+    if found.year < year:
+        # Last year's stands until this year's is published: say both.
+        text = "\n".join(
+            [
+                _("🏅 Your Vanguard Index for {year} is not yet published.").format(year=year),
+                _("Your latest approved grade, for {year}: {grade}").format(
+                    year=found.year, grade=grade
+                ),
+            ]
+        )
+    else:
+        text = _("🏅 Your Vanguard Index for {year}: {grade}").format(year=year, grade=grade)
         if not found.final:
             text += "\n" + _("(in public notice: not final yet)")
     await message.answer(text)

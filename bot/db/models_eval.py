@@ -121,6 +121,8 @@ class EvalResult(SQLModel, table=True):
     """A member's result in the branch review: computed, proposed, decided."""
 
     __tablename__ = "eval_result"
+    # A member's own results ("my grade", the priority mark), across campaigns.
+    __table_args__ = (Index("ix_eval_result_member", "member_id"),)
 
     campaign_id: int = Field(
         sa_column=Column(ForeignKey("eval_campaign.id", ondelete="CASCADE"), primary_key=True)

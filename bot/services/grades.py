@@ -2,7 +2,8 @@
 (the ratings ledger's per-member sheet).
 
 A result counts once its campaign's public notice is over (`PUBLISHED`): before that
-`my_grade` says "not yet evaluated this year" and the ledger lists nobody.
+`my_grade` says this year's is not yet published (with the last approved one, if any)
+and the ledger lists nobody.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import EvalCampaign, EvalResult, EvalStage, Member, Organisation
@@ -25,7 +26,7 @@ PUBLISHED = (EvalStage.approval.value, EvalStage.final.value)
 
 @dataclass(frozen=True)
 class MyGrade:
-    year: int
+    year: int  # the campaign's year: the year asked for, or an earlier one (see my_grade)
     grade: str  # a scoring.Grade value: excellent | qualified | basic | unqualified
     score: Decimal | None  # the Vanguard Index points, when the rubric scores them
     max_score: Decimal | None
@@ -33,20 +34,31 @@ class MyGrade:
 
 
 async def my_grade(session: AsyncSession, principal: Principal, year: int) -> MyGrade | None:
-    """The member's result for `year`, or None while no evaluation has produced one."""
+    """The member's result for `year` once published; until then their latest approved
+    result of an earlier year (a year's evaluation ends early in the next, so for most
+    of a year that is the grade that stands); None if neither exists."""
     if principal.member is None:
         raise ServiceError("month.no_branch")
     from scoring import Grade
 
-    # A half-year rubric has two campaigns: the latest.
+    # A half-year rubric has two campaigns: the latest. Periods sort as text (2025,
+    # 2025-H2, 2026): this year's published one comes before any earlier year's.
     row = (
         await session.execute(
-            select(EvalCampaign.stage, EvalResult.grade, EvalResult.total)
+            select(EvalCampaign.period, EvalCampaign.stage, EvalResult.grade, EvalResult.total)
             .join(EvalResult, EvalResult.campaign_id == EvalCampaign.id)
             .where(
                 EvalResult.member_id == principal.member.id,
-                EvalCampaign.period.startswith(f"{year:04d}"),
-                EvalCampaign.stage.in_(PUBLISHED),
+                or_(
+                    and_(
+                        EvalCampaign.period.startswith(f"{year:04d}"),
+                        EvalCampaign.stage.in_(PUBLISHED),
+                    ),
+                    and_(
+                        EvalCampaign.period < f"{year:04d}",
+                        EvalCampaign.stage == EvalStage.final.value,
+                    ),
+                ),
             )
             .order_by(EvalCampaign.period.desc())
             .limit(1)
@@ -54,9 +66,9 @@ async def my_grade(session: AsyncSession, principal: Principal, year: int) -> My
     ).first()
     if row is None:
         return None
-    stage, grade, total = row
+    period, stage, grade, total = row
     return MyGrade(
-        year=year,
+        year=int(period[:4]),
         grade=str(int(Grade.from_key(grade))),
         score=Decimal(total),
         max_score=Decimal(100),
