@@ -40,15 +40,35 @@ def org_add(
     name: str = typer.Argument(..., help="Name of the new committee or branch."),
     parent: str = typer.Option(None, help="Path of the superior, e.g. '某某市委/某某镇党委'."),
     branch: bool = typer.Option(False, "--branch", help="Create a branch (default: committee)."),
-    domain: Domain = typer.Option(None, help="For a branch: the domain it belongs to."),
+    domain_word: str = typer.Option(
+        None,
+        "--domain",
+        help="For a branch: its domain, in the roster's words (village, 农村, 社区, 机关, 两新 …).",
+    ),
 ) -> None:
     """Create a committee (or, with --branch, a branch) under PARENT, or the top committee."""
+    from bot.services import vocabulary
+
     settings = settings_or_exit()
     _ = _gettext(settings)
-    if domain is not None and not branch:
+    if domain_word is not None and not branch:
         raise fail(_("--domain: only a branch has a domain; add --branch, or leave --domain out"))
-    if branch and domain is None:
+    if branch and domain_word is None:
         raise fail(_("--domain: a branch needs its domain (village, community, agency, two_new)"))
+    # The same words the roster and tree imports accept (docs/roster.md), not only the
+    # stored values: an official types 社区 here as in the spreadsheet.
+    domain = None
+    if domain_word is not None:
+        value = vocabulary.meaning("domain", domain_word)
+        if value is None:
+            zh = settings.default_locale.startswith("zh")
+            names = [ws[0] if zh else d.value for d, ws in vocabulary.DOMAIN_WORDS.items()]
+            raise fail(
+                _("--domain: unknown domain “{value}” (one of: {choices})").format(
+                    value=domain_word, choices=("、" if zh else ", ").join(names)
+                )
+            )
+        domain = Domain(value)
 
     async def work(session: AsyncSession, clock: Clock, _settings: Settings):
         from sqlalchemy import select

@@ -72,6 +72,9 @@ CASES: dict[str, Case] = {
         ("org", "add", "新支部", "--parent", f"{CITY}/某某真党委"), 1, "did you mean"
     ),
     "org add under a misspelt city": Case(("org", "add", "新党委", "--parent", "某某市"), 1, CITY),
+    "org add --domain in a word no table has": Case(
+        ("org", "add", "新支部", "--parent", TOWN, "--branch", "--domain", "火星"), 2, "--domain"
+    ),
     "org add a second top": Case(("org", "add", "新党委"), 2, "--parent"),
     "org add --domain on a committee": Case(
         ("org", "add", "新党委", "--parent", CITY, "--domain", "village"), 2, "--branch"
@@ -245,6 +248,21 @@ async def test_one_mistake_one_clear_line(city: Path, name: str) -> None:
     assert case.says in lines[0], lines
     assert "{" not in lines[0] or "{" in case.says, lines  # placeholders always filled
     assert not (city / "never.db").exists()  # `db current` never creates a database
+
+
+@pytest.mark.parametrize(
+    ("word", "lang"), [("社区", "zh_Hans"), ("两新组织", "en"), ("village", "en")]
+)
+async def test_org_add_takes_the_rosters_domain_words(city: Path, word: str, lang: str) -> None:
+    """`org add --domain` accepts the words docs/roster.md lists for the domain column,
+    Chinese or English, whatever the command line's language."""
+    name = f"{word}新党支部"
+    code, out, err = await branchbot(
+        city, "org", "add", name, "--parent", TOWN, "--branch", "--domain", word,
+        DEFAULT_LOCALE=lang,
+    )  # fmt: skip
+    assert code == 0 and "Traceback" not in err, (out, err)
+    assert f"{TOWN}/{name}" in out, out
 
 
 async def test_run_with_a_token_telegram_refuses(city: Path) -> None:
