@@ -23,6 +23,7 @@ from bot.services import grades, ratings
 from bot.services.members import Principal
 from bot.texts import meeting_kind_label, stars
 from handlers.callbacks import Ask, Chart, Dash, Month
+from handlers.evaluation import priority_line
 from handlers.month import gap_lines
 from handlers.registry import Handlers
 from handlers.stars import previous_month
@@ -196,7 +197,7 @@ async def my_grade(message: Message, session, principal, rubric, clock: Clock) -
         text = _("🏅 Your Vanguard Index for {year}: {grade}").format(year=year, grade=grade)
         if not found.final:
             text += "\n" + _("(in public notice: not final yet)")
-    await message.answer(text)
+    await message.answer("\n".join([text, *await priority_line(session, principal.member)]))
 
 
 async def next_meeting(message: Message, session, principal, rubric, clock: Clock) -> None:

@@ -282,7 +282,7 @@ class EvalHome(Press, prefix="eh"):
 
     act: str = Field(
         pattern=r"^(open|subtree|subtree_ask|approve_all|approve_ask|overview|overdue|subs"
-        r"|commend|unqualified)$"
+        r"|commend|unqualified|priority)$"
     )
     page: int = _page()
     org: Id = 0

@@ -215,12 +215,27 @@ def commendation_xlsx(rows: list[eval_after.Commended], period: str) -> bytes:
 
     out = io.BytesIO()
     book = Workbook(out)
-    header = [_("No."), _("Branch"), _("Name"), _("Category"), _("Vanguard Index")]
+    header = [
+        _("No."),
+        _("Branch"),
+        _("Name"),
+        _("Category"),
+        _("Vanguard Index"),
+        _("Priority for recommendation"),
+    ]
     title = _("Excellent members {period}").format(period=period)
-    sheet = book.sheet(title, header, [6, 30, 16, 30, 14])
+    sheet = book.sheet(title, header, [6, 30, 16, 30, 14, 16])
+    marked = _("yes")
     for n, r in enumerate(rows, start=1):
         sheet.append(
-            [n, cell(r.branch), cell(r.name), category_label(r.category, _), _number(r.total)]
+            [
+                n,
+                cell(r.branch),
+                cell(r.name),
+                category_label(r.category, _),
+                _number(r.total),
+                marked if r.priority else None,
+            ]
         )
     book.save()
     return out.getvalue()
@@ -251,6 +266,38 @@ async def commend_press(
     data = await asyncio.to_thread(commendation_xlsx, rows, period)  # a city's: off the loop
     await query.answer()
     await query.message.answer_document(BufferedInputFile(data, filename=name), caption=caption)
+
+
+# ---------------------------------------------------------------- priority for recommendation
+
+
+async def priority_list(session, principal: Principal, page: int, org: int = 0):
+    roots, _root = await staff_scope(session, principal, org)
+    found = await eval_after.priority_page(session, principal, roots, page)
+    lines = [
+        "<b>" + _("⭐ Priority for recommendation: {n}").format(n=found.total) + "</b>",
+        _(
+            "Excellent in their branch's latest approved evaluation and still members of "
+            "it: recommend them first. The mark ends when a newer evaluation is approved."
+        ),
+        "",
+    ]
+    lines += [
+        f"• {escape(m.name)} · {escape(m.branch)} · {m.period} · {m.total}" for m in found.items
+    ]
+    if not found.items:
+        lines.append(_("None."))
+    rows = [pager(found, lambda p: EvalHome(act="priority", page=p, org=org))]
+    rows.append(_overview_button(org))
+    return clip("\n".join(lines)), keyboard(rows)
+
+
+@router.callback_query(EvalHome.filter(F.act == "priority"))
+async def priority_press(
+    query: CallbackQuery, callback_data: EvalHome, session: AsyncSession, principal: Principal
+) -> None:
+    text, markup = await priority_list(session, principal, callback_data.page, callback_data.org)
+    await redraw(query, text, markup)
 
 
 # ---------------------------------------------------------------- the disposal checklist

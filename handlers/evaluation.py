@@ -274,6 +274,8 @@ async def staff_home(
                 Button(text=_("⚠️ Unqualified: disposal"), callback_data=at("unqualified")),
             ]
         )
+    # Marks of earlier years' approvals stand until this year's: offered whatever the period.
+    rows.append([Button(text=_("⭐ Priority for recommendation"), callback_data=at("priority"))])
     if root is not None:
         rows.append(
             [Button(text=_("◀ All I oversee"), callback_data=EvalHome(act="overview").pack())]
@@ -603,9 +605,19 @@ async def my_grade_text(session, principal) -> str:
     if found is None:
         return _("You have no approved evaluation result yet.")
     campaign, result = found
-    return _("Your grade for {period}: {grade} ({total} points).").format(
+    text = _("Your grade for {period}: {grade} ({total} points).").format(
         period=campaign.period, grade=grade_label(result.grade), total=result.total
     )
+    return "\n".join([text, *await priority_line(session, principal.member)])
+
+
+async def priority_line(session, member: Member | None) -> list[str]:
+    """The member's priority mark for recommendation, as one line, or none."""
+    period = await eval_after.priority_of(session, member) if member else None
+    if period is None:
+        return []
+    text = _("⭐ Priority for recommendation: excellent in the democratic evaluation {period}.")
+    return [text.format(period=period)]
 
 
 # ---------------------------------------------------------------- self-assessment

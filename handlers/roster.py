@@ -17,6 +17,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.texts import category_label, error_text, status_label
 from handlers.callbacks import MemberAct, MemberCard, MemberSet, OrgView, RosterPage
+from handlers.evaluation import priority_line
 from handlers.menu import INVITE, ROSTER, MenuButton
 from handlers.orgs import send_invite
 from handlers.registry import Handlers
@@ -95,7 +96,8 @@ async def card_view(session: AsyncSession, principal: Principal, member: Member)
     rows.append(
         [Button(text=_("◀ Roster"), callback_data=RosterPage(org=branch.id, page=0).pack())]
     )
-    return member_record(member, await orgs.display_path(session, branch)), keyboard(rows)
+    record = member_record(member, await orgs.display_path(session, branch))
+    return "\n".join([record, *await priority_line(session, member)]), keyboard(rows)
 
 
 @router.message(Command("roster"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -300,6 +300,7 @@ class Commended:
     name: str
     category: str
     total: Decimal
+    priority: bool  # still marked for priority recommendation (see priority_of)
 
 
 async def commendation_list(
@@ -308,14 +309,98 @@ async def commendation_list(
     """Excellent members of the period's approved campaigns under `roots`, branch by
     branch, highest Vanguard Index first: the list the superior exports for commendation."""
     rows = await session.execute(
-        select(Organisation.name, Member.name, Member.category, EvalResult.total)
+        select(
+            Organisation.name,
+            Member.name,
+            Member.category,
+            EvalResult.total,
+            and_(
+                _latest_final(),
+                Member.org_id == EvalCampaign.org_id,
+                Member.status.in_(ELIGIBLE),
+            ),
+        )
         .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
         .join(Organisation, Organisation.id == EvalCampaign.org_id)
         .join(Member, Member.id == EvalResult.member_id)
         .where(*_final_under(principal, roots, period), EvalResult.grade == Grade.EXCELLENT.key)
         .order_by(Organisation.path, EvalResult.total.desc(), Member.name, Member.id)
     )
-    return [Commended(*r) for r in rows.all()]
+    return [Commended(*r[:4], bool(r[4])) for r in rows.all()]
+
+
+# ---------------------------------------------------------------- priority for recommendation
+#
+# An excellent member of an approved evaluation is marked 优先推荐: the branch and the
+# superior recommend them first (for commendation, as a candidate, for the reserve of
+# cadres). The mark is the approval itself, not a separate record: it holds while the
+# branch's latest approved evaluation graded them excellent and they are still a member
+# of the branch taking part (active or mobile), and ends when a newer evaluation of the
+# branch is approved or they leave.
+
+
+def _latest_final(campaign=EvalCampaign):
+    newer = EvalCampaign.__table__.alias("newer_final")
+    return and_(
+        campaign.stage == EvalStage.final.value,
+        ~exists().where(
+            newer.c.org_id == campaign.org_id,
+            newer.c.stage == EvalStage.final.value,
+            newer.c.period > campaign.period,
+        ),
+    )
+
+
+async def priority_of(session: AsyncSession, member: Member) -> str | None:
+    """The period of the evaluation that marked `member` for priority recommendation,
+    or None if they carry no mark."""
+    if member.status not in ELIGIBLE:
+        return None
+    return await session.scalar(
+        select(EvalCampaign.period)
+        .join(EvalResult, EvalResult.campaign_id == EvalCampaign.id)
+        .where(
+            EvalCampaign.org_id == member.org_id,
+            EvalResult.member_id == member.id,
+            EvalResult.grade == Grade.EXCELLENT.key,
+            _latest_final(),
+        )
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Marked:
+    branch: str
+    name: str
+    period: str
+    total: Decimal
+
+
+async def priority_page(
+    session: AsyncSession,
+    principal: Principal,
+    roots: Sequence[Organisation | None],
+    page: int = 0,
+) -> Page:
+    """One page of the members under `roots` marked for priority recommendation, branch
+    by branch, highest Vanguard Index first (the superior's staff)."""
+    stmt = (
+        select(Organisation.name, Member.name, EvalCampaign.period, EvalResult.total)
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(
+            under_roots(principal, roots),
+            EvalResult.grade == Grade.EXCELLENT.key,
+            _latest_final(),
+            Member.org_id == EvalCampaign.org_id,
+            Member.status.in_(ELIGIBLE),
+        )
+        .order_by(Organisation.path, EvalResult.total.desc(), Member.name, Member.id)
+    )
+    found = await paginate(session, stmt, page, rows=True)
+    return Page([Marked(*r) for r in found.items], found.page, found.total, found.size)
 
 
 # ---------------------------------------------------------------- the disposal checklist

@@ -10,11 +10,24 @@ The city is test_evaluation_after's; campaigns are seeded at the stage each stor
 
 from __future__ import annotations
 
+import io
+from decimal import Decimal
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.db.models import EvalCampaign
-from tests.e2e.test_evaluation_after import SECRETARY, _campaign, _city
+from bot.db.models import EvalCampaign, EvalResult, Member, Organisation
+from handlers.callbacks import EvalHome
+from tests.e2e.test_evaluation_after import (
+    CITY_STAFF,
+    OTHER_SEC,
+    SECRETARY,
+    TWO_STAFF,
+    _campaign,
+    _city,
+    _member_id,
+)
 
 T = {
     "zh": {
@@ -24,6 +37,18 @@ T = {
         "unqualified_latest": "（2025 年度）：不合格",
         "this_year": "2026 年度先锋指数：",
         "grade_q": "我的评议等次是什么",
+        "priority_btn": "⭐ 优先推荐",
+        "priority_list": "优先推荐党员：2 名",
+        "priority_list_after": "优先推荐党员：1 名",
+        "marked": "⭐ 优先推荐：2026 年度民主评议被评为优秀",
+        "marked_last": "⭐ 优先推荐：2025 年度民主评议被评为优秀",
+        "commend": "优秀党员名单",
+        "sheet": "2026年度优秀党员",
+        "caption": "名优秀党员",
+        "yes": "是",
+        "denied": "没有权限",
+        "my_grade": "我的等次",
+        "roster": "支部名册",
     },
     "en": {
         "lang": "en",
@@ -32,6 +57,18 @@ T = {
         "unqualified_latest": "for 2025: unqualified",
         "this_year": "Your Vanguard Index for 2026: ",
         "grade_q": "my grade?",
+        "priority_btn": "⭐ Priority for recommendation",
+        "priority_list": "Priority for recommendation: 2",
+        "priority_list_after": "Priority for recommendation: 1",
+        "marked": "⭐ Priority for recommendation: excellent in the democratic evaluation 2026.",
+        "marked_last": "recommendation: excellent in the democratic evaluation 2025.",
+        "commend": "Commendation list",
+        "sheet": "Excellent members 2026",
+        "caption": "excellent members",
+        "yes": "yes",
+        "denied": "not allowed",
+        "my_grade": "My grade",
+        "roster": "Branch roster",
     },
 }
 
@@ -51,7 +88,7 @@ async def _last_year(session, now) -> dict[str, int]:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_my_grade_shows_last_years_until_this_years_is_published(world, lang):
     t = T[lang]
-    await world.seed(_last_year)
+    ids = await world.seed(_last_year)
     best = await world.emu.create_user("党员01", user_id=SECRETARY + 1, language_code=t["lang"])
     low = await world.emu.create_user("党员03", user_id=SECRETARY + 3, language_code=t["lang"])
 
@@ -62,3 +99,104 @@ async def test_my_grade_shows_last_years_until_this_years_is_published(world, la
     answer = await low.expect(t["not_published"])
     assert t["unqualified_latest"] in answer.text
     assert t["this_year"] not in answer.text
+    assert "⭐" not in answer.text
+
+    # Last year's excellent member keeps the priority mark until a newer evaluation of
+    # the branch is approved; then the mark follows the new grade (qualified: none).
+    await best.send("/mygrade")
+    assert t["marked_last"] in (await best.expect(t["not_published"])).text
+    await world.seed(_approve_this_year, ids["current"])
+    await best.send("/mygrade")
+    answer = await best.expect(t["this_year"])
+    assert "⭐" not in answer.text and t["not_published"] not in answer.text
+
+
+async def _approve_this_year(session, now, cid: int) -> None:
+    current = await session.get(EvalCampaign, cid)
+    current.stage = "final"
+    best = await _member_id(session, now, 1)
+    session.add(
+        EvalResult(
+            campaign_id=current.id,
+            member_id=best,
+            total=Decimal("80"),
+            computed_grade="qualified",
+            proposed_grade="qualified",
+            grade="qualified",
+        )
+    )
+
+
+async def _leave(session, now, i: int) -> None:
+    member = await session.get(Member, await _member_id(session, now, i))
+    member.status = "left"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_excellent_members_are_marked_for_priority_recommendation(world, lang):
+    t = T[lang]
+    await world.seed(_city)
+    staff = await world.emu.create_user("组织部", user_id=CITY_STAFF, language_code=t["lang"])
+    street = await world.emu.create_user("街道组工", user_id=TWO_STAFF, language_code=t["lang"])
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    best = await world.emu.create_user("党员01", user_id=SECRETARY + 1, language_code=t["lang"])
+    other_sec = await world.emu.create_user("王书记", user_id=OTHER_SEC, language_code=t["lang"])
+
+    # The member sees the mark with their grade, in /evaluation and in /mygrade.
+    await best.send("/evaluation")
+    await best.expect()
+    await best.press(t["my_grade"])
+    assert t["marked"] in (await best.expect(edited=True)).text
+    await best.send("/mygrade")
+    assert t["marked"] in (await best.expect("🏅")).text
+
+    # The secretary sees it on the member's card, and only there where it holds.
+    await sec.send("/roster")
+    await sec.expect()
+    await sec.press("党员01")
+    assert t["marked"] in (await sec.expect(edited=True)).text
+    await sec.send("/roster")
+    await sec.expect()
+    await sec.press("党员05")
+    assert "⭐" not in (await sec.expect(edited=True)).text
+
+    # The staff see who is marked, and the commendation list says it per member.
+    await staff.send("/evaluation")
+    await staff.expect()
+    await staff.press(t["priority_btn"])
+    listing = await staff.expect(t["priority_list"], edited=True)
+    assert "党员01" in listing.text and "=HYPERLINK(1)" in listing.text
+    assert "党员05" not in listing.text and "党员02" not in listing.text
+    # Someone who left the branch carries no mark any more.
+    await world.seed(_leave, 4)
+    await staff.send("/evaluation")
+    await staff.expect()
+    await staff.press(t["priority_btn"])
+    listing = await staff.expect(t["priority_list_after"], edited=True)
+    assert "=HYPERLINK(1)" not in listing.text
+    await staff.send("/evaluation")
+    await staff.expect()
+    await staff.press(t["commend"])
+    doc = await staff.expect(t["caption"])
+    data = world.server.world.files.get(doc.document["file_id"]).data
+    rows = list(load_workbook(io.BytesIO(data))[t["sheet"]].iter_rows(values_only=True))
+    assert [(r[2], r[5]) for r in rows[1:]] == [("党员01", t["yes"]), ("=HYPERLINK(1)", None)]
+
+    # The street's staff do not oversee the city: a forged scope is refused; nor is the
+    # list a branch secretary's.
+    await street.send("/evaluation")
+    theirs = await street.expect()
+    answer = await street.press_data(
+        EvalHome(act="priority", org=await world.seed(_city_id)).pack(),
+        theirs.message_id,
+        force=True,
+    )
+    assert answer.show_alert and t["denied"] in answer.text
+    await other_sec.send("/evaluation")
+    own = await other_sec.expect()
+    answer = await other_sec.press_data(EvalHome(act="priority").pack(), own.message_id, force=True)
+    assert answer.show_alert and t["denied"] in answer.text
+
+
+async def _city_id(session, now) -> int:
+    return await session.scalar(select(Organisation.id).where(Organisation.name == "冷水江市委"))
