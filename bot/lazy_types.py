@@ -20,7 +20,6 @@ process that imports aiogram first simply builds everything eagerly, as before.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 from typing import Any
@@ -28,7 +27,9 @@ from typing import Any
 PACKAGE = "aiogram"  # its __init__ imports the types and the methods
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+# Plain classes with the finder's and the loader's methods: `importlib.abc` would import
+# `importlib.resources` (25 ms), and this module is loaded by every command, `--help` too.
+class _Finder:
     def find_spec(self, fullname: str, path: Any, target: Any = None):
         if fullname != PACKAGE:
             return None
@@ -38,8 +39,8 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
-class _Loader(importlib.abc.Loader):
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+class _Loader:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     def __getattr__(self, name: str) -> Any:  # resource readers and the like
