@@ -41,9 +41,14 @@ def status() -> None:
     def state(value: str) -> str:
         return _(OUTBOX_STATES[value]) if value in OUTBOX_STATES else value
 
+    from bot.cli.table import display_width, pad
+
     console.print(_("Messages waiting to be sent (the outbox):"))
+    # Padded by display width: the Chinese names take two columns a character.
+    names = {st: state(st.value) for st in OutboxStatus}
+    width = max(display_width(n) for n in names.values()) + 2
     for st in OutboxStatus:
-        console.print(f"  {state(st.value):<12} {counts.count(st)}")
+        console.print(f"  {pad(names[st], width)}{counts.count(st)}")
     console.print(_("Scheduled jobs (local time):"))
     if not jobs:
         console.print("  " + _("none yet: no scheduler has run on this database"))

@@ -265,6 +265,19 @@ async def test_org_add_takes_the_rosters_domain_words(city: Path, word: str, lan
     assert f"{TOWN}/{name}" in out, out
 
 
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+async def test_status_counts_line_up(city: Path, lang: str) -> None:
+    """`branchbot status` in Chinese or English: the outbox counts start in one column
+    on the screen (a Chinese character takes two)."""
+    from bot.cli.table import display_width
+
+    code, out, err = await branchbot(city, "status", DEFAULT_LOCALE=lang)
+    assert code == 0 and "Traceback" not in err, (out, err)
+    rows = out.splitlines()[1:6]
+    starts = {display_width(re.sub(r"\d+$", "", row)) for row in rows}
+    assert all(re.search(r"\d+$", row) for row in rows) and len(starts) == 1, rows
+
+
 async def test_run_with_a_token_telegram_refuses(city: Path) -> None:
     async with EmulatorServer(EmulatorConfig(flood=FloodConfig(enabled=False))) as server:
         code, out, err = await branchbot(
