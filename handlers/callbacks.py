@@ -291,14 +291,17 @@ class EvalHome(Press, prefix="eh"):
 class EvalAdvance(Press, prefix="es"):
     campaign: int = _id()
     stage: str = Field(pattern=r"^(self|vote|review|notice|approval)$")
+    org: Id = 0  # the committee the staff overview was narrowed to, to go back to
 
 
 class EvalView(Press, prefix="ew"):
     campaign: int = _id()
     act: str = Field(
-        pattern=r"^(home|self|status|vote|review|object|objections|grade|card|mentoring)$"
+        pattern=r"^(home|self|status|vote|review|object|objections|grade|card|mentoring"
+        r"|disposal)$"
     )
     page: int = _page()
+    org: Id = 0  # the committee the staff overview was narrowed to, to go back to
 
 
 class SelfMark(Press, prefix="sf"):
@@ -345,6 +348,7 @@ class EvalReopen(Press, prefix="er"):
     campaign: Id
     stage: Literal["vote", "notice", "approval", "final"]
     act: Literal["ask", "cancel"] = "ask"
+    org: Id = 0  # the committee the staff overview was narrowed to, to go back to
 
 
 class Mentor(Press, prefix="mn"):

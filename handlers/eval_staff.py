@@ -48,8 +48,14 @@ def _overview_button(org: int = 0) -> list[Button]:
 # ---------------------------------------------------------------- a branch's campaign
 
 
-async def campaign_card(session: AsyncSession, principal: Principal, clock: Clock, cid: int):
+async def campaign_card(
+    session: AsyncSession, principal: Principal, clock: Clock, cid: int, within: int = 0
+):
+    """A branch's campaign for the superior's staff; `within` is the committee their
+    overview was narrowed to (0: none), where Back returns."""
     campaign, org = await evaluation.managed_campaign(session, principal, cid)
+    if within:
+        await staff_scope(session, principal, within)  # a forged committee: refused
     today = clock.today()
     due = evaluation.due_of(campaign)
     lines = [
@@ -76,7 +82,9 @@ async def campaign_card(session: AsyncSession, principal: Principal, clock: Cloc
             [
                 Button(
                     text=_("✓ Approve the results"),
-                    callback_data=EvalAdvance(campaign=campaign.id, stage="approval").pack(),
+                    callback_data=EvalAdvance(
+                        campaign=campaign.id, stage="approval", org=within
+                    ).pack(),
                 )
             ]
         )
@@ -89,13 +97,15 @@ async def campaign_card(session: AsyncSession, principal: Principal, clock: Cloc
             [
                 Button(
                     text=_("↩ Move back to the {stage}").format(stage=stage_label(back.value)),
-                    callback_data=EvalReopen(campaign=campaign.id, stage=campaign.stage).pack(),
+                    callback_data=EvalReopen(
+                        campaign=campaign.id, stage=campaign.stage, org=within
+                    ).pack(),
                 )
             ]
         )
     elif campaign.stage not in (EvalStage.self_assessment, EvalStage.vote, EvalStage.final):
         lines.append(_("The vote has been counted: it cannot be reopened."))
-    rows.append(_overview_button())
+    rows.append(_overview_button(within))
     return "\n".join(lines), keyboard(rows)
 
 
@@ -107,7 +117,9 @@ async def card_press(
     principal: Principal,
     clock: Clock,
 ) -> None:
-    text, markup = await campaign_card(session, principal, clock, callback_data.campaign)
+    text, markup = await campaign_card(
+        session, principal, clock, callback_data.campaign, callback_data.org
+    )
     await redraw(query, text, markup)
 
 
@@ -126,7 +138,9 @@ async def reopen_ask(
         session, principal, callback_data.campaign, callback_data.stage
     )
     await state.set_state(Evaluate.reopen)
-    await state.update_data(reopen={"campaign": campaign.id, "stage": campaign.stage})
+    await state.update_data(
+        reopen={"campaign": campaign.id, "stage": campaign.stage, "org": callback_data.org}
+    )
     cancel = EvalReopen(campaign=campaign.id, stage=callback_data.stage, act="cancel")
     await query.answer()
     await query.message.answer(
@@ -172,7 +186,7 @@ async def reopen_reason(
     await state.clear()
     reason = " ".join(message.text.split())
     await tell_branch_reopened(session, clock, settings, i18n, campaign, reason)
-    text, markup = await campaign_card(session, principal, clock, campaign.id)
+    text, markup = await campaign_card(session, principal, clock, campaign.id, data.get("org", 0))
     done = _("↩ Moved back to the {stage}; the reason is recorded.").format(
         stage=stage_label(campaign.stage)
     )

@@ -237,12 +237,14 @@ async def staff_home(
                 voted=line.voted, total=line.electorate
             )
         lines.append(text)
-        row = [Button(text=f"{mark}{line.org.name}", callback_data=_v(line.campaign, "card"))]
+        card = EvalView(campaign=line.campaign.id, act="card", org=org)
+        row = [Button(text=f"{mark}{line.org.name}", callback_data=card.pack())]
         if line.campaign.stage == EvalStage.approval:
+            approve = EvalAdvance(campaign=line.campaign.id, stage="approval", org=org)
             row.append(
                 Button(
                     text=_("✓ Approve {branch}").format(branch=line.org.name),
-                    callback_data=EvalAdvance(campaign=line.campaign.id, stage="approval").pack(),
+                    callback_data=approve.pack(),
                 )
             )
         rows.append(row)
@@ -445,7 +447,7 @@ async def advance_press(
     if principal.branch is not None and principal.branch.id == c.org_id:
         text, markup = await home(session, principal, clock, vrubric)
     else:
-        text, markup = await staff_home(session, principal, clock, vrubric)
+        text, markup = await staff_home(session, principal, clock, vrubric, org=callback_data.org)
     done = _("Done: the {stage} has begun.").format(stage=stage_label(c.stage))
     await redraw(query, text, markup, done)
 

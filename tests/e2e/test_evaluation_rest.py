@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.db.models import EvalCampaign, EvalResult, Member, Organisation
-from handlers.callbacks import EvalHome
+from handlers.callbacks import EvalHome, EvalView
 from tests.e2e.test_evaluation_after import (
     CITY_STAFF,
     OTHER_SEC,
@@ -200,3 +200,62 @@ async def test_excellent_members_are_marked_for_priority_recommendation(world, l
 
 async def _city_id(session, now) -> int:
     return await session.scalar(select(Organisation.id).where(Organisation.name == "冷水江市委"))
+
+
+BACK = {
+    "zh": {"by_committee": "按党委查看", "back": "◀ 返回", "approve": "✓ 审批", "done": "完成"},
+    "en": {
+        "by_committee": "By committee",
+        "back": "◀ Back",
+        "approve": "✓ Approve",
+        "done": "Done",
+    },
+}
+
+
+async def _street_id(session, now) -> int:
+    return await session.scalar(
+        select(Organisation.id).where(Organisation.name == "沙塘湾街道党工委")
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_back_from_a_branch_card_returns_to_the_narrowed_overview(world, lang):
+    t, b = T[lang], BACK[lang]
+    ids = await world.seed(_city)
+    staff = await world.emu.create_user("组织部", user_id=CITY_STAFF, language_code=t["lang"])
+    street = await world.emu.create_user("街道组工", user_id=TWO_STAFF, language_code=t["lang"])
+
+    await staff.send("/evaluation")
+    await staff.expect()
+    await staff.press(b["by_committee"])
+    await staff.expect(edited=True)
+    await staff.press("沙塘湾街道党工委")
+    narrowed = await staff.expect("🏛 沙塘湾街道党工委", edited=True)
+    await staff.press("新华社区党支部", message=narrowed)
+    card = await staff.expect("新华社区党支部", edited=True)
+    await staff.press(b["back"], message=card)
+    again = await staff.expect(edited=True)
+    assert again.text.startswith("🏛 沙塘湾街道党工委") and "红旗村党支部" not in again.text
+    # Approving from the card comes back there too.
+    await staff.press("新华社区党支部", message=again)
+    await staff.expect("新华社区党支部", edited=True)
+    pressed = await staff.press(b["approve"])
+    assert b["done"] in pressed.text
+    after = await staff.expect(edited=True)
+    assert after.text.startswith("🏛 沙塘湾街道党工委") and "红旗村党支部" not in after.text
+    assert (await world.seed(_stage_of, ids["waiting"])) == "final"
+
+    # A card "within" a committee the person does not oversee: refused.
+    await street.send("/evaluation")
+    theirs = await street.expect()
+    forged = EvalView(campaign=ids["waiting"], act="card", org=await world.seed(_city_id))
+    answer = await street.press_data(forged.pack(), theirs.message_id, force=True)
+    assert answer.show_alert and t["denied"] in answer.text
+    # A button of the old format (before the committee was carried): refused, not guessed.
+    answer = await street.press_data(f"ew:{ids['waiting']}:card:0", theirs.message_id, force=True)
+    assert answer.show_alert
+
+
+async def _stage_of(session, now, cid: int) -> str:
+    return (await session.get(EvalCampaign, cid)).stage
