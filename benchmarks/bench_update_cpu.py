@@ -146,6 +146,7 @@ async def run(args) -> None:
         database_url=args.url,
         superuser_ids="",
         default_locale="zh_Hans",
+        **({"redis_url": os.environ["BENCH_REDIS_URL"]} if args.redis else {}),
     )
     app = build(settings, clock=Clock(settings.tz))
     bot = make_bot(settings)
@@ -221,6 +222,11 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     parser.add_argument(
         "--seeded", type=Path, help="SQLite: keep the seeded city in this file and reuse it"
+    )
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="conversation state and the per-user lock in Redis (BENCH_REDIS_URL), as workers",
     )
     parser.add_argument("--statements", action="store_true", help="print one update's SQL")
     args = parser.parse_args()
