@@ -376,9 +376,54 @@ async def unqualified_press(
     await redraw(query, text, markup)
 
 
+async def branch_disposal_list(session, principal: Principal, cid: int, page: int):
+    """The branch's leaders follow their unqualified members' disposal, read-only."""
+    campaign, found = await eval_after.branch_unqualified(session, principal, cid, page)
+    total = len(eval_after.DISPOSAL_STEPS)
+    lines = [
+        "<b>"
+        + _("Unqualified members {period}: {n}").format(period=campaign.period, n=found.total)
+        + "</b>",
+        _(
+            "The superior organisation's staff tick the steps of the disposal procedure; "
+            "here you follow where each stands."
+        ),
+    ]
+    rows = []
+    for line in found.items:
+        done = sum(1 for s in eval_after.DISPOSAL_STEPS if line.steps.get(s))
+        mark = "✅" if done == total else "⏳"
+        rows.append(
+            [
+                Button(
+                    text=f"{mark} {line.name} · {done}/{total}",
+                    callback_data=Disposal(
+                        campaign=cid, member=line.member_id, page=found.page
+                    ).pack(),
+                )
+            ]
+        )
+    if not found.items:
+        lines.append(_("None."))
+    rows.append(pager(found, lambda p: EvalView(campaign=cid, act="disposal", page=p)))
+    rows.append([Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="home").pack())])
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.callback_query(EvalView.filter(F.act == "disposal"))
+async def branch_disposal_press(
+    query: CallbackQuery, callback_data: EvalView, session: AsyncSession, principal: Principal
+) -> None:
+    text, markup = await branch_disposal_list(
+        session, principal, callback_data.campaign, callback_data.page
+    )
+    await redraw(query, text, markup)
+
+
 async def disposal_view(session, principal: Principal, d: Disposal):
     cid, mid, page = d.campaign, d.member, d.page
     campaign, org, member, result = await eval_after.disposal_card(session, principal, cid, mid)
+    staff = principal.can_manage(org)  # ticks the steps; the branch's leaders only read
     lines = [
         f"<b>{escape(member.name)}</b> · {escape(org.name)}",
         _("Democratic evaluation {period}: {grade} ({total} points)").format(
@@ -395,24 +440,23 @@ async def disposal_view(session, principal: Principal, d: Disposal):
         day = result.disposal_steps.get(step)
         label = f"{i + 1}. {step_label(step)}"
         lines.append(("✅ " if day else "⬜ ") + label + (f" · {day}" if day else ""))
-        rows.append(
-            [
-                Button(
-                    text=("✅ " if day else "⬜ ") + label,
-                    callback_data=d.model_copy(
-                        update={"act": "set", "step": i, "done": not day}
-                    ).pack(),
-                )
-            ]
-        )
-    rows.append(
-        [
-            Button(
-                text=_("◀ Back"),
-                callback_data=EvalHome(act="unqualified", page=page, org=d.org).pack(),
+        if staff:
+            rows.append(
+                [
+                    Button(
+                        text=("✅ " if day else "⬜ ") + label,
+                        callback_data=d.model_copy(
+                            update={"act": "set", "step": i, "done": not day}
+                        ).pack(),
+                    )
+                ]
             )
-        ]
+    back = (
+        EvalHome(act="unqualified", page=page, org=d.org)
+        if staff
+        else EvalView(campaign=cid, act="disposal", page=page)
     )
+    rows.append([Button(text=_("◀ Back"), callback_data=back.pack())])
     return "\n".join(lines), keyboard(rows)
 
 

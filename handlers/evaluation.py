@@ -148,6 +148,10 @@ async def home(
         rows.append([Button(text=_("My grade"), callback_data=_v(c, "grade"))])
         if leader:
             rows.append([Button(text=_("🤝 Paired mentoring"), callback_data=_v(c, "mentoring"))])
+            if await eval_after.has_unqualified(session, c.id):
+                rows.append(
+                    [Button(text=_("⚠️ Disposal checklist"), callback_data=_v(c, "disposal"))]
+                )
     if leader and c.stage not in (EvalStage.approval, EvalStage.final):
         rows.append(
             [

@@ -415,6 +415,24 @@ class Unqualified:
     steps: dict
 
 
+def _unqualified(*where):
+    return (
+        select(
+            EvalCampaign.id, Member.id, Organisation.name, Member.name, EvalResult.disposal_steps
+        )
+        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .join(Member, Member.id == EvalResult.member_id)
+        .where(*where, EvalResult.grade == Grade.UNQUALIFIED.key)
+        .order_by(Organisation.path, Member.name, Member.id)
+    )
+
+
+async def _unqualified_page(session: AsyncSession, stmt, page: int) -> Page:
+    found = await paginate(session, stmt, page, rows=True)
+    return Page([Unqualified(*r) for r in found.items], found.page, found.total, found.size)
+
+
 async def unqualified_page(
     session: AsyncSession,
     principal: Principal,
@@ -424,24 +442,44 @@ async def unqualified_page(
 ) -> Page:
     """One page of the unqualified members of the period's approved campaigns under
     `roots`, with the disposal steps done so far (the superior's staff)."""
-    stmt = (
-        select(
-            EvalCampaign.id, Member.id, Organisation.name, Member.name, EvalResult.disposal_steps
+    stmt = _unqualified(*_final_under(principal, roots, period))
+    return await _unqualified_page(session, stmt, page)
+
+
+async def branch_unqualified(
+    session: AsyncSession, principal: Principal, campaign_id: int, page: int = 0
+) -> tuple[EvalCampaign, Page]:
+    """One page of the unqualified members of one approved campaign, with the disposal
+    steps done so far: for the branch's leaders to follow (the staff tick them)."""
+    campaign, _org = await _final_led(session, principal, campaign_id)
+    stmt = _unqualified(EvalResult.campaign_id == campaign.id)
+    return campaign, await _unqualified_page(session, stmt, page)
+
+
+async def has_unqualified(session: AsyncSession, campaign_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    EvalResult.campaign_id == campaign_id,
+                    EvalResult.grade == Grade.UNQUALIFIED.key,
+                )
+            )
         )
-        .join(EvalCampaign, EvalCampaign.id == EvalResult.campaign_id)
-        .join(Organisation, Organisation.id == EvalCampaign.org_id)
-        .join(Member, Member.id == EvalResult.member_id)
-        .where(*_final_under(principal, roots, period), EvalResult.grade == Grade.UNQUALIFIED.key)
-        .order_by(Organisation.path, Member.name, Member.id)
     )
-    found = await paginate(session, stmt, page, rows=True)
-    return Page([Unqualified(*r) for r in found.items], found.page, found.total, found.size)
 
 
 async def disposal_card(
-    session: AsyncSession, principal: Principal, campaign_id: int, member_id: int
+    session: AsyncSession,
+    principal: Principal,
+    campaign_id: int,
+    member_id: int,
+    write: bool = False,
 ) -> tuple[EvalCampaign, Organisation, Member, EvalResult]:
-    campaign, org = await managed_campaign(session, principal, campaign_id)
+    """An unqualified member's checklist: read by the branch's leaders and the superior's
+    staff, written (`write`) by the staff only."""
+    require = managed_campaign if write else led_campaign
+    campaign, org = await require(session, principal, campaign_id)
     require_stage(campaign, EvalStage.final.value)
     row = await session.get(EvalResult, (campaign.id, member_id))
     member = await session.get(Member, member_id)
@@ -465,7 +503,9 @@ async def set_disposal_step(
     an old view: refused as stale."""
     if step not in DISPOSAL_STEPS:
         raise ServiceError("eval.step_unknown")
-    campaign, _org, _member, row = await disposal_card(session, principal, campaign_id, member_id)
+    campaign, _org, _member, row = await disposal_card(
+        session, principal, campaign_id, member_id, write=True
+    )
     steps = dict(row.disposal_steps)
     if bool(steps.get(step)) == done:
         raise ServiceError("record.stale")

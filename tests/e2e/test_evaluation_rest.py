@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.db.models import EvalCampaign, EvalResult, Member, Organisation
-from handlers.callbacks import EvalHome, EvalView
+from handlers.callbacks import Disposal, EvalHome, EvalView
 from tests.e2e.test_evaluation_after import (
     CITY_STAFF,
     OTHER_SEC,
@@ -259,3 +259,76 @@ async def test_back_from_a_branch_card_returns_to_the_narrowed_overview(world, l
 
 async def _stage_of(session, now, cid: int) -> str:
     return (await session.get(EvalCampaign, cid)).stage
+
+
+DISPOSAL = {
+    "zh": {
+        "checklist": "⚠️ 不合格党员处置进度",
+        "follow": "由上级党组织勾选办理",
+        "talk": "1. 谈心谈话",
+        "unqualified": "⚠️ 不合格党员处置",
+    },
+    "en": {
+        "checklist": "⚠️ Disposal checklist",
+        "follow": "here you follow where each stands",
+        "talk": "1. Talk with the member",
+        "unqualified": "⚠️ Unqualified: disposal",
+    },
+}
+
+
+async def _steps(session, now, cid: int, i: int) -> dict:
+    row = await session.get(EvalResult, (cid, await _member_id(session, now, i)))
+    return dict(row.disposal_steps)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_secretary_follows_the_disposal_checklist_read_only(world, lang):
+    t, d = T[lang], DISPOSAL[lang]
+    ids = await world.seed(_city)
+    staff = await world.emu.create_user("组织部", user_id=CITY_STAFF, language_code=t["lang"])
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    plain = await world.emu.create_user("党员05", user_id=SECRETARY + 5, language_code=t["lang"])
+    other_sec = await world.emu.create_user("王书记", user_id=OTHER_SEC, language_code=t["lang"])
+
+    await sec.send("/evaluation")
+    await sec.expect()
+    await sec.press(d["checklist"])
+    listing = await sec.expect(d["follow"], edited=True)
+    assert next(b for row in listing.buttons for b in row) == "⏳ 党员03 · 0/5"
+    await sec.press("党员03", message=listing)
+    card = await sec.expect(d["talk"], edited=True)
+    assert "⬜ " + d["talk"] in card.text
+    assert [b for row in card.buttons for b in row] == ["◀ 返回" if lang == "zh" else "◀ Back"]
+
+    # The staff tick the first step; the secretary sees it, and still cannot tick.
+    await staff.send("/evaluation")
+    await staff.expect()
+    await staff.press(d["unqualified"])
+    await staff.expect(edited=True)
+    await staff.press("党员03")
+    await staff.expect(edited=True)
+    await staff.press("⬜ " + d["talk"])
+    await staff.expect(edited=True)
+    assert await world.seed(_steps, ids["final"], 3) == {"talk": "2026-11-20"}
+    await sec.press("◀ 返回" if lang == "zh" else "◀ Back", message=card)
+    listing = await sec.expect(edited=True)
+    assert next(b for row in listing.buttons for b in row) == "⏳ 党员03 · 1/5"
+    mid = await world.seed(_member_id, 3)
+    for step, done in ((1, True), (0, False)):  # a forged tick, and a forged untick
+        forged = Disposal(campaign=ids["final"], member=mid, act="set", step=step, done=done)
+        answer = await sec.press_data(forged.pack(), listing.message_id, force=True)
+        assert answer.show_alert and t["denied"] in answer.text
+    assert await world.seed(_steps, ids["final"], 3) == {"talk": "2026-11-20"}
+
+    # A member of the branch, and another branch's secretary, see none of it.
+    for person in (plain, other_sec):
+        await person.send("/evaluation")
+        own = await person.expect()
+        assert not own.has_button(d["checklist"])
+        for press in (
+            EvalView(campaign=ids["final"], act="disposal"),
+            Disposal(campaign=ids["final"], member=mid),
+        ):
+            answer = await person.press_data(press.pack(), own.message_id, force=True)
+            assert answer.show_alert and t["denied"] in answer.text
