@@ -20,7 +20,7 @@ from bot.texts import error_text
 from handlers.callbacks import EvidenceStep, RecordItem
 from handlers.registry import Handlers
 from handlers.states import RecordEvidence
-from handlers.views import Button, keyboard, named, typed, typed_count
+from handlers.views import Button, keyboard, named, typed, typed_count, typed_skip
 
 router = Handlers("evidence")
 RATIO = re.compile(r"^\s*([0-9]{1,5})\s*/\s*([0-9]{1,5})\s*$")
@@ -155,7 +155,8 @@ async def count_typed(message: Message, state: FSMContext) -> None:
 
 @router.message(RecordEvidence.note, F.text, ~F.text.startswith("/"))
 async def note(message: Message, state: FSMContext) -> None:
-    await state.update_data(note=message.text.strip())
+    if not typed_skip(message.text):
+        await state.update_data(note=message.text.strip())
     await state.set_state(RecordEvidence.file)
     await message.answer(
         _("Send a photo or a document as proof, or skip:"), reply_markup=keyboard([_nav(skip=True)])

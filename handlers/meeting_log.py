@@ -27,7 +27,7 @@ from handlers.callbacks import Att, LogStep
 from handlers.meeting_views import attendee_keyboard, draft_summary, save_report
 from handlers.registry import Handlers
 from handlers.states import LogMeeting
-from handlers.views import Button, keyboard, parse_time_place, typed_count
+from handlers.views import Button, keyboard, parse_time_place, typed_count, typed_skip
 
 router = Handlers("meeting_log")
 
@@ -325,8 +325,9 @@ async def pick_date(
 
 @router.message(LogMeeting.where, F.text, ~F.text.startswith("/"))
 async def where(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
-    time, place = parse_time_place(message.text)
-    await _update(state, time=time, place=place)
+    if not typed_skip(message.text):
+        time, place = parse_time_place(message.text)
+        await _update(state, time=time, place=place)
     await _next(message, state, session, clock, "where")
 
 
@@ -396,7 +397,8 @@ async def topic(message: Message, state: FSMContext, session: AsyncSession, cloc
 async def notes(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
     if len(message.text) > 4000:
         raise ServiceError("meeting.too_long", max=4000)
-    await _update(state, notes=message.text.strip())
+    if not typed_skip(message.text):
+        await _update(state, notes=message.text.strip())
     await _next(message, state, session, clock, "notes")
 
 

@@ -215,6 +215,18 @@ def typed_count(text: str, digits: int = 6) -> int | None:
     return int(text)
 
 
+# Words people type instead of pressing "Skip ▶" at an optional step; stored as the
+# place or the notes they would say "跳过" in the meeting record (the walk found it).
+SKIP_WORDS = frozenset(
+    {"跳过", "略过", "跳過", "略過", "无", "無", "没有", "沒有", "skip", "none", "n/a", "na", "-"}
+)
+
+
+def typed_skip(text: str) -> bool:
+    """Whether the text typed at an optional step means "skip" ("跳过", "Skip", "无")."""
+    return typed(text).casefold().rstrip("。.!！ ") in SKIP_WORDS
+
+
 MAX_PLACE = 200
 
 

@@ -238,3 +238,45 @@ async def test_second_tap_on_save_makes_no_duplicate(world):
         return (await session.execute(stmt)).scalar_one()
 
     assert await world.seed(count) == 1
+
+
+async def _places_and_notes(session, now):
+    rows = await session.execute(
+        select(Meeting.place, Meeting.notes).where(Meeting.held_on >= date(2026, 11, 1))
+    )
+    return [tuple(r) for r in rows.all()]
+
+
+@pytest.mark.parametrize(("lang", "word"), [("zh", "跳过"), ("en", "skip"), ("zh", "无")])
+async def test_typing_skip_at_an_optional_step_skips_it(world, lang, word):
+    """A secretary who types the word for "skip" at the place and notes steps, instead
+    of pressing the button, gets the step skipped — not a meeting held at "跳过"."""
+    t = T[lang]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/month")
+    await sec.expect(t["progress"])
+    await sec.press("📝 " + t["log"])
+    await sec.expect()
+    await sec.press(t["general"])
+    await sec.expect(edited=True)
+    await sec.press(t["today"])
+    await sec.expect(edited=True)
+    await sec.send(word)  # the place
+    await sec.expect(t["who"])
+    await sec.press(t["all"])
+    await sec.expect(edited=True)
+    await sec.press(t["done"])
+    await sec.expect(edited=True)
+    await sec.send(t["topic"])
+    await sec.expect()
+    await sec.send(word)  # the notes
+    await sec.expect()
+    await sec.send_photo(PNG)
+    await sec.expect()
+    await sec.press(t["done"])
+    summary = await sec.expect()
+    assert word not in summary.text, summary.text
+    await sec.press("💾 " + t["save"])
+    await sec.expect(t["saved"])
+    assert await world.seed(_places_and_notes) == [(None, None)]
