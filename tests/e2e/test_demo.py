@@ -41,6 +41,10 @@ T = {
         "members": "党员",
         "ask_secretary": "這個月還有哪些任務沒完成",
         "outstanding": "未完成",
+        "eval_stage": "阶段：民主测评",
+        "vote": "🗳 投票",
+        "not_published": "年度先锋指数评议结果尚未公布",
+        "latest": "最近一次经上级审批的评定等次",
     },
     "en": {
         "done": "Done",
@@ -57,6 +61,10 @@ T = {
         "members": "Members",
         "ask_secretary": "what's still outstanding this month?",
         "outstanding": "Outstanding",
+        "eval_stage": "Stage: democratic vote",
+        "vote": "🗳 Vote",
+        "not_published": "is not yet published",
+        "latest": "Your latest approved grade, for",
     },
 }
 
@@ -114,6 +122,21 @@ async def test_demo_month_stars_and_invite(running) -> None:
     await newcomer.expect(t["share"])
     await newcomer.share_contact()
     await newcomer.expect(t["welcome"])
+
+
+async def test_demo_has_a_vote_running_and_last_years_evaluation_approved(running) -> None:
+    """Issue 9, section 7: this year's democratic evaluation at the vote, the demo's
+    member not having voted; last year's approved, so "my grade" shows it."""
+    started, emu = running
+    t = T[started.lang]
+    year = int(started.info["period"][:4])
+    member = await emu.get_user(demo.MEMBER.telegram_id)
+    await member.send("/evaluation")
+    home = await member.expect(t["eval_stage"], timeout=SLOW)
+    assert str(year) in home.text and home.has_button(t["vote"])
+    await member.send("/mygrade")
+    grade = await member.expect(t["not_published"], timeout=SLOW)
+    assert f"{t['latest']}" in grade.text and str(year - 1) in grade.text
 
 
 def _demo_refuses(tmp_path: Path, *args: str) -> str:
