@@ -23,7 +23,7 @@ from bot.services.paging import page_of
 from bot.texts import stars
 from handlers.callbacks import Chart, Dash, ExportLedger, Month, RateBranch
 from handlers.registry import Handlers
-from handlers.views import Button, clip, keyboard, named, pager
+from handlers.views import Button, clip, keyboard, list_sep, named, pager
 
 router = Handlers("dashboard")
 VIEWS = ("home", "one", "five", "up", "down", "late", "subs", "all")
@@ -40,7 +40,7 @@ def _title(board: dash.Dashboard) -> str:
 
 
 def _names(lines: list[dash.BranchLine], locale: str, extra) -> str:
-    return "、".join(f"{html.quote(b.name)} {extra(b)}" for b in lines[:SHOWN]) or "—"
+    return list_sep().join(f"{html.quote(b.name)} {extra(b)}" for b in lines[:SHOWN]) or "—"
 
 
 def home_text(board: dash.Dashboard) -> str:

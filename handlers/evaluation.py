@@ -46,7 +46,7 @@ from handlers.menu import EVALUATION, MenuButton
 from handlers.notify import tell, tell_each, zone_of
 from handlers.registry import Handlers
 from handlers.states import Evaluate
-from handlers.views import Button, clip, keyboard, named, pager, redraw
+from handlers.views import Button, clip, keyboard, list_sep, named, pager, redraw
 from scoring import VanguardRubric
 
 router = Handlers("evaluation")
@@ -492,7 +492,7 @@ async def publish_notice(
     key = f"eval:{campaign.id}:notice:v{campaign.version}"
     if org.group_chat_id:
         with i18n.use_locale(org.locale or i18n.default_locale):
-            names = "、".join(escape(m.name) for m, r in results if r.grade == "excellent")
+            names = list_sep().join(escape(m.name) for m, r in results if r.grade == "excellent")
             counts: dict[str, int] = {}
             for _m, r in results:
                 counts[r.grade] = counts.get(r.grade, 0) + 1

@@ -26,6 +26,7 @@ from handlers.views import (
     MESSAGE_LIMIT,
     Button,
     keyboard,
+    list_sep,
     named,
     pager,
     redraw,
@@ -161,7 +162,7 @@ def _step_text(step, rubric, locale: str) -> str:
         what = meeting_kind_label(change.key, _)
         what = f"{change.count} × {what}" if change.count > 1 else what
     else:
-        what = "、".join(named(rubric.item(key)) for key in step.items[:2]) or change.key
+        what = list_sep().join(named(rubric.item(key)) for key in step.items[:2]) or change.key
     points = fmt_number(step.points, locale)
     return _("{what} (+{points})").format(what=html.quote(what), points=points)
 

@@ -182,8 +182,21 @@ def clip(text: str, limit: int = 3800) -> str:
     return split_html(text.split("\n"), limit - 2)[0] + "\n…"
 
 
-def names_list(names: Sequence[str], budget: int = 1500, sep: str = "、") -> str:
-    """Escaped names joined by `sep`, as many as fit in `budget`, then "… (+N)"."""
+def list_sep() -> str:
+    """The separator of a list in the reply's language: 、 in Chinese, a comma in English."""
+    from aiogram.utils.i18n import get_i18n
+
+    try:
+        locale = get_i18n().current_locale
+    except LookupError:  # outside an update (a unit test): the default language's
+        return "、"
+    return "、" if locale.startswith("zh") else ", "
+
+
+def names_list(names: Sequence[str], budget: int = 1500, sep: str | None = None) -> str:
+    """Escaped names joined by `sep` (the language's list separator), as many as fit in
+    `budget`, then "… (+N)"."""
+    sep = list_sep() if sep is None else sep
     shown: list[str] = []
     size = 0
     for name in names:

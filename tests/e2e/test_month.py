@@ -280,3 +280,17 @@ async def test_typing_skip_at_an_optional_step_skips_it(world, lang, word):
     await sec.press("💾 " + t["save"])
     await sec.expect(t["saved"])
     assert await world.seed(_places_and_notes) == [(None, None)]
+
+
+@pytest.mark.parametrize(("lang", "sep", "other"), [("zh", "、", ", "), ("en", ", ", "、")])
+async def test_attendees_listed_in_the_replys_language(world, lang, sep, other):
+    """The attendees of the record under review are a list in the reply's language:
+    刘00、刘01 in Chinese, 刘00, 刘01 in English (no Chinese punctuation in English)."""
+    t = T[lang]
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await _start_log(sec, t)
+    await sec.press(t["all"])
+    await sec.expect(edited=True)
+    summary = await _finish_log(sec, t, t["topic"])
+    assert f"刘00{sep}刘01" in summary.text and other not in summary.text, summary.text
