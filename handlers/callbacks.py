@@ -301,7 +301,15 @@ class EvalView(Press, prefix="ew"):
         r"|disposal)$"
     )
     page: int = _page()
-    org: Id = 0  # the committee the staff overview was narrowed to, to go back to
+
+
+class EvalCard(Press, prefix="ek"):
+    """A branch's campaign card for the superior's staff; `org` is the committee their
+    overview was narrowed to (0: none), where Back returns. (EvalView's "card" is the
+    older button, still answered, without the committee.)"""
+
+    campaign: int = _id()
+    org: Id = 0
 
 
 class SelfMark(Press, prefix="sf"):

@@ -30,7 +30,14 @@ from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import require_org
 from bot.texts import category_label, error_text
-from handlers.callbacks import Disposal, EvalAdvance, EvalHome, EvalReopen, EvalView
+from handlers.callbacks import (
+    Disposal,
+    EvalAdvance,
+    EvalCard,
+    EvalHome,
+    EvalReopen,
+    EvalView,
+)
 from handlers.evaluation import grade_label, staff_scope, stage_label, step_data
 from handlers.notify import tell_each, zone_of
 from handlers.registry import Handlers
@@ -109,17 +116,17 @@ async def campaign_card(
     return "\n".join(lines), keyboard(rows)
 
 
+@router.callback_query(EvalCard.filter())
 @router.callback_query(EvalView.filter(F.act == "card"))
 async def card_press(
     query: CallbackQuery,
-    callback_data: EvalView,
+    callback_data: EvalCard | EvalView,
     session: AsyncSession,
     principal: Principal,
     clock: Clock,
 ) -> None:
-    text, markup = await campaign_card(
-        session, principal, clock, callback_data.campaign, callback_data.org
-    )
+    within = getattr(callback_data, "org", 0)  # an older EvalView button has none
+    text, markup = await campaign_card(session, principal, clock, callback_data.campaign, within)
     await redraw(query, text, markup)
 
 

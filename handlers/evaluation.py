@@ -32,6 +32,7 @@ from bot.services.paging import page_of
 from handlers.callbacks import (
     BallotAct,
     EvalAdvance,
+    EvalCard,
     EvalHome,
     EvalView,
     Mark,
@@ -241,7 +242,7 @@ async def staff_home(
                 voted=line.voted, total=line.electorate
             )
         lines.append(text)
-        card = EvalView(campaign=line.campaign.id, act="card", org=org)
+        card = EvalCard(campaign=line.campaign.id, org=org)
         row = [Button(text=f"{mark}{line.org.name}", callback_data=card.pack())]
         if line.campaign.stage == EvalStage.approval:
             approve = EvalAdvance(campaign=line.campaign.id, stage="approval", org=org)

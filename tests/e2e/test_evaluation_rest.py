@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.db.models import EvalCampaign, EvalResult, Member, Organisation
-from handlers.callbacks import Disposal, EvalHome, EvalView
+from handlers.callbacks import Disposal, EvalCard, EvalHome, EvalView
 from tests.e2e.test_evaluation_after import (
     CITY_STAFF,
     OTHER_SEC,
@@ -249,12 +249,18 @@ async def test_back_from_a_branch_card_returns_to_the_narrowed_overview(world, l
     # A card "within" a committee the person does not oversee: refused.
     await street.send("/evaluation")
     theirs = await street.expect()
-    forged = EvalView(campaign=ids["waiting"], act="card", org=await world.seed(_city_id))
+    forged = EvalCard(campaign=ids["waiting"], org=await world.seed(_city_id))
     answer = await street.press_data(forged.pack(), theirs.message_id, force=True)
     assert answer.show_alert and t["denied"] in answer.text
-    # A button of the old format (before the committee was carried): refused, not guessed.
-    answer = await street.press_data(f"ew:{ids['waiting']}:card:0", theirs.message_id, force=True)
-    assert answer.show_alert
+    # A card button sent before the committee was carried still opens the card, and
+    # Back goes to everything the person oversees.
+    older = EvalView(campaign=ids["waiting"], act="card").pack()
+    answer = await street.press_data(older, theirs.message_id, force=True)
+    assert not answer.show_alert
+    card = await street.expect("新华社区党支部", edited=True)
+    await street.press(b["back"], message=card)
+    overview = await street.expect(edited=True)
+    assert not overview.text.startswith("🏛") and "红旗村党支部" in overview.text
 
 
 async def _stage_of(session, now, cid: int) -> str:
