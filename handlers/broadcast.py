@@ -191,14 +191,17 @@ async def got_text(
     await message.answer("\n".join(lines), reply_markup=keyboard(buttons))
 
 
-@router.message(SendBroadcast.text)
+@router.message(SendBroadcast.text, ~F.text.startswith("/"))
 async def text_expected(message: Message) -> None:
     await message.answer(
         _("Please type the announcement (or send a photo or document), or /cancel.")
     )
 
 
-@router.message(StateFilter(SendBroadcast.org, SendBroadcast.roles, SendBroadcast.confirm))
+@router.message(
+    StateFilter(SendBroadcast.org, SendBroadcast.roles, SendBroadcast.confirm),
+    ~F.text.startswith("/"),
+)
 async def buttons_expected(message: Message) -> None:
     await message.answer(_("Please use the buttons above, or /cancel."))
 

@@ -170,7 +170,7 @@ async def reopen_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await redraw(query, _("Cancelled. Nothing was changed."))
 
 
-@router.message(StateFilter(Evaluate.reopen), F.text)
+@router.message(StateFilter(Evaluate.reopen), F.text, ~F.text.startswith("/"))
 async def reopen_reason(
     message: Message,
     state: FSMContext,

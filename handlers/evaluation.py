@@ -813,7 +813,7 @@ def self_review(rubric: VanguardRubric, member: Member, draft: dict):
     return "\n".join(lines), keyboard(rows)
 
 
-@router.message(StateFilter(Evaluate.self_summary), F.text)
+@router.message(StateFilter(Evaluate.self_summary), F.text, ~F.text.startswith("/"))
 async def self_summary(message: Message, state: FSMContext, principal: Principal, vrubric) -> None:
     draft = await step_data(state, "own")
     text = message.text.strip()
@@ -1127,7 +1127,7 @@ async def review_press(
     await redraw(query, text, markup)
 
 
-@router.message(StateFilter(Evaluate.reason, Evaluate.note), F.text)
+@router.message(StateFilter(Evaluate.reason, Evaluate.note), F.text, ~F.text.startswith("/"))
 async def review_text(
     message: Message,
     state: FSMContext,
@@ -1205,7 +1205,7 @@ async def objection_press(
     await query.message.answer(prompt)
 
 
-@router.message(StateFilter(Evaluate.objection, Evaluate.answer), F.text)
+@router.message(StateFilter(Evaluate.objection, Evaluate.answer), F.text, ~F.text.startswith("/"))
 async def objection_text(
     message: Message,
     state: FSMContext,
@@ -1282,11 +1282,16 @@ async def tell_about_objection(session, clock: Clock, settings: Settings, i18n: 
     )
 
 
-@router.message(StateFilter(Evaluate))
+# Not a command: /rating or /mygrade mid-step is answered by its own router (later in
+# the order) and the step goes on; an unknown one gets the step hint (handlers/hints.py).
+@router.message(StateFilter(Evaluate), ~F.text.startswith("/"))
 async def not_text(message: Message, state: FSMContext) -> None:
     """A photo, sticker or file where the step expects words or buttons."""
-    current = await state.get_state()
-    if current in (Evaluate.self_answers.state, Evaluate.ballot.state):
-        await message.answer(_("Please use the buttons above, or /cancel."))
-    else:
-        await message.answer(_("Please send it as a text message, or /cancel."))
+    await message.answer(step_hint(await state.get_state()))
+
+
+def step_hint(state: str | None) -> str:
+    """What an evaluation step expects (also for an unknown command, in handlers/hints.py)."""
+    if state in (Evaluate.self_answers.state, Evaluate.ballot.state):
+        return _("Please use the buttons above, or /cancel.")
+    return _("Please send it as a text message, or /cancel.")

@@ -2,7 +2,8 @@
 
 Included after every feature router and before the free-text fallback, so a step's own
 handlers always see the message first; what reaches here is a photo, a sticker, a
-command or text the step cannot use. (The meeting log has its own, in meeting_log.py.)
+command or text the step cannot use. (The meeting log and the evaluation have their own,
+for a photo or sticker; an unknown command reaches here and gets theirs.)
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers import evaluation, meeting_log
 from handlers.registry import Handlers
 from handlers.states import (
     AddContent,
     AdjustStar,
     AnnounceMeeting,
     EditMember,
+    Evaluate,
     Join,
+    LogMeeting,
     MeetingReason,
     NewOrg,
     RecordEvidence,
@@ -51,5 +55,11 @@ def _hints() -> dict[str | None, str]:
 
 @router.message(F.chat.type == "private", ~StateFilter(None))
 async def step_hint(message: Message, state: FSMContext) -> None:
-    hint = _hints().get(await state.get_state())
+    current = await state.get_state()
+    hint = _hints().get(current)
+    # The meeting log's and the evaluation's own hints, for a command they let through.
+    if current and current.startswith(LogMeeting.__name__ + ":"):
+        hint = meeting_log.step_hint(current)
+    elif current and current.startswith(Evaluate.__name__ + ":"):
+        hint = evaluation.step_hint(current)
     await message.answer(hint or _("Please use the buttons above, or send /cancel to stop."))

@@ -531,9 +531,17 @@ async def _save(
     return save_report(saved, checklist.compare(before, after), after)
 
 
-@router.message(StateFilter(LogMeeting))
+# Not a command: /rating, /tasks or /dashboard mid-log is answered by its own router
+# (later in the order) and the draft waits; an unknown one gets handlers/hints.py's hint.
+@router.message(StateFilter(LogMeeting), ~F.text.startswith("/"))
 async def unexpected(message: Message, state: FSMContext) -> None:
-    current = (await state.get_state() or "").split(":")[-1]
+    await message.answer(step_hint(await state.get_state()))
+
+
+def step_hint(state: str | None) -> str:
+    """What the meeting log's step expects, for a message it cannot use (also for an
+    unknown command, answered by handlers/hints.py)."""
+    current = (state or "").split(":")[-1]
     hints = {
         "photos": _("Send a photo, or press Done."),
         "topic": _("Type the topic of the meeting as text, or /cancel."),
@@ -542,4 +550,4 @@ async def unexpected(message: Message, state: FSMContext) -> None:
         "attendees": _("Tap the names of those present, or type part of a name to find it."),
         "summary": _("Press Save to store the meeting, or type a reason if one is asked for."),
     }
-    await message.answer(hints.get(current, _("Please use the buttons above, or /cancel.")))
+    return hints.get(current, _("Please use the buttons above, or /cancel."))
