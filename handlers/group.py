@@ -15,13 +15,13 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import MeetingKind
+from bot.db.models import MeetingKind, Organisation
 from bot.i18n import fmt_datetime
 from bot.services import orgs, rsvp
 from bot.services.errors import ServiceError
@@ -132,6 +132,7 @@ async def topic(
     principal: Principal,
     clock: Clock,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     data = await state.get_data()
     branch = await orgs.require_org(session, data["org_id"])
@@ -150,15 +151,17 @@ async def topic(
     )
     # The group hears it through the outbox, like every message to other people: after
     # this update commits, within the group's flood limit, never in its quiet hours.
+    with i18n.use_locale(group_locale(i18n, branch)):
+        text, markup = notice_text(notice, clock, 0, 0), rsvp_keyboard(notice.id)
     when = await tell(
         session,
         clock,
         settings,
         branch.group_chat_id,
-        notice_text(notice, clock, 0, 0),
+        text,
         key=f"meeting-notice:{notice.id}",
         kind="meeting_notice",
-        markup=rsvp_keyboard(notice.id),
+        markup=markup,
         tz=zone_of(settings, branch),
     )
     await state.clear()
@@ -174,6 +177,12 @@ async def topic(
             "RSVPs will pre-fill the attendance when you log the meeting."
         )
     await message.answer(text)
+
+
+def group_locale(i18n: I18n, branch: Organisation) -> str:
+    """The branch group's language: the branch's own, else the deployment's. A notice in
+    the group is written in it, whoever posted it and whoever answers it."""
+    return branch.locale or i18n.default_locale
 
 
 def rsvp_keyboard(notice_id: int):
@@ -213,6 +222,7 @@ async def answer(
     clock: Clock,
     settings: Settings,
     state: FSMContext,
+    i18n: I18n,
 ) -> None:
     answered = await rsvp.answer(
         session, clock.now(), callback_data.notice, query.from_user.id, callback_data.coming
@@ -248,10 +258,11 @@ async def answer(
         await query.answer(_("Noted. I have asked you for the reason in our private chat."))
     if counts is None:
         return
+    branch = await orgs.require_org(session, notice.org_id)
+    with i18n.use_locale(group_locale(i18n, branch)):
+        text, markup = notice_text(notice, clock, *counts), rsvp_keyboard(notice.id)
     try:
-        await query.message.edit_text(
-            notice_text(notice, clock, *counts), reply_markup=rsvp_keyboard(notice.id)
-        )
+        await query.message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest:
         pass  # "message is not modified": the counts did not change
 

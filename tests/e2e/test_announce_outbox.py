@@ -23,7 +23,7 @@ TEXT = {
 
 async def _people(world, lang: str):
     t = T[lang]
-    await world.seed(_with_members)
+    await world.seed(_with_members, "en" if lang == "en" else None)  # the group's language
     emu = world.emu
     sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
     m1 = await emu.create_user("刘00", user_id=M1, language_code=t["lang"])

@@ -35,7 +35,7 @@ async def _announce(sec, group, t):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_cant_come_in_the_group_keeps_the_meeting_log_draft(world, lang):
     tg, tm = TG[lang], TM[lang]
-    await world.seed(_with_members)
+    await world.seed(_with_members, "en" if lang == "en" else None)  # the group's language
     emu = world.emu
     sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=tg["lang"])
     group = await emu.create_group("红旗村党支部群", members=[], admins=[sec])

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import AuditLog, Evidence, PeriodSnapshot
+from bot.db.models import AuditLog, Evidence, Organisation, PeriodSnapshot
 from bot.services import members
 from tests.e2e.conftest import SUPERUSER
 from tests.e2e.test_month import ROOT, SECRETARY, STAFF, _branch
@@ -71,26 +71,19 @@ T = {
 }
 
 
-async def _with_members(session, now):
+async def _with_members(session, now, locale: str | None = None):
     branch_id = await _branch(session, now)
     roster = await members.roster_page(session, branch_id, "刘0", 0, size=2)
     for member, tg in zip(roster.items, (M1, M2), strict=True):
         await members.link_telegram(session, ROOT.actor, now, member, tg)
+    # The branch's own language, which its group's notices are written in.
+    (await session.get(Organisation, branch_id)).locale = locale
     return branch_id
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_rsvp_in_group_prefills_attendees(world, lang):
-    t = T[lang]
-    await world.seed(_with_members)
-    emu = world.emu
-    sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    m1 = await emu.create_user("刘00", user_id=M1, language_code=t["lang"])
-    m2 = await emu.create_user("刘01", user_id=M2, language_code=t["lang"])
-    group = await emu.create_group("红旗村党支部群", members=[m1, m2], admins=[sec])
+async def _announce(sec, group, t):
     await sec.send_in(group, "/linkgroup")
     await group.expect(t["linked"])
-
     await sec.send("/announce")
     await sec.expect()
     await sec.press(t["general"])
@@ -101,7 +94,19 @@ async def test_rsvp_in_group_prefills_attendees(world, lang):
     await sec.expect(t["topic_q"])
     await sec.send("学习党章")
     await sec.expect(t["posted"])
-    notice = await group.expect("学习党章")
+    return await group.expect("学习党章")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_rsvp_in_group_prefills_attendees(world, lang):
+    t = T[lang]
+    await world.seed(_with_members, "en" if lang == "en" else None)
+    emu = world.emu
+    sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    m1 = await emu.create_user("刘00", user_id=M1, language_code=t["lang"])
+    m2 = await emu.create_user("刘01", user_id=M2, language_code=t["lang"])
+    group = await emu.create_group("红旗村党支部群", members=[m1, m2], admins=[sec])
+    notice = await _announce(sec, group, t)
     assert notice.buttons == [[t["come"], t["cant"]]]
 
     await m1.press(t["come"], chat=group)
@@ -124,6 +129,25 @@ async def test_rsvp_in_group_prefills_attendees(world, lang):
     picked = await sec.expect(edited=True)
     flat = [b for row in picked.buttons for b in row]
     assert "✅ 刘00" in flat and "⬜ 刘01" in flat
+
+
+@pytest.mark.parametrize(("group", "person"), [("zh", "en"), ("en", "zh")])
+async def test_group_notice_keeps_the_groups_language(world, group, person):
+    """The meeting notice in the branch group is in the branch's language, whoever posts
+    it and whoever answers it: an English RSVP does not turn a Chinese notice English."""
+    g, p = T[group], T[person]
+    await world.seed(_with_members, "en" if group == "en" else "zh_Hans")
+    emu = world.emu
+    sec = await emu.create_user("李书记", user_id=SECRETARY, language_code=p["lang"])
+    m1 = await emu.create_user("刘00", user_id=M1, language_code=p["lang"])
+    chat = await emu.create_group("红旗村党支部群", members=[m1], admins=[sec])
+    notice = await _announce(sec, chat, p)
+    assert notice.buttons == [[g["come"], g["cant"]]], notice.buttons
+    answer = await m1.press(g["come"], chat=chat)
+    assert p["thanks"] in answer.text  # the toast is the presser's own
+    edited = await chat.expect("学习党章", edited=True)
+    assert edited.buttons == [[g["come"], g["cant"]]], edited.buttons
+    assert ("参加" in edited.text) == (group == "zh"), edited.text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

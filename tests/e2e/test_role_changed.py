@@ -158,7 +158,7 @@ async def test_a_member_who_left_is_told_they_left(world, lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_a_member_who_left_answering_a_group_notice_is_told_and_the_notice_stays(world, lang):
     tg = TG[lang]
-    await world.seed(_with_members)
+    await world.seed(_with_members, "en" if lang == "en" else None)  # the group's language
     sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=tg["lang"])
     m1 = await world.emu.create_user("刘00", user_id=M1, language_code=tg["lang"])
     group = await world.emu.create_group("红旗村党支部群", members=[m1], admins=[sec])
