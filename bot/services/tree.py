@@ -48,7 +48,7 @@ async def require_path(session: AsyncSession, path: str) -> Organisation:
     for name in orgs.split_path(path):
         here = {o.name: o for o in children.get(parent, [])}
         if name not in here:
-            near = vocabulary.did_you_mean(name, list(here))
+            near = vocabulary.did_you_mean(name, list(here)) or _only_start(name, list(here))
             if near is None and parent is None:
                 # A bare branch name, not a path from the top: look it up anywhere.
                 near = vocabulary.did_you_mean(name, [o.name for o in rows])
@@ -64,6 +64,13 @@ async def require_path(session: AsyncSession, path: str) -> Organisation:
     else:
         raise ServiceError("org.path_unknown_near", path=path, near=orgs.PATH_SEP.join(found))
     raise ServiceError("org.path_unknown", path=path)
+
+
+def _only_start(name: str, names: list[str]) -> str | None:
+    """The one name that `name` begins, when people leave off the kind: "城西" for
+    "城西镇党委" (too short a part of it for `did_you_mean`)."""
+    starting = [n for n in names if n.startswith(name)] if name else []
+    return starting[0] if len(starting) == 1 else None
 
 
 def _full(rows: list[Any], name: str) -> str:

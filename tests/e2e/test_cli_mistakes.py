@@ -75,6 +75,9 @@ CASES: dict[str, Case] = {
     "org add --domain in a word no table has": Case(
         ("org", "add", "新支部", "--parent", TOWN, "--branch", "--domain", "火星"), 2, "--domain"
     ),
+    "close-period under a town without its kind": Case(
+        ("close-period", "--period", "2026-10", "--org", f"{CITY}/某某"), 1, TOWN
+    ),
     "org add a second top": Case(("org", "add", "新党委"), 2, "--parent"),
     "org add --domain on a committee": Case(
         ("org", "add", "新党委", "--parent", CITY, "--domain", "village"), 2, "--branch"
