@@ -214,6 +214,7 @@ async def new_name(
     message: Message, state: FSMContext, session: AsyncSession, clock: Clock, principal: Principal
 ) -> None:
     name = orgs.clean_name(message.text)
+    await orgs.require_name_free(session, (await state.get_data())["parent_id"], name)
     data = await state.update_data(name=name)
     if data["kind"] == OrgKind.branch:
         await state.set_state(NewOrg.domain)

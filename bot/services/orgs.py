@@ -73,6 +73,21 @@ async def display_path(session: AsyncSession, org: Organisation) -> str:
     return (await names_on_path(session, [org]))[org.id]
 
 
+async def require_name_free(session: AsyncSession, parent_id: int | None, name: str) -> None:
+    """Refused (`org.name_taken`) when the parent already has a unit of that name; the
+    chat asks it at the name step, before the domain, so the name can be typed again."""
+    clash = await session.execute(
+        select(Organisation.id).where(
+            Organisation.parent_id.is_(None)
+            if parent_id is None
+            else Organisation.parent_id == parent_id,
+            Organisation.name == name,
+        )
+    )
+    if clash.first() is not None:
+        raise ServiceError("org.name_taken", name=name)
+
+
 async def create_org(
     session: AsyncSession,
     actor: Actor,
@@ -95,16 +110,7 @@ async def create_org(
             raise ServiceError("org.parent_is_branch", parent=parent.name)
     elif kind is OrgKind.branch:
         raise ServiceError("org.branch_needs_parent")
-    clash = await session.execute(
-        select(Organisation.id).where(
-            Organisation.parent_id.is_(None)
-            if parent_id is None
-            else Organisation.parent_id == parent_id,
-            Organisation.name == name,
-        )
-    )
-    if clash.first() is not None:
-        raise ServiceError("org.name_taken", name=name)
+    await require_name_free(session, parent_id, name)
     org = Organisation(
         parent_id=parent_id,
         kind=kind.value,

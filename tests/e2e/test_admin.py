@@ -523,3 +523,32 @@ async def test_names_and_input_with_html_characters_are_shown_as_typed(world, la
     await newcomer.send("<b>张")
     found = await newcomer.expect("<b>张")
     assert found.has_button(t["not_on"])
+
+
+TAKEN = {"zh": "已有名为", "en": "There is already an organisation called"}
+
+
+@LANGS
+async def test_a_taken_name_is_refused_at_the_name_step_and_can_be_typed_again(world, lang):
+    """A new branch named like one already under the committee is refused when the name
+    is typed (not after the domain, with no way back): the staff type another name and
+    go on."""
+    t = T[lang]
+    await world.seed(_city)
+    staff = await world.emu.create_user("王科长", user_id=STAFF_ID, language_code=t["lang"])
+    await staff.send("/orgs")
+    await staff.expect(t["oversee"])
+    await staff.press("冷水江市委")
+    await staff.expect(edited=True)
+    await staff.press(t["add"])
+    await staff.expect(t["committee"])
+    await staff.press(t["branch"])
+    await staff.expect(t["name_prompt"], edited=True)
+    await staff.send("第01社区党支部")
+    refused = await staff.expect(TAKEN[lang])
+    assert "第01社区党支部" in refused.text and not refused.buttons
+    await staff.send("第10社区党支部")
+    await staff.expect(t["domain_prompt"])
+    await staff.press(t["community"])
+    created = await staff.expect(t["created"])
+    assert "冷水江市委/第10社区党支部" in created.text
