@@ -27,6 +27,7 @@ from handlers.evaluation import priority_line
 from handlers.month import gap_lines
 from handlers.registry import Handlers
 from handlers.stars import previous_month
+from handlers.start import where_they_stand
 from handlers.views import Button, clip, keyboard, named
 
 router = Handlers("ask")
@@ -226,8 +227,13 @@ async def next_meeting(message: Message, session, principal, rubric, clock: Cloc
     await message.answer("\n".join(lines))
 
 
-async def capabilities(message: Message, principal: Principal) -> None:
+async def capabilities(message: Message, principal: Principal, session: AsyncSession) -> None:
     if principal.member is None and not principal.is_staff:
+        # An applicant waiting for the secretary is told so, not sent to an invite link.
+        standing = await where_they_stand(session, principal)
+        if standing is not None:
+            await message.answer(standing)
+            return
         await message.answer(
             _(
                 "I answer questions about your branch's star rating and tasks once you "
@@ -309,7 +315,7 @@ async def answer(intent: Intent, message: Message, session, principal, rubric, c
     elif intent is Intent.DASHBOARD and principal.member is not None:
         await rating(message, session, principal, rubric, clock)
     elif intent is Intent.UNKNOWN or principal.member is None:
-        await capabilities(message, principal)
+        await capabilities(message, principal, session)
     else:
         await MEMBER_ANSWERS[intent](message, session, principal, rubric, clock)
 
@@ -347,8 +353,8 @@ async def free_text(message: Message, session: AsyncSession, principal, rubric, 
 
 
 @fallback.message(F.chat.type == "private", StateFilter(None))
-async def anything_else(message: Message, principal: Principal) -> None:
-    await capabilities(message, principal)
+async def anything_else(message: Message, principal: Principal, session: AsyncSession) -> None:
+    await capabilities(message, principal, session)
 
 
 @fallback.message(F.chat.type == "private")

@@ -157,6 +157,14 @@ async def _not_joined_yet(
                 path=html.quote(path)
             )
             return f"{lead}\n{_(_JOIN_NEXT[step])}\n" + _("/cancel stops joining.")
+    return await where_they_stand(session, principal) or _(
+        "You are not linked to any branch yet. Open the invite link from your secretary."
+    )
+
+
+async def where_they_stand(session: AsyncSession, principal: Principal) -> str | None:
+    """For someone on no roster: that they left their branch, or that their request to
+    join waits for the secretary; None when neither (they have still to open a link)."""
     if principal.left_branch is not None:
         return _left_text(principal)
     waiting = await onboarding.awaited_branch(session, principal.telegram_id)
@@ -166,7 +174,7 @@ async def _not_joined_yet(
             "Your request to join <b>{path}</b> is waiting for the branch secretary's "
             "decision. I will tell you as soon as it is decided."
         ).format(path=html.quote(path))
-    return _("You are not linked to any branch yet. Open the invite link from your secretary.")
+    return None
 
 
 @router.message(Command("language"))

@@ -57,3 +57,27 @@ async def test_me_tells_a_newcomer_where_the_joining_stands(world, lang):
     await newcomer.send("/me")
     answer = await newcomer.expect(t["waiting"])
     assert t["path"] in answer.text
+
+
+ASK = {"zh": "我们支部几星了？", "en": "what's my star rating"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_an_applicant_asking_anything_is_told_the_request_waits(world, lang):
+    """An applicant whose request waits for the secretary, asking about the stars or
+    sending a photo, is told the request waits, not to go and open an invite link."""
+    t = T[lang]
+    code = await world.seed(_branch_with_roster)
+    newcomer = await world.emu.create_user("Xiao", language_code=t["lang"])
+    await newcomer.send(f"/start {code}")
+    await newcomer.expect(t["joining"])
+    await newcomer.expect()
+    await newcomer.press(t["not_on"])
+    await newcomer.expect(t["type_name"])
+    await newcomer.send("陈晓")
+    await newcomer.expect(t["sent"])
+    await newcomer.send(ASK[lang])
+    answer = await newcomer.expect(t["waiting"])
+    assert t["path"] in answer.text
+    await newcomer.send_photo(b"\x89PNG\r\n\x1a\n")
+    await newcomer.expect(t["waiting"])
