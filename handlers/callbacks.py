@@ -218,7 +218,7 @@ class Rsvp(Press, prefix="rv"):
 
 
 class Announce(Press, prefix="an"):
-    act: Word  # kind | cancel
+    act: Word  # kind | back | cancel
     value: Key = ""
 
 

@@ -32,7 +32,7 @@ from handlers.callbacks import Announce, Rsvp
 from handlers.notify import tell, zone_of
 from handlers.registry import Handlers
 from handlers.states import AnnounceMeeting, RsvpReason
-from handlers.views import Button, keyboard, parse_time_place
+from handlers.views import Button, keyboard, parse_time_place, step_nav
 
 router = Handlers("group")
 IN_GROUP = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
@@ -51,20 +51,48 @@ async def link_group(
     )
 
 
+ANNOUNCE_STEPS = ["kind", "date", "details", "topic"]
+
+
 @router.message(Command("announce"), F.chat.type == ChatType.PRIVATE)
-async def announce(message: Message, state: FSMContext, principal: Principal) -> None:
+async def announce(message: Message, state: FSMContext, principal: Principal, clock: Clock) -> None:
     branch_id = principal.led_branch_id()
     await state.clear()
-    await state.set_state(AnnounceMeeting.kind)
     await state.update_data(org_id=branch_id)
-    rows = [
-        [Button(text=meeting_kind_label(k, _), callback_data=Announce(act="kind", value=k).pack())]
-        for k in MeetingKind
-    ]
-    rows.append([Button(text=_("✖ Cancel"), callback_data=Announce(act="cancel").pack())])
-    await message.answer(
-        _("Which meeting do you want to announce in the branch group?"), reply_markup=keyboard(rows)
-    )
+    await _show(message, state, clock, "kind")
+
+
+async def _show(
+    message: Message, state: FSMContext, clock: Clock, step: str, edit: bool = False
+) -> None:
+    """Each step of /announce with Back and Cancel under it, as the meeting log has."""
+    await state.set_state(getattr(AnnounceMeeting, step))
+    if step == "kind":
+        rows = [
+            [
+                Button(
+                    text=meeting_kind_label(k, _),
+                    callback_data=Announce(act="kind", value=k).pack(),
+                )
+            ]
+            for k in MeetingKind
+        ]
+        rows.append(step_nav(Announce, back=False))
+        text = _("Which meeting do you want to announce in the branch group?")
+    elif step == "date":
+        today = clock.today()
+        shown = (await state.get_data()).get("cal_month") or [today.year, today.month]
+        cal = month_calendar(shown[0], shown[1], today, earliest=today, latest=None)
+        text, rows = _("On which day?"), [*cal.inline_keyboard, step_nav(Announce)]
+    elif step == "details":
+        text = _("Type the time and place, e.g. “19:30 village office”:")
+        rows = [step_nav(Announce)]
+    else:
+        text, rows = _("Type the topic of the meeting:"), [step_nav(Announce)]
+    if edit:
+        await message.edit_text(text, reply_markup=keyboard(rows))
+    else:
+        await message.answer(text, reply_markup=keyboard(rows))
 
 
 @router.callback_query(Announce.filter(F.act == "cancel"), StateFilter(AnnounceMeeting))
@@ -74,6 +102,14 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await query.message.edit_text(_("Cancelled. Nothing was posted."))
 
 
+@router.callback_query(Announce.filter(F.act == "back"), StateFilter(AnnounceMeeting))
+async def back(query: CallbackQuery, state: FSMContext, clock: Clock) -> None:
+    current = (await state.get_state() or "").split(":")[-1]
+    index = ANNOUNCE_STEPS.index(current) if current in ANNOUNCE_STEPS else 0
+    await query.answer()
+    await _show(query.message, state, clock, ANNOUNCE_STEPS[max(index - 1, 0)], edit=True)
+
+
 @router.callback_query(Announce.filter(F.act == "kind"), AnnounceMeeting.kind)
 async def pick_kind(
     query: CallbackQuery, callback_data: Announce, state: FSMContext, clock: Clock
@@ -81,24 +117,17 @@ async def pick_kind(
     if callback_data.value not in set(MeetingKind):
         raise ServiceError("stale")
     await state.update_data(kind=callback_data.value)
-    await state.set_state(AnnounceMeeting.date)
-    today = clock.today()
     await query.answer()
-    await query.message.edit_text(
-        _("On which day?"),
-        reply_markup=month_calendar(today.year, today.month, today, earliest=today, latest=None),
-    )
+    await _show(query.message, state, clock, "date", edit=True)
 
 
 @router.callback_query(Cal.filter(F.act == "nav"), AnnounceMeeting.date)
-async def turn_month(query: CallbackQuery, callback_data: Cal, clock: Clock) -> None:
-    today = clock.today()
+async def turn_month(
+    query: CallbackQuery, callback_data: Cal, state: FSMContext, clock: Clock
+) -> None:
+    await state.update_data(cal_month=[callback_data.y, callback_data.m])
     await query.answer()
-    await query.message.edit_reply_markup(
-        reply_markup=month_calendar(
-            callback_data.y, callback_data.m, today, earliest=today, latest=None
-        )
-    )
+    await _show(query.message, state, clock, "date", edit=True)
 
 
 @router.callback_query(Cal.filter(F.act == "pick"), AnnounceMeeting.date)
@@ -109,19 +138,17 @@ async def pick_day(
     if day is None or day < clock.today():
         raise ServiceError("stale")
     await state.update_data(day=day.isoformat())
-    await state.set_state(AnnounceMeeting.details)
     await query.answer()
-    await query.message.edit_text(_("Type the time and place, e.g. “19:30 village office”:"))
+    await _show(query.message, state, clock, "details", edit=True)
 
 
 @router.message(AnnounceMeeting.details, F.text, ~F.text.startswith("/"))
-async def details(message: Message, state: FSMContext) -> None:
+async def details(message: Message, state: FSMContext, clock: Clock) -> None:
     at, place = parse_time_place(message.text)
     if at is None:  # an announcement needs the hour; a logged meeting may leave it out
         raise ServiceError("meeting.time_malformed")
     await state.update_data(at=at, place=place)
-    await state.set_state(AnnounceMeeting.topic)
-    await message.answer(_("Type the topic of the meeting:"))
+    await _show(message, state, clock, "topic")
 
 
 @router.message(AnnounceMeeting.topic, F.text, ~F.text.startswith("/"))

@@ -27,7 +27,14 @@ from handlers.callbacks import Att, LogStep
 from handlers.meeting_views import attendee_keyboard, draft_summary, save_report
 from handlers.registry import Handlers
 from handlers.states import LogMeeting
-from handlers.views import Button, keyboard, parse_time_place, typed_count, typed_skip
+from handlers.views import (
+    Button,
+    keyboard,
+    parse_time_place,
+    step_nav,
+    typed_count,
+    typed_skip,
+)
 
 router = Handlers("meeting_log")
 
@@ -37,13 +44,7 @@ MAX_PHOTOS = 10
 
 
 def _nav(back: bool = True, skip: bool = False) -> list[Button]:
-    row = []
-    if back:
-        row.append(Button(text=_("◀ Back"), callback_data=LogStep(act="back").pack()))
-    if skip:
-        row.append(Button(text=_("Skip ▶"), callback_data=LogStep(act="skip").pack()))
-    row.append(Button(text=_("✖ Cancel"), callback_data=LogStep(act="cancel").pack()))
-    return row
+    return step_nav(LogStep, back, skip)
 
 
 async def start_log(

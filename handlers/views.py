@@ -35,6 +35,18 @@ def pager(page: Page, make: Callable[[int], CallbackData]) -> list[Button]:
     return row
 
 
+def step_nav(press: type[CallbackData], back: bool = True, skip: bool = False) -> list[Button]:
+    """The Back / Skip / Cancel row under a conversation's step; `press` is the flow's
+    callback class (with an `act` field), so each flow answers its own row."""
+    row = []
+    if back:
+        row.append(Button(text=_("◀ Back"), callback_data=press(act="back").pack()))
+    if skip:
+        row.append(Button(text=_("Skip ▶"), callback_data=press(act="skip").pack()))
+    row.append(Button(text=_("✖ Cancel"), callback_data=press(act="cancel").pack()))
+    return row
+
+
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in rows if r])
 

@@ -124,3 +124,59 @@ async def test_a_group_that_removed_the_bot_makes_the_leaders_hear(world, lang):
     assert "/linkgroup" in told.text
     [row] = await _rows(world, "meeting_notice")
     assert row.status == OutboxStatus.unreachable
+
+
+STEPS = {
+    "zh": {
+        "back": "◀ 返回",
+        "cancel": "✖ 取消",
+        "kind_q": "哪类会议",
+        "day_q": "哪一天召开",
+        "where_q": "请输入时间和地点",
+        "cancelled": "未发布任何内容",
+    },
+    "en": {
+        "back": "◀ Back",
+        "cancel": "✖ Cancel",
+        "kind_q": "Which meeting",
+        "day_q": "On which day",
+        "where_q": "Type the time and place",
+        "cancelled": "Nothing was posted",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_every_announce_step_has_back_and_cancel(world, lang):
+    """The date calendar, the time/place and the topic step each offer Back and Cancel, as
+    the meeting log's steps do; Back walks to the previous step, Cancel posts nothing."""
+    t, s = T[lang], STEPS[lang]
+    sec, _m1, _m2, group = await _people(world, lang)
+    await sec.send("/announce")
+    kind = await sec.expect(s["kind_q"])
+    assert kind.has_button(s["cancel"]) and not kind.has_button(s["back"])
+    await sec.press(t["general"])
+    day = await sec.expect(s["day_q"], edited=True)
+    assert day.buttons[-1] == [s["back"], s["cancel"]]
+    await sec.press("▶")  # a turned month keeps the row
+    day = await sec.expect(s["day_q"], edited=True)
+    assert day.buttons[-1] == [s["back"], s["cancel"]]
+    await sec.press(s["back"])
+    await sec.expect(s["kind_q"], edited=True)
+    await sec.press(t["general"])
+    await sec.expect(s["day_q"], edited=True)  # still on the month turned to
+    await sec.press("◀")
+    await sec.expect(s["day_q"], edited=True)
+    await sec.press("[20]")
+    where = await sec.expect(s["where_q"], edited=True)
+    assert where.buttons == [[s["back"], s["cancel"]]]
+    await sec.send("19:30 村部会议室")
+    topic = await sec.expect(t["topic_q"])
+    assert topic.buttons == [[s["back"], s["cancel"]]]
+    await sec.press(s["back"], message=topic)
+    await sec.expect(s["where_q"], edited=True)
+    await sec.press(s["cancel"], message=topic)
+    await sec.expect(s["cancelled"], edited=True)
+    await sec.send("学习党章")  # the conversation is over: no notice from a stray text
+    await group.expect_silence()
+    assert await _rows(world, "meeting_notice") == []
