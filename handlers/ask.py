@@ -222,7 +222,8 @@ async def next_meeting(message: Message, session, principal, rubric, clock: Cloc
         )
         due = [e for e in answer.outstanding if e.recordable_by == "meeting"]
         if due:
-            lines.append(_("Meetings still due:"))
+            # Not "meetings": attendance counts here too, and it is no meeting to hold.
+            lines.append(_("Still due through the meeting log:"))
             lines += [f"• {html.quote(named(e))} · {fmt_date(e.spec.due, locale)}" for e in due[:6]]
     await message.answer("\n".join(lines))
 

@@ -56,6 +56,9 @@ T = {
         "not_yet": "本年度尚未评定",
         "meeting_q": "下次开会是什么时候",
         "no_meeting": "尚未发布会议通知",
+        "due_head": "尚待通过会议记录完成的事项",
+        "old_head": "还需召开的会议",
+        "attendance": "主题党日参学率",
         "unknown": "今天天气怎么样",
         "cant": "没听懂",
         "btn_rating": "⭐ 星级",
@@ -79,6 +82,9 @@ T = {
         "not_yet": "not yet evaluated this year",
         "meeting_q": "when is the next meeting",
         "no_meeting": "No meeting has been announced yet",
+        "due_head": "Still due through the meeting log",
+        "old_head": "Meetings still due",
+        "attendance": "Theme party day attendance",
         "unknown": "the weather is nice",
         "cant": "did not catch that",
         "btn_rating": "⭐ Star rating",
@@ -118,7 +124,10 @@ async def test_member_asks_in_free_text(world, lang):
     await me.send(t["grade_q"])
     await me.expect(t["not_yet"])
     await me.send(t["meeting_q"])
-    await me.expect(t["no_meeting"])
+    due = await me.expect(t["no_meeting"])
+    # Attendance is listed with what the meeting log records, not called a meeting.
+    assert t["due_head"] in due.text and t["old_head"] not in due.text, due.text
+    assert due.text.index(t["due_head"]) < due.text.index(t["attendance"]), due.text
     await me.send(t["unknown"])
     unknown = await me.expect(t["cant"])
     await me.press(t["btn_rating"])
