@@ -154,23 +154,32 @@ async def detail(session: AsyncSession, principal: Principal, snapshot_id: int):
         lines.append(_("Confirmed: {stars}").format(stars=stars(snap.confirmed_star)))
     if snap.adjust_reason:
         lines.append(_("Reason: {reason}").format(reason=html.quote(snap.adjust_reason)))
-    rows = [
-        [
-            Button(
-                text=_("✓ Confirm {stars}").format(stars=stars(snap.proposed_star)),
-                callback_data=StarAct(snapshot=snap.id, act="ok", v=snap.version).pack(),
-            )
-        ],
+    # Once confirmed, the level changes only through the adjust flow, with a reason: a
+    # one-tap confirm of the proposed level would silently undo a reasoned adjustment.
+    current = snap.proposed_star if snap.confirmed_star is None else snap.confirmed_star
+    rows = []
+    if snap.confirmed_star is None:
+        rows.append(
+            [
+                Button(
+                    text=_("✓ Confirm {stars}").format(stars=stars(snap.proposed_star)),
+                    callback_data=StarAct(snapshot=snap.id, act="ok", v=snap.version).pack(),
+                )
+            ]
+        )
+    else:
+        lines.append(_("To change it, choose another level and give the reason."))
+    rows.append(
         [
             Button(
                 text="★" * n,
                 callback_data=StarAct(snapshot=snap.id, act="set", star=n, v=snap.version).pack(),
             )
             for n in range(1, 6)
-            if n != snap.proposed_star
-        ],
-        [Button(text=_("◀ Back"), callback_data=StarList(period=snap.period).pack())],
-    ]
+            if n != current
+        ]
+    )
+    rows.append([Button(text=_("◀ Back"), callback_data=StarList(period=snap.period).pack())])
     return "\n".join(lines), keyboard(rows)
 
 

@@ -30,7 +30,8 @@ item's part, dimension and name are in the rubric of `rubric_version`.
 Refusals (`ServiceError` codes and params): `period.malformed(value)`;
 `period.not_over(period)` — months close once they are over (in Asia/Shanghai);
 `period.not_found` — no such snapshot; `access.denied` — not the superior's staff of
-that branch; `period.star_invalid(star)`; `period.reason_required`;
+that branch; `period.star_invalid(star)`; `period.reason_required` — a level other than the
+proposed one, or any change of a confirmed level;
 `period.too_long(max)` — the adjustment reason.
 """
 
@@ -349,7 +350,8 @@ async def confirm(
     reason: str | None = None,
     version: int | None = None,
 ) -> PeriodSnapshot:
-    """Confirm the proposed star, or another one with a reason; confirming again may change it.
+    """Confirm the proposed star, or another one with a reason; confirming again may change
+    it, and a change of a confirmed level (back to the proposed one included) needs a reason.
 
     `version` is the one the decision was shown: if the snapshot changed since, the
     decision is refused (`record.stale`) rather than undoing the other change."""
@@ -364,7 +366,10 @@ async def confirm(
     if star not in STARS:
         raise ServiceError("period.star_invalid", star=star)
     reason = " ".join((reason or "").split()) or None
-    if star == snap.proposed_star:
+    # Changing a confirmed decision is an adjustment too, even back to the proposed level:
+    # undoing the staff's reasoned level without a reason would erase their decision.
+    changes_decision = snap.confirmed_star is not None and star != snap.confirmed_star
+    if star == snap.proposed_star and not changes_decision:
         reason = None
     elif reason is None:
         raise ServiceError("period.reason_required")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import AuditLog, Evidence, Organisation, PeriodSnapshot
 from bot.services import members
+from handlers.callbacks import StarAct
 from tests.e2e.conftest import SUPERUSER
 from tests.e2e.test_month import ROOT, SECRETARY, STAFF, _branch
 
@@ -204,6 +205,54 @@ async def test_month_close_and_confirmation_with_adjustment(world, lang):
         return snap.period, snap.confirmed_star, snap.adjust_reason, snap.confirmed_by
 
     assert await world.seed(snapshot) == ("2026-10", target, "带动集体经济发展成效突出", STAFF)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_confirmed_adjustment_is_changed_only_with_a_reason(world, lang):
+    """Once a reasoned level is confirmed, the proposed level is no one-tap revert: going
+    back to it goes through the adjust flow with a reason, and old buttons are refused."""
+    t = T[lang]
+    await world.seed(_branch)
+    staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=t["lang"])
+    await staff.send("/stars 2026-10")
+    await staff.expect(t["not_closed"])
+    await staff.press(t["close"])
+    await staff.expect(edited=True)
+    await staff.press("红旗村党支部")
+    detail = await staff.expect(edited=True)
+    proposed = detail.text.count("★")
+    [ok] = [b for row in detail.buttons for b in row if b.startswith("✓")]
+    old_ok = detail.button(ok)["callback_data"]
+    target = 5 if proposed < 5 else 4
+    await staff.press("★" * target)
+    await staff.expect(t["reason_q"])
+    await staff.send("带动集体经济发展成效突出")
+    adjusted = await staff.expect(t["adjusted"])
+    labels = [b for row in adjusted.buttons for b in row]
+    assert not any(b.startswith("✓") for b in labels), labels  # no revert in one tap
+    assert "★" * proposed in labels and "★" * target not in labels
+
+    async def level(session, now):
+        snap = (await session.execute(select(PeriodSnapshot))).scalar_one()
+        return snap.confirmed_star, snap.adjust_reason, snap.version
+
+    _star, _reason, version = await world.seed(level)
+    # The confirm button of the screen shown before the adjustment: stale, refused.
+    answer = await staff.press_data(old_ok, detail.message_id)
+    assert answer.show_alert
+    # A forged confirm of the proposed level at the current version: a reason is required.
+    forged = StarAct.unpack(old_ok).model_copy(update={"v": version}).pack()
+    answer = await staff.press_data(forged, adjusted.message_id, force=True)
+    assert answer.show_alert
+    assert await world.seed(level) == (target, "带动集体经济发展成效突出", version)
+
+    # Back to the proposed level: through the adjust flow, with its own reason.
+    await staff.press("★" * proposed, message=adjusted)
+    await staff.expect(t["reason_q"])
+    await staff.send("经复核按原拟评星级确认")
+    await staff.expect(t["adjusted"])
+    star, reason, _version = await world.seed(level)
+    assert (star, reason) == (proposed, "经复核按原拟评星级确认")
 
 
 async def test_member_cannot_close_or_confirm(world):
