@@ -214,14 +214,27 @@ async def staff_home(
     )
     graded = await eval_after.after_counts(session, principal, roots, period)
     lines = [f"🏛 <b>{escape(root.name)}</b>"] if root is not None else []
-    lines += [
-        "<b>"
-        + _("Democratic evaluation {period}: {n} branches").format(
-            period=period, n=sum(stages.values())
+    # No campaign at all: "0 branches" would read as if the subtree had none; say what is
+    # missing and lead with the action that opens it.
+    none_open = not stages
+    if none_open:
+        unopened = await evaluation.branches_without_campaign(session, principal, roots, period)
+        lines.append(
+            "<b>"
+            + _("No democratic evaluation {period} is open in your {n} branches yet.").format(
+                period=period, n=unopened
+            )
+            + "</b>"
         )
-        + "</b>",
-        " · ".join(f"{stage_label(s)} {n}" for s, n in sorted(stages.items())) or "—",
-    ]
+    else:
+        lines += [
+            "<b>"
+            + _("Democratic evaluation {period}: {n} branches").format(
+                period=period, n=sum(stages.values())
+            )
+            + "</b>",
+            " · ".join(f"{stage_label(s)} {n}" for s, n in sorted(stages.items())),
+        ]
     if late:
         lines.append(_("⚠️ Overdue: {n}").format(n=late))
     if graded:
@@ -253,11 +266,22 @@ async def staff_home(
                 )
             )
         rows.append(row)
-    if not found.items:
+    if not found.items and not none_open:
         lines.append(_("None."))
 
     def at(act: str, page: int = 0) -> str:
         return EvalHome(act=act, page=page, org=org).pack()
+
+    if none_open and unopened:
+        rows.insert(
+            0,
+            [
+                Button(
+                    text=_("Open it for all {n} branches").format(n=unopened),
+                    callback_data=at("subtree_ask"),
+                )
+            ],
+        )
 
     listing = "overdue" if overdue else "overview"
     rows.append(pager(found, lambda p: EvalHome(act=listing, page=p, org=org)))
@@ -268,12 +292,13 @@ async def staff_home(
             [Button(text=_("⚠️ Overdue only ({n})").format(n=late), callback_data=at("overdue"))]
         )
     rows.append([Button(text=_("🏛 By committee"), callback_data=at("subs"))])
-    rows.append(
-        [
-            Button(text=_("Open for every branch"), callback_data=at("subtree_ask")),
-            Button(text=_("✓ Approve all waiting"), callback_data=at("approve_ask")),
-        ]
-    )
+    if not none_open:
+        rows.append(
+            [
+                Button(text=_("Open for every branch"), callback_data=at("subtree_ask")),
+                Button(text=_("✓ Approve all waiting"), callback_data=at("approve_ask")),
+            ]
+        )
     if graded.get("excellent") or graded.get("unqualified"):
         rows.append(
             [

@@ -573,3 +573,46 @@ async def test_both_sides_of_a_pairing_check_in_each_month(world, lang):
     await sec.press(t["mentoring"])
     listing = await sec.expect(edited=True)
     assert "2026-12" in listing.text
+
+
+async def _branches_without_evaluation(session, now) -> None:
+    city = await seeds.city(session, now, staff=(CITY_STAFF, "组织部"))
+    for name in ("红旗村党支部", "新华社区党支部"):
+        await orgs.create_org(
+            session, ROOT.actor, now, name=name, kind="branch", parent_id=city.id, domain="village"
+        )
+
+
+NONE_OPEN = {
+    "zh": (
+        "您管理的 2 个支部尚未开展 2026 年度民主评议",
+        "为全部 2 个支部开启民主评议",
+        "已为 2 个支部开启",
+    ),
+    "en": (
+        "No democratic evaluation 2026 is open in your 2 branches yet",
+        "Open it for all 2 branches",
+        "Opened for 2 branches",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_no_evaluation_open_yet_says_so_and_offers_to_open(world, lang):
+    """Before any campaign the staff overview says none is open in their branches (not
+    "0 branches / None.") and leads with opening it for all of them."""
+    t, (header, open_all, opened) = T[lang], NONE_OPEN[lang]
+    await world.seed(_branches_without_evaluation)
+    staff = await world.emu.create_user("组织部", user_id=CITY_STAFF, language_code=t["lang"])
+    await staff.send("/evaluation")
+    home = await staff.expect(header)
+    assert home.buttons[0] == [open_all]
+    assert not home.has_button(t["approve_all"])
+    await staff.press(open_all)
+    await staff.expect(edited=True)
+    assert await world.seed(_count_campaigns) == 0  # nothing before the confirm
+    answer = await staff.press(t["confirm"])
+    assert opened in answer.text
+    assert await world.seed(_count_campaigns) == 2
+    listing = await staff.expect(t["branches"], edited=True)
+    assert header not in listing.text and listing.has_button("红旗村党支部")
