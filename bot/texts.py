@@ -150,7 +150,7 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "period.malformed": _("The month should look like 2026-07."),
         "period.not_found": _("That rating no longer exists."),
         "period.not_over": _("A month can be closed only after it has ended."),
-        "period.reason_required": _("Changing the proposed star level needs a reason."),
+        "period.reason_required": _("Changing a proposed or confirmed star level needs a reason."),
         "period.star_invalid": _("A star level is from 1 to 5."),
         "period.too_long": _("That is too long (at most {max} characters)."),
         "rsvp.not_member": _("Only members of this branch can answer."),

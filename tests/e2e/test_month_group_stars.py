@@ -36,6 +36,7 @@ T = {
         "close": "立即关账",
         "reason_q": "理由",
         "adjusted": "已调整并确认",
+        "needs_reason": "须填写理由",
         "confirmed_msg": "星级已确认",
         "all": "全部按拟评星级确认",
         "record": "📎 登记",
@@ -62,6 +63,7 @@ T = {
         "close": "Close ",
         "reason_q": "reason",
         "adjusted": "Adjusted and confirmed",
+        "needs_reason": "needs a reason",
         "confirmed_msg": "is confirmed",
         "all": "Confirm all proposed",
         "record": "📎 Record it",
@@ -243,7 +245,7 @@ async def test_a_confirmed_adjustment_is_changed_only_with_a_reason(world, lang)
     # A forged confirm of the proposed level at the current version: a reason is required.
     forged = StarAct.unpack(old_ok).model_copy(update={"v": version}).pack()
     answer = await staff.press_data(forged, adjusted.message_id, force=True)
-    assert answer.show_alert
+    assert answer.show_alert and t["needs_reason"] in answer.text
     assert await world.seed(level) == (target, "带动集体经济发展成效突出", version)
 
     # Back to the proposed level: through the adjust flow, with its own reason.
