@@ -59,9 +59,20 @@ async def test_stale_confirm_is_refused_and_shows_the_current_state(harness, lan
         1,
     )
 
-    # A's fresh button (version 1) works.
-    fresh = shown_now.reply_markup.inline_keyboard[0][0].callback_data
-    assert fresh == f"sa:{snap.id}:ok:0:1"
+    # A's fresh view (version 1) offers no one-tap confirm of the proposed level over B's
+    # reasoned adjustment: its buttons change the level, and only with a reason.
+    rows = shown_now.reply_markup.inline_keyboard
+    assert not [b for row in rows for b in row if ":ok:" in (b.callback_data or "")]
+    fresh = rows[0][0].callback_data
+    prefix, level, version = fresh.rsplit(":", 2)
+    assert (prefix, version) == (f"sa:{snap.id}:set", "1") and int(level) != target
     harness.session.requests.clear()
     await harness.press(a, fresh)
-    assert (await _snapshot(harness, snap.id)).confirmed_star == snap.proposed_star
+    assert (await _snapshot(harness, snap.id)).version == 1  # nothing before the reason
+    await harness.text(a, "复核后按实际调整")
+    final = await _snapshot(harness, snap.id)
+    assert (final.confirmed_star, final.adjust_reason, final.version) == (
+        int(level),
+        "复核后按实际调整",
+        2,
+    )
