@@ -25,10 +25,10 @@ from bot.db.models import (
     Member,
     Organisation,
 )
-from bot.services import audit
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
+    audit_result,
     led_campaign,
     managed_campaign,
     require_campaign,
@@ -157,14 +157,8 @@ async def assign_mentor(
         raise ServiceError("record.stale")
     before, row.mentor_id = row.mentor_id, mentor.id
     await session.flush()
-    await audit.record(
-        session,
-        principal.actor,
-        now,
-        "eval_result",
-        member.id,
-        "mentor",
-        {"campaign": campaign.id, "mentor": [before, mentor.id]},
+    await audit_result(
+        session, principal, now, campaign.id, member.id, "mentor", {"mentor": [before, mentor.id]}
     )
     return row, member, mentor
 
@@ -515,13 +509,7 @@ async def set_disposal_step(
         steps.pop(step)
     row.disposal_steps = steps
     await session.flush()
-    await audit.record(
-        session,
-        principal.actor,
-        now,
-        "eval_result",
-        member_id,
-        "disposal",
-        {"campaign": campaign.id, "step": step, "done": done},
+    await audit_result(
+        session, principal, now, campaign.id, member_id, "disposal", {"step": step, "done": done}
     )
     return row

@@ -35,7 +35,7 @@ from bot.db.models import (
 )
 from bot.services import audit, members
 from bot.services.errors import ServiceError
-from bot.services.evaluation import led_campaign, require_campaign, require_stage
+from bot.services.evaluation import audit_result, led_campaign, require_campaign, require_stage
 from bot.services.members import Principal
 from bot.services.orgs import ancestor_ids
 from bot.services.paging import Page, paginate
@@ -483,14 +483,8 @@ async def set_review_band(
     before = row.review_band
     row.review_band = band
     await session.flush()
-    await audit.record(
-        session,
-        principal.actor,
-        now,
-        "eval_result",
-        member_id,
-        "review",
-        {"campaign": campaign.id, "review_band": [before, band]},
+    await audit_result(
+        session, principal, now, campaign.id, member_id, "review", {"review_band": [before, band]}
     )
     await compute(session, campaign, rubric)
     return await session.get(EvalResult, (campaign.id, member_id))
@@ -524,15 +518,7 @@ async def toggle_deduction(
         change = {"deduction": key, "note": note}
     row.deductions = deductions
     await session.flush()
-    await audit.record(
-        session,
-        principal.actor,
-        now,
-        "eval_result",
-        member_id,
-        "deduction",
-        {"campaign": campaign.id, **change},
-    )
+    await audit_result(session, principal, now, campaign.id, member_id, "deduction", change)
     await compute(session, campaign, rubric)
     return await session.get(EvalResult, (campaign.id, member_id))
 
@@ -563,14 +549,14 @@ async def override_grade(
     row.grade, row.override_reason = wanted.key, reason
     await session.flush()
     await compute(session, campaign, rubric)
-    await audit.record(
+    await audit_result(
         session,
-        principal.actor,
+        principal,
         now,
-        "eval_result",
+        campaign.id,
         member_id,
         "override",
-        {"campaign": campaign.id, "grade": [before, wanted.key], "reason": reason},
+        {"grade": [before, wanted.key], "reason": reason},
     )
     return await session.get(EvalResult, (campaign.id, member_id))
 

@@ -639,3 +639,25 @@ async def subtree_campaigns(
         for c in found.items
     ]
     return Page(lines, found.page, found.total, found.size), by_stage, overdue
+
+
+async def audit_result(
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    campaign_id: int,
+    member_id: int,
+    action: str,
+    changes: dict[str, object],
+) -> None:
+    """One audit row for a change to a member's result in a campaign (review, deduction,
+    override, mentor, disposal step): the campaign always named first."""
+    await audit.record(
+        session,
+        principal.actor,
+        now,
+        "eval_result",
+        member_id,
+        action,
+        {"campaign": campaign_id, **changes},
+    )
