@@ -334,38 +334,55 @@ def step_label(step: str) -> str:
     }[step]
 
 
-async def unqualified_list(
-    session, principal: Principal, clock: Clock, rubric, page: int, org: int = 0
-):
-    period = evaluation.period_of(rubric, clock.today())
-    roots, _root = await staff_scope(session, principal, org)
-    found = await eval_after.unqualified_page(session, principal, roots, period, page)
+def _disposal_screen(period, found, intro: str, turn, back: list[Button], org: int | None = 0):
+    """Unqualified members with how far each one's disposal has got: the staff's list
+    (across branches, `org` set) and a branch's leaders' read-only one draw alike."""
     total = len(eval_after.DISPOSAL_STEPS)
     lines = [
         "<b>"
         + _("Unqualified members {period}: {n}").format(period=period, n=found.total)
         + "</b>",
-        _("The disposal procedure for each, as a checklist. Press a member to tick steps."),
+        intro,
     ]
     rows = []
     for line in found.items:
         done = sum(1 for s in eval_after.DISPOSAL_STEPS if line.steps.get(s))
         mark = "✅" if done == total else "⏳"
+        where = f" · {line.branch}" if org is not None else ""
         rows.append(
             [
                 Button(
-                    text=f"{mark} {line.name} · {line.branch} · {done}/{total}",
+                    text=f"{mark} {line.name}{where} · {done}/{total}",
                     callback_data=Disposal(
-                        campaign=line.campaign_id, member=line.member_id, page=found.page, org=org
+                        campaign=line.campaign_id,
+                        member=line.member_id,
+                        page=found.page,
+                        org=org or 0,
                     ).pack(),
                 )
             ]
         )
     if not found.items:
         lines.append(_("None."))
-    rows.append(pager(found, lambda p: EvalHome(act="unqualified", page=p, org=org)))
-    rows.append(_overview_button(org))
+    rows.append(pager(found, turn))
+    rows.append(back)
     return "\n".join(lines), keyboard(rows)
+
+
+async def unqualified_list(
+    session, principal: Principal, clock: Clock, rubric, page: int, org: int = 0
+):
+    period = evaluation.period_of(rubric, clock.today())
+    roots, _root = await staff_scope(session, principal, org)
+    found = await eval_after.unqualified_page(session, principal, roots, period, page)
+    return _disposal_screen(
+        period,
+        found,
+        _("The disposal procedure for each, as a checklist. Press a member to tick steps."),
+        lambda p: EvalHome(act="unqualified", page=p, org=org),
+        _overview_button(org),
+        org=org,
+    )
 
 
 @router.callback_query(EvalHome.filter(F.act == "unqualified"))
@@ -386,35 +403,17 @@ async def unqualified_press(
 async def branch_disposal_list(session, principal: Principal, cid: int, page: int):
     """The branch's leaders follow their unqualified members' disposal, read-only."""
     campaign, found = await eval_after.branch_unqualified(session, principal, cid, page)
-    total = len(eval_after.DISPOSAL_STEPS)
-    lines = [
-        "<b>"
-        + _("Unqualified members {period}: {n}").format(period=campaign.period, n=found.total)
-        + "</b>",
+    return _disposal_screen(
+        campaign.period,
+        found,
         _(
             "The superior organisation's staff tick the steps of the disposal procedure; "
             "here you follow where each stands."
         ),
-    ]
-    rows = []
-    for line in found.items:
-        done = sum(1 for s in eval_after.DISPOSAL_STEPS if line.steps.get(s))
-        mark = "✅" if done == total else "⏳"
-        rows.append(
-            [
-                Button(
-                    text=f"{mark} {line.name} · {done}/{total}",
-                    callback_data=Disposal(
-                        campaign=cid, member=line.member_id, page=found.page
-                    ).pack(),
-                )
-            ]
-        )
-    if not found.items:
-        lines.append(_("None."))
-    rows.append(pager(found, lambda p: EvalView(campaign=cid, act="disposal", page=p)))
-    rows.append([Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="home").pack())])
-    return "\n".join(lines), keyboard(rows)
+        lambda p: EvalView(campaign=cid, act="disposal", page=p),
+        [Button(text=_("◀ Back"), callback_data=EvalView(campaign=cid, act="home").pack())],
+        org=None,
+    )
 
 
 @router.callback_query(EvalView.filter(F.act == "disposal"))
