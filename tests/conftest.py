@@ -61,10 +61,32 @@ async def _pg_engine() -> AsyncEngine:
             await conn.execute(text("CREATE SCHEMA public"))
         await upgrade(engine)
         _pg_migrated = True
-    tables = ", ".join(t.name for t in load_all().sorted_tables)
     async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await conn.execute(text(_PG_EMPTY))
     return engine
+
+
+def _pg_empty_statement() -> str:
+    """One round trip that leaves every table empty and every id counting from 1 again.
+
+    TRUNCATE of all the tables cost 0.2-1 s per test (a new file per table, and it waits
+    for an ACCESS EXCLUSIVE lock); deleting the few rows a test leaves is milliseconds.
+    Children go before their parents, so the foreign keys (NO ACTION or CASCADE, checked
+    at the end of each statement) never see an orphan. A sequence that was used since it
+    was last reset has a last_value; only those are restarted.
+    """
+    deletes = "".join(f'DELETE FROM "{t.name}";\n' for t in reversed(load_all().sorted_tables))
+    return f"""DO $$
+DECLARE s record;
+BEGIN
+{deletes}FOR s IN SELECT sequencename FROM pg_sequences
+    WHERE schemaname = current_schema() AND last_value IS NOT NULL LOOP
+    EXECUTE format('ALTER SEQUENCE %I RESTART', s.sequencename);
+END LOOP;
+END $$"""
+
+
+_PG_EMPTY = _pg_empty_statement()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
