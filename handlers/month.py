@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from aiogram import html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -60,6 +62,28 @@ async def checklist_view(
     period = clock.today().strftime("%Y-%m")
     cl = await checklist.month_checklist(session, rubric, branch, period)
     locale = get_i18n().current_locale
+    # Everything the view shows is drawn from these: the checklist's basis stands for
+    # its facts, content, rubric and month (bot/services/checklist.py).
+    key = (branch.id, org, page, locale, principal.can_lead(branch))
+    drawn = _drawn.get(key)
+    if drawn is not None and cl.basis is not None and drawn[0] is cl.basis:
+        if drawn[1] == branch.name:
+            _drawn.move_to_end(key)
+            return drawn[2]
+    view = _draw(cl, principal, rubric, branch, org, page, locale, period)
+    if cl.basis is not None:
+        _drawn[key] = (cl.basis, branch.name, view)
+        if len(_drawn) > DRAWN_SIZE:
+            _drawn.popitem(last=False)
+    return view
+
+
+# (branch, organisation asked for, page, locale, may lead) -> (basis, branch name, view)
+_drawn: OrderedDict[tuple, tuple[object, str, tuple]] = OrderedDict()
+DRAWN_SIZE = 4096
+
+
+def _draw(cl, principal: Principal, rubric, branch, org: int, page: int, locale: str, period: str):
     lines = [
         _("📋 <b>{branch}</b> · {month}").format(branch=html.quote(branch.name), month=period),
         _("Done {done}/{total} · score {score} of {max} · {stars}").format(

@@ -216,6 +216,7 @@ _ELSEWHERE = {
         "MeetingNotice",
         "Rsvp",
         "PeriodSnapshot",
+        "FactsToken",
     ),
     "bot.db.models_eval": (
         "EvalStage",

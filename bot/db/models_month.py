@@ -185,3 +185,14 @@ class PeriodSnapshot(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Bumped by every decision; a decision names the version it was shown (item 13).
     version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+
+
+class FactsToken(SQLModel, table=True):
+    """Replaced by database triggers on every write to an organisation's month facts
+    (its meetings, evidence, featured choices, snapshots, and the education content it
+    offers): a checklist computed under the same tokens is still true (migration 0012)."""
+
+    __tablename__ = "facts_token"
+
+    org_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    token: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -7,16 +7,18 @@ a branch's level depends on every other branch, so `star` is 0 until month close
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import EducationContent, Organisation
+from bot.db.models import Organisation
 from bot.services.content import content_for
-from bot.services.facts import branch_facts
+from bot.services.facts import branch_facts, facts_tokens
+from bot.services.orgs import ancestor_ids
 from bot.services.periods import is_closed
 from scoring import (
     BranchFacts,
@@ -90,11 +92,22 @@ def _deductions(rubric: FortressRubric, facts, result: BranchResult) -> list[Ded
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ContentLine:
+    """One piece of the month's education material, as the checklist shows it."""
+
+    id: int
+    kind: str
+    title: str
+    url: str | None
+    file_id: str | None
+
+
 @dataclass(frozen=True)
 class Checklist:
     branch: Organisation
     period: str
-    entries: list[ChecklistEntry]
+    entries: list[ChecklistEntry]  # shared by the calls that reuse one computation: read only
     done: int
     total: int
     score: Decimal
@@ -103,9 +116,12 @@ class Checklist:
     meets_standard: bool
     result: BranchResult
     gap: GapResult | None  # what it takes for each higher star; None with a quota scheme
-    content: list[EducationContent]
+    content: list[ContentLine]
     closed: bool  # the month has been closed (a snapshot exists)
     deductions: list[Deduction]  # every deduction applied, with its reason
+    # What this checklist was drawn from (None: not remembered): two checklists of the
+    # same branch with the same basis, asked for with the same options, are equal.
+    basis: object = field(default=None, compare=False, repr=False)
 
     def entry(self, key: str) -> ChecklistEntry:
         for entry in self.entries:
@@ -122,6 +138,30 @@ class ChecklistChange:
     star_after: int
 
 
+@dataclass(slots=True)
+class _Known:
+    """A branch's month as computed under `stamp`; gap and content are added when first
+    asked for (each from data no older than the stamp: it is checked before they are read)."""
+
+    rubric: FortressRubric
+    stamp: tuple
+    facts: BranchFacts
+    sheet: Checklist  # without branch, gap and content: those are filled in per call
+    gap: GapResult | None = None
+    has_gap: bool = False
+    content: tuple[ContentLine, ...] | None = None
+
+
+# (branch id, period) -> what was computed for it. A city has 1,221 branches.
+_known: OrderedDict[tuple[int, str], _Known] = OrderedDict()
+KNOWN_SIZE = 4096
+
+
+def forget_all() -> None:
+    """Drop every remembered checklist (never needed for correctness: the stamps decide)."""
+    _known.clear()
+
+
 async def month_checklist(
     session: AsyncSession,
     rubric: FortressRubric,
@@ -135,12 +175,72 @@ async def month_checklist(
 ) -> Checklist:
     """The branch's checklist for `period`; `with_gap=False` skips the (costly) search for
     what the next star takes, for callers that only report progress; `gap` replaces the
-    search (by default the one remembered per rubric and facts, `ratings.cached_gap`:
-    `/month` asks it on every view, and a write changes the facts, hence the key);
+    search (by default the one remembered per rubric and facts, `ratings.cached_gap`);
     `with_content=False` leaves out the month's education material (the star answer
-    does not show it) and `closed`, when the caller knows it, saves asking."""
+    does not show it) and `closed`, when the caller knows it, saves asking.
+
+    What is computed is remembered per branch and month under a stamp: the facts tokens
+    of the branch and of its ancestors (replaced by a database trigger in the same
+    statement as every write to the facts, the snapshots or the content they offer:
+    migration 0012), the branch's place, domain and start, and the rubric. Each call
+    reads the tokens first (one indexed query) and reuses the result only when the stamp
+    is unchanged; the facts are read after the tokens, so what is filed under a stamp
+    is never older than it. Another worker's write changes the token it reads too."""
+    default_gap = gap is None
     if gap is None:
         from bot.services.ratings import cached_gap as gap  # ratings imports this module
+    stamp = (
+        await facts_tokens(session, ancestor_ids(branch)),
+        branch.path,
+        branch.domain,
+        branch.created_at,
+    )
+    key = (branch.id, period)
+    known = _known.get(key)
+    if (
+        known is None
+        or known.rubric is not rubric
+        or known.stamp != stamp
+        or (closed is not None and closed != known.sheet.closed)
+    ):
+        known = await _compute(session, rubric, branch, period, closed, stamp)
+        if closed is None:  # a caller's `closed` is its word, not something read here
+            _known[key] = known
+            if len(_known) > KNOWN_SIZE:
+                _known.popitem(last=False)
+    else:
+        _known.move_to_end(key)
+    sheet = known.sheet
+    threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
+    found = None
+    if threshold and with_gap:
+        if not default_gap:
+            found = gap(rubric, known.facts)
+        elif known.has_gap:
+            found = known.gap
+        else:
+            found = known.gap = gap(rubric, known.facts)
+            known.has_gap = True
+    content: list = []
+    if with_content:
+        if known.content is None:
+            known.content = tuple(
+                ContentLine(c.id, c.kind, c.title, c.url, c.file_id)
+                for c in await content_for(session, branch, period)
+            )
+        content = list(known.content)
+    basis = known if default_gap and _known.get(key) is known else None
+    return replace(sheet, branch=branch, gap=found, content=content, basis=basis)
+
+
+async def _compute(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    branch: Organisation,
+    period: str,
+    closed: bool | None,
+    stamp: tuple,
+) -> _Known:
     if closed is None:
         closed = await is_closed(session, branch.id, period)
     # Until the month is closed it is in progress: it cannot have been missed yet.
@@ -162,9 +262,7 @@ async def month_checklist(
                 recordable_by(spec.evidence),
             )
         )
-    threshold = rubric.schemes[rubric.default_scheme].method is StarMethod.THRESHOLD
-    found = gap(rubric, facts) if threshold and with_gap else None
-    return Checklist(
+    sheet = Checklist(
         branch=branch,
         period=period,
         entries=entries,
@@ -175,11 +273,12 @@ async def month_checklist(
         star=result.stars.stars if result.stars is not None else 0,
         meets_standard=result.meets_standard,
         result=result,
-        gap=found,
-        content=await content_for(session, branch, period) if with_content else [],
+        gap=None,
+        content=[],
         closed=closed,
         deductions=_deductions(rubric, facts, result),
     )
+    return _Known(rubric, stamp, facts, sheet)
 
 
 def compare(before: Checklist, after: Checklist) -> ChecklistChange:

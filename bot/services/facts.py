@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
-from bot.db.models import BranchFeatured, Evidence, Meeting, Organisation, OrgKind
+from bot.db.models import BranchFeatured, Evidence, FactsToken, Meeting, Organisation, OrgKind
 from scoring import BranchFacts, FortressRubric, due_date, period_bounds
 from scoring import Meeting as FactMeeting
 from scoring.batch import no_cycle_collection
@@ -77,6 +77,21 @@ def range_column(dialect: str, column) -> ColumnElement:
     if dialect != "sqlite":
         return column
     return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+
+
+_TOKENS = select(FactsToken.__table__.c.org_id, FactsToken.__table__.c.token).where(
+    FactsToken.__table__.c.org_id.in_(bindparam("ids", expanding=True))
+)
+
+
+async def facts_tokens(session: AsyncSession, org_ids: Sequence[int]) -> tuple[int | None, ...]:
+    """The facts token of each of `org_ids` (None: nothing written yet), in that order.
+
+    Triggers replace an organisation's token in the statement that changes its facts
+    (migration 0012): equal tokens, equal facts. Read them before the facts they vouch for.
+    """
+    found = dict((await session.execute(_TOKENS, {"ids": list(org_ids)})).all())
+    return tuple(found.get(i) for i in org_ids)
 
 
 async def branch_facts(

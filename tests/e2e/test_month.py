@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import AuditLog, Meeting, MemberStatus
+from bot.db.engine import create_engine, session_factory
+from bot.db.models import AuditLog, Meeting, MemberStatus, PeriodSnapshot
 from bot.services import members
 from bot.services.members import Principal
 from tests.e2e import seeds
@@ -47,6 +49,7 @@ T = {
         "topic": "学习贯彻党的二十届四中全会精神",
         "new_topic": "专题学习",
         "who": "哪些人参会",
+        "closed": "本月已关账",
     },
     "en": {
         "lang": "en",
@@ -71,6 +74,7 @@ T = {
         "topic": "Studying the plenary session",
         "new_topic": "Special study",
         "who": "Who attended",
+        "closed": "This month is closed",
     },
 }
 
@@ -294,3 +298,59 @@ async def test_attendees_listed_in_the_replys_language(world, lang, sep, other):
     await sec.expect(edited=True)
     summary = await _finish_log(sec, t, t["topic"])
     assert f"刘00{sep}刘01" in summary.text and other not in summary.text, summary.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_month_shows_another_workers_write_at_once(world, engine, lang):
+    """/month is remembered per branch and month; a meeting written through another
+    engine (as by a second worker process) and a month closed there show on the next
+    /month, while asking again with nothing new gives the same answer."""
+    t = T[lang]
+    branch_id = await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/month")
+    first = await sec.expect(t["progress"])
+    await sec.send("/month")
+    assert (await sec.expect(t["progress"])).text == first.text
+    other = create_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        async with session_factory(other)() as session:
+            session.add(
+                Meeting(
+                    org_id=branch_id,
+                    kind="general",
+                    held_on=date(2026, 11, 10),
+                    topic="支部党员大会",
+                    topic_key="支部党员大会",
+                    attended=7,
+                    expected=7,
+                    counts=True,
+                    created_at=world.app.clock.now(),
+                    updated_at=world.app.clock.now(),
+                )
+            )
+            await session.commit()
+        await sec.send("/month")
+        after = await sec.expect(t["progress"])
+        done = [int(re.search(r"(\d+)/\d+", m.text).group(1)) for m in (first, after)]
+        assert done[1] == done[0] + 1, (first.text, after.text)
+        async with session_factory(other)() as session:
+            session.add(
+                PeriodSnapshot(
+                    org_id=branch_id,
+                    period="2026-11",
+                    score=Decimal(0),
+                    max_score=Decimal(100),
+                    proposed_star=1,
+                    meets_standard=False,
+                    rubric_version="test",
+                    breakdown={},
+                    created_at=world.app.clock.now(),
+                )
+            )
+            await session.commit()
+    finally:
+        await other.dispose()
+    await sec.send("/month")
+    closed = await sec.expect(t["progress"])
+    assert t["closed"] in closed.text and t["closed"] not in after.text
