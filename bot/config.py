@@ -40,22 +40,51 @@ def _fill(text: str, params: dict[str, object]) -> str:
     return text.format(**params) if params else text
 
 
-# pydantic's own refusals, by error type, in words the catalogues hold.
+# pydantic's own refusals, by error type, in words the catalogues hold: every type a
+# setting read from the environment can meet (and the usual others), so that no refusal
+# reaches an administrator in pydantic's English; any other is `_ANY_OTHER`.
+_WEB_ADDRESS = N_("must be a web address (https://…)")
+_LIST = N_("must be values separated by commas")
 _PYDANTIC = {
     "less_than_equal": N_("must be at most {le}"),
     "less_than": N_("must be less than {lt}"),
     "greater_than_equal": N_("must be at least {ge}"),
     "greater_than": N_("must be more than {gt}"),
+    "multiple_of": N_("must be a multiple of {multiple_of}"),
     "int_parsing": N_("must be a whole number"),
     "int_from_float": N_("must be a whole number"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing_size": N_("is too large a number"),
     "float_parsing": N_("must be a number"),
+    "float_type": N_("must be a number"),
+    "finite_number": N_("must be a finite number"),
+    "decimal_parsing": N_("must be a number"),
     "bool_parsing": N_("must be true or false"),
-    "url_parsing": N_("must be a web address (https://…)"),
-    "url_scheme": N_("must be a web address (https://…)"),
+    "bool_type": N_("must be true or false"),
+    "string_type": N_("must be text"),
+    "string_too_short": N_("must be at least {min_length} characters long"),
+    "string_too_long": N_("must be at most {max_length} characters long"),
+    "string_pattern_mismatch": N_("is not in the expected form"),
+    "string_unicode": N_("must be text in UTF-8"),
+    "url_parsing": _WEB_ADDRESS,
+    "url_scheme": _WEB_ADDRESS,
+    "url_type": _WEB_ADDRESS,
+    "url_syntax_violation": _WEB_ADDRESS,
+    "url_too_long": N_("is too long for a web address (at most {max_length} characters)"),
     "missing": N_("is required"),
     "enum": N_("must be one of {expected}"),
     "literal_error": N_("must be one of {expected}"),
+    "json_invalid": N_("is not valid JSON"),
+    "list_type": _LIST,
+    "tuple_type": _LIST,
+    "set_type": _LIST,
+    "frozen_set_type": _LIST,
+    "iterable_type": _LIST,
+    "too_short": N_("must have at least {min_length} values"),
+    "too_long": N_("must have at most {max_length} values"),
+    "extra_forbidden": N_("is not a setting branchbot knows"),
 }
+_ANY_OTHER = N_("is not a value this setting takes")
 
 
 class Settings(BaseSettings):
@@ -201,11 +230,18 @@ def _problem(err) -> tuple[str, str, dict[str, object]]:
     if err["type"] == "value_error":
         return name, str(cause), {}  # a validator's own words, marked with N_ there
     msg, params = pydantic_problem(err)
-    return name, msg or err["msg"], params
+    return name, msg or _ANY_OTHER, params
 
 
 def pydantic_problem(err) -> tuple[str | None, dict[str, object]]:
     """One of pydantic's own refusals as a message id and its parameters (None: not one
     the catalogues hold)."""
     ctx = err.get("ctx") or {}
-    return _PYDANTIC.get(err["type"]), {k: str(v) for k, v in ctx.items()}
+    return _PYDANTIC.get(err["type"]), {k: _plain(v) for k, v in ctx.items()}
+
+
+def _plain(value: object) -> str:
+    """A bound as a person writes it: 10000, not 10000.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -14,26 +14,39 @@ def main() -> None:
 
     # typer carries its own copy of click; its exceptions live here.
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from typer.main import get_command
 
+    from bot.cli.common import locale_of
+    from bot.cli.localise import localise
     from bot.cli.main import app
 
+    # The click tree typer builds, its help in the city's language before it runs.
+    command = get_command(app)
+    localise(command, locale_of())
     try:
-        code = app(standalone_mode=False)
+        code = command.main(standalone_mode=False)
     except NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except UsageError as exc:
         # One line, naming the command and the option, instead of click's usage block.
-        from bot.cli.common import usage_line
+        from bot.cli.localise import usage_line
 
-        print(usage_line(exc), file=sys.stderr)
+        print(usage_line(exc, command, sys.argv[1:]), file=sys.stderr)
         sys.exit(exc.exit_code)
     except ClickException as exc:
         print(exc.format_message(), file=sys.stderr)
         sys.exit(exc.exit_code)
     except Exit as exc:
         sys.exit(exc.exit_code)
-    except Abort:
-        print("Aborted.", file=sys.stderr)
+    except Abort:  # Ctrl-C, or no answer to a question
+        from bot.cli.common import words
+
+        print(words()("Stopped: nothing was changed."), file=sys.stderr)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# The entry point under a second name: once the command tree's module `bot.cli.main` is
+# imported, the package's attribute `main` is that module (tests run `entry` in-process).
+entry = main

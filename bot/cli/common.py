@@ -99,48 +99,6 @@ def words(settings: Settings | None = None) -> Callable[[str], str]:
     return gettext_for(locale_of(settings))
 
 
-def usage_line(exc: Any) -> str:
-    """A usage mistake (click's `UsageError`) in one line in the command line's language.
-
-    Click words these itself, in English; the common ones are said again here, and a value
-    pydantic refused (typer checks option values with it) in the settings' own words."""
-    from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption
-
-    _ = words()
-    where = exc.ctx.command_path if exc.ctx is not None else "branchbot"
-    text = exc.format_message()
-    hint = exc.param_hint if isinstance(exc, BadParameter) else None
-    if hint is None and getattr(exc, "param", None) is not None:
-        hint = exc.param.get_error_hint()
-    if isinstance(hint, (list, tuple)):
-        hint = " / ".join(hint)
-    if isinstance(exc, MissingParameter) and hint:
-        kind = exc.param_type or (exc.param.param_type_name if exc.param else "")
-        if kind == "argument":
-            text = _("Missing argument {name}.").format(name=hint)
-        elif kind == "option":
-            text = _("Missing option {name}.").format(name=hint)
-    elif isinstance(exc, BadParameter) and hint:
-        detail = exc.message.removeprefix("Value error, ")
-        cause = exc.__cause__
-        if cause is not None and hasattr(cause, "errors"):
-            from bot.config import pydantic_problem
-
-            msg, params = pydantic_problem(cause.errors()[0])
-            if msg is not None:
-                detail = _(msg).format(**params) if params else _(msg)
-        text = _("Invalid value for {name}: {detail}").format(name=hint, detail=detail)
-    elif isinstance(exc, NoSuchOption):
-        text = _("No such option: {option}").format(option=exc.option_name)
-        if exc.possibilities:
-            options = ", ".join(sorted(exc.possibilities))
-            text += " " + _("(Possible options: {options})").format(options=options)
-    elif exc.message.startswith("No such command "):
-        name = exc.message.removeprefix("No such command ").rstrip(".")
-        text = _("No such command {name}.").format(name=name)
-    return f"{where}: {text} " + _("(`{command} --help` shows the options)").format(command=where)
-
-
 def settings_or_exit(**overrides: object) -> Settings:
     from bot.config import SettingsError, load_settings
 
@@ -194,6 +152,19 @@ def run_db(main: Callable[[], Awaitable[T]], settings: Settings | None = None) -
         raise fail(database_problem(exc, words(settings))) from None
 
 
+def database_or_exit(settings: Settings) -> None:
+    """Refuse, saying how to create it, a SQLite file that does not exist: connecting
+    would create an empty one, and the schema check would then call it out of date."""
+    url = settings.database_url
+    if not url.startswith("sqlite+aiosqlite:///"):
+        return
+    file = url.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
+    if file not in ("", ":memory:") and not os.path.exists(file):
+        _ = words(settings)
+        text = _("there is no database at {file} yet: `branchbot db upgrade` creates it")
+        raise fail("DATABASE_URL: " + text.format(file=file))
+
+
 def upgrade_hint(settings: Settings | None = None) -> str:
     _ = words(settings)
     return _("the database schema is out of date: run `branchbot db upgrade` first")
@@ -216,6 +187,7 @@ def run_in_session(
     from bot.texts import error_text
 
     settings = settings or settings_or_exit()
+    database_or_exit(settings)
 
     async def _main() -> T:
         engine = create_engine(settings.database_url)

@@ -10,6 +10,7 @@ import typer
 from bot.cli.common import (
     EXIT_REFUSED,
     console,
+    database_or_exit,
     fail,
     rubric_failure,
     run_db,
@@ -75,6 +76,7 @@ def _serve(*, bot: bool, scheduler: bool, workers: int = 1) -> None:
 
     if found := problems(settings, workers):
         raise fail("; ".join(_(p) for p in found))
+    database_or_exit(settings)
 
     async def _schema_ok() -> bool:
         engine = create_engine(settings.database_url)

@@ -156,15 +156,18 @@ def _list_sep(locale: str) -> str:
 
 @contextmanager
 def progress_bars(_: Gettext) -> Iterator[roster.Progress]:
-    """A bar per phase; rich draws nothing when the output is not a terminal."""
+    """A bar per phase, on a terminal only: elsewhere rich would draw nothing but still
+    end with an empty line, before the problems or the summary."""
     names = {"read": _("Reading"), "check": _("Checking"), "write": _("Writing")}
+    console = err_console.rich()
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console.rich(),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
     tasks: dict[str, Any] = {}
 

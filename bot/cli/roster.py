@@ -50,7 +50,10 @@ def _locale(lang: str | None, settings: Settings) -> str:
     if lang is None:
         return settings.default_locale
     if lang not in LOCALES:
-        raise fail(f"--lang: must be one of {', '.join(LOCALES)}")
+        from bot.cli.common import words
+
+        text = words(settings)("must be one of {values}").format(values=", ".join(LOCALES))
+        raise fail("--lang: " + text)
     return LOCALES[lang]
 
 

@@ -41,7 +41,7 @@ def _language(lang: str | None) -> tuple[str, Gettext]:
     Only DEFAULT_LOCALE is read: these commands are how a broken RUBRIC_DIR gets fixed,
     so they must not stop at the check every other command makes first.
     """
-    from bot.cli.common import fail
+    from bot.cli.common import fail, words
     from bot.i18n import gettext_for
 
     if lang is None:
@@ -50,10 +50,11 @@ def _language(lang: str | None) -> tuple[str, Gettext]:
         try:
             locale = load_settings().default_locale
         except SettingsError as exc:
-            raise fail(str(exc)) from None
+            raise fail(exc.text(words())) from None
         lang = "zh" if locale == "zh_Hans" else "en"
     if lang not in LOCALES:
-        raise fail(f"--lang: must be one of {', '.join(LOCALES)}")
+        text = words()("must be one of {values}").format(values=", ".join(LOCALES))
+        raise fail("--lang: " + text)
     return lang, gettext_for(LOCALES[lang])
 
 

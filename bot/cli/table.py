@@ -37,11 +37,26 @@ def _wide(c: str) -> bool:
     return unicodedata.east_asian_width(c) in ("W", "F")
 
 
+# Chinese punctuation that may not begin a line: it stays with the character before it.
+_NO_LINE_START = set("，。、；：！？）》」』】”’…")
+
+
 def _tokens(text: str) -> list[str]:
-    """Latin words and runs of spaces stay whole; each wide character is a token."""
+    """Latin words and runs of spaces stay whole, and so does a command in backticks (to
+    be copied as it is); each wide character is a token (with the closing punctuation
+    after it)."""
     tokens: list[str] = []
+    in_code = False
     for c in text:
         last = tokens[-1][-1] if tokens else ""
+        if in_code or (c in _NO_LINE_START and last and not last.isspace()):
+            tokens[-1] += c
+            in_code = in_code and c != "`"
+            continue
+        if c == "`" and "`" in text[len("".join(tokens)) + 1 :]:
+            tokens.append(c)
+            in_code = True
+            continue
         joins_word = not c.isspace() and not _wide(c) and last and not last.isspace()
         if (joins_word and not _wide(last)) or (c.isspace() and last.isspace()):
             tokens[-1] += c

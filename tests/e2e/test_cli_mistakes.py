@@ -1,22 +1,29 @@
 """Every `branchbot` command, each with one ordinary mistake: one clear line, no traceback.
 
-Each case runs the real command line in a fresh process (as an administrator would),
-on a SQLite city with a committee, a town, a branch and one member, and checks the exit
-code against the rule in bot/cli/common.py (2: the call or the configuration is wrong;
-1: the data is refused) and that what it printed is one line saying what to do.
+Each case runs the real command line, `bot.cli.main` with the case's arguments, its
+environment and working directory, on a SQLite city with a committee, a town, a branch
+and one member, and checks the exit code against the rule in bot/cli/common.py (2: the
+call or the configuration is wrong; 1: the data is refused) and that what it printed is
+one line saying what to do, in English and in Chinese. The cases run in this process
+(`branchbot_here`: the same entry point, its exit code and its output, without a second
+or two of interpreter start-up each); a few also run as a fresh process
+(`test_in_a_fresh_process`), where a traceback or an exit code is what the shell sees.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from bot.cli import entry as cli_main
 from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 from tests.conftest import PG_URL, need
 
@@ -28,7 +35,7 @@ TOWN = f"{CITY}/某某镇党委"
 BRANCH = f"{TOWN}/某某村党支部"
 
 
-async def branchbot(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:
+def _environment(cwd: Path, env: dict[str, str]) -> dict[str, str]:
     clean = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(cwd),
@@ -37,18 +44,48 @@ async def branchbot(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:
         "DEFAULT_LOCALE": "en",
     }
     clean.update(env)
+    return clean
+
+
+async def branchbot(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """`branchbot ARGS` as a fresh process, as an administrator's shell runs it."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         LAUNCH,
         *args,
         cwd=cwd,
-        env=clean,
+        env=_environment(cwd, env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode or 0, out.decode(), err.decode()
+
+
+def branchbot_here(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """`branchbot ARGS` in this process: the same `main()`, with only the case's
+    environment, in `cwd`; its exit code and what it printed. Anything `main()` lets
+    escape other than its exit is a traceback, and fails the test."""
+    saved = dict(os.environ), os.getcwd(), sys.argv
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(_environment(cwd, env))
+    os.chdir(cwd)
+    sys.argv = ["branchbot", *args]
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                cli_main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved[0])
+        os.chdir(saved[1])
+        sys.argv = saved[2]
+    return code, out.getvalue(), err.getvalue()
 
 
 @dataclass
@@ -209,6 +246,28 @@ CASES: dict[str, Case] = {
     ),
     "demo: a port out of range": Case(("demo", "--port", "99999"), 2, "--port"),
     "a bad setting": Case(("org", "list"), 2, "TIMEZONE", env={"TIMEZONE": "Mars/Olympus"}),
+    "a bad number setting": Case(("org", "list"), 2, "WEBHOOK_PORT", env={"WEBHOOK_PORT": "x"}),
+    "a bad web address setting": Case(
+        ("org", "list"), 2, "TELEGRAM_API_BASE", env={"TELEGRAM_API_BASE": "ftp://x.org"}
+    ),
+    # typer's and click's own refusals
+    "a misspelt command": Case(("org", "lst"), 2, "'list'"),
+    "an unknown option": Case(("org", "list", "--bogus"), 2, "--bogus"),
+    "an unexpected extra argument": Case(("org", "rename", BRANCH, "新", "多余"), 2, "多余"),
+    "an option without its value": Case(("org", "list", "--depth"), 2, "--depth"),
+    "a number option given a word": Case(("org", "list", "--depth", "moon"), 2, "--depth"),
+    "import roster --lang fr": Case(("import", "roster", "one.csv", "--lang", "fr"), 2, "--lang"),
+    "rubric check --lang fr": Case(("rubric", "check", "gbk.toml", "--lang", "fr"), 2, "--lang"),
+    # A SQLite file that does not exist is named, with how to create it, not created.
+    "org list: no database yet": Case(
+        ("org", "list"), 2, "db upgrade", env={"DATABASE_URL": "sqlite+aiosqlite:///never.db"}
+    ),
+    "run: no database yet": Case(
+        ("run",),
+        2,
+        "db upgrade",
+        env={"BOT_TOKEN": "123:abc", "DATABASE_URL": "sqlite+aiosqlite:///never.db"},
+    ),
 }
 
 
@@ -217,16 +276,13 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small city, made through the command line itself, and the files the cases use."""
     cwd = tmp_path_factory.mktemp("city")
 
-    async def build() -> None:
-        write(cwd, "tree.csv", f"路径,类型,领域\n{CITY},党委,\n{TOWN},党委,\n"
-              f"{BRANCH},党支部,农村\n{TOWN}/某某社区党支部,党支部,社区\n")  # fmt: skip
-        write(cwd, "one.csv", f"姓名,所在党组织,人员类别\n张三,{BRANCH},农村和社区党员\n")
-        for args in (("db", "upgrade"), ("import", "orgs", "tree.csv"),
-                     ("import", "roster", "one.csv")):  # fmt: skip
-            code, out, err = await branchbot(cwd, *args)
-            assert code == 0, (args, out, err)
-
-    asyncio.run(build())
+    write(cwd, "tree.csv", f"路径,类型,领域\n{CITY},党委,\n{TOWN},党委,\n"
+          f"{BRANCH},党支部,农村\n{TOWN}/某某社区党支部,党支部,社区\n")  # fmt: skip
+    write(cwd, "one.csv", f"姓名,所在党组织,人员类别\n张三,{BRANCH},农村和社区党员\n")
+    for args in (("db", "upgrade"), ("import", "orgs", "tree.csv"),
+                 ("import", "roster", "one.csv")):  # fmt: skip
+        code, out, err = branchbot_here(cwd, *args)
+        assert code == 0, (args, out, err)
     write(cwd, "header.csv", "姓名,所在党组织,人员类别\n")
     write(cwd, "old.xls", "not really")
     write(cwd, "astronaut.csv", f"姓名,所在党组织,人员类别\n李四,{BRANCH},宇航员\n")
@@ -240,27 +296,34 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cwd
 
 
+def _lines(out: str, err: str) -> list[str]:
+    text = out + err
+    assert "Traceback" not in text, text
+    lines = text.splitlines()
+    assert all(line.strip() for line in lines), lines  # no blank line before or between
+    return lines
+
+
 @pytest.mark.parametrize("name", list(CASES))
-async def test_one_mistake_one_clear_line(city: Path, name: str) -> None:
+def test_one_mistake_one_clear_line(city: Path, name: str) -> None:
     case = CASES[name]
-    code, out, err = await branchbot(city, *case.args, **case.env)
-    lines = [line for line in (out + err).splitlines() if line.strip()]
-    assert "Traceback" not in out + err, out + err
+    code, out, err = branchbot_here(city, *case.args, **case.env)
+    lines = _lines(out, err)
     assert code == case.code, (code, out, err)
     assert len(lines) == case.lines, lines
     assert case.says in lines[0], lines
     assert "{" not in lines[0] or "{" in case.says, lines  # placeholders always filled
-    assert not (city / "never.db").exists()  # `db current` never creates a database
+    assert not (city / "never.db").exists()  # no command creates a database it only reads
 
 
 @pytest.mark.parametrize(
     ("word", "lang"), [("社区", "zh_Hans"), ("两新组织", "en"), ("village", "en")]
 )
-async def test_org_add_takes_the_rosters_domain_words(city: Path, word: str, lang: str) -> None:
+def test_org_add_takes_the_rosters_domain_words(city: Path, word: str, lang: str) -> None:
     """`org add --domain` accepts the words docs/roster.md lists for the domain column,
     Chinese or English, whatever the command line's language."""
     name = f"{word}新党支部"
-    code, out, err = await branchbot(
+    code, out, err = branchbot_here(
         city, "org", "add", name, "--parent", TOWN, "--branch", "--domain", word,
         DEFAULT_LOCALE=lang,
     )  # fmt: skip
@@ -269,12 +332,12 @@ async def test_org_add_takes_the_rosters_domain_words(city: Path, word: str, lan
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans", "en"])
-async def test_status_counts_line_up(city: Path, lang: str) -> None:
+def test_status_counts_line_up(city: Path, lang: str) -> None:
     """`branchbot status` in Chinese or English: the outbox counts start in one column
     on the screen (a Chinese character takes two)."""
     from bot.cli.table import display_width
 
-    code, out, err = await branchbot(city, "status", DEFAULT_LOCALE=lang)
+    code, out, err = branchbot_here(city, "status", DEFAULT_LOCALE=lang)
     assert code == 0 and "Traceback" not in err, (out, err)
     rows = out.splitlines()[1:6]
     starts = {display_width(re.sub(r"\d+$", "", row)) for row in rows}
@@ -295,7 +358,7 @@ async def test_run_with_a_token_telegram_refuses(city: Path) -> None:
     ("mistake", "says"),
     [("database", "db upgrade --create"), ("user", "user name")],
 )
-async def test_postgres_mistakes(tmp_path: Path, mistake: str, says: str) -> None:
+def test_postgres_mistakes(tmp_path: Path, mistake: str, says: str) -> None:
     need(bool(PG_URL), "TEST_DATABASE_URL is not set (PostgreSQL tests)")
     from sqlalchemy.engine import make_url
 
@@ -305,7 +368,7 @@ async def test_postgres_mistakes(tmp_path: Path, mistake: str, says: str) -> Non
     else:
         url = url.set(username="no_such_user_i12")
     bad = url.render_as_string(hide_password=False)
-    code, out, err = await branchbot(tmp_path, "db", "current", DATABASE_URL=bad)
+    code, out, err = branchbot_here(tmp_path, "db", "current", DATABASE_URL=bad)
     lines = [line for line in (out + err).splitlines() if line.strip()]
     assert code == 2 and "Traceback" not in err, (out, err)
     assert len(lines) == 1 and says in lines[0], lines
@@ -320,15 +383,50 @@ _VERBATIM = re.compile(
 _ENGLISH = re.compile(r"\b[A-Za-z]{2,}\b(?:[\s,;:()'\"]+\b[A-Za-z]{2,}\b){2,}")
 
 
+def _chinese_line(line: str) -> bool:
+    prose = _VERBATIM.sub(" ", re.sub(r"^branchbot[\w -]*:", "", line))  # the command
+    return not _ENGLISH.search(prose)
+
+
 @pytest.mark.parametrize("name", list(CASES))
-async def test_one_mistake_one_line_in_chinese(city: Path, name: str) -> None:
+def test_one_mistake_one_line_in_chinese(city: Path, name: str) -> None:
     """The same mistakes with the city's language set to Chinese: the line is Chinese
     (commands, options, variables and file names aside), with the same exit code."""
     case = CASES[name]
-    code, out, err = await branchbot(city, *case.args, **{**case.env, "DEFAULT_LOCALE": "zh_Hans"})
-    lines = [line for line in (out + err).splitlines() if line.strip()]
-    assert "Traceback" not in out + err, out + err
+    code, out, err = branchbot_here(city, *case.args, **{**case.env, "DEFAULT_LOCALE": "zh_Hans"})
+    lines = _lines(out, err)
     assert code == case.code, (code, out, err)
     assert len(lines) == case.lines, lines
-    prose = _VERBATIM.sub(" ", re.sub(r"^branchbot[\w -]*:", "", lines[0]))  # the command
-    assert not _ENGLISH.search(prose), lines[0]
+    assert _chinese_line(lines[0]), lines[0]
+
+
+# What an administrator's shell sees: the exit code of the process and its two streams.
+IN_A_FRESH_PROCESS = [
+    "unknown command",
+    "a bad setting",
+    "import roster: an unknown category",
+    "org list: no database yet",
+]
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+@pytest.mark.parametrize("name", IN_A_FRESH_PROCESS)
+async def test_in_a_fresh_process(city: Path, name: str, lang: str) -> None:
+    case = CASES[name]
+    code, out, err = await branchbot(city, *case.args, **{**case.env, "DEFAULT_LOCALE": lang})
+    lines = _lines(out, err)
+    assert code == case.code, (code, out, err)
+    assert len(lines) == case.lines, lines
+    assert case.says in lines[0] if lang == "en" else _chinese_line(lines[0]), lines
+
+
+def test_import_roster_on_an_empty_database(tmp_path: Path) -> None:
+    """A roster before any organisation exists: its problems, and nothing before them."""
+    assert branchbot_here(tmp_path, "db", "upgrade")[0] == 0
+    row = "张三,某市委/某镇党委/某村党支部,农村和社区党员"
+    write(tmp_path, "r.csv", f"姓名,所在党组织,人员类别\n{row}\n")
+    for lang in ("zh_Hans", "en"):
+        code, out, err = branchbot_here(tmp_path, "import", "roster", "r.csv", DEFAULT_LOCALE=lang)
+        lines = _lines(out, err)
+        assert code == 1 and len(lines) == 2, lines
+        assert "某村党支部" in lines[0] and "r.csv" in lines[1]

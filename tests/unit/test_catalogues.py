@@ -89,7 +89,11 @@ BUILT_ELSEWHERE = {
     # Settings problems: each message is N_("…") where it is raised (bot/config.py,
     # bot/services/calendar.py) or in bot/config.py's table of pydantic's refusals.
     ("bot/config.py", "msg"),
-    ("bot/cli/common.py", "msg"),
+    ("bot/cli/localise.py", "msg"),
+    # click's refusals, matched against the N_("…") of localise's tables; and the help
+    # paragraphs, which localise.extract yields to extraction (babel.cfg).
+    ("bot/cli/localise.py", "msgid"),
+    ("bot/cli/localise.py", "p"),
     # bot.workers.problems returns N_("…") texts; bot.db.errors picks one of its N_("…").
     ("bot/cli/ops.py", "p"),
     ("bot/db/errors.py", "msg"),

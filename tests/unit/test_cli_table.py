@@ -27,6 +27,24 @@ def test_wrap_never_passes_the_width_and_keeps_latin_words_whole() -> None:
     assert wrap("one two three", 7) == ["one two", "three"]
 
 
+def test_wrap_begins_no_line_with_closing_punctuation() -> None:
+    text = "党支部所属领域，写法与花名册相同（village、农村、社区、机关、两新……）。"
+    for width in range(12, 60):
+        lines = wrap(text, width)
+        assert all(display_width(line) <= width for line in lines), (width, lines)
+        assert not any(line[0] in "，。、；：）…" for line in lines), (width, lines)
+        assert "".join(lines) == text
+
+
+def test_wrap_keeps_a_command_in_backticks_whole() -> None:
+    text = "只运行调度程序，配合用 `branchbot run --no-scheduler` 启动的机器人进程使用。"
+    for width in range(34, 60):
+        lines = wrap(text, width)
+        assert any("`branchbot run --no-scheduler`" in line for line in lines), lines
+        assert all(display_width(line) <= width for line in lines), lines
+    assert wrap("a `b", 3) == ["a", "`b"]  # an unmatched backtick is a character
+
+
 def test_rows_with_the_same_problem_are_one_line() -> None:
     errors = [RowError(r, "人员类别", "category_unknown", "宇航员") for r in [*range(3, 31), 41]]
     errors.append(RowError(52, "所在党组织", "root_unknown", "某某市", detail="某某市委",

@@ -136,6 +136,76 @@ def test_sqlite_file_in_a_missing_folder(monkeypatch: pytest.MonkeyPatch) -> Non
         load_settings()
 
 
+BAD_VALUES = [
+    ("TELEGRAM_API_BASE", "not a url"),
+    ("TELEGRAM_API_BASE", "ftp://files.example.org"),
+    ("WEBHOOK_URL", "http://"),
+    ("WEBHOOK_URL", "http://[::1"),
+    ("WEBHOOK_PORT", "eighty"),
+    ("WEBHOOK_PORT", "1.5"),
+    ("WEBHOOK_PORT", "99999999999999999999999"),
+    ("WEBHOOK_PORT", "0"),
+    ("SEND_PER_SECOND", "fast"),
+    ("SEND_PER_SECOND", "inf"),
+    ("SEND_PER_SECOND", "0"),
+    ("INVITE_TTL_DAYS", "1e3"),
+    ("EVAL_MIN_VOTERS", ""),
+    ("REMINDER_HOUR", "24"),
+    ("REMINDER_DAYS", "30"),
+    ("REMINDER_DAYS", "x"),
+    ("QUIET_HOURS", "late"),
+    ("SUPERUSER_IDS", "a,b"),
+    ("DEFAULT_LOCALE", "fr"),
+    ("TIMEZONE", "Mars/Olympus_Mons"),
+    ("DATABASE_URL", "mysql://user@host/db"),
+]
+# A variable, a value or a bound are the same in every language.
+_NEUTRAL = (
+    r"\b[A-Z][A-Z_]+\b|\S+://\S*|[\w.:/+\[\]-]*\d[\w.:/+-]*|HH:MM-HH:MM|sqlite\S*|postgresql\S*"
+)
+_NEUTRAL += r"|zh_Hans|JSON|Telegram|[A-Z][a-z]+/[A-Z]\w+"
+
+
+@pytest.mark.parametrize(("variable", "value"), BAD_VALUES)
+def test_every_refusal_is_in_the_citys_language(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """Each bad setting in Chinese: the variable's name, then Chinese (pydantic's own
+    refusals included), and in English the same problem in English words."""
+    import re
+
+    from bot.i18n import gettext_for
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    zh = caught.value.text(gettext_for("zh_Hans"))
+    en = caught.value.text(gettext_for("en"))
+    assert zh.startswith(f"{variable}: ") and en.startswith(f"{variable}: "), (zh, en)
+    words = re.sub(_NEUTRAL, " ", zh.removeprefix(f"{variable}: ").replace(value, " "))
+    assert not re.search(r"[A-Za-z]{3,}", words), zh
+    assert re.search(r"[\u4e00-\u9fff]", zh) and "{" not in zh + en
+    assert "Input should" not in en  # pydantic's wording, not ours
+
+
+def test_every_pydantic_refusal_in_the_table_is_one_pydantic_has() -> None:
+    """The table's keys are pydantic's error types (a misspelt one would never match),
+    and a type outside it is still said in the city's language, not pydantic's English."""
+    from typing import get_args
+
+    from pydantic_core.core_schema import ErrorType
+
+    from bot.config import _ANY_OTHER, _PYDANTIC, _problem
+    from bot.i18n import gettext_for
+
+    assert set(_PYDANTIC) <= set(get_args(ErrorType))
+    name, msg, params = _problem(
+        {"type": "uuid_parsing", "loc": ("webhook_path",), "msg": "Input should be a UUID"}
+    )
+    assert (name, msg, params) == ("WEBHOOK_PATH", _ANY_OTHER, {})
+    assert gettext_for("zh_Hans")(msg) != msg
+
+
 # --- the command line ------------------------------------------------------------------
 
 
