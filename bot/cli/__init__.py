@@ -17,12 +17,13 @@ def main() -> None:
     from typer.main import get_command
 
     from bot.cli.common import locale_of
-    from bot.cli.localise import localise
+    from bot.cli.localise import localise, shows_help
     from bot.cli.main import app
 
-    # The click tree typer builds, its help in the city's language before it runs.
+    # The click tree typer builds; its help in the city's language when it prints help.
     command = get_command(app)
-    localise(command, locale_of())
+    if shows_help(command, sys.argv[1:]):
+        localise(command, locale_of())
     try:
         code = command.main(standalone_mode=False)
     except NoArgsIsHelpError as exc:

@@ -62,6 +62,20 @@ def help_texts(root: click.Command) -> Iterator[str]:
                 yield from paragraphs(text)
 
 
+def shows_help(root: click.Command, args: list[str]) -> bool:
+    """Whether these arguments print help: `--help`, or a group named without one of its
+    commands. Only then is the tree localised: loading a catalogue for help a command
+    does not print would cost every command a few hundredths of a second."""
+    if "--help" in args:
+        return True
+    cmd = root
+    for word in args:
+        cmd = getattr(cmd, "commands", {}).get(word)
+        if cmd is None:
+            return False
+    return hasattr(cmd, "commands")
+
+
 def _translate(text: str, _: Gettext) -> str:
     return "\n\n".join(_(p) for p in paragraphs(text))
 

@@ -95,3 +95,21 @@ def test_a_choice_refused_in_the_citys_language() -> None:
     assert "'moon'" in lines["zh_Hans"] and "不在可选值" in lines["zh_Hans"], lines
     assert "is not one of 'text', 'markdown'" in lines["en"], lines
     localise(root, "en")
+
+
+@pytest.mark.parametrize(
+    ("args", "shows"),
+    [
+        ([], True),
+        (["org"], True),
+        (["org", "add", "--help"], True),
+        (["--help", "org"], True),
+        (["org", "add", "新党委"], False),
+        (["org", "lst"], False),
+        (["close-period", "--period", "2026-07"], False),
+    ],
+)
+def test_the_tree_is_localised_only_for_help(args: list[str], shows: bool) -> None:
+    from bot.cli.localise import shows_help
+
+    assert shows_help(typer.main.get_command(app), args) is shows
