@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.clock import Clock
     from bot.config import Settings
+    from bot.db.plain import PlainDb
     from scoring.errors import RubricInvalid
 
 T = TypeVar("T")
@@ -210,3 +211,37 @@ def run_in_session(
     except ServiceError as exc:
         _ = gettext_for(locale or settings.default_locale)
         raise fail(error_text(exc, _), code=EXIT_REFUSED) from None
+
+
+def run_plain(
+    work: Callable[[PlainDb, Clock], Awaitable[T]], settings: Settings | None = None
+) -> T:
+    """`run_in_session` without SQLAlchemy, for `org add` (see bot/db/plain.py): one
+    transaction, the same refusal of an out-of-date schema, a ServiceError as one line
+    and exit code 1, a database that cannot be used as one line and exit code 2."""
+    import asyncio
+
+    from bot.clock import Clock
+    from bot.db import plain
+    from bot.services.errors import ServiceError
+
+    settings = settings or settings_or_exit()
+
+    async def _main() -> T:
+        async with plain.transaction(settings.database_url) as db:
+            return await work(db, Clock(settings.tz))
+
+    try:
+        return asyncio.run(_main())
+    except plain.SchemaBehind:
+        raise fail(upgrade_hint(settings)) from None
+    except ServiceError as exc:
+        from bot.texts import error_text
+
+        raise fail(error_text(exc, words(settings)), code=EXIT_REFUSED) from None
+    except Exception as exc:
+        if not plain.is_setup_problem(exc):
+            raise  # a bug in a command, not a database the administrator can fix
+        from bot.db.errors import database_problem
+
+        raise fail(database_problem(exc, words(settings))) from None

@@ -10,15 +10,26 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli.common import EXIT_USAGE, console, fail, run_in_session, settings_or_exit
+from bot.cli.common import (
+    EXIT_USAGE,
+    console,
+    fail,
+    run_in_session,
+    run_plain,
+    settings_or_exit,
+)
 from bot.cli.table import display_width, pad
 from bot.db.enums import Domain
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.clock import Clock
     from bot.config import Settings
+    from bot.db.plain import PlainDb
 
 org_app = typer.Typer(
     help="Organisations and their staff: add, list, rename, move, remove.",
@@ -70,38 +81,52 @@ def org_add(
             )
         domain = Domain(value)
 
-    async def work(session: AsyncSession, clock: Clock, _settings: Settings):
-        from sqlalchemy import select
+    async def work(db: PlainDb, clock: Clock):
+        return await add_org(db, clock.now(), name, parent, branch, domain, _)
 
-        from bot.db.models import Organisation
-        from bot.services import orgs, tree
-        from bot.services.audit import Actor
-
-        parent_org = await tree.require_path(session, parent) if parent else None
-        if parent_org is None:
-            top = await session.scalar(
-                select(Organisation.name).where(Organisation.parent_id.is_(None)).limit(1)
-            )
-            if top is not None:
-                return _(
-                    "--parent: the tree already has its top organisation ({top}); "
-                    "say where {name} belongs with --parent PATH"
-                ).format(top=top, name=name)
-        org = await orgs.create_org(
-            session,
-            Actor.cli(),
-            clock.now(),
-            name=name,
-            kind="branch" if branch else "committee",
-            parent_id=parent_org.id if parent_org else None,
-            domain=domain,
-        )
-        return org.id, await orgs.display_path(session, org)
-
-    result = run_in_session(work, settings)
+    result = run_plain(work, settings)
     if isinstance(result, str):
         raise fail(result, code=EXIT_USAGE)
     console.print(_("Created {path}").format(path=result[1]))
+
+
+async def add_org(
+    db: PlainDb,
+    now: datetime,
+    name: str,
+    parent: str | None,
+    branch: bool,
+    domain: Domain | None,
+    _: Callable[[str], str],
+) -> str | tuple[int, str]:
+    """`org add`'s work in its transaction: (the new unit's id, its path), or the line
+    refusing a second top organisation.
+
+    Without SQLAlchemy (bot/db/plain.py: scripts call this a thousand times); the rules,
+    refusals and audit row are those of `orgs.create_org` (bot/services/org_rules.py).
+    """
+    from bot.services import org_rules, orgs_plain
+    from bot.services.audit import Actor
+
+    rows = await orgs_plain.tree_rows(db)
+    parent_row = org_rules.locate(rows, parent) if parent else None
+    if parent_row is None:
+        top = next((r.name for r in rows if r.parent_id is None), None)
+        if top is not None:
+            return _(
+                "--parent: the tree already has its top organisation ({top}); "
+                "say where {name} belongs with --parent PATH"
+            ).format(top=top, name=name)
+    org = await orgs_plain.create_org(
+        db,
+        Actor.cli(),
+        now,
+        name=name,
+        kind="branch" if branch else "committee",
+        parent=parent_row,
+        domain=domain,
+    )
+    return org.id, org_rules.display_path([*rows, org], org.path)
 
 
 @org_app.command("list")

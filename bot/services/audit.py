@@ -1,4 +1,8 @@
-"""The audit log: who changed what, when, with old and new values."""
+"""The audit log: who changed what, when, with old and new values.
+
+SQLAlchemy is imported by the functions that write or read through it: the command
+line's lean `org add` builds its audit row with `row` and writes it without the ORM.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.db.models import AuditLog
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -66,25 +68,42 @@ async def record_many(
     rows: Iterable[tuple[str, int, str, Mapping[str, Any]]],
 ) -> None:
     """One multi-row INSERT, so a 26,000-row import writes its audit in one go."""
-    values = [
-        {
-            "at": now,
-            "actor_id": actor.telegram_id,
-            "actor": actor.label[:100],
-            "entity": entity,
-            "entity_id": entity_id,
-            "action": action,
-            "changes": dict(changes),
-        }
-        for entity, entity_id, action, changes in rows
-    ]
+    from sqlalchemy import insert
+
+    from bot.db.models import AuditLog
+
+    values = [row(actor, now, *r) for r in rows]
     if values:
         await session.execute(insert(AuditLog), values)
+
+
+def row(
+    actor: Actor,
+    now: datetime,
+    entity: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The columns of one audit row (`id` aside), whichever way it is written."""
+    return {
+        "at": now,
+        "actor_id": actor.telegram_id,
+        "actor": actor.label[:100],
+        "entity": entity,
+        "entity_id": entity_id,
+        "action": action,
+        "changes": dict(changes),
+    }
 
 
 async def role_was_taken(session: AsyncSession, member_id: int) -> bool:
     """Whether this member once held a role (secretary, organising member) they no longer
     have: an old button of theirs is then explained as a change of role, not a mystery."""
+    from sqlalchemy import select
+
+    from bot.db.models import AuditLog
+
     stmt = (
         select(AuditLog.id)
         .where(
@@ -100,6 +119,10 @@ async def role_was_taken(session: AsyncSession, member_id: int) -> bool:
 async def staff_was_removed(session: AsyncSession, telegram_id: int) -> bool:
     """Whether this Telegram account once acted for a committee and was removed: an old
     button or command of theirs is then explained as a change of role."""
+    from sqlalchemy import select
+
+    from bot.db.models import AuditLog
+
     # JSON path read as a float: exact for Telegram ids (< 2**53) on SQLite and on
     # PostgreSQL, where an INTEGER cast would overflow for ids past 2**31.
     removed = AuditLog.changes[("telegram_id", 0)].as_float() == telegram_id

@@ -10,30 +10,17 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Domain, Member, MemberStatus, Organisation, OrgKind
-from bot.services import audit, safetext
+from bot.services import audit, org_rules
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.paging import PAGE_SIZE, Page, paginate
 
-MAX_NAME = 200
-PATH_SEP = "/"
-
-
-def clean_name(name: str) -> str:
-    """A person's or an organisation's name as stored; refused when it is invisible,
-    turns text around (bidi overrides) or would be a spreadsheet formula — the rules of
-    `safetext.name_problem`, the same for every name a person or an administrator types."""
-    problem = safetext.name_problem(name or "")
-    if problem == "empty":
-        raise ServiceError("org.name_empty")
-    if problem is not None:
-        raise ServiceError(f"name.{problem}")
-    value = safetext.clean_name_text(name)
-    if len(value) > MAX_NAME:
-        raise ServiceError("org.name_too_long", max=MAX_NAME)
-    if PATH_SEP in value:
-        raise ServiceError("org.name_has_slash")
-    return value
+# The rules themselves live without SQLAlchemy in `org_rules`, shared with the command
+# line's lean `org add`; these names stay here for the many callers that use them.
+MAX_NAME = org_rules.MAX_NAME
+PATH_SEP = org_rules.PATH_SEP
+clean_name = org_rules.clean_name
+split_path = org_rules.split_path
 
 
 async def require_org(session: AsyncSession, org_id: int) -> Organisation:
@@ -45,7 +32,7 @@ async def require_org(session: AsyncSession, org_id: int) -> Organisation:
 
 def ancestor_ids(org: Organisation) -> list[int]:
     """Ids from the root down to (and including) `org`, read off its path."""
-    return [int(p) for p in org.path.strip(PATH_SEP).split(PATH_SEP) if p]
+    return org_rules.ancestor_ids(org.path)
 
 
 def is_within(org: Organisation, root: Organisation) -> bool:
@@ -85,7 +72,7 @@ async def require_name_free(session: AsyncSession, parent_id: int | None, name: 
         )
     )
     if clash.first() is not None:
-        raise ServiceError("org.name_taken", name=name)
+        raise org_rules.name_taken(name)
 
 
 async def create_org(
@@ -98,18 +85,9 @@ async def create_org(
     parent_id: int | None = None,
     domain: Domain | str | None = None,
 ) -> Organisation:
-    name = clean_name(name)
-    kind = OrgKind(kind)
-    if kind is OrgKind.branch and domain is None:
-        raise ServiceError("org.domain_required")
-    domain = Domain(domain) if domain is not None else None
-    parent = None
-    if parent_id is not None:
-        parent = await require_org(session, parent_id)
-        if parent.kind != OrgKind.committee:
-            raise ServiceError("org.parent_is_branch", parent=parent.name)
-    elif kind is OrgKind.branch:
-        raise ServiceError("org.branch_needs_parent")
+    name, kind, domain = org_rules.new_org(name, kind, domain)
+    parent = await require_org(session, parent_id) if parent_id is not None else None
+    org_rules.check_place(kind, parent.kind if parent else None, parent.name if parent else None)
     await require_name_free(session, parent_id, name)
     org = Organisation(
         parent_id=parent_id,
@@ -120,7 +98,7 @@ async def create_org(
     )
     session.add(org)
     await session.flush()
-    org.path = f"{parent.path if parent else PATH_SEP}{org.id}{PATH_SEP}"
+    org.path = org_rules.child_path(parent.path if parent else None, org.id)
     await session.flush()
     await audit.record(
         session,
@@ -129,12 +107,7 @@ async def create_org(
         "organisation",
         org.id,
         "create",
-        {
-            "name": [None, name],
-            "kind": [None, kind.value],
-            "parent_id": [None, parent_id],
-            "domain": [None, org.domain],
-        },
+        org_rules.created_changes(name, kind, parent_id, domain),
     )
     return org
 
@@ -186,14 +159,6 @@ async def find_by_path(session: AsyncSession, path: str) -> Organisation | None:
     parts = split_path(path)
     orgs = await resolve_paths(session, [parts], create=False)
     return orgs.get(parts)
-
-
-def split_path(path: str) -> tuple[str, ...]:
-    parts = tuple(" ".join(p.split()) for p in path.replace("／", PATH_SEP).split(PATH_SEP))
-    parts = tuple(p for p in parts if p)
-    if not parts:
-        raise ServiceError("org.path_empty")
-    return parts
 
 
 async def resolve_paths(
@@ -268,10 +233,9 @@ async def _create_level(
         domain = leaf_domains.get(prefix) if kind is OrgKind.branch else None
         if kind is OrgKind.branch and domain is None:
             raise ServiceError("org.domain_required")
-        if parent is not None and parent.kind != OrgKind.committee:
-            raise ServiceError("org.parent_is_branch", parent=parent.name)
-        if parent is None and kind is OrgKind.branch:
-            raise ServiceError("org.branch_needs_parent")
+        org_rules.check_place(
+            kind, parent.kind if parent else None, parent.name if parent else None
+        )
         parent_id = parent.id if parent else None
         rows.append(
             {
@@ -290,8 +254,7 @@ async def _create_level(
     ids = {(parent_id, name): id_ for id_, parent_id, name in result.all()}
     paths = {o.id: o.path for o in missing.values() if o is not None}
     new_path = {
-        id_: f"{paths.get(parent_id, PATH_SEP)}{id_}{PATH_SEP}"
-        for (parent_id, _), id_ in ids.items()
+        id_: org_rules.child_path(paths.get(parent_id), id_) for (parent_id, _), id_ in ids.items()
     }
     await session.execute(
         update(table).where(c.id == bindparam("org_id")).values(path=bindparam("new_path")),
@@ -306,7 +269,7 @@ async def _create_level(
                 "organisation",
                 ids[(r["parent_id"], r["name"])],
                 "create",
-                {k: [None, r[k]] for k in ("name", "kind", "parent_id", "domain")},
+                org_rules.created_changes(r["name"], r["kind"], r["parent_id"], r["domain"]),
             )
             for r in rows
         ],

@@ -27,8 +27,11 @@ print("\\n@@" + json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_by(tmp_path: Path, *args: str) -> set[str]:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+def loaded_by(tmp_path: Path, *args: str, url: str | None = None) -> set[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": url or f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+    }
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
         cwd=tmp_path,
@@ -87,12 +90,64 @@ def test_the_light_head_revision_is_alembics() -> None:
     assert head_revision() == script.get_current_head()
 
 
-def test_org_add_builds_only_the_tables_of_the_tree(tmp_path: Path) -> None:
+ORM = ("sqlalchemy", "sqlmodel", "alembic", "aiosqlite", "aiogram", "aiohttp", "rich", "babel")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("org", "add", "某某市委"),
+        ("org", "add", "某某镇党委", "--parent", "某某市委"),
+        (
+            "org",
+            "add",
+            "某某村党支部",
+            "--parent",
+            "某某市委/某某镇党委",
+            "--branch",
+            "--domain",
+            "农村",
+        ),
+        ("org", "add", "某某镇党委", "--parent", "某某市委"),  # refused: the name exists
+        ("org", "add", "新党委", "--parent", "某某市委/某某真党委"),  # refused: did you mean
+        ("org", "add", "第二党委"),  # refused: a second top
+    ],
+)
+def test_org_add_works_without_the_orm(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """`org add` (what scripts call a thousand times) writes through bot/db/plain.py:
+    no SQLAlchemy, SQLModel, Alembic or bot framework, whether it creates or refuses."""
     loaded_by(tmp_path, "db", "upgrade")
-    loaded = loaded_by(tmp_path, "org", "add", "某某市委")
-    assert "bot.services.orgs" in loaded  # it did its work
-    assert "bot.db.models" in loaded
-    assert not {"bot.db.models_month", "bot.db.models_eval", "bot.db.models_delivery"} & loaded
+    for before in (
+        ("org", "add", "某某市委"),
+        ("org", "add", "某某镇党委", "--parent", "某某市委"),
+    ):
+        if args != before:
+            loaded_by(tmp_path, *before)
+    loaded = loaded_by(tmp_path, *args)
+    assert "bot.services.orgs_plain" in loaded and "bot.db.plain" in loaded  # it did its work
+    assert not set(ORM) & top(loaded), set(ORM) & top(loaded)
+    assert not {"bot.db.models", "bot.db.engine", "bot.services.orgs"} & loaded
+
+
+def test_org_add_on_postgresql_loads_asyncpg_and_no_orm(tmp_path: Path) -> None:
+    from tests.conftest import PG_URL, need
+
+    need(bool(PG_URL), "TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    loaded = loaded_by(tmp_path, "org", "add", "某某市委", "--parent", "没有/这个", url=PG_URL)
+    assert "asyncpg" in top(loaded) and "bot.db.plain" in loaded
+    assert not set(ORM) & top(loaded), set(ORM) & top(loaded)
+
+
+def test_the_rules_shared_with_the_lean_path_import_no_orm() -> None:
+    code = (
+        "import sys, bot.services.org_rules, bot.services.orgs_plain, bot.services.audit\n"
+        "import bot.db.plain\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for heavy in ("sqlalchemy", "sqlmodel", "pydantic", "aiogram"):
+        assert f"'{heavy}'" not in done.stdout, heavy
 
 
 def test_every_table_class_is_found_through_bot_db_models() -> None:
