@@ -45,6 +45,7 @@ BOT_TOKEN = "7100000002:bench-bot-token"
 FIRST_TG = 700_000
 TARGETS = {"me": 0.60, "rsvp": 0.40, "month": 0.20}
 PACED_P99_MS = 50.0
+TWO_WORKERS = 1.6  # 2 webhook workers' presses/s against one's
 START_TARGET = 3.0  # seconds from `branchbot run` to its first answer
 WEBHOOK_SECRET = "bench-webhook-secret"
 HERE = Path(__file__).resolve()
@@ -125,6 +126,7 @@ class Target:
     by_query: dict[str, asyncio.Future] = field(default_factory=dict)
     pushed: int = 0  # updates put in the emulator's queue
     answers: int = 0  # callback queries answered (a second answer would be refused)
+    presses: int = 0  # of `pushed`, button presses
 
     def hook(self) -> None:
         hub = self.server.world.hub
@@ -171,6 +173,7 @@ class Target:
         )
         self.by_query[query.id] = future
         self.pushed += 1
+        self.presses += 1
         return await asyncio.wait_for(future, timeout) - started
 
 
@@ -294,7 +297,7 @@ async def seed_city(database_url: str, server, members: int) -> tuple[int, int]:
     from bot.services.audit import Actor
 
     settings = load_settings(
-        bot_token=BOT_TOKEN, telegram_api_base=server.url, database_url=database_url
+        bot_token=server.token, telegram_api_base=server.url, database_url=database_url
     )
     engine = create_engine(database_url)
     await upgrade(engine)
@@ -328,7 +331,7 @@ async def post_notice(database_url: str, server, notice_id: int) -> tuple[int, s
     from handlers.callbacks import Rsvp
 
     settings = load_settings(
-        bot_token=BOT_TOKEN, telegram_api_base=server.url, database_url=database_url
+        bot_token=server.token, telegram_api_base=server.url, database_url=database_url
     )
     app = build(settings, clock=Clock(settings.tz), engine=create_engine(database_url))
     bot = make_bot(settings)
@@ -373,7 +376,7 @@ def bot_env(database_url: str, server, workers: int, webhook_port: int) -> dict[
     for name in ("WEBHOOK_URL", "REDIS_URL", "RUBRIC_DIR"):
         env.pop(name, None)
     env.update(
-        BOT_TOKEN=BOT_TOKEN,
+        BOT_TOKEN=server.token,
         TELEGRAM_API_BASE=server.url,
         DATABASE_URL=database_url,
         SUPERUSER_IDS="",
@@ -698,6 +701,232 @@ def summarise(report: dict) -> bool:
     return ok
 
 
+# --- N webhook workers against one, in the same run -----------------------------------
+
+
+def sibling_url(url: str, suffix: str) -> str:
+    """The same PostgreSQL server, another database: one per deployment compared."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(False)
+
+
+def redis_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "redis-server":
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def machine_busy() -> tuple[int, int]:
+    """Busy and total jiffies of every core since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+async def backend_pids(engine) -> list[int]:
+    """PostgreSQL's server processes working for this deployment's database."""
+    from sqlalchemy import text
+
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        return [pid for (pid,) in rows]
+
+
+@dataclass
+class Usage:
+    """Where a burst's CPU went: seconds per process (or group), the machine's load."""
+
+    seconds: float
+    cpu: dict[str, float]
+    machine: float  # busy cores, averaged over the burst (2.0: both cores busy)
+    load: tuple[float, float]  # load average (1 min) at the start and the end
+    loops: dict[str, tuple[float, float]]  # each worker's loop: seconds run, waited for a CPU
+
+
+def cpu_of(pid: int) -> float:
+    return cpu_seconds([pid])
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def scheduled(pid: int) -> tuple[float, float]:
+    """Seconds the process's main thread (a worker's event loop) has run on a CPU and
+    has waited, runnable, for one (/proc/<pid>/schedstat); the rest of the time it slept,
+    waiting for PostgreSQL, Redis, the Bot API or work."""
+    try:
+        ran, waited, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
+async def measured(target: Target, workload: str, seconds: float, engine) -> tuple[Result, Usage]:
+    """A burst, and the CPU each process spent on it: each worker, the supervisor, this
+    driver (the emulator and the members), PostgreSQL's backends for the deployment's
+    database, Redis (all its clients)."""
+    supervisor, *workers = (p for p in target.pids() if "resource_tracker" not in cmdline(p))
+    procs = {f"worker {i}": pid for i, pid in enumerate(workers)} or {"worker": supervisor}
+    if workers:
+        procs["supervisor"] = supervisor
+    for i, pid in enumerate(redis_pids()):
+        procs[f"redis{'' if i == 0 else i}"] = pid
+    before = {name: cpu_of(pid) for name, pid in procs.items()}
+    loops = {name: scheduled(pid) for name, pid in procs.items() if name.startswith("worker")}
+    backends = {pid: cpu_of(pid) for pid in await backend_pids(engine)}
+    busy0 = machine_busy()
+    load0 = os.getloadavg()[0]
+    result = await burst(target, workload, seconds)
+    busy1 = machine_busy()
+    cpu = {name: cpu_of(pid) - before[name] for name, pid in procs.items()}
+    waits = {}
+    for name, (ran, waited) in loops.items():
+        now = scheduled(procs[name])
+        waits[name] = (now[0] - ran, now[1] - waited)
+    cpu["postgres"] = sum(
+        cpu_of(pid) - backends.get(pid, 0.0) for pid in await backend_pids(engine)
+    )
+    cpu["driver"] = result.driver
+    machine = 0.0
+    if busy1[1] > busy0[1]:
+        machine = os.cpu_count() * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1])
+    return result, Usage(result.seconds, cpu, machine, (load0, os.getloadavg()[0]), waits)
+
+
+async def run_compare(database_url: str, args, out: Path) -> dict:
+    """One deployment per worker count (its own emulator, bot token and database), all
+    started at once, then alternating RSVP bursts: the ratios come from the same rounds."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.db.engine import create_database
+    from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig, free_port
+
+    members = [FIRST_TG + i for i in range(args.members)]
+    deployments: list[tuple[int, Target, str]] = []
+    for n in args.worker_counts:
+        url = database_url if n == args.worker_counts[0] else sibling_url(database_url, f"w{n}")
+        await create_database(url)
+        await reset_postgres(url)
+        config = EmulatorConfig(
+            token=f"71000001{n:02d}:bench-bot-token", flood=FloodConfig(enabled=False)
+        )
+        target = Target(
+            f"{n} worker" + ("s" if n > 1 else ""), await EmulatorServer(config).start(), members
+        )
+        target.hook()
+        notice_id, group_id = await seed_city(url, target.server, args.members)
+        target.group_id = group_id
+        await people(target.server, members, group_id)
+        target.notice_message, target.press_data = await post_notice(url, target.server, notice_id)
+        deployments.append((n, target, url))
+    engines = {n: create_async_engine(url, pool_size=1) for n, _, url in deployments}
+    argv = [str(Path(sys.executable).with_name("branchbot")), "run"]
+    rounds: dict[int, list[tuple[Result, Usage]]] = {n: [] for n, _, _ in deployments}
+    report: dict = {"counts": args.worker_counts, "rounds": rounds, "handled": {}}
+    try:
+        for n, target, url in deployments:
+            env = bot_env(url, target.server, n, free_port())
+            target.proc = start_process([*argv, "--workers", str(n)], env, out / f"workers-{n}.log")
+        for n, target, _ in deployments:
+            report.setdefault("cold_start", {})[n] = await first_answer(target, members[0])
+        for _n, target, _ in deployments:  # warm: first imports, queries, models
+            await burst(target, "rsvp", 2.0)
+        for i in range(args.rounds):
+            # Each round in the other order too, so neither count always goes first.
+            order = deployments if i % 2 == 0 else deployments[::-1]
+            for n, target, _ in order:
+                rounds[n].append(await measured(target, "rsvp", args.seconds, engines[n]))
+    finally:
+        for _, target, _ in deployments:
+            stop_process(target.proc)
+            await target.server.stop()
+        for engine in engines.values():
+            await engine.dispose()
+    for n, target, url in deployments:
+        report["handled"][n] = (target.pushed, await processed(url), target.presses, target.answers)
+    return report
+
+
+def summarise_compare(report: dict) -> bool:
+    counts = report["counts"]
+    base = counts[0]
+    rounds = report["rounds"]
+    print(
+        f"\n== postgres + Redis, webhook: {', '.join(map(str, counts))} workers, RSVP presses,"
+        f" {len(rounds[base])} alternating rounds"
+    )
+    print(
+        "launch → first answer: "
+        + ", ".join(f"{n} workers {s:.1f} s" for n, s in report["cold_start"].items())
+    )
+    ok = True
+    for n in counts:
+        for i, (r, u) in enumerate(rounds[n]):
+            workers = sum(v for k, v in u.cpu.items() if k.startswith("worker"))
+            each = ", ".join(f"{k} {100 * v / u.seconds:.0f}%" for k, v in u.cpu.items())
+            print(
+                f"{n} worker{'s' if n > 1 else ' '} round {i + 1}: {r.rate:6.1f} presses/s"
+                f"  p50 {r.pct(0.5):6.0f} ms  p99 {r.pct(0.99):6.0f} ms"
+                f"  workers' CPU {1000 * workers / max(r.count, 1):4.1f} ms/press"
+                f"  load {u.load[0]:.1f}→{u.load[1]:.1f}, machine {100 * u.machine:.0f}% of 2 cores"
+                + (f"  ({r.failed} unanswered)" if r.failed else "")
+            )
+            print(f"         CPU, % of a core: {each}")
+            loops = "; ".join(
+                f"{k} ran {100 * ran / u.seconds:.0f}%, waited for a CPU"
+                f" {100 * waited / u.seconds:.0f}%,"
+                f" slept {100 * (1 - (ran + waited) / u.seconds):.0f}%"
+                for k, (ran, waited) in u.loops.items()
+            )
+            print(f"         event loops: {loops}")
+    for n in counts[1:]:
+        ratios = [
+            b.rate / a.rate
+            for (a, _), (b, _) in zip(rounds[base], rounds[n], strict=True)
+            if a.rate
+        ]
+        target = TWO_WORKERS if n == 2 else None
+        median = statistics.median(ratios) if ratios else 0.0
+        line = (
+            f"{n} workers / {base}: {median:.2f}× (rounds {', '.join(f'{r:.2f}' for r in ratios)});"
+            f" {statistics.median(a.rate for a, _ in rounds[base]):.1f} →"
+            f" {statistics.median(b.rate for b, _ in rounds[n]):.1f} presses/s"
+        )
+        if target:
+            met = median >= target
+            ok &= met
+            line += f"  target ≥ {target}×: {'met' if met else 'NOT MET'}"
+        print(line)
+    for n, (pushed, rows, presses, answers) in report["handled"].items():
+        # Every update pushed is recorded once and every press answered once: none
+        # handled twice (the id's row is unique; the emulator refuses a second answer to
+        # a press and counts only the first), none lost.
+        once = rows == pushed and answers == presses
+        ok &= once
+        print(
+            f"{n} worker{'s' if n > 1 else ''}: updates pushed {pushed}, processed_update rows"
+            f" {rows}; presses {presses}, answered {answers}"
+            f" ({'each handled once' if once else 'MISMATCH'})"
+        )
+    return ok
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--echo":
         echo_bot(sys.argv[2], sys.argv[3])
@@ -709,7 +938,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--paced", type=float, default=20.0, help="seconds; 0 skips")
-    parser.add_argument("--workers", type=int, default=0, help="webhook workers (0: polling)")
+    parser.add_argument(
+        "--workers",
+        default="0",
+        help="webhook workers (0: polling); several counts (1,2): RSVP presses only, each"
+        " count's deployment against the first's in alternating rounds",
+    )
     parser.add_argument("--workloads", default="me,rsvp,month")
     parser.add_argument("--paced-workloads", default="me,rsvp")
     parser.add_argument("--profile", type=Path, help="a folder for py-spy's raw profiles")
@@ -726,6 +960,17 @@ def main() -> None:
         help="with --startup: `python -X importtime` in each process's log",
     )
     args = parser.parse_args()
+    args.worker_counts = [int(n) for n in args.workers.split(",")]
+    args.workers = args.worker_counts[0]
+    if len(args.worker_counts) > 1:
+        url = os.environ.get("BENCH_DATABASE_URL")
+        if not url or not os.environ.get("BENCH_REDIS_URL"):
+            raise SystemExit("--workers 1,2 needs BENCH_DATABASE_URL and BENCH_REDIS_URL")
+        out = args.profile or Path(tempfile.mkdtemp(prefix="bench-load-"))
+        ok = summarise_compare(asyncio.run(run_compare(url, args, out)))
+        print(f"\nlogs in {out}")
+        print("all targets met" if ok else "some targets NOT met")
+        return
     args.workloads = [w for w in args.workloads.split(",") if w]
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)

@@ -245,16 +245,35 @@ async def run_polling(
 
 WEBHOOK_TASKS = web.AppKey("webhook_tasks", set)
 MAX_UPDATE_ID = 2**63 - 1
+# Updates a webhook process takes on before it has finished the earlier ones. Beyond
+# it the next request is answered only when one of them is done, so Telegram (which
+# sends on whichever of its connections is free) sends to the other workers meanwhile:
+# the kernel spreads connections, not work, over the workers sharing the port, and a
+# worker accepting everything at once was handed a fixed share of the updates however
+# far behind it fell (two workers: one idle a quarter of the time, the other behind).
+# Twice the database pool (10 + 10): enough that a worker never waits for the next
+# request while it has connections free; few enough to be done within a second.
+WEBHOOK_BACKLOG = 40
 
 
-def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
+def make_webhook_app(
+    app: App, bot: Bot, secret: str, backlog: int = WEBHOOK_BACKLOG
+) -> web.Application:
     """An aiohttp app that accepts updates only with the right secret-token header.
 
-    Updates are handled in background tasks (kept in `web_app[WEBHOOK_TASKS]`);
-    shutting the app down waits for them, so no update is cut off half-way.
+    Updates are handled in background tasks (kept in `web_app[WEBHOOK_TASKS]`), at
+    most `backlog` at a time; shutting the app down waits for them, so no update is
+    cut off half-way.
     """
     path = app.settings.webhook_path
     tasks: set[asyncio.Task] = set()
+    slots = asyncio.Semaphore(backlog)
+
+    async def handle(update: Update) -> None:
+        try:
+            await app.dispatcher.feed_update(bot, update)
+        finally:
+            slots.release()
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -268,8 +287,10 @@ def make_webhook_app(app: App, bot: Bot, secret: str) -> web.Application:
             return web.Response(status=400)
         if not 0 <= update.update_id <= MAX_UPDATE_ID:
             return web.Response(status=400)  # no BIGINT column can record it
-        # Answer at once and handle in the background: Telegram retries slow webhooks.
-        task = asyncio.create_task(app.dispatcher.feed_update(bot, update))
+        # Answer as soon as there is room and handle in the background: Telegram
+        # retries slow webhooks.
+        await slots.acquire()
+        task = asyncio.create_task(handle(update))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         return web.Response(status=200)

@@ -12,6 +12,13 @@ Telegram's connections over them. What they share lives outside them:
   (`RedisEventIsolation`), so one person's updates are handled one at a time whichever
   worker receives them.
 
+Each worker is a session of its own. Linux shares a busy machine's CPU between sessions
+first (autogroup scheduling) and only then between their processes: workers left in the
+supervisor's session split one session's share, so on a machine busy with anything
+else two workers got the CPU of one (`benchmarks/bench_load.py --workers 1,2`: 15 % +
+16 % of a core against one worker's 31–37 %, 0.98× its presses/s; as sessions, 1.77×).
+A worker still ends with its supervisor (the parent-death signal), whatever kills it.
+
 A worker that dies is started again. SIGTERM/SIGINT stop the workers, each finishing
 the updates it accepted. Long polling cannot be shared (Telegram hands each update to
 one `getUpdates` caller), so it stays one process and `--workers` asks for a webhook.
@@ -20,9 +27,12 @@ one `getUpdates` caller), so it stays one process and `--workers` asks for a web
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
+import sys
 import time
 
 from bot.config import Settings
@@ -55,9 +65,24 @@ def problems(settings: Settings, workers: int) -> list[str]:
     return found
 
 
-def worker_main(index: int, scheduler: bool = False) -> None:
+def _own_session(parent: int) -> None:
+    """Make this worker a session (so the scheduler gives it a share of its own) that
+    still receives SIGTERM when `parent`, its supervisor, dies."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def worker_main(index: int, scheduler: bool = False, parent: int | None = None) -> None:
     """A worker process: settings from the environment, like the supervisor's; the one
-    given `scheduler` also runs the deployment's scheduler and outbox sender."""
+    given `scheduler` also runs the deployment's scheduler and outbox sender. `parent`:
+    the supervisor's pid (the worker then becomes a session of its own, see above)."""
+    if parent is not None:
+        _own_session(parent)
     from bot.app import build, configure_logging, make_bot, make_scheduler, serve
     from bot.config import load_settings
     from bot.db.engine import create_engine
@@ -113,7 +138,9 @@ def supervise(settings: Settings, workers: int, *, scheduler: bool = True) -> No
 
     def start(index: int):
         process = context.Process(
-            target=worker_main, args=(index, scheduler and index == 0), name=f"worker-{index}"
+            target=worker_main,
+            args=(index, scheduler and index == 0, os.getpid()),
+            name=f"worker-{index}",
         )
         process.start()
         return process
