@@ -174,3 +174,33 @@ async def test_logs_hold_no_token_secret_or_update_text(
     assert "update" in logged.lower()  # the capture did see the bot at work
     for needle in secrets + personal:
         assert needle not in logged, needle
+
+
+async def test_a_full_backlog_answers_the_next_request_only_when_an_update_is_done(
+    hook: Hook,
+) -> None:
+    """A worker with `backlog` updates unfinished keeps the next request waiting, so the
+    sender (Telegram, free to use its other connections) feeds the other workers."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    web_app = make_webhook_app(hook.app, hook.bot, SECRET, backlog=1)
+    first = await hook.emu.create_user("Wang", language_code="en")
+    second = await hook.emu.create_user("Li", language_code="en")
+    key = StorageKey(bot_id=hook.bot.id, chat_id=first.id, user_id=first.id)
+    async with TestClient(TestServer(web_app)) as http:
+
+        async def post(update: dict[str, Any]) -> int:
+            async with http.post(hook.path, json=update, headers={HEADER: SECRET}) as resp:
+                return resp.status
+
+        # The first user's lock held here: their update is taken on and waits for it.
+        async with hook.app.dispatcher.fsm.events_isolation.lock(key):
+            assert await post(message_update(first, "/start")) == 200
+            waiting = asyncio.create_task(post(message_update(second, "/start")))
+            done, _ = await asyncio.wait({waiting}, timeout=0.5)
+            assert not done  # the one place is taken: no answer yet
+            assert await bot_replies(second) == 0
+        assert await waiting == 200
+        await first.expect("invite link")
+        await second.expect("invite link")
+        await asyncio.gather(*web_app[WEBHOOK_TASKS])
