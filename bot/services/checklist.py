@@ -263,7 +263,7 @@ async def _compute(
             )
         )
     sheet = Checklist(
-        branch=branch,
+        branch=None,  # type: ignore[arg-type]  # each call's own; no ORM object is kept
         period=period,
         entries=entries,
         done=sum(e.done for e in entries),
