@@ -8,15 +8,18 @@ the run instead of skipping it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+import bot.app
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import load_all
@@ -24,6 +27,32 @@ from tests.browser import page  # noqa: F401 - the Playwright page fixture, for 
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _shipped_once(load: Callable[..., Any]) -> Callable[..., Any]:
+    """`load`, reading and checking the shipped rubric files once per test run.
+
+    Every test that builds the app (`bot.app.build`) loaded both rubrics again: twelve
+    TOML files parsed, composed and checked, about half of a build (0.2-0.5 s a test).
+    The rubrics are frozen, and sharing one also keeps the scoring plan compiled for it
+    (cached per rubric object). A RUBRIC_DIR is read every time as before; the loading
+    itself is tested in tests/unit/scoring and through the CLI in fresh processes.
+    """
+    shipped: list[Any] = []
+
+    @functools.wraps(load)
+    def loaded(paths_or_dir: Any = None) -> Any:
+        if paths_or_dir is not None:
+            return load(paths_or_dir)
+        if not shipped:
+            shipped.append(load())
+        return shipped[0]
+
+    return loaded
+
+
+bot.app.load_fortress_rubric = _shipped_once(bot.app.load_fortress_rubric)
+bot.app.load_vanguard_rubric = _shipped_once(bot.app.load_vanguard_rubric)
 
 
 def need(condition: bool, reason: str) -> None:
