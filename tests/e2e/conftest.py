@@ -18,7 +18,7 @@ from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 from bot.emulator.client import EmulatorClient
-from bot.emulator.testing import polling
+from bot.emulator.testing import LocalSession, polling
 from bot.sender import Sender, running
 
 SUPERUSER = 900
@@ -69,7 +69,9 @@ async def world(engine: AsyncEngine, world_settings: dict) -> AsyncIterator[Worl
                 async with running(make_sender(app, sender_bot)) as sender:
                     yield World(app, emu, server, sender)
     finally:
-        await bot.session.close()
-        await sender_bot.session.close()
+        # As LocalSession does: without the 250 ms aiogram waits after closing each
+        # session, for TLS connections; the emulator speaks plain HTTP.
+        await LocalSession.close(bot.session)
+        await LocalSession.close(sender_bot.session)
         await app.dispatcher.storage.close()
         await server.stop()
