@@ -20,14 +20,13 @@ def main() -> None:
 
     # typer carries its own copy of click; its exceptions live here.
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-    from typer.main import get_command
 
     from bot.cli.common import locale_of
     from bot.cli.localise import localise, shows_help
-    from bot.cli.main import app
+    from bot.cli.main import command_for
 
     # The click tree typer builds; its help in the city's language when it prints help.
-    command = get_command(app)
+    command = command_for(sys.argv[1:])
     if shows_help(command, sys.argv[1:]):
         localise(command, locale_of())
     try:

@@ -177,3 +177,30 @@ def test_every_table_class_is_found_through_bot_db_models() -> None:
         if isinstance(v, type) and v.__module__ == models.__name__ and hasattr(v, "__tablename__")
     }
     assert tables == (found | core) - {None}
+
+
+def _describe(cmd) -> tuple:
+    params = [(p.name, tuple(p.opts), p.required, repr(p.default), p.help) for p in cmd.params]
+    subs = getattr(cmd, "commands", {})
+    return cmd.name, cmd.help, params, [_describe(subs[n]) for n in sorted(subs)]
+
+
+def test_a_group_alone_is_the_group_of_the_whole_tree() -> None:
+    """`org add …` builds only the `org` branch of the click tree (bot/cli/main.py
+    `command_for`): the same commands, options and help as in the whole tree."""
+    import typer
+
+    from bot.cli.main import app, command_for
+
+    whole = typer.main.get_command(app)
+    groups = {g.name for g in app.registered_groups}
+    assert "org" in groups
+    for name, cmd in whole.commands.items():  # type: ignore[attr-defined]
+        alone = command_for([name, "add"])
+        if name in groups:
+            assert list(alone.commands) == [name]  # type: ignore[attr-defined]
+            assert _describe(alone.commands[name]) == _describe(cmd)  # type: ignore[attr-defined]
+        else:
+            assert _describe(alone) == _describe(whole)
+    for args in ([], ["--help"], ["orgg", "add"]):
+        assert _describe(command_for(args)) == _describe(whole)
