@@ -20,14 +20,21 @@ With `--baseline DIR` (another checkout, e.g. `git archive` of an older commit),
 `org add` runs in turn with the others, on its own database, for a before/after ratio
 measured in the same run (the CPU ratio holds on a busy machine when wall time does not).
 
+With `--instructions`, each command also runs once under valgrind's callgrind, which
+counts the instructions it executed: a figure other load on the machine does not move,
+to compare commands (and the baseline) when the machine is busy.
+
     uv run python benchmarks/bench_cli_startup.py [--runs 7] [--top 15] [--baseline DIR]
+        [--instructions]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +43,7 @@ import time
 from pathlib import Path
 
 TARGET = 0.5
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 LAUNCH = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
 FLOOR = """
 import asyncio, os
@@ -105,6 +113,21 @@ def run(args: list[str], env: dict[str, str], cwd: Path, code: str = LAUNCH) -> 
     return wall, cpu
 
 
+def instructions(args: list[str], env: dict[str, str], cwd: Path, code: str = LAUNCH) -> int:
+    """Instructions one run executes (valgrind's callgrind): independent of other load."""
+    done = subprocess.run(
+        [*CALLGRIND, sys.executable, "-c", code, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{' '.join(args)} under valgrind failed: {done.stderr[-500:]}")
+    return int(found.group(1))
+
+
 def import_costs(args: list[str], env: dict[str, str], cwd: Path, top: int) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", LAUNCH, *args],
@@ -137,7 +160,14 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="Another checkout whose `org add` to measure alongside."
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="Also count each command's instructions once under valgrind (slow, load-free).",
+    )
     options = parser.parse_args()
+    if options.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind")
 
     with tempfile.TemporaryDirectory() as folder:
         cwd = Path(folder)
@@ -187,6 +217,17 @@ def main() -> None:
             now = statistics.median(cpus["branchbot org add"])
             then = statistics.median(cpus["baseline org add"])
             print(f"  org add CPU against the baseline: {now / then:.2f}×")
+        if options.instructions:
+            print("Instructions executed, one run each under callgrind (load does not move them):")
+            counts = {}
+            for label, args in commands.items():
+                argv = ["org", "add", "镇党委-cg", "--parent", "某某市委"] if args is None else args
+                code = floors.get(label, LAUNCH)
+                counts[label] = instructions(argv, envs.get(label, env), cwd, code)
+                print(f"  {label:<20} {counts[label] / 1e9:.3f} G")
+            if options.baseline is not None:
+                ratio = counts["branchbot org add"] / counts["baseline org add"]
+                print(f"  org add against the baseline: {ratio:.2f}×")
         print("Largest imports of `branchbot org add` (python -X importtime):")
         argv = ["org", "add", "镇党委-importtime", "--parent", "某某市委"]
         for line in import_costs(argv, env, cwd, options.top):
