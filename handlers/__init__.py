@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import Noop
-from handlers.registry import as_async
+from handlers.registry import PressRouter, as_async
 
 
 def _fallback() -> Router:
@@ -67,7 +67,7 @@ def setup_routers() -> Router:
     # are narrower than the evaluation router's catch-alls (EvalView, EvalHome, states).
     features += (group, stars, content, eval_staff, eval_mentoring, evaluation)
     features += (broadcast, notifications, dashboard, ask)
-    root = Router(name="root")
+    root = PressRouter(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     # hints answer a conversation step's unusable message; group_guard (first) keeps
     # personal answers out of groups.

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters import Filter
 from magic_filter import MagicFilter
+
+SEPARATOR = ":"  # aiogram's callback data separator; every button class of ours uses it
 
 
 class Async(Filter):
@@ -63,4 +66,69 @@ class Handlers:
         router = Router(name=self.name)
         for event, filters, fn in self._entries:
             getattr(router, event).register(fn, *filters)
+        gate = self._press_gate()
+        if gate is not None:
+            router.callback_query.filter(gate)
+            router.press_gate = gate  # type: ignore[attr-defined]  # read by PressRouter
         return router
+
+    def _press_gate(self) -> PressGate | None:
+        """One check of a press's prefix for the whole router, when every press handler
+        here needs a button class of its own: a press then skips the routers that cannot
+        take it instead of meeting each of their handlers' filters (tens per press)."""
+        from handlers.callbacks import PressFilter
+
+        heads: set[str] = set()
+        for event, filters, _fn in self._entries:
+            if event != "callback_query":
+                continue
+            presses = [f for f in filters if isinstance(f, PressFilter)]
+            if not presses or any(f.callback_data.__separator__ != SEPARATOR for f in presses):
+                return None  # a handler that may take any press: no gate
+            heads.update(f.callback_data.__prefix__ for f in presses)
+        return PressGate(frozenset(heads)) if heads else None
+
+
+class PressGate(Filter):
+    """True for a press whose data starts with one of `prefixes` (as `PressFilter` reads
+    it: the prefix alone, or the prefix and the separator)."""
+
+    def __init__(self, prefixes: frozenset[str]) -> None:
+        self.prefixes = prefixes
+
+    async def __call__(self, query: Any) -> bool:
+        data = getattr(query, "data", None)
+        return bool(data) and data.split(SEPARATOR, 1)[0] in self.prefixes
+
+    def __str__(self) -> str:
+        return f"PressGate({sorted(self.prefixes)})"
+
+
+class PressRouter(Router):
+    """The root router: a press is offered only to the feature routers that can take it.
+
+    Each gated router would refuse it with its `PressGate` anyway; skipping them here
+    saves aiogram's per-router work (its middleware wrapping and the gate's own call),
+    which with twenty routers cost more than the handler that takes the press.
+    """
+
+    async def _propagate_event(self, observer, update_type, event, **kwargs):  # type: ignore[override]
+        if update_type != "callback_query" or (observer is not None and observer.handlers):
+            return await super()._propagate_event(observer, update_type, event, **kwargs)
+        if observer is not None:
+            passed, extra = await observer.check_root_filters(event, **kwargs)
+            if not passed:
+                return UNHANDLED
+            kwargs.update(extra)
+        data = getattr(event, "data", None)
+        prefix = data.split(SEPARATOR, 1)[0] if data else None
+        response = UNHANDLED
+        for router in self.sub_routers:
+            gate = getattr(router, "press_gate", None)
+            if gate is not None and prefix not in gate.prefixes:
+                if not router.callback_query.outer_middleware._middlewares:
+                    continue  # its gate refuses the press, and nothing else runs there
+            response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
+            if response is not UNHANDLED:
+                break
+        return response
