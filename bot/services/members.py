@@ -20,6 +20,7 @@ from bot.db.models import (
     Unreachable,
     UserPref,
 )
+from bot.db.rows import Columns, attach, read_connection
 from bot.services import audit, versions
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -108,8 +109,13 @@ _TG = bindparam("tg")
 _SAVED_LOCALE = select(UserPref.locale).where(UserPref.telegram_id == _TG).scalar_subquery()
 _IS_STAFF = exists().where(Staff.telegram_id == _TG)
 _UNREACHABLE = exists().where(Unreachable.telegram_id == _TG)
+_MEMBER = Columns(Member)
+_ORG = Columns(Organisation)
+# Columns, not entities: the ORM's loading of two objects from a row cost about as much
+# as the rest of the statement; `attach` makes the same persistent objects.
 _MEMBER_PRINCIPAL = (
-    select(Member, Organisation, _SAVED_LOCALE, _IS_STAFF, _UNREACHABLE)
+    select(*_MEMBER.all, *_ORG.all, _SAVED_LOCALE, _IS_STAFF, _UNREACHABLE)
+    .select_from(Member)
     .join(Organisation, Organisation.id == Member.org_id)
     .where(Member.telegram_id == _TG)
 )
@@ -132,8 +138,15 @@ async def load_principal(
     single statement.
     """
     params = {"tg": telegram_id}
-    row = (await session.execute(_MEMBER_PRINCIPAL, params)).first()
-    member, branch, locale, is_staff, unreachable = row if row else (None, None, None, True, None)
+    connection = await read_connection(session)
+    row = (await connection.execute(_MEMBER_PRINCIPAL, params)).first()
+    member = branch = locale = unreachable = None
+    is_staff = True  # not a member: perhaps staff
+    if row is not None:
+        m, o = len(_MEMBER), len(_ORG)
+        member = attach(session, _MEMBER, row[:m])
+        branch = attach(session, _ORG, row[m : m + o])
+        locale, is_staff, unreachable = row[m + o :]
     # Someone who left keeps their record (and its Telegram link, for history) but no
     # right in the branch: not its checklist, roster, invites, nor a role they held.
     # The branch is remembered only to tell them why they are refused.
