@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import ProcessedUpdate
-from bot.middlewares.db import prune_processed_updates
+from bot.middlewares.db import prune_processed_updates, record_update
 
 NOW = datetime(2026, 7, 1, tzinfo=UTC)
 
@@ -21,3 +23,24 @@ async def test_old_update_ids_are_forgotten(session):
     assert await prune_processed_updates(session, NOW) == 1
     left = await session.execute(select(func.count()).select_from(ProcessedUpdate))
     assert left.scalar_one() == 1
+
+
+async def test_an_update_id_is_recorded_once_and_read_back_as_written(session):
+    # On SQLite's pooled connection this INSERT goes to sqlite3 directly: the row must be
+    # what SQLAlchemy would have written (the time as the ORM reads and prunes it), and a
+    # second delivery must raise SQLAlchemy's IntegrityError, which drops the update.
+    connection = await session.connection()
+    await record_update(connection, 7, NOW - timedelta(days=30))
+    await record_update(connection, 8, NOW)
+    with pytest.raises(IntegrityError):
+        await record_update(connection, 8, NOW)
+    await session.rollback()
+    await record_update(await session.connection(), 8, NOW)
+    await record_update(await session.connection(), 7, NOW - timedelta(days=30))
+    await session.commit()
+    rows = await session.execute(select(ProcessedUpdate).order_by(ProcessedUpdate.update_id))
+    assert [(r.update_id, r.at) for r in rows.scalars()] == [
+        (7, NOW - timedelta(days=30)),
+        (8, NOW),
+    ]
+    assert await prune_processed_updates(session, NOW) == 1
