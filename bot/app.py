@@ -11,7 +11,9 @@ import gc
 import hmac
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,8 +22,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
@@ -254,6 +257,44 @@ MAX_UPDATE_ID = 2**63 - 1
 # Twice the database pool (10 + 10): enough that a worker never waits for the next
 # request while it has connections free; few enough to be done within a second.
 WEBHOOK_BACKLOG = 40
+# Set in the task that handles an update whose sender's lock the webhook already holds.
+_LOCKED_AT_THE_DOOR: ContextVar[bool] = ContextVar("locked_at_the_door", default=False)
+
+
+class DoorIsolation(BaseEventIsolation):
+    """The dispatcher's per-person lock, taken by the webhook before it accepts an update.
+
+    Telegram sends a person's next update once the last one was accepted. Were the lock
+    taken only when the handling starts (aiogram's way), the next update, accepted by
+    another worker in the meantime, could take it first: a "yes" then "no" pressed
+    quickly would end as "yes". Taken before the 200, it orders each person's updates
+    as Telegram sent them, across workers; inside, the dispatcher's own lock is skipped
+    (it would be a second one). Elsewhere (polling, the CLI) it is the inner lock."""
+
+    def __init__(self, inner: BaseEventIsolation) -> None:
+        self.inner = inner
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        if _LOCKED_AT_THE_DOOR.get():
+            yield
+            return
+        async with self.inner.lock(key):
+            yield
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def sender_key(bot: Bot, update: Update) -> StorageKey | None:
+    """The key of the lock the webhook takes for an update: its sender's (or its chat's),
+    spelt as the key of their private chat (the storage's key builder knows no other
+    kind of key; inside, the dispatcher takes no lock of its own)."""
+    context = UserContextMiddleware.resolve_event_context(update)
+    who = context.user.id if context.user else context.chat.id if context.chat else None
+    if who is None:
+        return None
+    return StorageKey(bot_id=bot.id, chat_id=who, user_id=who)
 
 
 def make_webhook_app(
@@ -268,12 +309,17 @@ def make_webhook_app(
     path = app.settings.webhook_path
     tasks: set[asyncio.Task] = set()
     slots = asyncio.Semaphore(backlog)
+    fsm = app.dispatcher.fsm
+    if not isinstance(fsm.events_isolation, DoorIsolation):
+        fsm.events_isolation = DoorIsolation(fsm.events_isolation)
+    locks = fsm.events_isolation.inner
 
-    async def handle(update: Update) -> None:
+    async def handle(update: Update, held: AsyncExitStack) -> None:
         try:
             await app.dispatcher.feed_update(bot, update)
         finally:
             slots.release()
+            await held.aclose()
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -287,10 +333,22 @@ def make_webhook_app(
             return web.Response(status=400)
         if not 0 <= update.update_id <= MAX_UPDATE_ID:
             return web.Response(status=400)  # no BIGINT column can record it
-        # Answer as soon as there is room and handle in the background: Telegram
-        # retries slow webhooks.
+        # Room, then the sender's lock (see DoorIsolation); answer then and handle in
+        # the background: Telegram retries slow webhooks.
         await slots.acquire()
-        task = asyncio.create_task(handle(update))
+        held = AsyncExitStack()
+        try:
+            if (key := sender_key(bot, update)) is not None:
+                await held.enter_async_context(locks.lock(key))
+        except BaseException:
+            slots.release()
+            await held.aclose()
+            raise
+        token = _LOCKED_AT_THE_DOOR.set(True)
+        try:
+            task = asyncio.create_task(handle(update, held))
+        finally:
+            _LOCKED_AT_THE_DOOR.reset(token)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         return web.Response(status=200)

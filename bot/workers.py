@@ -9,8 +9,9 @@ Telegram's connections over them. What they share lives outside them:
 - PostgreSQL: the data, and the `processed_update` table, so an update delivered twice
   (to two workers, at once) is handled by one of them only;
 - Redis: conversation state (`RedisStorage`) and the per-user lock
-  (`RedisEventIsolation`), so one person's updates are handled one at a time whichever
-  worker receives them.
+  (`RedisEventIsolation`, taken before an update is accepted: `bot.app.DoorIsolation`),
+  so one person's updates are handled one at a time, in order, whichever worker
+  receives them.
 
 Each worker is a session of its own. Linux shares a busy machine's CPU between sessions
 first (autogroup scheduling) and only then between their processes: workers left in the

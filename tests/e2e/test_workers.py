@@ -1,5 +1,6 @@
 """Two real webhook worker processes on PostgreSQL + Redis: each update handled once,
-one person's conversation carried from one worker to the other.
+one person's conversation carried from one worker to the other, and a burst of one
+person's presses spread over both handled in the order it was sent.
 
 The workers are the processes `branchbot run --workers N` starts (`bot.workers.worker_main`),
 each on its own port here so that the test chooses which one receives an update. Their
@@ -187,11 +188,19 @@ async def test_two_workers_handle_each_update_once_and_share_the_conversation(tm
             )
             assert thanked
 
-            # 3. A burst of presses from the same person, spread over both workers.
+            # 3. A burst of presses from the same person, spread over both workers, sent
+            # as Telegram sends one person's updates: each once the last was accepted.
+            answered: list[str] = []
+            publish = world.hub.publish
+
+            def watching(event, chat=None):
+                if event.get("type") == "callback_answer":
+                    answered.append(event["callback_query_id"])
+                return publish(event, chat)
+
+            world.hub.publish = watching
             burst = [press(yes if i % 2 else no) for i in range(10)]
-            statuses = await asyncio.gather(
-                *(workers[i % 2].post(http, u) for i, (_, u) in enumerate(burst))
-            )
+            statuses = [await workers[i % 2].post(http, u) for i, (_, u) in enumerate(burst)]
             assert statuses == [200] * 10
 
             def prompts() -> list:
@@ -209,6 +218,9 @@ async def test_two_workers_handle_each_update_once_and_share_the_conversation(tm
         assert len(prompts()) == 1 + 5  # the duplicated press, and the burst's five "no"
         for qid, _ in [(query_id, None), *burst]:
             assert world.callback(qid).answered
+        # In order: each press answered after the one sent before it, whichever worker
+        # had it, so the last answer given is the one that stays.
+        assert answered == [qid for qid, _ in burst]
         async with sessions() as session:
             ids = [update["update_id"], reason_update["update_id"]]
             ids += [u["update_id"] for _, u in burst]

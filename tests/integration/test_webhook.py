@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiogram.types import Update
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import WEBHOOK_TASKS, App, build, make_bot, make_webhook_app
+from bot.app import WEBHOOK_TASKS, App, build, make_bot, make_webhook_app, sender_key
 from bot.clock import Clock
 from bot.config import load_settings
 from bot.db.models import AuditLog, ProcessedUpdate, UserPref
@@ -176,31 +177,35 @@ async def test_logs_hold_no_token_secret_or_update_text(
         assert needle not in logged, needle
 
 
-async def test_a_full_backlog_answers_the_next_request_only_when_an_update_is_done(
+async def test_a_person_waits_for_their_last_update_and_a_full_backlog_for_any(
     hook: Hook,
 ) -> None:
-    """A worker with `backlog` updates unfinished keeps the next request waiting, so the
-    sender (Telegram, free to use its other connections) feeds the other workers."""
-    from aiogram.fsm.storage.base import StorageKey
-
+    """The next request is answered only when there is room (`backlog` updates at most
+    unfinished, so Telegram feeds the other workers meanwhile) and the sender's last
+    update is done (so their updates are handled in the order sent, whichever worker
+    receives them)."""
     web_app = make_webhook_app(hook.app, hook.bot, SECRET, backlog=1)
     first = await hook.emu.create_user("Wang", language_code="en")
     second = await hook.emu.create_user("Li", language_code="en")
-    key = StorageKey(bot_id=hook.bot.id, chat_id=first.id, user_id=first.id)
+    locks = hook.app.dispatcher.fsm.events_isolation.inner
     async with TestClient(TestServer(web_app)) as http:
 
         async def post(update: dict[str, Any]) -> int:
             async with http.post(hook.path, json=update, headers={HEADER: SECRET}) as resp:
                 return resp.status
 
-        # The first user's lock held here: their update is taken on and waits for it.
-        async with hook.app.dispatcher.fsm.events_isolation.lock(key):
-            assert await post(message_update(first, "/start")) == 200
-            waiting = asyncio.create_task(post(message_update(second, "/start")))
-            done, _ = await asyncio.wait({waiting}, timeout=0.5)
-            assert not done  # the one place is taken: no answer yet
-            assert await bot_replies(second) == 0
-        assert await waiting == 200
+        # Wang's last update still being handled (elsewhere: his lock is held here).
+        wang = message_update(first, "/start")
+        async with locks.lock(sender_key(hook.bot, Update.model_validate(wang))):
+            waiting_wang = asyncio.create_task(post(wang))
+            done, _ = await asyncio.wait({waiting_wang}, timeout=0.5)
+            assert not done  # not accepted before his last update is done
+            waiting_li = asyncio.create_task(post(message_update(second, "/start")))
+            done, _ = await asyncio.wait({waiting_li}, timeout=0.5)
+            assert not done  # the one place is Wang's: no answer yet
+            assert await bot_replies(first) == 0 and await bot_replies(second) == 0
+        assert await waiting_wang == 200
+        assert await waiting_li == 200
         await first.expect("invite link")
         await second.expect("invite link")
         await asyncio.gather(*web_app[WEBHOOK_TASKS])
