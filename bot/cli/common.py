@@ -226,6 +226,7 @@ def run_plain(
     from bot.services.errors import ServiceError
 
     settings = settings or settings_or_exit()
+    database_or_exit(settings)
 
     async def _main() -> T:
         async with plain.transaction(settings.database_url) as db:

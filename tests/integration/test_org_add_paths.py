@@ -212,6 +212,40 @@ def test_a_url_means_the_same_connection_on_both_paths(url: str) -> None:
     assert plain.connect_args(url) == expected
 
 
+async def cli(cwd: Path, *args: str, url: str) -> tuple[int, str]:
+    """`branchbot ARGS` in a fresh process, as an administrator's script runs it."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": url,
+        "DEFAULT_LOCALE": "en",
+    }
+    launch = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", launch, *args, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode().strip()
+
+
+async def test_org_add_without_a_database_at_head(tmp_path) -> None:
+    """No database file yet: said, and none created; a file behind the head revision
+    (here an empty one): the upgrade asked for, as every other command does."""
+    missing = tmp_path / "never.db"
+    code, line = await cli(tmp_path, "org", "add", CITY, url=f"sqlite+aiosqlite:///{missing}")
+    assert code == 2 and "`branchbot db upgrade` creates it" in line and "\n" not in line
+    assert not missing.exists()
+    (tmp_path / "old.db").write_bytes(b"")
+    code, line = await cli(
+        tmp_path, "org", "add", CITY, url=f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    )
+    assert (code, line) == (
+        2,
+        "the database schema is out of date: run `branchbot db upgrade` first",
+    )
+
+
 async def test_org_add_on_postgresql_from_the_command_line(tmp_path) -> None:
     """The lean path end to end on PostgreSQL: a fresh `branchbot` process, the asyncpg
     connection from DATABASE_URL, the refusals in one line with their exit codes."""
@@ -222,19 +256,7 @@ async def test_org_add_on_postgresql_from_the_command_line(tmp_path) -> None:
     await engine.dispose()
 
     async def branchbot(*args: str, url: str = PG_URL) -> tuple[int, str]:  # type: ignore[assignment]
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": url,
-            "DEFAULT_LOCALE": "en",
-        }
-        launch = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", launch, *args, cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        out, _err = await asyncio.wait_for(proc.communicate(), 120)
-        return proc.returncode or 0, out.decode().strip()
+        return await cli(tmp_path, *args, url=url)
 
     assert await branchbot("org", "add", CITY) == (0, f"Created {CITY}")
     assert await branchbot("org", "add", "某某镇党委", "--parent", CITY) == (0, f"Created {TOWN}")
