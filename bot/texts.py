@@ -208,11 +208,37 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
     if template is None:
         return _("That did not work. Nothing was saved; please try again.")
     params = err.params
+    if err.code == "org.remove_in_use" and "counts" in params:
+        params = {**params, "what": history_words(params["counts"], _)}
     if html:
         params = {k: escape(str(v), quote=False) for k, v in params.items()}
     # A parameter the caller forgot shows as "…", never as its "{name}" (a test checks
     # that every raise gives what its message names).
     return template.format_map(_Filled(params))
+
+
+def history_words(counts: dict[str, int], _: Gettext) -> str:
+    """What keeps an organisation, by table, in words: "members: 6, meetings: 2"."""
+    labels = {
+        "member": _("members: {n}"),
+        "staff": _("staff: {n}"),
+        "meeting": _("meetings: {n}"),
+        "meeting_notice": _("meeting notices: {n}"),
+        "evidence": _("evidence items: {n}"),
+        "period_snapshot": _("monthly results: {n}"),
+        "branch_featured": _("featured items: {n}"),
+        "education_content": _("education materials: {n}"),
+        "eval_campaign": _("democratic evaluations: {n}"),
+        "invite": _("invitations: {n}"),
+        "join_request": _("requests to join: {n}"),
+        "broadcast": _("announcements: {n}"),
+        "organisation": _("organisations: {n}"),
+    }
+    parts = [labels.get(table, f"{table}: {{n}}").format(n=n) for table, n in counts.items()]
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        text = _("{first}, {second}").format(first=text, second=part)
+    return text
 
 
 class _Filled(dict):

@@ -48,7 +48,8 @@ def main() -> None:
     except Abort:  # Ctrl-C, or no answer to a question
         from bot.cli.common import words
 
-        print(words()("Stopped: nothing was changed."), file=sys.stderr)
+        _ = words()
+        print(_("Stopped: nothing was changed."), file=sys.stderr)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import console, run_in_session, settings_or_exit, words
+from bot.cli.common import EXIT_REFUSED, console, fail, run_in_session, settings_or_exit, words
 from bot.i18n import N_
 
 OUTBOX_STATES = {
@@ -100,6 +100,9 @@ def broadcast(
     settings = settings_or_exit()
     _ = words(settings)
     n = run_in_session(count, settings)
+    if n == 0:
+        text = _("Nobody under {org} has joined the bot yet: there is no one to send it to.")
+        raise fail(text.format(org=org), code=EXIT_REFUSED)
     if not yes and not typer.confirm(
         _("Send to {count} people under {org}?").format(count=n, org=org)
     ):

@@ -162,8 +162,9 @@ def demo(
     from bot.scheduler.lock import SchedulerBusy
     from scoring.errors import RubricInvalid
 
-    # The demo's own words follow --lang (the city's settings are not the demo's).
-    _ = words_for_demo(lang)
+    # The demo's own words follow --lang (the city's settings are not the demo's); a
+    # --lang it does not know is refused in the city's language.
+    _ = words_for_demo(lang) if lang in ("zh", "en") else words()
     if lang not in ("zh", "en"):
         raise fail("--lang: " + _("must be zh or en"))
     if db is not None and not db.parent.is_dir():

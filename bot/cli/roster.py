@@ -52,7 +52,8 @@ def _locale(lang: str | None, settings: Settings) -> str:
     if lang not in LOCALES:
         from bot.cli.common import words
 
-        text = words(settings)("must be one of {values}").format(values=", ".join(LOCALES))
+        _ = words(settings)
+        text = _("must be one of {values}").format(values=", ".join(LOCALES))
         raise fail("--lang: " + text)
     return LOCALES[lang]
 

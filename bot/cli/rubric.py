@@ -53,7 +53,8 @@ def _language(lang: str | None) -> tuple[str, Gettext]:
             raise fail(exc.text(words())) from None
         lang = "zh" if locale == "zh_Hans" else "en"
     if lang not in LOCALES:
-        text = words()("must be one of {values}").format(values=", ".join(LOCALES))
+        _ = words()
+        text = _("must be one of {values}").format(values=", ".join(LOCALES))
         raise fail("--lang: " + text)
     return lang, gettext_for(LOCALES[lang])
 
@@ -127,7 +128,7 @@ def show(
 
     lang, _ = _language(lang)
     if fmt not in ("text", "markdown"):
-        raise fail("--format: must be text or markdown")
+        raise fail("--format: " + _("must be text or markdown"))
     paths = _expand([file or RUBRICS_DIR])
     parsed: list[RubricFile] = []
     failed = False

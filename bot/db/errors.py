@@ -14,22 +14,30 @@ def driver_reason(exc: BaseException) -> str:
 
 
 def database_problem(exc: BaseException, _: Callable[[str], str] = str) -> str:
-    """What is wrong and what to do, in the words of `_` (a gettext); the driver's own
-    reason is quoted as it is."""
+    """What is wrong and what to do, in the words of `_` (a gettext): the name PostgreSQL
+    gives (database, user) in our words; another reason of the driver's quoted in brackets."""
+    import re
+
     reason = driver_reason(exc)
     low = reason.lower()
+    name = re.search(r'"([^"]*)"', reason)
+    params = {"reason": reason, "name": name[1] if name else "…"}
     if "does not exist" in low and "database" in low:
         msg = N_(
-            "{reason}: create it (e.g. `createdb NAME`), or run `branchbot db upgrade --create`"
+            "there is no database {name} yet: create it (e.g. `createdb {name}`), "
+            "or run `branchbot db upgrade --create`"
         )
     elif "role" in low and "does not exist" in low:
-        msg = N_("{reason}: check the user name in DATABASE_URL")
+        msg = N_("there is no database user {name}: check the user name in DATABASE_URL")
     elif "password authentication failed" in low:
-        msg = N_("{reason}: check the user and password in DATABASE_URL")
+        msg = N_(
+            "the database refused the password of {name}: "
+            "check the user and password in DATABASE_URL"
+        )
     elif "file is not a database" in low or "malformed" in low:
         msg = N_("the file is not a branchbot database ({reason}): check the path in DATABASE_URL")
     elif "unable to open database file" in low:
         msg = N_("cannot open the database file ({reason}): check its folder")
     else:
-        msg = N_("cannot use the database: {reason}")
-    return "DATABASE_URL: " + _(msg).format(reason=reason)
+        msg = N_("cannot use the database ({reason}): check DATABASE_URL and that the server runs")
+    return "DATABASE_URL: " + _(msg).format(**params)

@@ -186,6 +186,7 @@ async def remove_org(session: AsyncSession, actor: Actor, now: datetime, org: Or
             "org.remove_in_use",
             name=org.name,
             what=", ".join(f"{table}: {n}" for table, n in in_use.items()),
+            counts=in_use,  # said in words by texts.history_words
         )
     rows = await session.execute(
         select(Organisation.id, Organisation.path, Organisation.name).where(

@@ -131,7 +131,7 @@ CASES: dict[str, Case] = {
     ),
     "org move under a branch": Case(("org", "move", f"{TOWN}/某某社区党支部", BRANCH), 1, "branch"),
     "org move under itself": Case(("org", "move", CITY, TOWN), 1, "itself"),
-    "org remove with members": Case(("org", "remove", TOWN), 1, "member: 1"),
+    "org remove with members": Case(("org", "remove", TOWN), 1, "members: 1"),
     "org staff on a branch": Case(("org", "staff", BRANCH, "42", "王"), 1, "committee"),
     "org staff --remove of a stranger": Case(("org", "staff", CITY, "42", "--remove"), 1, "42"),
     "org staff without a name": Case(("org", "staff", CITY, "42"), 2, "NAME"),
@@ -244,7 +244,9 @@ CASES: dict[str, Case] = {
     "broadcast to a misspelt org": Case(
         ("broadcast", "明天开会", "--org", "某某是委", "--yes"), 1, "did you mean"
     ),
+    "broadcast to nobody yet": Case(("broadcast", "明天开会", "--org", CITY, "--yes"), 1, "joined"),
     "demo: a port out of range": Case(("demo", "--port", "99999"), 2, "--port"),
+    "demo: a language it does not speak": Case(("demo", "--lang", "fr"), 2, "must be zh or en"),
     "a bad setting": Case(("org", "list"), 2, "TIMEZONE", env={"TIMEZONE": "Mars/Olympus"}),
     "a bad number setting": Case(("org", "list"), 2, "WEBHOOK_PORT", env={"WEBHOOK_PORT": "x"}),
     "a bad web address setting": Case(
@@ -368,10 +370,17 @@ def test_postgres_mistakes(tmp_path: Path, mistake: str, says: str) -> None:
     else:
         url = url.set(username="no_such_user_i12")
     bad = url.render_as_string(hide_password=False)
-    code, out, err = branchbot_here(tmp_path, "db", "current", DATABASE_URL=bad)
-    lines = [line for line in (out + err).splitlines() if line.strip()]
-    assert code == 2 and "Traceback" not in err, (out, err)
-    assert len(lines) == 1 and says in lines[0], lines
+    for lang in ("en", "zh_Hans"):
+        code, out, err = branchbot_here(
+            tmp_path, "db", "current", DATABASE_URL=bad, DEFAULT_LOCALE=lang
+        )
+        lines = _lines(out, err)
+        assert code == 2 and len(lines) == 1, (out, err)
+        if lang == "en":
+            assert says in lines[0], lines
+        else:
+            named = url.database if mistake == "database" else url.username
+            assert _chinese_line(lines[0]) and f" {named} " in lines[0], lines
 
 
 # Words of the command line that stay as they are in any language: commands, options,

@@ -187,6 +187,11 @@ async def test_tree_counts_rename_move_remove(session, tmp_path):
     with pytest.raises(ServiceError) as err:
         await tree.remove_org(session, ACTOR, NOW, town)
     assert err.value.code == "org.remove_in_use" and "member: 6" in err.value.params["what"]
+    from bot.i18n import gettext_for
+    from bot.texts import error_text
+
+    assert "党员 6 名" in error_text(err.value, gettext_for("zh_Hans"))
+    assert "(members: 6)" in error_text(err.value, gettext_for("en"))
     company = await tree.require_path(session, "某某市委/某某非公企业党委")
     assert await tree.remove_org(session, ACTOR, NOW, company) == 2
     await session.commit()
@@ -313,7 +318,7 @@ async def test_a_city_in_two_commands_then_see_and_fix_it(db_url, tmp_path):
     )
     assert code == 0 and "某某市委/某某市直机关工委" in out
     code, out, err = await cli(tmp_path, db_url, "org", "remove", "某某市委/某某市直机关工委")
-    assert code == 1 and "member: 1" in err and "Traceback" not in err
+    assert code == 1 and "党员 1 名" in err and "Traceback" not in err
 
     marked = tmp_path / "marked.xlsx"
     write(
@@ -333,3 +338,23 @@ async def test_a_city_in_two_commands_then_see_and_fix_it(db_url, tmp_path):
     code, out, err = await cli(tmp_path, db_url, "import", "roster", str(template), "--dry-run")
     assert code == 0, (out, err)  # the template's example row is a valid row
     assert await asyncio.to_thread(lambda: len(load_workbook(template).sheetnames)) == 2
+
+
+def test_every_kind_of_history_is_said_in_words() -> None:
+    """Whatever table points at an organisation (read from the schema, as remove_org
+    does), a refused removal names it in words, not by the table's name."""
+    from bot.db.models import Organisation, load_all
+    from bot.i18n import gettext_for
+    from bot.texts import history_words
+
+    tables = {
+        table.name
+        for table in load_all().sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table is Organisation.__table__
+    }
+    zh = gettext_for("zh_Hans")
+    for name in tables:
+        words = history_words({name: 2}, zh)
+        assert name not in words and "2" in words, words
+    assert history_words({"member": 2, "meeting": 3}, zh) == "党员 2 名、会议 3 次"

@@ -124,6 +124,9 @@ def _marked_tables() -> set[str]:
     return names
 
 
+GETTEXT_MAKERS = ("words", "gettext_for", "words_for_demo")
+
+
 def test_no_message_is_built_outside_extraction() -> None:
     """`_(text)` translates only what extraction saw: a literal, or a table of N_("…").
 
@@ -135,6 +138,15 @@ def test_no_message_is_built_outside_extraction() -> None:
     for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/*.py")]:
         rel = str(path.relative_to(ROOT))
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # `words()("…")`: a gettext called where it is made, which extraction
+            # does not see; `_ = words()` then `_("…")` is extracted.
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Call)
+                and getattr(node.func.func, "id", None) in GETTEXT_MAKERS
+            ):
+                wrong.append(f"{rel}:{node.lineno}: {ast.unparse(node)}")
+                continue
             if not (
                 isinstance(node, ast.Call)
                 and getattr(node.func, "id", None) in ("_", "gettext", "__")
