@@ -264,6 +264,12 @@ CASES: dict[str, Case] = {
     "org list: no database yet": Case(
         ("org", "list"), 2, "db upgrade", env={"DATABASE_URL": "sqlite+aiosqlite:///never.db"}
     ),
+    "org add: no database yet": Case(
+        ("org", "add", "新党委", "--parent", CITY),
+        2,
+        "db upgrade",
+        env={"DATABASE_URL": "sqlite+aiosqlite:///never.db"},
+    ),
     "run: no database yet": Case(
         ("run",),
         2,
