@@ -90,12 +90,19 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     # No pre-ping (a round trip before every transaction): connections are recycled
     # before servers or proxies drop idle ones, and one found dead is invalidated with
     # the rest of the pool by the error it raises, so the next update gets a fresh one.
+    # No overflow: a connection opened beyond the pool is closed when it comes back, so
+    # every burst of updates (a getUpdates batch, a vote opening) opened and closed
+    # connections again, each a new PostgreSQL backend process and several milliseconds
+    # of the bot's CPU. One process works on one core: twenty transactions at once keep
+    # it busy, and further updates wait their turn for a connection instead. Nothing
+    # holds two at a time (after-commit work takes its own once the update's is back).
     return create_async_engine(
         url,
         echo=echo,
         hide_parameters=True,  # ballot secrecy, as above
-        pool_size=10,
-        max_overflow=10,
+        pool_size=20,
+        max_overflow=0,
+        pool_timeout=60,
         pool_recycle=1800,
         pool_use_lifo=True,
     )
