@@ -13,7 +13,7 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.filters import Filter
+from aiogram.filters import Command, Filter
 from magic_filter import MagicFilter
 
 SEPARATOR = ":"  # aiogram's callback data separator; every button class of ours uses it
@@ -38,7 +38,48 @@ class Async(Filter):
         return f"Async({self.check!r})"
 
 
+class CommandFirst(Filter):
+    """aiogram's `Command` filter behind a look at the message's first word.
+
+    A command meets the Command filter of every handler before its own, and each one
+    that does not match costs aiogram a parse, a raised exception and its handling. The
+    command's name is read here as aiogram reads it (first word, prefix, name before
+    any @mention, case-folded if asked); only a name the filter lists reaches it.
+    Patterns (re) keep the full check.
+    """
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+        plain = all(isinstance(c, str) for c in command.commands)
+        self.names = frozenset(command.commands) if plain else None
+
+    def could_match(self, message: Any) -> bool:
+        text = getattr(message, "text", None) or getattr(message, "caption", None)
+        if not text:
+            return False
+        if self.names is None:
+            return True
+        first = text.split(maxsplit=1)
+        if not first or first[0][0] not in self.command.prefix:
+            return False
+        name = first[0][1:].partition("@")[0]
+        return (name.casefold() if self.command.ignore_case else name) in self.names
+
+    async def __call__(self, message: Any, bot: Any) -> Any:
+        if not self.could_match(message):
+            return False
+        return await self.command(message, bot)
+
+    def update_handler_flags(self, flags: dict[str, Any]) -> None:
+        self.command.update_handler_flags(flags)
+
+    def __str__(self) -> str:
+        return str(self.command)
+
+
 def as_async(check: Any) -> Any:
+    if isinstance(check, Command):
+        return CommandFirst(check)
     if isinstance(check, Filter) or inspect.iscoroutinefunction(check):
         return check
     return Async(check)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Domain, Member, MemberStatus, Organisation, OrgKind
+from bot.db.rows import read_connection
 from bot.services import audit, org_rules
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -51,7 +52,8 @@ async def names_on_path(session: AsyncSession, orgs: Iterable[Organisation]) -> 
     ids = {i for o in orgs for i in ancestor_ids(o)}
     if not ids:
         return {}
-    rows = await session.execute(_NAMES, {"ids": list(ids)})
+    # Plain columns: on the connection, past the ORM's execute (every `/me` runs it).
+    rows = await (await read_connection(session)).execute(_NAMES, {"ids": list(ids)})
     name = dict(rows.all())
     return {o.id: PATH_SEP.join(name[i] for i in ancestor_ids(o)) for o in orgs}
 
