@@ -147,8 +147,12 @@ def run_db(main: Callable[[], Awaitable[T]], settings: Settings | None = None) -
 
     try:
         return asyncio.run(main())
-    except (IntegrityError, ProgrammingError, DataError):
+    except ProgrammingError as exc:
+        if "permission denied" in str(exc.orig).lower():  # rights the administrator grants
+            raise fail(database_problem(exc, words(settings))) from None
         raise  # a bug in a command, not a database the administrator can fix
+    except (IntegrityError, DataError):
+        raise
     except (OSError, DBAPIError) as exc:
         raise fail(database_problem(exc, words(settings))) from None
 

@@ -34,6 +34,16 @@ def database_problem(exc: BaseException, _: Callable[[str], str] = str) -> str:
             "the database refused the password of {name}: "
             "check the user and password in DATABASE_URL"
         )
+    elif "permission denied" in low:
+        # Tables restored or created by another role (pg_restore --no-owner run as
+        # postgres) cannot be read by the bot's: docs/deploy.md, section 7.
+        table = re.search(r"permission denied for (?:table|relation|sequence) (\S+)", reason)
+        params["name"] = table[1] if table else "…"
+        msg = N_(
+            "the database user may not read the table {name} (were the tables restored or"
+            " created by another user?): restore or create them as the user in DATABASE_URL,"
+            " or grant it the rights"
+        )
     elif "file is not a database" in low or "malformed" in low:
         msg = N_("the file is not a branchbot database ({reason}): check the path in DATABASE_URL")
     elif "unable to open database file" in low:

@@ -79,6 +79,42 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
         assert line.startswith("DATABASE_URL: ") and "pw-secret" not in line
 
 
+async def test_tables_the_user_may_not_read_are_one_line(tmp_path: Path) -> None:
+    """Tables restored by another role (pg_restore --no-owner run as postgres) are named
+    as what to fix, not a traceback."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.db.engine import create_database
+    from tests.conftest import PG_URL, need
+
+    need(PG_URL is not None, "TEST_DATABASE_URL is not set (PostgreSQL)")
+    url = make_url(PG_URL)
+    owner = url.set(database=f"{url.database}_rights")  # a database of this test's own
+    role = f"reader_{url.database}"[:63]
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{owner.database}"'))
+            await conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            await conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'reader-pw'"))
+        await create_database(owner.render_as_string(False))
+        made = run_cli(tmp_path, "db", "upgrade", DATABASE_URL=owner.render_as_string(False))
+        assert made.returncode == 0, made.stderr
+        as_reader = owner.set(username=role, password="reader-pw")
+        reader = as_reader.render_as_string(False)
+        done = run_cli(tmp_path, "db", "current", DATABASE_URL=reader, DEFAULT_LOCALE="en")
+        assert done.returncode == 2, done.stderr
+        line = one_line(done.stderr)
+        assert "may not read the table alembic_version" in line and "reader-pw" not in line
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{owner.database}"'))
+            await conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        await admin.dispose()
+
+
 def test_org_commands_need_an_upgraded_schema(db: Path) -> None:
     done = cli("org", "add", "City", code=2)
     assert "branchbot db upgrade" in done.output
