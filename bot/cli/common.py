@@ -78,6 +78,23 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def ask(question: str, settings: Settings | None = None) -> bool:
+    """A yes/no question in the command line's language (click's own asks and refuses
+    in English); no answer (end of input, Ctrl-C) is `typer.Abort`, as with click."""
+    _ = words(settings)
+    choices = _("[y/N]")
+    while True:
+        try:
+            answer = input(f"{question} {choices} ").strip().lower()
+        except (EOFError, KeyboardInterrupt):
+            raise typer.Abort() from None
+        if answer in ("y", "yes", "是", "好", "确定"):
+            return True
+        if answer in ("", "n", "no", "否", "不"):
+            return False
+        err_console.print(_("Please answer y (yes) or n (no)."))
+
+
 def locale_of(settings: Settings | None = None) -> str:
     """The language of the command line's own words: the city's DEFAULT_LOCALE, read
     from the environment (or `.env`) when the settings are what could not be loaded."""

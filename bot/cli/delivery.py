@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import EXIT_REFUSED, console, fail, run_in_session, settings_or_exit, words
+from bot.cli.common import (
+    EXIT_REFUSED,
+    ask,
+    console,
+    fail,
+    run_in_session,
+    settings_or_exit,
+    words,
+)
 from bot.i18n import N_
 
 OUTBOX_STATES = {
@@ -103,10 +111,8 @@ def broadcast(
     if n == 0:
         text = _("Nobody under {org} has joined the bot yet: there is no one to send it to.")
         raise fail(text.format(org=org), code=EXIT_REFUSED)
-    if not yes and not typer.confirm(
-        _("Send to {count} people under {org}?").format(count=n, org=org)
-    ):
-        raise typer.Exit(1)
+    if not yes and not ask(_("Send to {count} people under {org}?").format(count=n, org=org)):
+        raise typer.Abort()
 
     async def send(session, clock, settings):
         root = await _org(session, org)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.cli.common import console, run_in_session, settings_or_exit
+from bot.cli.common import EXIT_REFUSED, console, fail, run_in_session, settings_or_exit
 from bot.cli.roster import LangOption, _check_output, _locale
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ def export_ratings(
         return await ledgers.ratings_ledger(session, period, [root])
 
     ledger = run_in_session(work, settings, locale)
+    if not ledger.branches and not ledger.members:
+        # An empty ledger is no answer: the month is closed by close-period first.
+        text = _("{period} has not been closed yet: `branchbot close-period --period {period}`")
+        raise fail(text.format(period=period), code=EXIT_REFUSED)
     rubric = load_fortress_rubric(settings.rubric_dir or None)
     count = ledgers.write_ratings_xlsx(ledger, rubric, file, _, locale == "zh_Hans")
     console.print(

@@ -158,6 +158,9 @@ CASES: dict[str, Case] = {
     "export ratings to a missing folder": Case(
         ("export", "ratings", "--period", "2026-06", "no/such/r.xlsx"), 2, "does not exist"
     ),
+    "export ratings of a month not closed": Case(
+        ("export", "ratings", "--period", "2026-05", "r.xlsx"), 1, "close-period"
+    ),
     "close-period far back": Case(("close-period", "--period", "2019-01"), 2, "--yes"),
     "close-period in the future": Case(("close-period", "--period", "2099-01"), 2, "not begun"),
     "close-period malformed": Case(("close-period", "--period", "July"), 1, "2026-07"),

@@ -113,3 +113,42 @@ def test_the_tree_is_localised_only_for_help(args: list[str], shows: bool) -> No
     from bot.cli.localise import shows_help
 
     assert shows_help(typer.main.get_command(app), args) is shows
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "answer", "says"),
+    [
+        ("zh_Hans", "也许\n是\n", True, "请回答 y（是）或 n（否）。"),
+        ("zh_Hans", "n\n", False, ""),
+        ("en", "maybe\ny\n", True, "Please answer y (yes) or n (no)."),
+        ("en", "\n", False, ""),
+    ],
+)
+def test_a_question_in_the_citys_language(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lang: str,
+    typed: str,
+    answer: bool,
+    says: str,
+) -> None:
+    import io
+
+    from bot.cli.common import ask
+
+    monkeypatch.setenv("DEFAULT_LOCALE", lang)
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    assert ask("发送吗？") is answer
+    out, err = capsys.readouterr()
+    assert ("[y 是 / N 否]" if lang == "zh_Hans" else "[y/N]") in out
+    assert err.strip() == says
+
+
+def test_no_answer_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from bot.cli.common import ask
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(typer.Abort):
+        ask("发送吗？")
