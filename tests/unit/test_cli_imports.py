@@ -204,3 +204,29 @@ def test_a_group_alone_is_the_group_of_the_whole_tree() -> None:
             assert _describe(alone) == _describe(whole)
     for args in ([], ["--help"], ["orgg", "add"]):
         assert _describe(command_for(args)) == _describe(whole)
+
+
+class _Seen(Exception):
+    pass
+
+
+def test_org_add_runs_without_the_collector_and_gives_it_back(monkeypatch) -> None:
+    """`org add` runs without the cyclic garbage collector (bot/cli/__init__.py
+    WITHOUT_GC), other commands with it; called in-process, it leaves the collector on."""
+    import gc
+
+    from bot.cli import entry
+
+    seen: list[bool] = []
+
+    def probe(*_args: object) -> None:
+        seen.append(gc.isenabled())
+        raise _Seen
+
+    monkeypatch.setattr("bot.cli.orgs_cmd.settings_or_exit", probe)
+    for args, collects in ((["org", "add", "x"], False), (["org", "list"], True)):
+        monkeypatch.setattr(sys, "argv", ["branchbot", *args])
+        with pytest.raises(_Seen):
+            entry()
+        assert gc.isenabled()
+        assert seen[-1] is collects
