@@ -149,7 +149,11 @@ def demo(
     port: int = typer.Option(
         8080, min=1, max=65535, help="Port of the local Telegram and its browser chat."
     ),
-    lang: str = typer.Option("zh", help="Language of the personas and the bot's default: zh|en."),
+    lang: str | None = typer.Option(
+        None,
+        help="Language of the personas and the bot's default: zh|en "
+        "(default: the city's DEFAULT_LOCALE).",
+    ),
     db: Path = typer.Option(None, help="Keep the demo in this SQLite file (default: a new one)."),
     fresh: bool = typer.Option(False, "--fresh", help="With --db: start again from the seed."),
 ) -> None:
@@ -162,8 +166,12 @@ def demo(
     from bot.scheduler.lock import SchedulerBusy
     from scoring.errors import RubricInvalid
 
-    # The demo's own words follow --lang (the city's settings are not the demo's); a
-    # --lang it does not know is refused in the city's language.
+    # The demo's own words follow --lang, else the city's language; a --lang it does
+    # not know is refused in the city's language.
+    if lang is None:
+        from bot.cli.common import locale_of
+
+        lang = "en" if locale_of() == "en" else "zh"
     _ = words_for_demo(lang) if lang in ("zh", "en") else words()
     if lang not in ("zh", "en"):
         raise fail("--lang: " + _("must be zh or en"))

@@ -249,6 +249,7 @@ CASES: dict[str, Case] = {
     ),
     "broadcast to nobody yet": Case(("broadcast", "明天开会", "--org", CITY, "--yes"), 1, "joined"),
     "demo: a port out of range": Case(("demo", "--port", "99999"), 2, "--port"),
+    "demo --db in a missing folder": Case(("demo", "--db", "no/such/demo.db"), 2, "does not exist"),
     "demo: a language it does not speak": Case(("demo", "--lang", "fr"), 2, "must be zh or en"),
     "a bad setting": Case(("org", "list"), 2, "TIMEZONE", env={"TIMEZONE": "Mars/Olympus"}),
     "a bad number setting": Case(("org", "list"), 2, "WEBHOOK_PORT", env={"WEBHOOK_PORT": "x"}),
