@@ -52,7 +52,9 @@ def _main() -> None:
     if shows_help(command, sys.argv[1:]):
         localise(command, locale_of())
     try:
-        code = command.main(standalone_mode=False)
+        # The name given, not click's guess from `__main__` ("python -m pytest" when a
+        # test runs this in-process under `python -m pytest`).
+        code = command.main(standalone_mode=False, prog_name="branchbot")
     except NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)
