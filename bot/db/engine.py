@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot.db.plain import set_up_sqlite
+
 
 def _no_driver_calls(record: logging.LogRecord) -> bool:
     """aiosqlite logs every call with its arguments at DEBUG: statement parameters,
@@ -158,14 +160,7 @@ def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
         # own transaction handling off lets SQLAlchemy's BEGIN below take effect.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        # Freed space is zeroed, so an overwritten vote count leaves no old copy in the
-        # file (ballot secrecy; the WAL is truncated when a vote closes).
-        cur.execute("PRAGMA secure_delete=ON")
+        set_up_sqlite(cur, memory)
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -202,6 +202,18 @@ async def transaction(url: str) -> AsyncIterator[PlainDb]:
         raise ValueError(f"unsupported database URL: {url.split(':', 1)[0]}")
 
 
+def set_up_sqlite(conn: Any, memory: bool) -> None:
+    """The settings of every SQLite connection, the engine's and this module's alike."""
+    if not memory:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    # Freed space is zeroed, so an overwritten vote count leaves no old copy in the
+    # file (ballot secrecy; the WAL is truncated when a vote closes).
+    conn.execute("PRAGMA secure_delete=ON")
+
+
 def _open_sqlite(url: str) -> sqlite3.Connection:
     """A connection set up as bot.db.engine sets every one up, in a write transaction
     (BEGIN IMMEDIATE, as the engine begins). Synchronous: the command has nothing else
@@ -212,12 +224,7 @@ def _open_sqlite(url: str) -> sqlite3.Connection:
         raise SchemaBehind  # never created here: `db upgrade` makes the file
     conn = sqlite3.connect(file or ":memory:", timeout=30, isolation_level=None)
     try:
-        if not memory:
-            conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA secure_delete=ON")
+        set_up_sqlite(conn, memory)
         conn.execute("BEGIN IMMEDIATE")
     except BaseException:
         conn.close()
