@@ -3,7 +3,9 @@
 One run starts two local Bot API emulators (flood control off) in this process, a bare
 aiogram echo bot polling one of them and the real `branchbot run` polling (or, with
 `--workers`, receiving webhooks from) the other, each in its own process. N members of
-the demo city are linked to Telegram accounts; each workload is played in alternating
+the demo city are linked to Telegram accounts (and N more in a branch of their own whose
+democratic evaluation is at the secret vote, each with their ballot open: the `mark`
+workload presses a grade on it); each workload is played in alternating
 rounds — echo, then the bot — by all N members at once (each waits for the answer to
 its update before sending the next one). Latency runs from the push into the emulator's
 update queue to the bot's reply arriving at the emulator (the message, or the answer
@@ -11,7 +13,8 @@ to the press). Then each workload is paced at `--rate` updates/s for `--paced` s
 
 The machine is shared: the absolute figures move with its load, the ratio to the echo
 bot measured in the same run much less. Targets (issue 14): `/me` >= 60 % of echo, the
-RSVP press >= 40 %, `/month` >= 20 %; paced p99 <= 50 ms for `/me` and the press.
+RSVP press and a ballot mark >= 40 %, `/month` >= 20 %; paced p99 <= 50 ms for `/me` and
+the press.
 
     uv run python benchmarks/bench_load.py [--db sqlite|postgres|both] [--members 200]
         [--seconds 5] [--rounds 2] [--rate 200] [--paced 20] [--workers N]
@@ -43,7 +46,8 @@ from pathlib import Path
 ECHO_TOKEN = "7100000001:bench-echo-token"
 BOT_TOKEN = "7100000002:bench-bot-token"
 FIRST_TG = 700_000
-TARGETS = {"me": 0.60, "rsvp": 0.40, "month": 0.20}
+TARGETS = {"me": 0.60, "rsvp": 0.40, "month": 0.20, "mark": 0.40}
+FIRST_VOTER = 800_000  # the ballot branch's members (their own branch, their own vote)
 PACED_P99_MS = 50.0
 TWO_WORKERS = 1.6  # 2 webhook workers' presses/s against one's
 START_TARGET = 3.0  # seconds from `branchbot run` to its first answer
@@ -124,6 +128,13 @@ class Target:
     proc: subprocess.Popen | None = None
     by_chat: dict[int, deque] = field(default_factory=dict)
     by_query: dict[str, asyncio.Future] = field(default_factory=dict)
+    by_edit: dict[int, deque] = field(default_factory=dict)
+    last_message: dict[int, dict] = field(default_factory=dict)  # the bot's, by chat
+    voters: list[int] = field(default_factory=list)  # the ballot workload's members
+    campaign: int = 0
+    candidate: dict[int, int] = field(default_factory=dict)  # voter → a member to mark
+    ballot_message: dict[int, int] = field(default_factory=dict)  # voter → ballot page
+    marked: dict[int, int] = field(default_factory=dict)  # voter → presses so far
     pushed: int = 0  # updates put in the emulator's queue
     answers: int = 0  # callback queries answered (a second answer would be refused)
     presses: int = 0  # of `pushed`, button presses
@@ -135,7 +146,15 @@ class Target:
         def watching(event, chat=None):
             event = publish(event, chat)
             kind = event.get("type")
-            if kind == "message" and event.get("from_bot"):
+            if kind in ("message", "edit") and event.get("from_bot"):
+                self.last_message[event.get("chat_id")] = event["message"]
+            if kind == "edit":
+                waiting = self.by_edit.get(event.get("chat_id"))
+                if waiting:
+                    future = waiting.popleft()
+                    if not future.done():
+                        future.set_result(time.perf_counter())
+            elif kind == "message" and event.get("from_bot"):
                 waiting = self.by_chat.get(event.get("chat_id"))
                 if waiting:
                     future = waiting.popleft()
@@ -163,24 +182,56 @@ class Target:
         actors.send_as_user(self.server.world, user, None, text=text)
         return await asyncio.wait_for(future, timeout) - started
 
-    async def press(self, user: int, timeout: float = 30.0) -> float:
+    async def press(
+        self,
+        user: int,
+        timeout: float = 30.0,
+        *,
+        chat: int | None = None,
+        message: int | None = None,
+        data: str | None = None,
+    ) -> float:
+        """A press on the group's notice, or on `message` in `chat` with `data`; the time
+        until the press is answered."""
         from bot.emulator import actors
 
         future = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
         query = actors.press_button(
-            self.server.world, user, self.group_id, self.notice_message, self.press_data
+            self.server.world,
+            user,
+            self.group_id if chat is None else chat,
+            self.notice_message if message is None else message,
+            self.press_data if data is None else data,
         )
         self.by_query[query.id] = future
         self.pushed += 1
         self.presses += 1
         return await asyncio.wait_for(future, timeout) - started
 
+    async def mark(self, user: int) -> float:
+        """A mark on the voter's secret ballot, switching between the first two grades so
+        every press changes the draft; the echo bot gets the group's button instead."""
+        if not self.ballot_message:
+            return await self.press(user)
+        from handlers.callbacks import Mark
+
+        n = self.marked.get(user, 0)
+        self.marked[user] = n + 1
+        data = Mark(campaign=self.campaign, cand=self.candidate[user], band=n % 2, page=0)
+        return await self.press(
+            user, chat=user, message=self.ballot_message[user], data=data.pack()
+        )
+
+    def users(self, workload: str) -> list[int]:
+        return self.voters if workload == "mark" else self.members
+
 
 WORKLOADS: dict[str, Callable[[Target, int], Awaitable[float]]] = {
     "me": lambda t, u: t.say(u, "/me"),
     "rsvp": lambda t, u: t.press(u),
     "month": lambda t, u: t.say(u, "/month"),
+    "mark": lambda t, u: t.mark(u),
 }
 
 
@@ -236,7 +287,7 @@ async def burst(target: Target, workload: str, seconds: float) -> Result:
             except TimeoutError:
                 failed += 1
 
-    await asyncio.gather(*(member(u) for u in target.members))
+    await asyncio.gather(*(member(u) for u in target.users(workload)))
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(pids) - cpu0
     return Result(len(latencies), elapsed, cpu, latencies, failed, time.process_time() - own0)
@@ -264,7 +315,8 @@ async def paced(target: Target, workload: str, rate: float, seconds: float) -> R
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(target.members[i % len(target.members)])))
+        users = target.users(workload)
+        tasks.append(asyncio.create_task(one(users[i % len(users)])))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
     return Result(len(latencies), elapsed, cpu_seconds(pids) - cpu0, latencies, failed)
@@ -346,13 +398,101 @@ async def post_notice(database_url: str, server, notice_id: int) -> tuple[int, s
     return message_id, Rsvp(notice=notice_id, coming=True).pack()
 
 
-async def people(server, members: list[int], group_id: int) -> None:
+async def seed_ballot(database_url: str, server, voters: int) -> tuple[int, dict[int, int]]:
+    """A branch of its own with `voters` linked members and its democratic evaluation at
+    the secret vote; returns the campaign's id and, for each voter's Telegram id, a
+    member on the first page of their ballot to mark."""
+    from sqlalchemy import select
+
+    from bot.app import build
+    from bot.clock import Clock
+    from bot.config import load_settings
+    from bot.db.engine import create_engine
+    from bot.db.models import Organisation
+    from bot.services import evaluation, orgs
+    from bot.services import members as member_service
+    from bot.services.audit import Actor
+    from bot.services.members import Principal
+
+    settings = load_settings(
+        bot_token=server.token, telegram_api_base=server.url, database_url=database_url
+    )
+    app = build(settings, clock=Clock(settings.tz), engine=create_engine(database_url))
+    vrubric = app.dispatcher["vrubric"]
+    actor = Actor.cli("bench")
+    staff = Principal(telegram_id=0, is_superuser=True)
+    try:
+        async with app.sessions() as session:
+            now, today = app.clock.now(), app.clock.today()
+            demo = (
+                await session.execute(
+                    select(Organisation)
+                    .where(Organisation.kind == "branch")
+                    .order_by(Organisation.id)
+                    .limit(1)
+                )
+            ).scalar_one()
+            branch = await orgs.create_org(
+                session,
+                actor,
+                now,
+                name="投票测试党支部",
+                kind="branch",
+                parent_id=demo.parent_id,
+                domain=demo.domain,
+            )
+            ids = []
+            for i in range(voters):
+                member = await member_service.add_member(
+                    session,
+                    actor,
+                    now,
+                    org_id=branch.id,
+                    name=f"投票人{i:04d}",
+                    category="rural_community",
+                )
+                await member_service.link_telegram(session, actor, now, member, FIRST_VOTER + i)
+                ids.append(member.id)
+            period = evaluation.period_of(vrubric, today)
+            campaign = await evaluation.open_campaign(session, staff, now, today, branch.id, period)
+            await evaluation.advance(session, staff, now, today, campaign.id, "self", vrubric)
+            await session.commit()
+            # Names sort as they were numbered: the first voter's first page starts with
+            # the second voter, everyone else's with the first.
+            pick = {FIRST_VOTER + i: ids[1] if i == 0 else ids[0] for i in range(voters)}
+            return campaign.id, pick
+    finally:
+        await app.close()
+
+
+async def open_ballots(target: Target) -> None:
+    """Each voter opens their ballot as a member would: /evaluation, then its vote
+    button; the page it turns into is the message the marks are pressed on."""
+    from handlers.callbacks import EvalView
+
+    loop = asyncio.get_running_loop()
+    vote = EvalView(campaign=target.campaign, act="vote").pack()
+
+    async def one(user: int) -> None:
+        await target.say(user, "/evaluation")
+        message = target.last_message[user]
+        edited = loop.create_future()
+        target.by_edit.setdefault(user, deque()).append(edited)
+        await target.press(user, chat=user, message=message["message_id"], data=vote)
+        await asyncio.wait_for(edited, 30)
+        target.ballot_message[user] = message["message_id"]
+
+    await asyncio.gather(*(one(u) for u in target.voters))
+
+
+async def people(server, members: list[int], group_id: int | None) -> None:
     from bot.emulator.client import EmulatorClient
 
     async with EmulatorClient(server.url) as emu:
         for uid in members:
             await emu.create_user(f"党员{uid}", user_id=uid, language_code="zh-hans")
-        await emu.create_group("红旗村党支部群", members=members, chat_id=group_id)
+        if group_id is not None:
+            await emu.create_group("红旗村党支部群", members=members, chat_id=group_id)
 
 
 async def echo_button(server, group_id: int) -> tuple[int, str]:
@@ -460,6 +600,12 @@ async def run_one(db: str, database_url: str, args, out: Path) -> dict:
         await people(t.server, members, group_id)
     real.notice_message, real.press_data = await post_notice(database_url, real.server, notice_id)
     echo.notice_message, echo.press_data = await echo_button(echo.server, group_id)
+    if "mark" in args.workloads:
+        voters = [FIRST_VOTER + i for i in range(args.members)]
+        real.campaign, real.candidate = await seed_ballot(database_url, real.server, len(voters))
+        for t in (echo, real):
+            t.voters = voters
+            await people(t.server, voters, None)
 
     echo_argv = [sys.executable, str(HERE), "--echo", echo.server.url, ECHO_TOKEN]
     argv = [str(Path(sys.executable).with_name("branchbot")), "run"]
@@ -481,6 +627,8 @@ async def run_one(db: str, database_url: str, args, out: Path) -> dict:
     try:
         report["cold_start"] = await first_answer(real, members[0])
         await first_answer(echo, members[0])
+        if real.voters:
+            await open_ballots(real)
         # Warm both: first imports, first queries, pydantic's first models.
         for workload in args.workloads:
             await burst(echo, workload, 1.0)
@@ -944,7 +1092,7 @@ def main() -> None:
         help="webhook workers (0: polling); several counts (1,2): RSVP presses only, each"
         " count's deployment against the first's in alternating rounds",
     )
-    parser.add_argument("--workloads", default="me,rsvp,month")
+    parser.add_argument("--workloads", default="me,rsvp,month,mark")
     parser.add_argument("--paced-workloads", default="me,rsvp")
     parser.add_argument("--profile", type=Path, help="a folder for py-spy's raw profiles")
     parser.add_argument(

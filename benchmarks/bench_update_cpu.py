@@ -10,7 +10,7 @@ the next on a shared machine (it is CPU time, not wall time), and `--profile` wr
 cProfile of the bot's updates.
 
     uv run python benchmarks/bench_update_cpu.py [--db sqlite|postgres] [--updates 2000]
-        [--workloads me,rsvp,month] [--profile FILE.prof]
+        [--workloads me,rsvp,month,mark] [--profile FILE.prof]
 
 PostgreSQL comes from `BENCH_DATABASE_URL` (its public schema is dropped and rebuilt).
 """
@@ -93,8 +93,9 @@ def press_update(update_id: int, user: int, notice: dict, data: str) -> dict:
     }
 
 
-async def scene(database_url: str, members: int) -> tuple[dict, str]:
-    """The demo city with `members` linked members and its notice posted in the group."""
+async def scene(database_url: str, members: int) -> tuple[dict, str, int, dict[int, int]]:
+    """The demo city with `members` linked members and its notice posted in the group, and
+    a branch of `members` voters at its secret vote (`bench_load.seed_ballot`)."""
     from bot.emulator import EmulatorConfig, EmulatorServer, FloodConfig
 
     server = await EmulatorServer(
@@ -107,9 +108,21 @@ async def scene(database_url: str, members: int) -> tuple[dict, str]:
         message_id, data = await bench_load.post_notice(database_url, server, notice_id)
         chat = server.world.chat(group_id)
         notice = json.loads(json.dumps(server.world.message(chat, message_id, "notice")))
+        campaign, pick = await bench_load.seed_ballot(database_url, server, members)
     finally:
         await server.stop()
-    return notice, data
+    return notice, data, campaign, pick
+
+
+def ballot_message(voter: int) -> dict:
+    """The voter's ballot page in their private chat, as a press carries it."""
+    return {
+        "message_id": 7,
+        "date": int(time.time()),
+        "chat": {"id": voter, "type": "private", "first_name": "党员"},
+        "from": {"id": int(bench_load.BOT_TOKEN.split(":")[0]), "is_bot": True, "first_name": "b"},
+        "text": "ballot",
+    }
 
 
 async def feed(dp, bot, updates: list[dict]) -> float:
@@ -134,12 +147,14 @@ async def run(args) -> None:
     if args.seeded and args.seeded.with_suffix(".json").exists():
         # A copy of a city seeded before (SQLite): seeding takes longer than measuring.
         shutil.copy(args.seeded, args.url.split("///", 1)[1])
-        notice, data = json.loads(args.seeded.with_suffix(".json").read_text())
+        notice, data, campaign, pick = json.loads(args.seeded.with_suffix(".json").read_text())
     else:
-        notice, data = await scene(args.url, args.members)
+        notice, data, campaign, pick = await scene(args.url, args.members)
         if args.seeded:
             shutil.copy(args.url.split("///", 1)[1], args.seeded)
-            args.seeded.with_suffix(".json").write_text(json.dumps([notice, data]))
+            saved = [notice, data, campaign, pick]
+            args.seeded.with_suffix(".json").write_text(json.dumps(saved))
+    pick = {int(voter): cand for voter, cand in pick.items()}
     settings = load_settings(
         bot_token=bench_load.BOT_TOKEN,
         telegram_api_base="http://127.0.0.1:9",
@@ -157,13 +172,25 @@ async def run(args) -> None:
     echo_bot = Bot(bench_load.ECHO_TOKEN, session=fake_session(bench_load.ECHO_TOKEN))
     echo = bench_load.echo_dispatcher()
     users = [bench_load.FIRST_TG + i for i in range(args.members)]
+    voters = sorted(pick)
     next_id = iter(range(1, 10**9))
+    marked = dict.fromkeys(voters, 0)
 
     def updates(workload: str, n: int) -> list[dict]:
+        from handlers.callbacks import EvalView, Mark
+
         out = []
         for i in range(n):
             user = users[i % len(users)]
-            if workload == "rsvp":
+            if workload == "open":  # each voter opens their ballot
+                vote = EvalView(campaign=campaign, act="vote").pack()
+                out.append(press_update(next(next_id), voters[i], ballot_message(voters[i]), vote))
+            elif workload == "mark":  # a grade on the ballot, switching between two
+                voter = voters[i % len(voters)]
+                band, marked[voter] = marked[voter] % 2, marked[voter] + 1
+                press = Mark(campaign=campaign, cand=pick[voter], band=band, page=0).pack()
+                out.append(press_update(next(next_id), voter, ballot_message(voter), press))
+            elif workload == "rsvp":
                 out.append(press_update(next(next_id), user, notice, data))
             else:
                 out.append(message_update(next(next_id), user, "/" + workload))
@@ -186,6 +213,8 @@ async def run(args) -> None:
                 print("   ", sql)
         await app.close()
         return
+    if "mark" in args.workloads:
+        await feed(app.dispatcher, bot, updates("open", len(voters)))
     profiler = cProfile.Profile() if args.profile else None
     print(f"{'workload':8} {'echo ms':>8} {'bot ms':>8} {'ratio':>7}   (CPU per update, median)")
     try:
@@ -218,7 +247,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--updates", type=int, default=1000, help="per round")
     parser.add_argument("--rounds", type=int, default=3, help="the median is printed")
-    parser.add_argument("--workloads", default="me,rsvp,month")
+    parser.add_argument("--workloads", default="me,rsvp,month,mark")
     parser.add_argument("--profile", type=Path)
     parser.add_argument(
         "--seeded", type=Path, help="SQLite: keep the seeded city in this file and reuse it"

@@ -9,6 +9,7 @@ sent after the service call returned.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from html import escape
 
 from aiogram import F
@@ -28,7 +29,7 @@ from bot.services.dashboard import scope_roots
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import require_org
-from bot.services.paging import page_of
+from bot.services.paging import Page
 from handlers.callbacks import (
     BallotAct,
     EvalAdvance,
@@ -856,34 +857,44 @@ async def self_summary(message: Message, state: FSMContext, principal: Principal
 
 
 async def start_ballot(session, principal, state: FSMContext, clock: Clock, cid: int, rubric):
-    sheet = await ballots.ballot_sheet(
-        session, principal, cid, clock.today(), len(rubric.vote_options)
-    )
+    shown = await _ballot_people(session, principal, clock, cid, rubric, 0)
     await state.set_state(Evaluate.ballot)
     await state.update_data(ballot={"campaign": cid, "marks": {}})
-    return ballot_page(rubric, sheet.candidates, cid, {}, 0)
+    return ballot_page(rubric, shown, cid, {})
 
 
-def ballot_page(rubric, people: list[tuple[int, str]], cid: int, marks: dict, page: int):
-    shown = page_of(people, page, BALLOT_PAGE)
+# A ballot page is 8 names and 32 grade buttons, drawn again on every mark pressed (a
+# city's evening vote is tens of thousands of presses), and aiogram's buttons and button
+# data cost tens of microseconds each to build. The buttons a page is made of repeat
+# (every voter of a branch sees the same names and grades), so they are built once and
+# shared: nothing changes a button once built.
+@lru_cache(maxsize=4096)
+def _mark_button(cid: int, member_id: int, band: int, page: int, label: str, mine: bool) -> Button:
+    data = Mark(campaign=cid, cand=member_id, band=band, page=page).pack()
+    return Button(text=("✓ " if mine else "") + label, callback_data=data)
+
+
+@lru_cache(maxsize=1024)
+def _name_button(name: str) -> Button:
+    return Button(text=name, callback_data=Noop().pack())
+
+
+def ballot_page(rubric, shown: Page[tuple[int, str]], cid: int, marks: dict):
+    """One page of the voter's ballot; `shown.total` is everyone they may mark."""
     lines = [
         "<b>" + _("Secret ballot") + "</b>",
         _("Choose one grade for each member. Unmarked members count as abstentions."),
-        _("{done}/{total} marked").format(done=len(marks), total=len(people)),
+        _("{done}/{total} marked").format(done=len(marks), total=shown.total),
     ]
     rows = []
+    labels = tuple(named(o) for o in rubric.vote_options)
     for member_id, name in shown.items:
-        rows.append([Button(text=name, callback_data=Noop().pack())])
+        rows.append([_name_button(name)])
         mine = marks.get(str(member_id))
         rows.append(
             [
-                Button(
-                    text=("✓ " if mine == b else "") + named(o),
-                    callback_data=Mark(
-                        campaign=cid, cand=member_id, band=b, page=shown.page
-                    ).pack(),
-                )
-                for b, o in enumerate(rubric.vote_options)
+                _mark_button(cid, member_id, b, shown.page, label, mine == b)
+                for b, label in enumerate(labels)
             ]
         )
     rows.append(pager(shown, lambda p: BallotAct(campaign=cid, act="page", page=p)))
@@ -898,9 +909,12 @@ def ballot_page(rubric, people: list[tuple[int, str]], cid: int, marks: dict, pa
     return "\n".join(lines), keyboard(rows)
 
 
-async def _people(session, principal, clock, cid, rubric) -> list[tuple[int, str]]:
+async def _ballot_people(
+    session, principal, clock, cid, rubric, page: int
+) -> Page[tuple[int, str]]:
+    bands = len(rubric.vote_options)
     sheet = await ballots.ballot_sheet(
-        session, principal, cid, clock.today(), len(rubric.vote_options)
+        session, principal, cid, clock.today(), bands, page, BALLOT_PAGE
     )
     return sheet.candidates
 
@@ -917,8 +931,16 @@ async def mark(
 ) -> None:
     cid = callback_data.campaign
     draft = await step_data(state, "ballot", cid)
-    await ballots.check_mark(
-        session, principal, cid, callback_data.cand, callback_data.band, clock.today(), vrubric
+    sheet = await ballots.check_mark(
+        session,
+        principal,
+        cid,
+        callback_data.cand,
+        callback_data.band,
+        clock.today(),
+        vrubric,
+        callback_data.page,
+        BALLOT_PAGE,
     )
     key = str(callback_data.cand)
     if draft["marks"].get(key) == callback_data.band:
@@ -926,8 +948,7 @@ async def mark(
     else:
         draft["marks"][key] = callback_data.band
     await state.update_data(ballot=draft)
-    people = await _people(session, principal, clock, cid, vrubric)
-    text, markup = ballot_page(vrubric, people, cid, draft["marks"], callback_data.page)
+    text, markup = ballot_page(vrubric, sheet.candidates, cid, draft["marks"])
     await redraw(query, text, markup)
 
 
@@ -953,11 +974,11 @@ async def ballot_act(
         )
         await redraw(query, receipt)
         return
-    people = await _people(session, principal, clock, cid, vrubric)
+    shown = await _ballot_people(session, principal, clock, cid, vrubric, callback_data.page)
     if act == "submit":
-        left = len(people) - len(draft["marks"])
+        left = shown.total - len(draft["marks"])
         text = _("Submit your ballot? You marked {done} of {total}.").format(
-            done=len(draft["marks"]), total=len(people)
+            done=len(draft["marks"]), total=shown.total
         )
         if left:
             text += "\n" + _("{n} unmarked will count as abstentions.").format(n=left)
@@ -979,7 +1000,7 @@ async def ballot_act(
             ]
         )
     else:  # page, back
-        text, markup = ballot_page(vrubric, people, cid, draft["marks"], callback_data.page)
+        text, markup = ballot_page(vrubric, shown, cid, draft["marks"])
     await redraw(query, text, markup)
 
 

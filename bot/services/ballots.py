@@ -26,13 +26,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, bindparam, case, cast, delete, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db.models import EvalCampaign, EvalStage, EvalTally, EvalVoter, Member, Organisation
+from bot.db.rows import Columns, attach, read_connection
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
@@ -42,6 +56,7 @@ from bot.services.evaluation import (
     stage_index,
 )
 from bot.services.members import Principal
+from bot.services.paging import PAGE_SIZE, Page
 from scoring import VanguardRubric
 
 log = logging.getLogger(__name__)
@@ -89,44 +104,107 @@ class Sheet:
     campaign: EvalCampaign
     org: Organisation
     voter_id: int
-    candidates: list[tuple[int, str]]  # (member id, name), the voter left out
+    candidates: Page[tuple[int, str]]  # (member id, name), the voter left out, one page
     bands: int
 
 
-async def _voter(
-    session: AsyncSession, principal: Principal, campaign_id: int, today: date
-) -> tuple[EvalCampaign, Organisation, int]:
-    """The checks every press and the submit go through: the campaign exists and is
-    voting, before its deadline; the person is a member of that branch and was in the
-    electorate when the vote opened."""
-    campaign, org = await require_campaign(session, campaign_id)
+def _in_electorate(member: ColumnElement) -> Exists:
+    return exists().where(
+        EvalTally.campaign_id == EvalCampaign.id,
+        EvalTally.band == 0,
+        EvalTally.candidate_id == member,
+    )
+
+
+# Built once: every mark pressed on a ballot runs both (a city's evening vote is tens
+# of thousands of presses). The campaign and its branch are read as columns and attached
+# (bot.db.rows), beside "has the voter voted", "is the voter in the electorate" and "is
+# the member marked in it"; then only the page of the electorate that is drawn, with
+# its size, rather than every name of a large branch on every press.
+_CAMPAIGN, _ORG = Columns(EvalCampaign), Columns(Organisation)
+_CAMPAIGN_AND_VOTER = (
+    select(
+        *_CAMPAIGN.all,
+        *_ORG.all,
+        exists().where(
+            EvalVoter.campaign_id == EvalCampaign.id, EvalVoter.member_id == bindparam("voter")
+        ),
+        _in_electorate(bindparam("voter")),
+        _in_electorate(bindparam("marked")),
+    )
+    .join(Organisation, Organisation.id == EvalCampaign.org_id)
+    .where(EvalCampaign.id == bindparam("campaign"))
+)
+_ELECTORATE_PAGE = (
+    select(Member.id, Member.name, func.count().over())
+    .join(EvalTally, EvalTally.candidate_id == Member.id)
+    .where(
+        EvalTally.campaign_id == bindparam("campaign"),
+        EvalTally.band == 0,
+        Member.id != bindparam("voter"),
+    )
+    .order_by(Member.name, Member.id)
+    .limit(bindparam("size"))
+    .offset(bindparam("offset"))
+)
+
+
+async def ballot_sheet(
+    session: AsyncSession,
+    principal: Principal,
+    campaign_id: int,
+    today: date,
+    bands: int,
+    page: int = 0,
+    size: int = PAGE_SIZE,
+    *,
+    marked: int | None = None,
+) -> Sheet:
+    """The checks every ballot press and the submit go through, and one page of the
+    ballot, in two statements: the campaign exists and is voting, before its deadline;
+    the person is a member of that branch, was in the electorate when the vote opened and
+    has not voted yet; `marked`, if given, is in the electorate and not the voter."""
     member = principal.member
+    connection = await read_connection(session)
+    voter = member.id if member is not None else -1
+    params = {"campaign": campaign_id, "voter": voter, "marked": -1 if marked is None else marked}
+    row = (await connection.execute(_CAMPAIGN_AND_VOTER, params)).first()
+    if row is None:
+        raise ServiceError("eval.not_found")
+    c, o = len(_CAMPAIGN), len(_ORG)
+    campaign = attach(session, _CAMPAIGN, row[:c])
+    org = attach(session, _ORG, row[c : c + o])
+    voted, voter_in, marked_in = row[c + o :]
     if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
         raise ServiceError("ballot.not_voter")
     require_stage(campaign, EvalStage.vote.value)
     if today > campaign.vote_due:
         raise ServiceError("eval.stage_over")
-    return campaign, org, member.id
-
-
-async def ballot_sheet(
-    session: AsyncSession, principal: Principal, campaign_id: int, today: date, bands: int
-) -> Sheet:
-    campaign, org, voter = await _voter(session, principal, campaign_id, today)
-    rows = (
-        await session.execute(
-            select(Member.id, Member.name)
-            .join(EvalTally, EvalTally.candidate_id == Member.id)
-            .where(EvalTally.campaign_id == campaign.id, EvalTally.band == 0)
-            .order_by(Member.name, Member.id)
-        )
-    ).all()
-    people = [(i, n) for i, n in rows]
-    if voter not in {i for i, _ in people}:
+    if not voter_in:
         raise ServiceError("ballot.not_voter")
-    if await has_voted(session, campaign.id, voter):
+    if voted:
         raise ServiceError("ballot.already_voted")
-    return Sheet(campaign, org, voter, [(i, n) for i, n in people if i != voter], bands)
+    if marked is not None:
+        if marked == voter:
+            raise ServiceError("ballot.self")
+        if not marked_in:
+            raise ServiceError("ballot.mark_invalid")
+    page = max(page, 0)
+    while True:
+        params = {"campaign": campaign.id, "voter": voter, "size": size, "offset": page * size}
+        rows = (await connection.execute(_ELECTORATE_PAGE, params)).all()
+        if rows or page == 0:
+            break
+        # A page past the end (the button is older than the list): the last one instead.
+        total = await session.scalar(
+            select(func.count())
+            .select_from(EvalTally)
+            .where(EvalTally.campaign_id == campaign.id, EvalTally.band == 0)
+        )
+        page = min(page, max(0, -(-(total - 1) // size) - 1))
+    total = rows[0][2] if rows else 0
+    shown = Page([(i, n) for i, n, _ in rows], page, total, size)
+    return Sheet(campaign, org, voter, shown, bands)
 
 
 async def check_mark(
@@ -137,30 +215,32 @@ async def check_mark(
     band: int,
     today: date,
     rubric: VanguardRubric,
-) -> None:
-    """A single mark pressed on the ballot: re-checked in full, nothing written."""
-    campaign, _org, voter = await _voter(session, principal, campaign_id, today)
-    if not 0 <= band < len(rubric.vote_options):
+    page: int = 0,
+    size: int = PAGE_SIZE,
+) -> Sheet:
+    """A single mark pressed on the ballot: re-checked in full, nothing written. Returns
+    the sheet's page, for it to be drawn again."""
+    bands = len(rubric.vote_options)
+    if not 0 <= band < bands:
         raise ServiceError("ballot.mark_invalid")
-    if candidate_id == voter:
-        raise ServiceError("ballot.self")
-    found = set(
-        (
-            await session.execute(
-                select(EvalTally.candidate_id).where(
-                    EvalTally.campaign_id == campaign.id,
-                    EvalTally.band == 0,
-                    EvalTally.candidate_id.in_((voter, candidate_id)),
-                )
-            )
-        ).scalars()
+    return await ballot_sheet(
+        session, principal, campaign_id, today, bands, page, size, marked=candidate_id
     )
-    if voter not in found:
+
+
+async def _voter(
+    session: AsyncSession, principal: Principal, campaign_id: int, today: date
+) -> tuple[EvalCampaign, Organisation, int]:
+    """The submit's checks before its own: the campaign exists and is voting, before its
+    deadline; the person is a member of that branch and was in the electorate."""
+    campaign, org = await require_campaign(session, campaign_id)
+    member = principal.member
+    if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
         raise ServiceError("ballot.not_voter")
-    if candidate_id not in found:
-        raise ServiceError("ballot.mark_invalid")
-    if await has_voted(session, campaign.id, voter):
-        raise ServiceError("ballot.already_voted")
+    require_stage(campaign, EvalStage.vote.value)
+    if today > campaign.vote_due:
+        raise ServiceError("eval.stage_over")
+    return campaign, org, member.id
 
 
 def _insert_voter(dialect: str):

@@ -434,3 +434,29 @@ async def test_a_reopened_stage_gets_its_time_again(session):
     # The branch may not send it up again before the new window ends.
     with pytest.raises(ServiceError, match="eval.notice_running"):
         await evaluation.advance(session, sec, NOW, later, c.id, "notice", VRUBRIC)
+
+
+async def test_a_ballot_is_read_a_page_at_a_time_and_a_stale_page_shows_the_last(session):
+    """A mark redraws only its page: the voter is never on it, the names come in order,
+    the size counts everyone else, and a page past the end (an old button) is the last."""
+    w = await make_world(session, 20)
+    c = await to_vote(session, w)
+    me = await w.voter(session, 4)
+    others = sorted((m.name, m.id) for m in w.members if m.id != me.member.id)
+    bands = len(VRUBRIC.vote_options)
+    for page in (0, 1, 2):
+        sheet = await ballots.ballot_sheet(session, me, c.id, TODAY, bands, page, 8)
+        shown = sheet.candidates
+        assert shown.page == page and shown.total == 19 and shown.pages == 3
+        assert shown.items == [(i, n) for n, i in others[page * 8 : page * 8 + 8]]
+    stale = await ballots.ballot_sheet(session, me, c.id, TODAY, bands, 7, 8)
+    assert stale.candidates.page == 2 and len(stale.candidates.items) == 3
+    marked = others[10][1]
+    sheet = await ballots.check_mark(session, me, c.id, marked, 1, TODAY, VRUBRIC, 1, 8)
+    assert sheet.candidates.items[2] == (marked, others[10][0])
+    with pytest.raises(ServiceError) as refused:
+        await ballots.check_mark(session, me, c.id, w.outsider.id, 1, TODAY, VRUBRIC, 1, 8)
+    assert refused.value.code == "ballot.mark_invalid"
+    with pytest.raises(ServiceError) as refused:
+        await ballots.check_mark(session, me, c.id, me.member.id, 0, TODAY, VRUBRIC)
+    assert refused.value.code == "ballot.self"
