@@ -865,13 +865,22 @@ async def start_ballot(session, principal, state: FSMContext, clock: Clock, cid:
 
 # A ballot page is 8 names and 32 grade buttons, drawn again on every mark pressed (a
 # city's evening vote is tens of thousands of presses), and aiogram's buttons and button
-# data cost tens of microseconds each to build. The buttons a page is made of repeat
-# (every voter of a branch sees the same names and grades), so they are built once and
-# shared: nothing changes a button once built.
+# data cost tens of microseconds each to build. The unmarked buttons repeat (every voter
+# of a branch sees the same names and grades), so they are built once and shared:
+# nothing changes a button once built. A marked one (✓) is built for its page only, so
+# no cache in the process holds what anyone chose.
 @lru_cache(maxsize=4096)
-def _mark_button(cid: int, member_id: int, band: int, page: int, label: str, mine: bool) -> Button:
-    data = Mark(campaign=cid, cand=member_id, band=band, page=page).pack()
-    return Button(text=("✓ " if mine else "") + label, callback_data=data)
+def _grade_data(cid: int, member_id: int, band: int, page: int) -> str:
+    return Mark(campaign=cid, cand=member_id, band=band, page=page).pack()
+
+
+@lru_cache(maxsize=4096)
+def _grade_button(cid: int, member_id: int, band: int, page: int, label: str) -> Button:
+    return Button(text=label, callback_data=_grade_data(cid, member_id, band, page))
+
+
+def _marked_button(cid: int, member_id: int, band: int, page: int, label: str) -> Button:
+    return Button(text="✓ " + label, callback_data=_grade_data(cid, member_id, band, page))
 
 
 @lru_cache(maxsize=1024)
@@ -893,7 +902,9 @@ def ballot_page(rubric, shown: Page[tuple[int, str]], cid: int, marks: dict):
         mine = marks.get(str(member_id))
         rows.append(
             [
-                _mark_button(cid, member_id, b, shown.page, label, mine == b)
+                (_marked_button if mine == b else _grade_button)(
+                    cid, member_id, b, shown.page, label
+                )
                 for b, label in enumerate(labels)
             ]
         )
