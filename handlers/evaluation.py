@@ -954,13 +954,16 @@ async def mark(
         BALLOT_PAGE,
     )
     key = str(callback_data.cand)
+    note = None
     if draft["marks"].get(key) == callback_data.band:
         draft["marks"].pop(key)  # the same choice again takes the mark away
+        # Said, so that a second tap meant to confirm doesn't leave an abstention unseen.
+        note = _("Mark removed: unmarked counts as an abstention.")
     else:
         draft["marks"][key] = callback_data.band
     await state.update_data(ballot=draft)
     text, markup = ballot_page(vrubric, sheet.candidates, cid, draft["marks"])
-    await redraw(query, text, markup)
+    await redraw(query, text, markup, note)
 
 
 @router.callback_query(BallotAct.filter())

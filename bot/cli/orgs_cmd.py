@@ -236,7 +236,9 @@ def org_remove(path: str = typer.Argument(..., help=PATH_HELP)) -> None:
         return await tree.remove_org(session, Actor.cli(), clock.now(), org)
 
     count = run_in_session(work, settings)
-    console.print(_("Removed {path} ({count} organisations)").format(path=path, count=count))
+    console.print(
+        _("Removed {path}; organisations removed: {count}").format(path=path, count=count)
+    )
 
 
 @org_app.command("staff")

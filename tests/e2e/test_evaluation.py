@@ -56,6 +56,7 @@ T = {
         "receipt": "您的测评票已计入",
         "already": "您已投过票",
         "self_vote": "不能给自己投票",
+        "unmarked": "已取消该项选择",
         "close_vote": "结束测评，开始支部评议",
         "review": "逐人评议",
         "basic": "基本合格",
@@ -95,6 +96,7 @@ T = {
         "receipt": "Your ballot has been counted",
         "already": "already voted",
         "self_vote": "do not vote on yourself",
+        "unmarked": "Mark removed",
         "close_vote": "Close the vote, start the branch review",
         "review": "Review the members",
         "basic": "basically qualified",
@@ -281,6 +283,13 @@ async def test_a_32_member_branch_runs_the_whole_evaluation(world, lang):
     people = [by_index[i] for i in range(N) if i != VOTER]
     names = {by_index[i]: f"党员{i:02d}" if i else "李书记" for i in range(N)}
     ordered = sorted(people, key=lambda m: (names[m], m))
+    # The same grade pressed twice takes the mark away, and says so.
+    twice = Mark(campaign=cid, cand=ordered[0], band=0, page=0).pack()
+    await me.press_data(twice, ballot.message_id)
+    ballot = await me.expect(t["marked"].format(n=1), edited=True)
+    answer = await me.press_data(twice, ballot.message_id)
+    assert t["unmarked"] in answer.text and not answer.show_alert
+    ballot = await me.expect(t["marked"].format(n=0), edited=True)
     for n, cand in enumerate(ordered, start=1):
         page_no = (n - 1) // 8
         if n > 1 and (n - 1) % 8 == 0:
