@@ -139,7 +139,7 @@ async def feed(dp, bot, updates: list[dict]) -> float:
 async def run(args) -> None:
     from aiogram import Bot
 
-    from bot.app import build, make_bot
+    from bot.app import build, make_bot, settle_collector
     from bot.clock import Clock
     from bot.config import load_settings
     from bot.delivery import RetryMiddleware
@@ -221,6 +221,7 @@ async def run(args) -> None:
         for workload in args.workloads:
             await feed(echo, echo_bot, updates(workload, BATCH))  # warm up
             await feed(app.dispatcher, bot, updates(workload, 2 * BATCH))
+            settle_collector()  # as `branchbot run` does once it has started
             echoes, bots = [], []
             for _ in range(args.rounds):  # alternating, so both meet the same machine
                 echoes.append(await feed(echo, echo_bot, updates(workload, args.updates)))
