@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.engine import create_engine, session_factory
-from bot.delivery import RetryMiddleware
+from bot.delivery import RetryMiddleware, read_answer, without_keyboards
 from bot.errors import on_error
 from bot.i18n import LOCALES_DIR, compile_catalogues
 from bot.middlewares.db import DbSessionMiddleware, prune_processed_updates
@@ -144,10 +144,10 @@ def make_bot(settings: Settings, *, retry: bool = True) -> Bot:
     """The Bot; `retry=False` for the outbox sender, which handles 429s and 5xx itself
     (pausing every message, not just the one that hit the limit)."""
     token = settings.require_token()
-    session = None
+    session = AiohttpSession(json_loads=read_answer)
     if settings.telegram_api_base is not None:
         base = str(settings.telegram_api_base).rstrip("/")
-        session = AiohttpSession(api=TelegramAPIServer.from_base(base, is_local=False))
+        session.api = TelegramAPIServer.from_base(base, is_local=False)
     bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     if retry:
         bot.session.middleware(RetryMiddleware())
@@ -326,7 +326,8 @@ def make_webhook_app(
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403)
         try:
-            update = Update.model_validate(await request.json(), context={"bot": bot})
+            body = without_keyboards(await request.json())
+            update = Update.model_validate(body, context={"bot": bot})
         except (ValueError, ValidationError, RecursionError):
             # Not logged: a validation error quotes the body, which holds personal data.
             # RecursionError: JSON nested deeper than the parser goes.

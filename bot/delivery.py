@@ -13,6 +13,7 @@ Before any request made while an update is handled, that update's writes are com
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -99,3 +100,28 @@ class RetryMiddleware(BaseRequestMiddleware):
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def without_keyboards(data: Any) -> Any:
+    """Telegram's JSON, before aiogram parses it, without the inline keyboards the bot
+    never reads: the one on a message it has just sent or edited (an answer's `result`),
+    and the one on the message a press was made on (an update's `callback_query`).
+    aiogram validates every button of them, on every answer and every press, and a
+    ballot page's 40 buttons cost more than the rest of the press. A handler that needs
+    the keyboard of a pressed message must not rely on `query.message.reply_markup`."""
+    if not isinstance(data, dict):
+        return data
+    result = data.get("result", data)
+    for item in result if isinstance(result, list) else (result,):
+        if not isinstance(item, dict):
+            continue
+        item.pop("reply_markup", None)
+        query = item.get("callback_query")
+        if isinstance(query, dict) and isinstance(query.get("message"), dict):
+            query["message"].pop("reply_markup", None)
+    return data
+
+
+def read_answer(content: str) -> Any:
+    """The Bot session's JSON decoder: Telegram's answer, keyboards left out."""
+    return without_keyboards(json.loads(content))
