@@ -600,7 +600,7 @@ async def run_one(db: str, database_url: str, args, out: Path) -> dict:
         await people(t.server, members, group_id)
     real.notice_message, real.press_data = await post_notice(database_url, real.server, notice_id)
     echo.notice_message, echo.press_data = await echo_button(echo.server, group_id)
-    if "mark" in args.workloads:
+    if "mark" in args.workloads and not args.startup:
         voters = [FIRST_VOTER + i for i in range(args.members)]
         real.campaign, real.candidate = await seed_ballot(database_url, real.server, len(voters))
         for t in (echo, real):
