@@ -199,12 +199,15 @@ async def run(args) -> None:
     if args.statements:
         from sqlalchemy import event
 
+        from bot.db import rows
+
         seen: list[str] = []
         event.listen(
             app.engine.sync_engine,
             "before_cursor_execute",
             lambda _c, _cur, sql, *_a: seen.append(" ".join(sql.split())[:150]),
         )
+        rows.watchers.append(lambda sql: seen.append("(driver) " + " ".join(sql.split())[:141]))
         for workload in args.workloads:
             seen.clear()
             await feed(app.dispatcher, bot, updates(workload, 1))

@@ -13,7 +13,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -145,12 +144,6 @@ async def _inline_sqlite(path: str) -> InlineSqlite:
     conn = InlineSqlite(partial(sqlite3.connect, path, timeout=30, check_same_thread=False), 64)
     conn._thread.daemon = True  # as SQLAlchemy's own aiosqlite dialect does
     return await conn
-
-
-def inline_sqlite(connection: AsyncConnection) -> InlineSqlite | None:
-    """The pooled inline SQLite connection behind `connection`, if that is what it is."""
-    driver = connection.sync_connection.connection.driver_connection
-    return driver if isinstance(driver, InlineSqlite) else None
 
 
 def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:

@@ -8,13 +8,18 @@ of the row to `attach` gets the same persistent objects for far less.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+
+from bot.db.engine import InlineSqlite
+from bot.db.unit import WROTE
 
 
 class Columns:
@@ -54,9 +59,261 @@ def attach(session: AsyncSession, columns: Columns, values: Sequence[Any]) -> An
     return obj
 
 
+def held(session: AsyncSession, model: type, pk: Any) -> Any | None:
+    """The object `session.get(model, pk)` would return without a query, if the session
+    holds it loaded (not expired); None otherwise, and `get` is the way. A press's
+    handler looks up what the principal's statement already attached: `get` cost a
+    greenlet switch and its own bookkeeping for an identity map hit."""
+    found = session.sync_session.identity_map.get(
+        inspect(model).identity_key_from_primary_key((pk,))
+    )
+    if found is None or not isinstance(found, model) or inspect(found).expired:
+        return None
+    return found
+
+
 async def read_connection(session: AsyncSession) -> AsyncConnection:
     """The session's connection (and transaction) for a read past the ORM, after the
     flush of pending changes that the ORM's own execute would have done first."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     return await session.connection()
+
+
+# --- Prebuilt statements on the driver --------------------------------------------------
+#
+# SQLAlchemy's execute (the compiled cache's lookup, the execution context, the result's
+# set-up, the asyncio adapter's cursor and two greenlet switches) cost several times what
+# SQLite or asyncpg take for the small indexed statements every update runs. A `Prepared`
+# statement is compiled once per dialect, exactly as SQLAlchemy would send it, and run on
+# the driver connection of the session's own transaction: the same SQL, the same bind
+# and result processing (`UTCDateTime`, SQLite's booleans and dates, JSON), the same
+# transaction (a rollback undoes it), errors raised as SQLAlchemy raises them.
+
+_DRIVER = "branchbot_driver"  # session.info: (the root transaction, its driver)
+
+# Called with the SQL of each statement run here, which SQLAlchemy's engine events do
+# not see: the tests and the benchmark count the statements every update runs.
+watchers: list[Callable[[str], Any]] = []
+
+
+class Prepared:
+    """A statement built once, compiled once per dialect, run straight on the driver.
+
+    Parameters are its named `bindparam`s (other binds keep the values they were built
+    with); no expanding IN (its SQL changes with each call: use a fixed number of slots)
+    and no Python-side column defaults (an INSERT names every value it writes).
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement  # or {dialect name: statement}, for an upsert
+        self._compiled: dict[type, _Compiled] = {}
+
+    def statement_for(self, dialect: Any) -> Any:
+        if isinstance(self.statement, dict):
+            return self.statement[dialect.name]
+        return self.statement
+
+    def compiled(self, dialect: Any) -> _Compiled:
+        found = self._compiled.get(type(dialect))
+        if found is None:
+            found = _Compiled(self.statement_for(dialect), dialect)
+            self._compiled[type(dialect)] = found
+        return found
+
+
+class _Compiled:
+    __slots__ = ("_types", "binds", "results", "sql")
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positiontup is None:
+            raise ValueError(f"{dialect.name}: not a positional paramstyle")
+        processors = compiled._bind_processors
+        binds = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            if bind.expanding:
+                raise ValueError("expanding IN: its SQL is built again for every call")
+            binds.append((name, bind.required, bind.effective_value, processors.get(name)))
+        self.sql = compiled.string
+        self.binds = tuple(binds)
+        self._types = [column.type for column in compiled._result_columns]
+        self.results: tuple | None = None
+        if not self._types or dialect.driver != "asyncpg":
+            self.resolve(dialect, [None] * len(self._types))
+
+    def resolve(self, dialect: Any, coltypes: Sequence[Any]) -> None:
+        """Each column's result processor, as SQLAlchemy picks it from the driver's
+        description of the result (asyncpg's type oids: a numeric needs its own)."""
+        results = []
+        for i, (type_, coltype) in enumerate(zip(self._types, coltypes, strict=True)):
+            process = type_._cached_result_processor(dialect, coltype)
+            if process is not None:
+                results.append((i, process))
+        self.results = tuple(results)
+
+    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, required, default, process in self.binds:
+            value = params[name] if required or name in params else default
+            out.append(value if process is None else process(value))
+        return tuple(out)
+
+    def rows(self, raw: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        if not self.results:
+            return [tuple(r) for r in raw]
+        out = []
+        for r in raw:
+            row = list(r)
+            for i, process in self.results:
+                row[i] = process(row[i])
+            out.append(tuple(row))
+        return out
+
+
+class _SqliteDriver:
+    """The pooled inline SQLite connection: sqlite3 in the loop's own thread."""
+
+    def __init__(self, inline: InlineSqlite, dialect: Any) -> None:
+        self.raw = inline._connection
+        self.dialect = dialect
+
+    def _cursor(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, _Compiled]:
+        compiled = prepared.compiled(self.dialect)
+        args = compiled.args(params)
+        if watchers:
+            _watch(compiled.sql)
+        try:
+            return self.raw.execute(compiled.sql, args), compiled
+        except sqlite3.Error as exc:
+            raise _wrapped(compiled.sql, args, exc, sqlite3.Error, self.dialect) from exc
+
+    async def fetch(self, prepared: Prepared, params: dict[str, Any]) -> list[tuple]:
+        cursor, compiled = self._cursor(prepared, params)
+        return compiled.rows(cursor.fetchall())
+
+    async def write(self, prepared: Prepared, params: dict[str, Any]) -> int:
+        return self._cursor(prepared, params)[0].rowcount
+
+
+class _AsyncpgDriver:
+    """asyncpg under SQLAlchemy's adapter. The adapter begins its transaction with the
+    first statement it runs, so a statement here begins it first when nothing has; it
+    also takes the adapter's lock, as the adapter's own cursors do. asyncpg prepares a
+    statement once per connection and reuses it (its statement cache)."""
+
+    def __init__(self, adapted: Any, dialect: Any) -> None:
+        self.adapted = adapted
+        self.raw = adapted.driver_connection
+        self.dialect = dialect
+
+    async def _run(self, prepared: Prepared, params: dict[str, Any], fetch: bool) -> Any:
+        adapted = self.adapted
+        compiled = prepared.compiled(self.dialect)
+        args = compiled.args(params)
+        if watchers:
+            _watch(compiled.sql)
+        async with adapted._execute_mutex:
+            try:
+                if adapted._transaction is None:
+                    await adapted._start_transaction()
+                if fetch:
+                    if compiled.results is None:  # once per statement and process
+                        described = await self.raw.prepare(compiled.sql)
+                        oids = [a.type.oid for a in described.get_attributes()]
+                        compiled.resolve(self.dialect, oids)
+                    return compiled.rows(await self.raw.fetch(compiled.sql, *args))
+                return await self.raw.execute(compiled.sql, *args)
+            except Exception as exc:
+                error = self.dialect.loaded_dbapi.Error
+                if isinstance(exc, error):  # _start_transaction translated it already
+                    raise _wrapped(compiled.sql, args, exc, error, self.dialect) from exc
+                try:
+                    adapted._handle_exception(exc)  # raises the DB-API error SQLAlchemy would
+                except error as translated:
+                    raise _wrapped(compiled.sql, args, translated, error, self.dialect) from exc
+                raise
+
+    async def fetch(self, prepared: Prepared, params: dict[str, Any]) -> list[tuple]:
+        return await self._run(prepared, params, True)
+
+    async def write(self, prepared: Prepared, params: dict[str, Any]) -> int:
+        status = await self._run(prepared, params, False)
+        # "INSERT 0 1", "UPDATE 3", "DELETE 0": the count is the last word.
+        last = status.rsplit(" ", 1)[-1] if status else ""
+        return int(last) if last.isdigit() else -1
+
+
+class _SqlalchemyDriver:
+    """Any other connection (an in-memory SQLite database): SQLAlchemy's own execute."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def fetch(self, prepared: Prepared, params: dict[str, Any]) -> list[tuple]:
+        statement = prepared.statement_for(self.connection.dialect)
+        return [tuple(r) for r in (await self.connection.execute(statement, params)).all()]
+
+    async def write(self, prepared: Prepared, params: dict[str, Any]) -> int:
+        statement = prepared.statement_for(self.connection.dialect)
+        return (await self.connection.execute(statement, params)).rowcount
+
+
+def _watch(sql: str) -> None:
+    for watcher in watchers:
+        watcher(sql)
+
+
+def _wrapped(sql: str, args: Any, exc: Exception, base: type, dialect: Any) -> Exception:
+    # Parameters never go into the message: a ballot's marks travel as parameters.
+    return DBAPIError.instance(sql, args, exc, base, hide_parameters=True, dialect=dialect)
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The driver of the session's transaction, beginning one if it has none, after the
+    flush of pending changes that the ORM's own execute would have done first. Held in
+    `session.info` for the transaction's life: looking it up again through the session
+    (`session.connection()`, a greenlet switch and the transaction's bookkeeping) cost
+    more than a statement."""
+    sync = session.sync_session
+    if not sync._is_clean():
+        await session.flush()
+    held = sync.info.get(_DRIVER)
+    if held is not None:
+        transaction = sync.get_transaction()
+        if held[0] is transaction and transaction.is_active:
+            return held[1]
+    connection = await session.connection()
+    dialect = connection.dialect
+    adapted = connection.sync_connection.connection.dbapi_connection
+    driver_connection = adapted.driver_connection
+    if isinstance(driver_connection, InlineSqlite):
+        driver: Any = _SqliteDriver(driver_connection, dialect)
+    elif dialect.driver == "asyncpg":
+        driver = _AsyncpgDriver(adapted, dialect)
+    else:
+        driver = _SqlalchemyDriver(connection)
+    sync.info[_DRIVER] = (sync.get_transaction(), driver)
+    return driver
+
+
+async def fetch(session: AsyncSession, prepared: Prepared, params: dict[str, Any]) -> list[tuple]:
+    """The rows of a `Prepared` read, in the session's transaction, as plain tuples."""
+    return await (await _driver(session)).fetch(prepared, params)
+
+
+async def fetch_first(
+    session: AsyncSession, prepared: Prepared, params: dict[str, Any]
+) -> tuple | None:
+    rows = await fetch(session, prepared, params)
+    return rows[0] if rows else None
+
+
+async def write(session: AsyncSession, prepared: Prepared, params: dict[str, Any]) -> int:
+    """Run a `Prepared` INSERT/UPDATE/DELETE in the session's transaction; the number
+    of rows it changed. The session counts as having written (the unit of work's
+    "saved"), as for a write through the ORM."""
+    count = await (await _driver(session)).write(prepared, params)
+    session.info[WROTE] = True
+    return count

@@ -19,34 +19,27 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from sqlalchemy import delete, insert
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db import unit
-from bot.db.engine import inline_sqlite
+from bot.db import rows, unit
 from bot.db.models import ProcessedUpdate
+from bot.db.rows import Prepared
 from bot.i18n import DEFAULT, gettext_for, normalize_locale
 
 log = logging.getLogger(__name__)
 
 # Built once (every update runs it): the update id, recorded in the update's transaction.
-_RECORD_UPDATE = insert(ProcessedUpdate.__table__)
-_RECORD_SQLITE = str(_RECORD_UPDATE.compile(dialect=sqlite.dialect()))
-_AT = ProcessedUpdate.__table__.c.at.type
+_RECORD_UPDATE = Prepared(insert(ProcessedUpdate.__table__))
 
 
-async def record_update(connection: AsyncConnection, update_id: int, at: datetime) -> None:
-    """INSERT the update id (IntegrityError if it is there already). On the pooled inline
-    SQLite connection it goes to sqlite3 directly: SQLAlchemy's statement machinery
-    cost several times what SQLite does for it, on every update."""
-    inline = inline_sqlite(connection)
-    if inline is None:
-        await connection.execute(_RECORD_UPDATE, {"update_id": update_id, "at": at})
-        return
-    to_db = _AT.bind_processor(connection.dialect)
-    inline.run_now(_RECORD_SQLITE, (update_id, to_db(at) if to_db else at))
+async def record_update(session: AsyncSession, update_id: int, at: datetime) -> None:
+    """INSERT the update id in the session's transaction, beginning it (IntegrityError if
+    the id is there already). Straight on the driver (`bot.db.rows.Prepared`):
+    SQLAlchemy's statement machinery cost several times what the database does for it,
+    on every update."""
+    await rows.write(session, _RECORD_UPDATE, {"update_id": update_id, "at": at})
 
 
 class RestorableState(FSMContext):
@@ -110,9 +103,7 @@ class DbSessionMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         async with self.sessions() as session:
             try:
-                # On the session's connection, past the ORM: nothing here is an object.
-                connection = await session.connection()
-                await record_update(connection, event.update_id, self.clock.now())
+                await record_update(session, event.update_id, self.clock.now())
             except IntegrityError:
                 await session.rollback()
                 return None  # a duplicate delivery: handled already (or being handled)

@@ -20,7 +20,7 @@ from bot.db.models import (
     Unreachable,
     UserPref,
 )
-from bot.db.rows import Columns, attach, read_connection
+from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first
 from bot.services import audit, versions
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -113,19 +113,19 @@ _MEMBER = Columns(Member)
 _ORG = Columns(Organisation)
 # Columns, not entities: the ORM's loading of two objects from a row cost about as much
 # as the rest of the statement; `attach` makes the same persistent objects.
-_MEMBER_PRINCIPAL = (
+_MEMBER_PRINCIPAL = Prepared(
     select(*_MEMBER.all, *_ORG.all, _SAVED_LOCALE, _IS_STAFF, _UNREACHABLE)
     .select_from(Member)
     .join(Organisation, Organisation.id == Member.org_id)
     .where(Member.telegram_id == _TG)
 )
-_STAFF_ORGS = (
-    select(Organisation, _SAVED_LOCALE, _UNREACHABLE)
+_STAFF_ORGS = Prepared(
+    select(*_ORG.all, _SAVED_LOCALE, _UNREACHABLE)
     .join(Staff, Staff.org_id == Organisation.id)
     .where(Staff.telegram_id == _TG)
     .order_by(Organisation.path)
 )
-_STRANGER = select(_SAVED_LOCALE, _UNREACHABLE)
+_STRANGER = Prepared(select(_SAVED_LOCALE, _UNREACHABLE))
 
 
 async def load_principal(
@@ -135,11 +135,10 @@ async def load_principal(
 
     Runs for every update, so the common case (a member who is not also staff) reads
     member, branch, stored language, "is staff anywhere" and "was unreachable" in a
-    single statement.
+    single statement, on the driver (`bot.db.rows.Prepared`).
     """
     params = {"tg": telegram_id}
-    connection = await read_connection(session)
-    row = (await connection.execute(_MEMBER_PRINCIPAL, params)).first()
+    row = await fetch_first(session, _MEMBER_PRINCIPAL, params)
     member = branch = locale = unreachable = None
     is_staff = True  # not a member: perhaps staff
     if row is not None:
@@ -155,13 +154,14 @@ async def load_principal(
         left_branch, member, branch = branch, None, None
     staff: list[Organisation] = []
     if is_staff:
-        rows = (await session.execute(_STAFF_ORGS, params)).all()
-        staff = [r[0] for r in rows]
+        rows = await fetch(session, _STAFF_ORGS, params)
+        o = len(_ORG)
+        staff = [attach(session, _ORG, r[:o]) for r in rows]
         if row is None:
             if rows:
-                locale, unreachable = rows[0][1], rows[0][2]
+                locale, unreachable = rows[0][o:]
             else:
-                locale, unreachable = (await session.execute(_STRANGER, params)).one()
+                locale, unreachable = (await fetch(session, _STRANGER, params))[0]
     return Principal(
         telegram_id=telegram_id,
         member=member,

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Domain, Member, MemberStatus, Organisation, OrgKind
-from bot.db.rows import read_connection
+from bot.db.rows import Prepared, fetch, held, read_connection
 from bot.services import audit, org_rules
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -25,7 +25,7 @@ split_path = org_rules.split_path
 
 
 async def require_org(session: AsyncSession, org_id: int) -> Organisation:
-    org = await session.get(Organisation, org_id)
+    org = held(session, Organisation, org_id) or await session.get(Organisation, org_id)
     if org is None:
         raise ServiceError("org.not_found")
     return org
@@ -40,21 +40,34 @@ def is_within(org: Organisation, root: Organisation) -> bool:
     return org.path.startswith(root.path)
 
 
-# Built once: `/me` and every card with a path run it.
-_NAMES = select(Organisation.__table__.c.id, Organisation.__table__.c.name).where(
-    Organisation.__table__.c.id.in_(bindparam("ids", expanding=True))
-)
+# Built once: `/me` and every card with a path run it. An expanding IN would make its
+# SQL again on every call (SQLAlchemy compiles it per number of ids), so a few ids go
+# into fixed slots, padded to a power of two by repeating one: a handful of statements,
+# each compiled once, run on the driver (`bot.db.rows.Prepared`).
+_ORG_ID, _ORG_NAME = Organisation.__table__.c.id, Organisation.__table__.c.name
+_NAMES = select(_ORG_ID, _ORG_NAME).where(_ORG_ID.in_(bindparam("ids", expanding=True)))
+_SLOTS = (1, 2, 4, 8, 16)
+_NAMES_IN_SLOTS = {
+    n: Prepared(
+        select(_ORG_ID, _ORG_NAME).where(_ORG_ID.in_([bindparam(f"id{i}") for i in range(n)]))
+    )
+    for n in _SLOTS
+}
 
 
 async def names_on_path(session: AsyncSession, orgs: Iterable[Organisation]) -> dict[int, str]:
     """Full 'city/town/branch' names for many organisations in one query."""
     orgs = list(orgs)
-    ids = {i for o in orgs for i in ancestor_ids(o)}
+    ids = list({i for o in orgs for i in ancestor_ids(o)})
     if not ids:
         return {}
-    # Plain columns: on the connection, past the ORM's execute (every `/me` runs it).
-    rows = await (await read_connection(session)).execute(_NAMES, {"ids": list(ids)})
-    name = dict(rows.all())
+    if len(ids) <= _SLOTS[-1]:
+        slots = next(n for n in _SLOTS if n >= len(ids))
+        params = {f"id{i}": ids[min(i, len(ids) - 1)] for i in range(slots)}
+        name = dict(await fetch(session, _NAMES_IN_SLOTS[slots], params))
+    else:  # a whole tree (the roster's export): once per call, the ORM's way is fine
+        rows = await (await read_connection(session)).execute(_NAMES, {"ids": ids})
+        name = dict(rows.all())
     return {o.id: PATH_SEP.join(name[i] for i in ancestor_ids(o)) for o in orgs}
 
 

@@ -34,7 +34,7 @@ from bot.db.models import (
     Organisation,
     Rsvp,
 )
-from bot.db.rows import Columns, attach, read_connection
+from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first, write
 from bot.services import audit
 from bot.services.errors import ServiceError
 from bot.services.meetings import MAX_PLACE, MAX_TOPIC, led_branch
@@ -151,7 +151,7 @@ async def set_notice_message(
 # Built once: a press on a busy evening runs these many times a second. The notice is
 # read as columns and attached (bot.db.rows): cheaper than the ORM's loading.
 _NOTICE = Columns(MeetingNotice)
-_NOTICE_AND_PRESSER = (
+_NOTICE_AND_PRESSER = Prepared(
     select(*_NOTICE.all, Member.id)
     .select_from(MeetingNotice)
     .outerjoin(
@@ -164,7 +164,7 @@ _NOTICE_AND_PRESSER = (
     )
     .where(MeetingNotice.id == bindparam("notice"))
 )
-_COUNTS = (
+_COUNTS = Prepared(
     select(Rsvp.coming, func.count())
     .where(Rsvp.notice_id == bindparam("notice"))
     .group_by(Rsvp.coming)
@@ -186,7 +186,7 @@ def _upsert(dialect: str):
     )
 
 
-_UPSERT = {name: _upsert(name) for name in ("postgresql", "sqlite")}
+_UPSERT = Prepared({name: _upsert(name) for name in ("postgresql", "sqlite")})
 
 
 @dataclass(frozen=True)
@@ -206,9 +206,8 @@ async def answer(
     reason: str | None = None,
 ) -> Answered:
     """Record (or change) a member's answer; two fast presses leave one row."""
-    connection = await read_connection(session)
     params = {"tg": telegram_id, "notice": notice_id}
-    row = (await connection.execute(_NOTICE_AND_PRESSER, params)).first()
+    row = await fetch_first(session, _NOTICE_AND_PRESSER, params)
     if row is None:
         raise ServiceError("notice.not_found")
     notice, member_id = attach(session, _NOTICE, row[:-1]), row[-1]
@@ -221,8 +220,8 @@ async def answer(
         raise ServiceError("rsvp.too_long", max=MAX_REASON)
     values = {"notice_id": notice_id, "member_id": member_id, "coming": coming}
     values.update(reason=reason, at=now)
-    result = await session.execute(_UPSERT[session.get_bind().dialect.name], values)
-    return Answered(notice, coming, reason, changed=result.rowcount != 0)
+    changed = await write(session, _UPSERT, values)
+    return Answered(notice, coming, reason, changed=changed != 0)
 
 
 async def rsvp_summary(
@@ -247,7 +246,7 @@ async def rsvp_summary(
 
 async def rsvp_counts(session: AsyncSession, notice_id: int) -> tuple[int, int]:
     """How many are coming and how many are not: what the notice shows after each press."""
-    counts = dict((await session.execute(_COUNTS, {"notice": notice_id})).all())
+    counts = dict(await fetch(session, _COUNTS, {"notice": notice_id}))
     return counts.get(True, 0), counts.get(False, 0)
 
 

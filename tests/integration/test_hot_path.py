@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, select
 
+from bot.db import rows
 from bot.db.models import MeetingNotice, Rsvp, Staff, UserPref
 from bot.services import members, orgs, outbox, rsvp
 from bot.services.members import Principal, load_principal
@@ -16,7 +17,8 @@ ROOT = Principal(telegram_id=1, is_superuser=True)
 
 
 class Statements:
-    """Counts the SQL statements an engine runs while the block is open."""
+    """Counts the SQL statements an engine runs while the block is open: SQLAlchemy's,
+    and those run straight on the driver (`bot.db.rows.Prepared`)."""
 
     def __init__(self, engine) -> None:
         self.engine = engine.sync_engine
@@ -27,10 +29,12 @@ class Statements:
 
     def __enter__(self) -> Statements:
         event.listen(self.engine, "before_cursor_execute", self._count)
+        rows.watchers.append(self.seen.append)
         return self
 
     def __exit__(self, *exc) -> None:
         event.remove(self.engine, "before_cursor_execute", self._count)
+        rows.watchers.remove(self.seen.append)
 
 
 async def _world(session):

@@ -26,17 +26,16 @@ async def test_old_update_ids_are_forgotten(session):
 
 
 async def test_an_update_id_is_recorded_once_and_read_back_as_written(session):
-    # On SQLite's pooled connection this INSERT goes to sqlite3 directly: the row must be
-    # what SQLAlchemy would have written (the time as the ORM reads and prunes it), and a
-    # second delivery must raise SQLAlchemy's IntegrityError, which drops the update.
-    connection = await session.connection()
-    await record_update(connection, 7, NOW - timedelta(days=30))
-    await record_update(connection, 8, NOW)
+    # Straight on the driver (bot.db.rows.Prepared): the row must be what SQLAlchemy
+    # would have written (the time as the ORM reads and prunes it), and a second
+    # delivery must raise SQLAlchemy's IntegrityError, which drops the update.
+    await record_update(session, 7, NOW - timedelta(days=30))
+    await record_update(session, 8, NOW)
     with pytest.raises(IntegrityError):
-        await record_update(connection, 8, NOW)
+        await record_update(session, 8, NOW)
     await session.rollback()
-    await record_update(await session.connection(), 8, NOW)
-    await record_update(await session.connection(), 7, NOW - timedelta(days=30))
+    await record_update(session, 8, NOW)
+    await record_update(session, 7, NOW - timedelta(days=30))
     await session.commit()
     rows = await session.execute(select(ProcessedUpdate).order_by(ProcessedUpdate.update_id))
     assert [(r.update_id, r.at) for r in rows.scalars()] == [
