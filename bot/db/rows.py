@@ -9,6 +9,7 @@ of the row to `attach` gets the same persistent objects for far less.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -90,7 +91,7 @@ async def read_connection(session: AsyncSession) -> AsyncConnection:
 # and result processing (`UTCDateTime`, SQLite's booleans and dates, JSON), the same
 # transaction (a rollback undoes it), errors raised as SQLAlchemy raises them.
 
-_DRIVER = "branchbot_driver"  # session.info: (the root transaction, its driver)
+_DRIVER = "branchbot_driver"  # session.info: (the root transaction (weak), its driver)
 
 # Called with the SQL of each statement run here, which SQLAlchemy's engine events do
 # not see: the tests and the benchmark count the statements every update runs.
@@ -282,7 +283,7 @@ async def _driver(session: AsyncSession) -> Any:
     held = sync.info.get(_DRIVER)
     if held is not None:
         transaction = sync.get_transaction()
-        if held[0] is transaction and transaction.is_active:
+        if held[0]() is transaction and transaction is not None and transaction.is_active:
             return held[1]
     connection = await session.connection()
     dialect = connection.dialect
@@ -294,7 +295,9 @@ async def _driver(session: AsyncSession) -> Any:
         driver = _AsyncpgDriver(adapted, dialect)
     else:
         driver = _SqlalchemyDriver(connection)
-    sync.info[_DRIVER] = (sync.get_transaction(), driver)
+    # A weak reference: the transaction points at the session, and a cycle would leave
+    # each update's session to the cyclic collector (see bot.app.settle_collector).
+    sync.info[_DRIVER] = (weakref.ref(sync.get_transaction()), driver)
     return driver
 
 
