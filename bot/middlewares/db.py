@@ -27,6 +27,7 @@ from bot.db import rows, unit
 from bot.db.models import ProcessedUpdate
 from bot.db.rows import Prepared
 from bot.i18n import DEFAULT, gettext_for, normalize_locale
+from bot.services import members
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class DbSessionMiddleware(BaseMiddleware):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
+        bind = sessions.kw.get("bind")
+        self.postgres = bind is not None and bind.dialect.name == "postgresql"
 
     async def __call__(
         self,
@@ -103,7 +106,13 @@ class DbSessionMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         async with self.sessions() as session:
             try:
-                await record_update(session, event.update_id, self.clock.now())
+                user = data.get("event_from_user")
+                if self.postgres and user is not None:  # one round trip for both
+                    await members.record_update_reading_principal(
+                        session, event.update_id, self.clock.now(), user.id
+                    )
+                else:
+                    await record_update(session, event.update_id, self.clock.now())
             except IntegrityError:
                 await session.rollback()
                 return None  # a duplicate delivery: handled already (or being handled)

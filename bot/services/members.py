@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -15,6 +17,7 @@ from bot.db.models import (
     MemberStatus,
     Organisation,
     OrgKind,
+    ProcessedUpdate,
     Role,
     Staff,
     Unreachable,
@@ -126,6 +129,42 @@ _STAFF_ORGS = Prepared(
     .order_by(Organisation.path)
 )
 _STRANGER = Prepared(select(_SAVED_LOCALE, _UNREACHABLE))
+# PostgreSQL: the update's dedupe row (see bot.middlewares.db) and the member's statement
+# in one round trip, the INSERT as a data-modifying CTE (run once, to completion, whether
+# or not a member is found; a duplicate update id fails the statement as the INSERT
+# alone would). Each round trip costs the bot a send, a wake-up and asyncpg's protocol.
+_RECORD_THEN_PRINCIPAL = Prepared(
+    _MEMBER_PRINCIPAL.statement.add_cte(
+        insert(ProcessedUpdate.__table__)
+        .values(update_id=bindparam("update_id"), at=bindparam("at"))
+        .cte("recorded")
+    )
+)
+_READ_AHEAD = "branchbot_principal_row"  # session.info: (tg, transaction (weak), row)
+
+
+async def record_update_reading_principal(
+    session: AsyncSession, update_id: int, at: datetime, telegram_id: int
+) -> None:
+    """PostgreSQL: INSERT the update id (IntegrityError if it is there already) and read
+    the sender's member row in the same statement; `load_principal` takes the row if
+    nothing was written in between."""
+    params = {"update_id": update_id, "at": at, "tg": telegram_id}
+    row = await fetch_first(session, _RECORD_THEN_PRINCIPAL, params)
+    transaction = weakref.ref(session.sync_session.get_transaction())
+    session.info[_READ_AHEAD] = (telegram_id, transaction, row)
+
+
+def _read_ahead(session: AsyncSession, telegram_id: int) -> tuple[bool, Any]:
+    """(True, the member row) if `record_update_reading_principal` read it for this
+    person in this transaction and nothing was changed since."""
+    held = session.info.pop(_READ_AHEAD, None)
+    if held is None or held[0] != telegram_id:
+        return False, None
+    sync = session.sync_session
+    if held[1]() is not sync.get_transaction() or not sync._is_clean():
+        return False, None
+    return True, held[2]
 
 
 async def load_principal(
@@ -138,7 +177,9 @@ async def load_principal(
     single statement, on the driver (`bot.db.rows.Prepared`).
     """
     params = {"tg": telegram_id}
-    row = await fetch_first(session, _MEMBER_PRINCIPAL, params)
+    read, row = _read_ahead(session, telegram_id)
+    if not read:
+        row = await fetch_first(session, _MEMBER_PRINCIPAL, params)
     member = branch = locale = unreachable = None
     is_staff = True  # not a member: perhaps staff
     if row is not None:

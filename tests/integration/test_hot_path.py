@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.db import rows
-from bot.db.models import MeetingNotice, Rsvp, Staff, UserPref
+from bot.db.models import MeetingNotice, ProcessedUpdate, Rsvp, Staff, UserPref
 from bot.services import members, orgs, outbox, rsvp
 from bot.services.members import Principal, load_principal
 from bot.services.prefs import remember_locale
@@ -134,3 +136,32 @@ def test_every_filter_of_the_bot_is_a_coroutine():
                     assert f.awaitable, f"{router.name}: {handler.callback.__name__}: {f.callback}"
                     checked += 1
     assert checked > 50
+
+
+async def test_postgres_records_the_update_and_reads_the_member_in_one_statement(session, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no INSERT in a WITH; its statements cost no round trip")
+    _city, branch = await _world(session)
+    with Statements(engine) as sql:
+        await members.record_update_reading_principal(session, 5, NOW, 10)
+        who = await load_principal(session, 10, frozenset())
+    assert len(sql.seen) == 1 and sql.seen[0].startswith("WITH")
+    assert who.member.name == "张三" and who.branch.id == branch.id and who.saved_locale == "en"
+    assert (await session.execute(select(ProcessedUpdate.update_id))).scalars().all() == [5]
+    # Read ahead for someone else, or changed since: read again.
+    await members.record_update_reading_principal(session, 6, NOW, 10)
+    with Statements(engine) as sql:
+        assert (await load_principal(session, 20, frozenset())).staff_orgs
+    assert sql.seen
+    await members.record_update_reading_principal(session, 7, NOW, 10)
+    who.member.name = "李四"
+    with Statements(engine) as sql:
+        assert (await load_principal(session, 10, frozenset())).member.name == "李四"
+    assert any(s.startswith("SELECT member") for s in sql.seen)
+    # A stranger's update is recorded all the same; a duplicate fails as the INSERT did.
+    await members.record_update_reading_principal(session, 8, NOW, 99)
+    assert (await load_principal(session, 99, frozenset())).member is None
+    with pytest.raises(IntegrityError):
+        await members.record_update_reading_principal(session, 8, NOW, 10)
+    await session.rollback()
+    assert (await session.execute(select(ProcessedUpdate.update_id))).scalars().all() == []
