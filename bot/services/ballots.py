@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db.models import EvalCampaign, EvalStage, EvalTally, EvalVoter, Member, Organisation
-from bot.db.rows import Columns, attach, read_connection
+from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
@@ -122,7 +122,7 @@ def _in_electorate(member: ColumnElement) -> Exists:
 # the member marked in it"; then only the page of the electorate that is drawn, with
 # its size, rather than every name of a large branch on every press.
 _CAMPAIGN, _ORG = Columns(EvalCampaign), Columns(Organisation)
-_CAMPAIGN_AND_VOTER = (
+_CAMPAIGN_AND_VOTER = Prepared(
     select(
         *_CAMPAIGN.all,
         *_ORG.all,
@@ -135,7 +135,7 @@ _CAMPAIGN_AND_VOTER = (
     .join(Organisation, Organisation.id == EvalCampaign.org_id)
     .where(EvalCampaign.id == bindparam("campaign"))
 )
-_ELECTORATE_PAGE = (
+_ELECTORATE_PAGE = Prepared(
     select(Member.id, Member.name, func.count().over())
     .join(EvalTally, EvalTally.candidate_id == Member.id)
     .where(
@@ -165,10 +165,9 @@ async def ballot_sheet(
     the person is a member of that branch, was in the electorate when the vote opened and
     has not voted yet; `marked`, if given, is in the electorate and not the voter."""
     member = principal.member
-    connection = await read_connection(session)
     voter = member.id if member is not None else -1
     params = {"campaign": campaign_id, "voter": voter, "marked": -1 if marked is None else marked}
-    row = (await connection.execute(_CAMPAIGN_AND_VOTER, params)).first()
+    row = await fetch_first(session, _CAMPAIGN_AND_VOTER, params)
     if row is None:
         raise ServiceError("eval.not_found")
     c, o = len(_CAMPAIGN), len(_ORG)
@@ -192,7 +191,7 @@ async def ballot_sheet(
     page = max(page, 0)
     while True:
         params = {"campaign": campaign.id, "voter": voter, "size": size, "offset": page * size}
-        rows = (await connection.execute(_ELECTORATE_PAGE, params)).all()
+        rows = await fetch(session, _ELECTORATE_PAGE, params)
         if rows or page == 0:
             break
         # A page past the end (the button is older than the list): the last one instead.
