@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
@@ -36,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.engine import create_engine, session_factory
-from bot.delivery import RetryMiddleware, read_answer, without_keyboards
+from bot.delivery import RetryMiddleware, TelegramSession, read_answer, without_keyboards
 from bot.errors import on_error
 from bot.i18n import LOCALES_DIR, compile_catalogues
 from bot.middlewares.db import DbSessionMiddleware, prune_processed_updates
@@ -144,7 +143,7 @@ def make_bot(settings: Settings, *, retry: bool = True) -> Bot:
     """The Bot; `retry=False` for the outbox sender, which handles 429s and 5xx itself
     (pausing every message, not just the one that hit the limit)."""
     token = settings.require_token()
-    session = AiohttpSession(json_loads=read_answer)
+    session = TelegramSession(json_loads=read_answer)
     if settings.telegram_api_base is not None:
         base = str(settings.telegram_api_base).rstrip("/")
         session.api = TelegramAPIServer.from_base(base, is_local=False)

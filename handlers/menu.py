@@ -7,6 +7,7 @@ from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery import shared
 from bot.services.members import Principal
 
 # Message ids of the menu labels; the texts are translated per request.
@@ -52,10 +53,12 @@ def menu_keyboard(principal: Principal | None) -> ReplyKeyboardMarkup | None:
             if not member:
                 rows.append([EVALUATION])
         rows.append([ME, HELP, LANGUAGE])
-        menu = _menus[key] = ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in rows],
-            resize_keyboard=True,
-            is_persistent=True,
+        menu = _menus[key] = shared(
+            ReplyKeyboardMarkup(
+                keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in rows],
+                resize_keyboard=True,
+                is_persistent=True,
+            )
         )
     return menu
 
