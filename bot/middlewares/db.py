@@ -104,7 +104,7 @@ class DbSessionMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
-        async with self.sessions() as session:
+        async with unit.opened(self.sessions) as session:
             try:
                 user = data.get("event_from_user")
                 if self.postgres and user is not None:  # one round trip for both

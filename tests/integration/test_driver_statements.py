@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import rows, unit
+from bot.db.engine import session_factory
 from bot.db.models import (
     MeetingNotice,
     Member,
@@ -154,3 +155,23 @@ def test_an_expanding_in_is_refused_when_compiled():
     )
     with pytest.raises(ValueError, match="expanding"):
         ids.compiled(sqlite.dialect())
+
+
+async def test_an_update_session_closes_with_or_without_a_transaction(engine):
+    sessions = session_factory(engine)
+    async with unit.opened(sessions) as session:
+        await rows.write(session, _RECORD, {"update_id": 1, "at": NOW})
+    assert engine.pool.checkedout() == 0  # rolled back and returned, as SQLAlchemy does
+    async with unit.opened(sessions) as session:
+        await rows.write(session, _RECORD, {"update_id": 2, "at": NOW})
+        await session.commit()
+        kept = ProcessedUpdate(update_id=3, at=NOW)
+        session.add(kept)  # begins a transaction of the session, without a connection
+    assert engine.pool.checkedout() == 0 and kept not in session
+    async with unit.opened(sessions) as session:
+        await rows.write(session, _RECORD, {"update_id": 4, "at": NOW})
+        await session.commit()
+    assert session.sync_session.get_transaction() is None and not session.identity_map
+    async with sessions() as session:
+        ids = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
+    assert sorted(ids) == [2, 4]
