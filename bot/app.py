@@ -39,10 +39,7 @@ from bot.delivery import RetryMiddleware, TelegramSession, read_answer, without_
 from bot.errors import on_error
 from bot.i18n import LOCALES_DIR, compile_catalogues
 from bot.middlewares.db import DbSessionMiddleware, prune_processed_updates
-from bot.middlewares.guard import GuardMiddleware
-from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.principal import PrincipalMiddleware
-from bot.middlewares.reachable import ReachableMiddleware
 from bot.middlewares.refusals import RefusalMiddleware
 from scoring import load_fortress_rubric, load_vanguard_rubric
 
@@ -122,15 +119,8 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     # Order matters: the transaction wraps everything; the principal needs the
     # session; the locale needs the principal; refusals need the locale.
     dp.update.outer_middleware(DbSessionMiddleware(sessions, clock))
-    dp.update.outer_middleware(PrincipalMiddleware(settings.superuser_ids))
-    dp.update.outer_middleware(ReachableMiddleware())
-    # Not on errors: after a rollback the principal's rows are expired, and the error
-    # handler finds the language on its own.
-    LocaleMiddleware(i18n).setup(dp, exclude={"error"})
-    # After the locale, so that what it says is in the user's language.
-    guard = GuardMiddleware()
-    dp.message.outer_middleware(guard)
-    dp.callback_query.outer_middleware(guard)
+    # The principal, their language, and the guard, in one layer.
+    dp.update.outer_middleware(PrincipalMiddleware(i18n, settings.superuser_ids))
     refusals = RefusalMiddleware(menu=menu_keyboard)
     dp.message.middleware(refusals)
     dp.callback_query.middleware(refusals)

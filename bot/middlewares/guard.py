@@ -9,12 +9,8 @@ has its message and a message has its sender.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message, TelegramObject
+from aiogram.types import InaccessibleMessage, Update
 from aiogram.utils.i18n import gettext as _
 
 # Telegram's stand-ins for a chat speaking as itself: anonymous group admins and
@@ -22,28 +18,28 @@ from aiogram.utils.i18n import gettext as _
 STAND_INS = frozenset({1087968824, 136817688})
 
 
-class GuardMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if isinstance(event, CallbackQuery):
-            if event.message is None or isinstance(event.message, InaccessibleMessage):
-                try:
-                    await event.answer(
-                        _("This button has expired. Please start again."), show_alert=True
-                    )
-                except TelegramBadRequest:
-                    pass  # the query itself is too old to answer
-                return None
-        elif isinstance(event, Message):
-            sender = event.from_user
-            if sender is None or sender.id in STAND_INS or event.sender_chat is not None:
-                if event.chat.type == "private" or (event.text or "").startswith("/"):
-                    await event.answer(
-                        _("Please write to me as yourself, not as a channel or an anonymous admin.")
-                    )
-                return None
-        return await handler(event, data)
+async def turned_away(update: Update) -> bool:
+    """True when the update was answered here and no handler may see it (called by
+    `PrincipalMiddleware` once the user's language is entered)."""
+    press = update.callback_query
+    if press is not None:
+        if press.message is None or isinstance(press.message, InaccessibleMessage):
+            try:
+                await press.answer(
+                    _("This button has expired. Please start again."), show_alert=True
+                )
+            except TelegramBadRequest:
+                pass  # the query itself is too old to answer
+            return True
+        return False
+    message = update.message
+    if message is None:
+        return False
+    sender = message.from_user
+    if sender is None or sender.id in STAND_INS or message.sender_chat is not None:
+        if message.chat.type == "private" or (message.text or "").startswith("/"):
+            await message.answer(
+                _("Please write to me as yourself, not as a channel or an anonymous admin.")
+            )
+        return True
+    return False

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import outbox
+from bot.services.members import Principal
 
 
-class ReachableMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        # The principal's query says whether they were unreachable: no query of its own.
-        principal, session = data.get("principal"), data.get("session")
-        if principal is not None and principal.unreachable and session is not None:
-            await outbox.clear_unreachable(session, principal.telegram_id)
-            principal.unreachable = False
-        return await handler(event, data)
+async def reachable_again(session: AsyncSession, principal: Principal) -> None:
+    """Called by `PrincipalMiddleware` for a principal read as unreachable: the
+    principal's query says whether they were, so no query of its own otherwise."""
+    await outbox.clear_unreachable(session, principal.telegram_id)
+    principal.unreachable = False
