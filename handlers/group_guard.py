@@ -23,8 +23,8 @@ from handlers.callbacks import Noop, Rsvp
 from handlers.registry import Handlers
 from handlers.views import Button, keyboard
 
-router = Handlers("group_guard")
-GROUP_CHATS = {"group", "supergroup"}
+GROUP_CHATS = frozenset({"group", "supergroup"})
+router = Handlers("group_guard", chats=GROUP_CHATS)
 GROUP = F.chat.type.in_(GROUP_CHATS)
 GROUP_COMMANDS = ("linkgroup",)
 

@@ -86,8 +86,12 @@ def as_async(check: Any) -> Any:
 
 
 class Handlers:
-    def __init__(self, name: str) -> None:
+    """`chats`: the chat types every handler here needs, a message's chat or a pressed
+    message's (the group guard's: groups); the root router offers it nothing else."""
+
+    def __init__(self, name: str, chats: frozenset[str] | None = None) -> None:
         self.name = name
+        self.chats = chats
         self._entries: list[tuple[str, tuple[Any, ...], Callable[..., Any]]] = []
 
     def _on(self, event: str, *filters: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -107,6 +111,11 @@ class Handlers:
         router = Router(name=self.name)
         for event, filters, fn in self._entries:
             getattr(router, event).register(fn, *filters)
+        if self.chats is not None:
+            chats = ChatGate(self.chats)
+            router.message.filter(chats)
+            router.callback_query.filter(chats)
+            router.chat_gate = chats  # type: ignore[attr-defined]  # read by PressRouter
         gate = self._press_gate()
         if gate is not None:
             router.callback_query.filter(gate)
@@ -145,30 +154,62 @@ class PressGate(Filter):
         return f"PressGate({sorted(self.prefixes)})"
 
 
-class PressRouter(Router):
-    """The root router: a press is offered only to the feature routers that can take it.
+def chat_type(event: Any) -> str | None:
+    """The type of a message's chat, or of the chat of the message a press was made on."""
+    message = getattr(event, "message", event)
+    chat = getattr(message, "chat", None)
+    return chat.type if chat is not None else None
 
-    Each gated router would refuse it with its `PressGate` anyway; skipping them here
-    saves aiogram's per-router work (its middleware wrapping and the gate's own call),
-    which with twenty routers cost more than the handler that takes the press.
+
+class ChatGate(Filter):
+    """True for a message, or a press on a message, in one of `chats` (chat types)."""
+
+    def __init__(self, chats: frozenset[str]) -> None:
+        self.chats = chats
+
+    async def __call__(self, event: Any) -> bool:
+        return chat_type(event) in self.chats
+
+    def __str__(self) -> str:
+        return f"ChatGate({sorted(self.chats)})"
+
+
+class PressRouter(Router):
+    """The root router: a press is offered only to the feature routers that can take it,
+    a message only to those that take its kind of chat.
+
+    Each gated router would refuse it with its `PressGate` (or `ChatGate`) anyway;
+    skipping them here saves aiogram's per-router work (its middleware wrapping and the
+    gate's own call), which with twenty routers cost more than the handler that takes
+    the press.
     """
 
     async def _propagate_event(self, observer, update_type, event, **kwargs):  # type: ignore[override]
-        if update_type != "callback_query" or (observer is not None and observer.handlers):
+        if update_type not in ("callback_query", "message") or (
+            observer is not None and observer.handlers
+        ):
             return await super()._propagate_event(observer, update_type, event, **kwargs)
+        chat = chat_type(event)
+        pressed = update_type == "callback_query"
+        data = getattr(event, "data", None) if pressed else None
+        prefix = data.split(SEPARATOR, 1)[0] if data else None
+
+        def refuses(router: Router) -> bool:
+            chats = getattr(router, "chat_gate", None)
+            if chats is not None and chat not in chats.chats:
+                return True
+            presses = getattr(router, "press_gate", None) if pressed else None
+            return presses is not None and prefix not in presses.prefixes
+
         if observer is not None:
             passed, extra = await observer.check_root_filters(event, **kwargs)
             if not passed:
                 return UNHANDLED
             kwargs.update(extra)
-        data = getattr(event, "data", None)
-        prefix = data.split(SEPARATOR, 1)[0] if data else None
         response = UNHANDLED
         for router in self.sub_routers:
-            gate = getattr(router, "press_gate", None)
-            if gate is not None and prefix not in gate.prefixes:
-                if not router.callback_query.outer_middleware._middlewares:
-                    continue  # its gate refuses the press, and nothing else runs there
+            if refuses(router) and not router.observers[update_type].outer_middleware._middlewares:
+                continue  # its gate refuses the event, and nothing else runs there
             response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
             if response is not UNHANDLED:
                 break
