@@ -908,16 +908,23 @@ def ballot_page(rubric, shown: Page[tuple[int, str]], cid: int, marks: dict):
                 for b, label in enumerate(labels)
             ]
         )
-    rows.append(pager(shown, lambda p: BallotAct(campaign=cid, act="page", page=p)))
-    rows.append(
+    rows.extend(_ballot_tail(cid, shown.page, shown.pages, _("Submit ballot ▶")))
+    return "\n".join(lines), keyboard(rows)
+
+
+@lru_cache(maxsize=1024)
+def _ballot_tail(cid: int, page: int, pages: int, submit: str) -> tuple[list[Button], ...]:
+    """The pager and the submit button under a ballot page (shared, as the grades are)."""
+    where = Page([], page, pages, 1)  # only its page and page count are read
+    return (
+        pager(where, lambda p: BallotAct(campaign=cid, act="page", page=p)),
         [
             Button(
-                text=_("Submit ballot ▶"),
-                callback_data=BallotAct(campaign=cid, act="submit", page=shown.page).pack(),
+                text=submit,
+                callback_data=BallotAct(campaign=cid, act="submit", page=page).pack(),
             )
-        ]
+        ],
     )
-    return "\n".join(lines), keyboard(rows)
 
 
 async def _ballot_people(
