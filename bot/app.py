@@ -401,27 +401,46 @@ async def run_worker(app: App, bot: Bot) -> None:
 
 # Net new container objects before the collector's youngest pass (Python's default: 700).
 YOUNG_THRESHOLD = 20_000
+# Seconds between full passes, which `serve` makes itself instead of letting every
+# eleventh middle pass set one off.
+FULL_PASS_EVERY = 600.0
+_NEVER = 2**31 - 1
 
 
-def settle_collector() -> None:
-    """The cyclic garbage collector for a long-running process, once it has started.
+def settle_collector() -> tuple[int, int, int]:
+    """The cyclic garbage collector for a long-running process, once it has started;
+    returns the thresholds it replaced.
 
     Everything built so far (modules, models, catalogues, routers: some 180,000 objects)
     lives as long as the process: frozen, no collection walks it again (the walk paused
     the loop for ~180 ms of CPU now and then under load). An update leaves no cyclic
-    garbage (`tests/unit/test_collector.py`), so the collector only ever walks the
+    garbage (`tests/handlers/test_collector.py`), so the collector only ever walks the
     objects of updates in flight: at Python's default threshold (700) a hundred updates
-    in flight were walked and promoted every few updates, and every few seconds a full
-    pass over them paused the loop for 10–30 ms of CPU (over 100 ms of wall time on a
-    busy machine: the paced p99 on PostgreSQL). The youngest pass runs once the live
-    objects have grown by `YOUNG_THRESHOLD` since the last one — in-flight work rarely
-    does, while cyclic garbage (it never dies on its own) still sets it off, so what the
-    collector is there for is still freed.
+    in flight were walked and promoted every few updates. The youngest pass now runs
+    once the live objects have grown by `YOUNG_THRESHOLD` since the last one — in-flight
+    work seldom does, while cyclic garbage (it never dies on its own) still sets it off,
+    so what the collector is there for is still freed young. A full pass walks every
+    object in flight (under a burst, 100,000 or more: 50–220 ms of wall time here, the
+    paced p99 on PostgreSQL): none runs on its own, `full_passes` makes one every
+    `FULL_PASS_EVERY` seconds, for cycles that were promoted before they died.
     """
+    previous = gc.get_threshold()
     gc.collect()
     gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
+    gc.set_threshold(YOUNG_THRESHOLD, previous[1], _NEVER)
+    return previous
+
+
+def restore_collector(previous: tuple[int, int, int]) -> None:
+    """As before `settle_collector` (tests and the demo run `serve` in their process)."""
+    gc.set_threshold(*previous)
+    gc.unfreeze()
+
+
+async def full_passes(every: float = FULL_PASS_EVERY) -> None:
+    while True:
+        await asyncio.sleep(every)
+        gc.collect()
 
 
 async def serve(
@@ -433,7 +452,16 @@ async def serve(
     `bot` None: only the scheduler (`branchbot scheduler`); `scheduler` None: only the bot
     (`branchbot run --no-scheduler`, and every webhook worker).
     """
-    settle_collector()
+    collector = settle_collector()
+    passes = asyncio.create_task(full_passes())
+    try:
+        await _serve(app, bot, scheduler, worker)
+    finally:
+        passes.cancel()
+        restore_collector(collector)
+
+
+async def _serve(app: App, bot: Bot | None, scheduler: Scheduler | None, worker: bool) -> None:
     if scheduler is not None:
         # The lock first: a second scheduler is refused before anything starts.
         await scheduler.claim()
