@@ -12,9 +12,11 @@ forged id never reaches a query (PostgreSQL's integer ends at 2³¹−1, SQLite'
 from __future__ import annotations
 
 import typing
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal, Self
 
 from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData, CallbackQueryFilter
+from aiogram.types import CallbackQuery
 from magic_filter import MagicFilter
 from pydantic import Field
 
@@ -69,10 +71,29 @@ class PressFilter(CallbackQueryFilter):
         self.head = callback_data.__prefix__ + callback_data.__separator__
 
     async def __call__(self, query: Any) -> Any:
-        data = getattr(query, "data", None)
+        data = query.data if isinstance(query, CallbackQuery) else None
         if not data or not (data.startswith(self.head) or data == self.callback_data.__prefix__):
             return False
-        return await super().__call__(query)
+        # A press may meet its class's filter twice: a group's RSVP meets the group
+        # guard's `~Rsvp.filter()` before the RSVP handler's. It is read once.
+        seen = _read.get()
+        if seen is not None and seen[0] is query and seen[1] is self.callback_data:
+            pressed = seen[2]
+        else:
+            try:
+                pressed = self.callback_data.unpack(data)
+            except (TypeError, ValueError):
+                pressed = None
+            _read.set((query, self.callback_data, pressed))
+        if pressed is None or (self.rule is not None and not self.rule.resolve(pressed)):
+            return False
+        return {"callback_data": pressed}
+
+
+# The last press read in this update's context: the query, its class, what it read as.
+_read: ContextVar[tuple[Any, type[Press], Press | None] | None] = ContextVar(
+    "branchbot_press_read", default=None
+)
 
 
 class Press(CallbackData, prefix="_"):
