@@ -730,11 +730,9 @@ _PLUMBING = (
     "click/",
     "aiogram/dispatcher/",
     "aiogram/fsm/middleware",
-    "aiogram/utils/i18n/middleware",
     "bot/middlewares/db.py",
     "bot/middlewares/principal.py",
     "bot/middlewares/refusals.py",
-    "bot/middlewares/locale.py",
     "bot/cli/",
     "bot/app.py",
 )
