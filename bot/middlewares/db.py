@@ -43,35 +43,62 @@ async def record_update(session: AsyncSession, update_id: int, at: datetime) -> 
     await rows.write(session, _RECORD_UPDATE, {"update_id": update_id, "at": at})
 
 
+_UNREAD: Any = object()  # a stored value this update has not read (or has changed since)
+
+
 class RestorableState(FSMContext):
     """The conversation state of one update, restorable if the update's writes fail.
 
-    The state before the update is read only when a handler first changes it, so
-    updates that leave the conversation alone cost nothing extra.
+    What the update reads is kept: the state that aiogram read before the handler ran,
+    the data as the handler first read it. The values to restore are those, so a
+    handler that reads its draft and writes it back costs one read and one write of the
+    storage, not four more (with Redis, each a round trip: a ballot mark made six).
+    Only this update changes this key meanwhile: updates of one person are handled one
+    at a time, across workers too (the isolation lock).
     """
 
-    def __init__(self, inner: FSMContext) -> None:
+    def __init__(self, inner: FSMContext, state: Any = _UNREAD) -> None:
         super().__init__(storage=inner.storage, key=inner.key)
         self._before: tuple[str | None, dict[str, Any]] | None = None
+        self._state = state  # as stored now, if known
+        self._data: Any = _UNREAD  # as stored now (a private copy), if known
+
+    async def get_state(self) -> str | None:
+        if self._state is _UNREAD:
+            self._state = await self.storage.get_state(self.key)
+        return self._state
+
+    async def get_data(self) -> dict[str, Any]:
+        if self._data is _UNREAD:
+            # A deep copy: in-memory storage hands out the stored dict's nested values.
+            self._data = copy.deepcopy(await self.storage.get_data(self.key))
+        return copy.deepcopy(self._data)
 
     async def _remember(self) -> None:
         if self._before is None:
-            state = await self.storage.get_state(self.key)
-            # A deep copy: in-memory storage hands out the stored dict's nested values.
-            data = copy.deepcopy(await self.storage.get_data(self.key))
-            self._before = (state, data)
+            self._before = (await self.get_state(), await self.get_data())
 
     async def set_state(self, state=None) -> None:
         await self._remember()
+        self._state = _UNREAD
         await super().set_state(state)
 
     async def set_data(self, data: dict[str, Any]) -> None:
         await self._remember()
+        self._data = _UNREAD
         await super().set_data(data)
 
     async def update_data(self, data: dict[str, Any] | None = None, **kwargs: Any):
         await self._remember()
-        return await super().update_data(data, **kwargs)
+        if data:
+            kwargs.update(data)
+        if self._data is _UNREAD:
+            return await super().update_data(kwargs)
+        # What the storage holds is known: write the result without reading it again.
+        merged = {**self._data, **kwargs}
+        self._data = _UNREAD
+        await self.storage.set_data(self.key, merged)
+        return dict(merged)
 
     async def clear(self) -> None:
         await self._remember()
@@ -80,6 +107,7 @@ class RestorableState(FSMContext):
     async def restore(self) -> None:
         if self._before is not None:
             state, data = self._before
+            self._state = self._data = _UNREAD
             await self.storage.set_state(self.key, state)
             await self.storage.set_data(self.key, data)
 
@@ -117,7 +145,9 @@ class DbSessionMiddleware(BaseMiddleware):
                 await session.rollback()
                 return None  # a duplicate delivery: handled already (or being handled)
             state = data.get("state")
-            restorable = RestorableState(state) if isinstance(state, FSMContext) else None
+            restorable = None
+            if isinstance(state, FSMContext):
+                restorable = RestorableState(state, data.get("raw_state", _UNREAD))
             if restorable is not None:
                 data["state"] = restorable
             data["session"] = session
