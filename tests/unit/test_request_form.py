@@ -8,11 +8,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument, SendMessage
 from aiogram.types import (
     BufferedInputFile,
+    CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    WebAppInfo,
 )
 
 from bot.delivery import TelegramSession, shared
@@ -42,6 +44,21 @@ def test_forms_are_aiogram_forms(monkeypatch):
     inline = InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text="🙋", callback_data="rv:1:1")]]
     )
+    every_kind = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="张伟", callback_data="no")],
+            [
+                InlineKeyboardButton(text=f"✓ {g}" if g == "优秀" else g, callback_data=f"bm:{i}")
+                for i, g in enumerate(("优秀", "合格", "基本合格", "不合格"))
+            ],
+            [
+                InlineKeyboardButton(text="💬", url="https://t.me/branchbot_demo_bot"),
+                InlineKeyboardButton(text="找", switch_inline_query_current_chat=""),
+                InlineKeyboardButton(text="📋", copy_text=CopyTextButton(text="邀请")),
+                InlineKeyboardButton(text="🌐", web_app=WebAppInfo(url="https://example.org")),
+            ],
+        ]
+    )
     methods = [
         SendMessage(chat_id=7, text="<b>hi</b>"),
         SendMessage(chat_id=7, text="x", reply_markup=shared(menu("👤 我的信息"))),
@@ -49,6 +66,7 @@ def test_forms_are_aiogram_forms(monkeypatch):
         SendMessage(chat_id=-100, text="x", reply_markup=ReplyKeyboardRemove()),
         SendMessage(chat_id=7, text="", disable_notification=False, parse_mode=None),
         EditMessageText(chat_id=7, message_id=3, text="y", reply_markup=inline),
+        EditMessageText(chat_id=7, message_id=3, text="y", reply_markup=every_kind),
         AnswerCallbackQuery(callback_query_id="5", text="Thanks", show_alert=False),
         AnswerCallbackQuery(callback_query_id="5"),
         SendDocument(chat_id=7, document=BufferedInputFile(b"a,b", filename="r.csv")),
