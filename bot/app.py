@@ -95,8 +95,9 @@ def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
 
 
 def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
-    from handlers import setup_routers
+    from handlers import feature_routers
     from handlers.menu import menu_keyboard
+    from handlers.registry import GatedDispatcher
 
     clock = clock or Clock(settings.tz)
     engine = engine or create_engine(settings.database_url)
@@ -106,7 +107,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     rubric = load_fortress_rubric(settings.rubric_dir or None)
     vrubric = load_vanguard_rubric(settings.rubric_dir or None)
     storage, isolation = _storage(settings)
-    dp = Dispatcher(
+    dp = GatedDispatcher(
         storage=storage,
         events_isolation=isolation,
         # Dependencies handlers receive by parameter name.
@@ -125,7 +126,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     dp.message.middleware(refusals)
     dp.callback_query.middleware(refusals)
     dp.errors.register(on_error)
-    dp.include_router(setup_routers())
+    dp.include_routers(*feature_routers())
     return App(settings, clock, engine, sessions, i18n, dp)
 
 

@@ -26,7 +26,16 @@ def _fallback() -> Router:
 
 
 def setup_routers() -> Router:
-    """The fixed order: /cancel and commands first, conversations next, the fallbacks last."""
+    """Every router under one root (`feature_routers`, in their order)."""
+    root = PressRouter(name="root")
+    root.include_routers(*feature_routers())
+    return root
+
+
+def feature_routers() -> list[Router]:
+    """The fixed order: /cancel and commands first, conversations next, the fallbacks last.
+    The composition root includes them in a `GatedDispatcher` directly (a router level
+    fewer for every update)."""
     from handlers import (
         ask,
         broadcast,
@@ -67,10 +76,8 @@ def setup_routers() -> Router:
     # are narrower than the evaluation router's catch-alls (EvalView, EvalHome, states).
     features += (group, stars, content, eval_staff, eval_mentoring, evaluation)
     features += (broadcast, notifications, dashboard, ask)
-    root = PressRouter(name="root")
     # ask.fallback answers private text no feature took: after every feature router.
     # hints answer a conversation step's unusable message; group_guard (first) keeps
     # personal answers out of groups.
     routers = [m.router.router() for m in features]
-    root.include_routers(*routers, hints.router.router(), ask.fallback.router(), _fallback())
-    return root
+    return [*routers, hints.router.router(), ask.fallback.router(), _fallback()]
