@@ -110,9 +110,14 @@ async def me(
     if principal.member is None and not principal.is_staff:
         await message.answer(await _not_joined_yet(principal, session, state, clock))
         return
-    known = ([principal.branch] if principal.branch else []) + principal.staff_orgs
+    # A member's branch path came with the principal (PostgreSQL): no query for it.
+    branch_path = principal.branch_path
+    known = list(principal.staff_orgs)
+    if principal.branch is not None and branch_path is None:
+        known.append(principal.branch)
     paths = await orgs.names_on_path(session, known)
-    branch_path = paths.get(principal.branch.id) if principal.branch else None
+    if principal.branch is not None and branch_path is None:
+        branch_path = paths[principal.branch.id]
     staff_paths = [paths[o.id] for o in principal.staff_orgs]
     await message.answer(
         whoami(principal, branch_path, staff_paths), reply_markup=menu_keyboard(principal)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import String, bindparam, exists, insert, literal_column, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -27,7 +27,7 @@ from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first
 from bot.services import audit, versions
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
-from bot.services.orgs import clean_name, is_within, require_org
+from bot.services.orgs import PATH_SEP, clean_name, is_within, require_org
 from bot.services.paging import PAGE_SIZE, Page, paginate
 
 RECORD_FIELDS = ("name", "category", "role", "status", "phone", "roster_no", "joined_on", "org_id")
@@ -71,6 +71,9 @@ class Principal:
     saved_locale: str | None = None  # the language stored for this Telegram account
     left_branch: Organisation | None = None  # the branch of a member who left it
     unreachable: bool = False  # the bot could not write to them (they had blocked it)
+    # The branch's "city/town/branch" names, read in the principal's own statement
+    # (PostgreSQL; this update's transaction); None: not read, ask `orgs.names_on_path`.
+    branch_path: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -116,11 +119,30 @@ _MEMBER = Columns(Member)
 _ORG = Columns(Organisation)
 # Columns, not entities: the ORM's loading of two objects from a row cost about as much
 # as the rest of the statement; `attach` makes the same persistent objects.
+# PostgreSQL: the names of the branch's path ("/1/7/42/" → "city/town/branch"), each
+# ancestor found by its primary key, in path order. `/me` shows them; a separate query
+# for them was a round trip of its own. SQLite (3.40) has no ordered aggregate, and a
+# query there costs no round trip: it keeps `orgs.names_on_path`.
+_PATH_NAMES = literal_column(
+    f"(SELECT string_agg(a.name, '{PATH_SEP}' ORDER BY p.n)"
+    f" FROM unnest(string_to_array(btrim(organisation.path, '{PATH_SEP}'), '{PATH_SEP}')"
+    "::integer[]) WITH ORDINALITY AS p(id, n)"
+    " JOIN organisation AS a ON a.id = p.id)",
+    String,
+)
+
+
+def _member_principal(path_names: Any) -> Any:
+    return (
+        select(*_MEMBER.all, *_ORG.all, _SAVED_LOCALE, _IS_STAFF, _UNREACHABLE, path_names)
+        .select_from(Member)
+        .join(Organisation, Organisation.id == Member.org_id)
+        .where(Member.telegram_id == _TG)
+    )
+
+
 _MEMBER_PRINCIPAL = Prepared(
-    select(*_MEMBER.all, *_ORG.all, _SAVED_LOCALE, _IS_STAFF, _UNREACHABLE)
-    .select_from(Member)
-    .join(Organisation, Organisation.id == Member.org_id)
-    .where(Member.telegram_id == _TG)
+    {"sqlite": _member_principal(null()), "postgresql": _member_principal(_PATH_NAMES)}
 )
 _STAFF_ORGS = Prepared(
     select(*_ORG.all, _SAVED_LOCALE, _UNREACHABLE)
@@ -134,7 +156,7 @@ _STRANGER = Prepared(select(_SAVED_LOCALE, _UNREACHABLE))
 # or not a member is found; a duplicate update id fails the statement as the INSERT
 # alone would). Each round trip costs the bot a send, a wake-up and asyncpg's protocol.
 _RECORD_THEN_PRINCIPAL = Prepared(
-    _MEMBER_PRINCIPAL.statement.add_cte(
+    _MEMBER_PRINCIPAL.statement["postgresql"].add_cte(
         insert(ProcessedUpdate.__table__)
         .values(update_id=bindparam("update_id"), at=bindparam("at"))
         .cte("recorded")
@@ -180,19 +202,19 @@ async def load_principal(
     read, row = _read_ahead(session, telegram_id)
     if not read:
         row = await fetch_first(session, _MEMBER_PRINCIPAL, params)
-    member = branch = locale = unreachable = None
+    member = branch = locale = unreachable = branch_path = None
     is_staff = True  # not a member: perhaps staff
     if row is not None:
         m, o = len(_MEMBER), len(_ORG)
         member = attach(session, _MEMBER, row[:m])
         branch = attach(session, _ORG, row[m : m + o])
-        locale, is_staff, unreachable = row[m + o :]
+        locale, is_staff, unreachable, branch_path = row[m + o :]
     # Someone who left keeps their record (and its Telegram link, for history) but no
     # right in the branch: not its checklist, roster, invites, nor a role they held.
     # The branch is remembered only to tell them why they are refused.
     left_branch = None
     if member is not None and member.status == MemberStatus.left:
-        left_branch, member, branch = branch, None, None
+        left_branch, member, branch, branch_path = branch, None, None, None
     staff: list[Organisation] = []
     if is_staff:
         rows = await fetch(session, _STAFF_ORGS, params)
@@ -212,6 +234,7 @@ async def load_principal(
         saved_locale=locale,
         left_branch=left_branch,
         unreachable=bool(unreachable),
+        branch_path=branch_path,
     )
 
 

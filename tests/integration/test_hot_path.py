@@ -64,6 +64,8 @@ async def test_a_member_and_their_language_cost_one_query(session, engine):
     ]
     assert who.member.name == "张三" and who.branch.id == branch.id
     assert who.saved_locale == "en" and who.staff_orgs == []
+    # PostgreSQL reads the branch's path of names with it; SQLite leaves it to names_on_path.
+    assert who.branch_path == ("市委/一支部" if engine.dialect.name == "postgresql" else None)
 
 
 async def test_staff_and_strangers_still_get_their_rights_and_language(session):
@@ -147,6 +149,7 @@ async def test_postgres_records_the_update_and_reads_the_member_in_one_statement
         who = await load_principal(session, 10, frozenset())
     assert len(sql.seen) == 1 and sql.seen[0].startswith("WITH")
     assert who.member.name == "张三" and who.branch.id == branch.id and who.saved_locale == "en"
+    assert who.branch_path == "市委/一支部"  # /me's path, read in the same statement
     assert (await session.execute(select(ProcessedUpdate.update_id))).scalars().all() == [5]
     # Read ahead for someone else, or changed since: read again.
     await members.record_update_reading_principal(session, 6, NOW, 10)
