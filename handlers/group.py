@@ -257,7 +257,9 @@ async def answer(
     notice = answered.notice
     # Read before the answer below commits: a repeated answer leaves the counts, and the
     # notice, as they are.
-    counts = await rsvp.rsvp_counts(session, notice.id) if answered.changed else None
+    counts = answered.counts
+    if counts is None and answered.changed:
+        counts = await rsvp.rsvp_counts(session, notice.id)
     if callback_data.coming:
         await query.answer(_("Thank you, see you there."))
     else:

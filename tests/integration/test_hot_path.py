@@ -106,19 +106,22 @@ async def test_a_repeated_rsvp_writes_nothing_and_says_so(session, engine):
     await session.commit()
     with Statements(engine) as sql:
         first = await rsvp.answer(session, NOW, notice.id, 10, True)
-    # The notice and the presser in one statement, then the upsert.
-    assert [s.split()[0] for s in sql.seen if not s.startswith(("BEGIN", "SAVEPOINT"))] == [
-        "SELECT",
-        "INSERT",
-    ]
+    # The notice and the presser in one statement, then the upsert; on PostgreSQL both,
+    # and the counts the notice shows, in one (each a round trip).
+    postgres = engine.dialect.name == "postgresql"
+    assert [s.split()[0] for s in sql.seen if not s.startswith(("BEGIN", "SAVEPOINT"))] == (
+        ["WITH"] if postgres else ["SELECT", "INSERT"]
+    )
     assert first.changed and first.notice.id == notice.id and first.coming
+    assert first.counts == ((1, 0) if postgres else None)
     again = await rsvp.answer(session, NOW + timedelta(minutes=5), notice.id, 10, True)
     assert not again.changed
     when = (await session.execute(select(Rsvp.at))).scalar_one()
     assert when == NOW  # a repeated answer is not a new one
     assert (await rsvp.answer(session, NOW, notice.id, 10, False, "出差")).changed
     assert not (await rsvp.answer(session, NOW, notice.id, 10, False, " 出差 ")).changed
-    assert (await rsvp.answer(session, NOW, notice.id, 10, False, "生病")).changed
+    ill = await rsvp.answer(session, NOW, notice.id, 10, False, "生病")
+    assert ill.changed and ill.counts in (None, (0, 1))
     assert await rsvp.rsvp_counts(session, notice.id) == (0, 1)
 
 
