@@ -242,9 +242,9 @@ async def test_five_restarts_leave_the_same_jobs(app):
     assert "calendar.kickoff" in seen[0] and "calendar.due" in seen[0]
 
 
+# SQLite only: PostgreSQL's advisory lock goes with the holder's connection.
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 async def test_a_dead_holder_on_this_machine_is_taken_over(app, engine):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's advisory lock goes with the holder's connection")
     import socket
 
     async with app.sessions() as session:
