@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, insert, literal_column, null, select
+from sqlalchemy import String, bindparam, exists, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -119,15 +119,27 @@ _MEMBER = Columns(Member)
 _ORG = Columns(Organisation)
 # Columns, not entities: the ORM's loading of two objects from a row cost about as much
 # as the rest of the statement; `attach` makes the same persistent objects.
-# PostgreSQL: the names of the branch's path ("/1/7/42/" → "city/town/branch"), each
-# ancestor found by its primary key, in path order. `/me` shows them; a separate query
-# for them was a round trip of its own. SQLite (3.40) has no ordered aggregate, and a
-# query there costs no round trip: it keeps `orgs.names_on_path`.
+# The names of the branch's path ("/1/7/42/" → "city/town/branch"), read with the
+# principal: `/me` shows them, and a query of their own cost a round trip (PostgreSQL)
+# or as much as the principal's statement (SQLite). PostgreSQL: each ancestor found by
+# its primary key, in path order. SQLite (3.40, no ordered aggregate): the names joined
+# while climbing from the branch to the top, so their order is the climb's.
 _PATH_NAMES = literal_column(
     f"(SELECT string_agg(a.name, '{PATH_SEP}' ORDER BY p.n)"
     f" FROM unnest(string_to_array(btrim(organisation.path, '{PATH_SEP}'), '{PATH_SEP}')"
     "::integer[]) WITH ORDINALITY AS p(id, n)"
     " JOIN organisation AS a ON a.id = p.id)",
+    String,
+)
+
+
+_PATH_NAMES_SQLITE = literal_column(
+    "(WITH RECURSIVE up(parent_id, names) AS ("
+    " SELECT organisation.parent_id, organisation.name"
+    " UNION ALL"
+    f" SELECT a.parent_id, a.name || '{PATH_SEP}' || up.names"
+    " FROM organisation AS a JOIN up ON a.id = up.parent_id)"
+    " SELECT names FROM up WHERE parent_id IS NULL)",
     String,
 )
 
@@ -142,7 +154,10 @@ def _member_principal(path_names: Any) -> Any:
 
 
 _MEMBER_PRINCIPAL = Prepared(
-    {"sqlite": _member_principal(null()), "postgresql": _member_principal(_PATH_NAMES)}
+    {
+        "sqlite": _member_principal(_PATH_NAMES_SQLITE),
+        "postgresql": _member_principal(_PATH_NAMES),
+    }
 )
 _STAFF_ORGS = Prepared(
     select(*_ORG.all, _SAVED_LOCALE, _UNREACHABLE)

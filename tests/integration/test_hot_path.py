@@ -64,8 +64,7 @@ async def test_a_member_and_their_language_cost_one_query(session, engine):
     ]
     assert who.member.name == "张三" and who.branch.id == branch.id
     assert who.saved_locale == "en" and who.staff_orgs == []
-    # PostgreSQL reads the branch's path of names with it; SQLite leaves it to names_on_path.
-    assert who.branch_path == ("市委/一支部" if engine.dialect.name == "postgresql" else None)
+    assert who.branch_path == "市委/一支部"  # the branch's path of names, read with it
 
 
 async def test_staff_and_strangers_still_get_their_rights_and_language(session):
