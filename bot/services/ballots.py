@@ -56,7 +56,7 @@ from bot.services.evaluation import (
     stage_index,
 )
 from bot.services.members import Principal
-from bot.services.paging import PAGE_SIZE, Page
+from bot.services.paging import PAGE_SIZE, Page, clamp
 from scoring import VanguardRubric
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,9 @@ def _in_electorate(member: ColumnElement) -> Exists:
 
 # Built once: every mark pressed on a ballot runs both (a city's evening vote is tens
 # of thousands of presses). The campaign and its branch are read as columns and attached
-# (bot.db.rows), beside "has the voter voted", "is the voter in the electorate" and "is
-# the member marked in it"; then only the page of the electorate that is drawn, with
-# its size, rather than every name of a large branch on every press.
+# (bot.db.rows), beside "has the voter voted", "is the voter in the electorate", "is the
+# member marked in it" and the electorate's size; then only the page of it that is
+# drawn, rather than every name of a large branch on every press.
 _CAMPAIGN, _ORG = Columns(EvalCampaign), Columns(Organisation)
 _CAMPAIGN_AND_VOTER = Prepared(
     select(
@@ -131,12 +131,15 @@ _CAMPAIGN_AND_VOTER = Prepared(
         ),
         _in_electorate(bindparam("voter")),
         _in_electorate(bindparam("marked")),
+        select(func.count())
+        .where(EvalTally.campaign_id == EvalCampaign.id, EvalTally.band == 0)
+        .scalar_subquery(),
     )
     .join(Organisation, Organisation.id == EvalCampaign.org_id)
     .where(EvalCampaign.id == bindparam("campaign"))
 )
 _ELECTORATE_PAGE = Prepared(
-    select(Member.id, Member.name, func.count().over())
+    select(Member.id, Member.name)
     .join(EvalTally, EvalTally.candidate_id == Member.id)
     .where(
         EvalTally.campaign_id == bindparam("campaign"),
@@ -147,6 +150,15 @@ _ELECTORATE_PAGE = Prepared(
     .limit(bindparam("size"))
     .offset(bindparam("offset"))
 )
+
+
+def _check_voter(member: Member | None, org: Organisation, campaign: EvalCampaign, today: date):
+    """A member of the campaign's branch, who may vote, while the vote runs."""
+    if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
+        raise ServiceError("ballot.not_voter")
+    require_stage(campaign, EvalStage.vote.value)
+    if today > campaign.vote_due:
+        raise ServiceError("eval.stage_over")
 
 
 async def ballot_sheet(
@@ -163,7 +175,8 @@ async def ballot_sheet(
     """The checks every ballot press and the submit go through, and one page of the
     ballot, in two statements: the campaign exists and is voting, before its deadline;
     the person is a member of that branch, was in the electorate when the vote opened and
-    has not voted yet; `marked`, if given, is in the electorate and not the voter."""
+    has not voted yet; `marked`, if given, is in the electorate and not the voter. A page
+    past the end (a button older than the list) shows the last one."""
     member = principal.member
     voter = member.id if member is not None else -1
     params = {"campaign": campaign_id, "voter": voter, "marked": -1 if marked is None else marked}
@@ -173,12 +186,8 @@ async def ballot_sheet(
     c, o = len(_CAMPAIGN), len(_ORG)
     campaign = attach(session, _CAMPAIGN, row[:c])
     org = attach(session, _ORG, row[c : c + o])
-    voted, voter_in, marked_in = row[c + o :]
-    if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
-        raise ServiceError("ballot.not_voter")
-    require_stage(campaign, EvalStage.vote.value)
-    if today > campaign.vote_due:
-        raise ServiceError("eval.stage_over")
+    voted, voter_in, marked_in, electorate = row[c + o :]
+    _check_voter(member, org, campaign, today)
     if not voter_in:
         raise ServiceError("ballot.not_voter")
     if voted:
@@ -188,21 +197,10 @@ async def ballot_sheet(
             raise ServiceError("ballot.self")
         if not marked_in:
             raise ServiceError("ballot.mark_invalid")
-    page = max(page, 0)
-    while True:
-        params = {"campaign": campaign.id, "voter": voter, "size": size, "offset": page * size}
-        rows = await fetch(session, _ELECTORATE_PAGE, params)
-        if rows or page == 0:
-            break
-        # A page past the end (the button is older than the list): the last one instead.
-        total = await session.scalar(
-            select(func.count())
-            .select_from(EvalTally)
-            .where(EvalTally.campaign_id == campaign.id, EvalTally.band == 0)
-        )
-        page = min(page, max(0, -(-(total - 1) // size) - 1))
-    total = rows[0][2] if rows else 0
-    shown = Page([(i, n) for i, n, _ in rows], page, total, size)
+    total = electorate - 1  # the voter is left out
+    page = clamp(page, total, size)
+    params = {"campaign": campaign.id, "voter": voter, "size": size, "offset": page * size}
+    shown = Page(list(await fetch(session, _ELECTORATE_PAGE, params)), page, total, size)
     return Sheet(campaign, org, voter, shown, bands)
 
 
@@ -233,13 +231,8 @@ async def _voter(
     """The submit's checks before its own: the campaign exists and is voting, before its
     deadline; the person is a member of that branch and was in the electorate."""
     campaign, org = await require_campaign(session, campaign_id)
-    member = principal.member
-    if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
-        raise ServiceError("ballot.not_voter")
-    require_stage(campaign, EvalStage.vote.value)
-    if today > campaign.vote_due:
-        raise ServiceError("eval.stage_over")
-    return campaign, org, member.id
+    _check_voter(principal.member, org, campaign, today)
+    return campaign, org, principal.member.id
 
 
 def _insert_voter(dialect: str):

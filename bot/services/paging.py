@@ -34,14 +34,14 @@ class Page(Generic[T]):
         return self.page + 1 < self.pages
 
 
-def _clamp(page: int, total: int, size: int) -> int:
+def clamp(page: int, total: int, size: int) -> int:
     """A page that exists: a stale or forged page number shows the nearest real one."""
     return min(max(page, 0), max(0, -(-total // size) - 1))
 
 
 def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
     """One page of a list already in memory (a branch's checklist or roster)."""
-    page = _clamp(page, len(items), size)
+    page = clamp(page, len(items), size)
     return Page(list(items[page * size : (page + 1) * size]), page, len(items), size)
 
 
@@ -53,8 +53,7 @@ async def paginate(
     total = (
         await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
     ).scalar_one()
-    last = max(0, -(-total // size) - 1)
-    page = min(max(page, 0), last)
+    page = clamp(page, total, size)
     found = await session.execute(stmt.limit(size).offset(page * size))
     items = [tuple(r) for r in found.all()] if rows else list(found.scalars().all())
     return Page(items, page, total, size)
