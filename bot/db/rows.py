@@ -312,9 +312,13 @@ async def fetch(session: AsyncSession, prepared: Prepared, params: dict[str, Any
 
 
 async def fetch_first(
-    session: AsyncSession, prepared: Prepared, params: dict[str, Any]
+    session: AsyncSession, prepared: Prepared, params: dict[str, Any], *, writes: bool = False
 ) -> tuple | None:
+    """The first row of a `Prepared` read, or None. `writes`: the statement also writes
+    (a data-modifying CTE), so the session counts as having written, as after `write`."""
     rows = await fetch(session, prepared, params)
+    if writes:
+        session.info[WROTE] = True
     return rows[0] if rows else None
 
 

@@ -35,7 +35,6 @@ from bot.db.models import (
     Rsvp,
 )
 from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first, write
-from bot.db.unit import WROTE
 from bot.services import audit
 from bot.services.errors import ServiceError
 from bot.services.meetings import MAX_PLACE, MAX_TOPIC, led_branch
@@ -245,6 +244,19 @@ class Answered:
     counts: tuple[int, int] | None = None
 
 
+def _pressed(session: AsyncSession, row: tuple | None, now: datetime) -> tuple[MeetingNotice, int]:
+    """The notice and the presser's member id from a row of notice columns then the
+    presser, refused as a press must be: no such notice, closed, not one of its branch."""
+    if row is None:
+        raise ServiceError("notice.not_found")
+    notice, member_id = attach(session, _NOTICE, row[:-1]), row[-1]
+    if now > notice.starts_at + ANSWER_GRACE:
+        raise ServiceError("notice.closed")
+    if member_id is None:
+        raise ServiceError("rsvp.not_member")
+    return notice, member_id
+
+
 async def answer(
     session: AsyncSession,
     now: datetime,
@@ -254,19 +266,11 @@ async def answer(
     reason: str | None = None,
 ) -> Answered:
     """Record (or change) a member's answer; two fast presses leave one row."""
-    params = {"tg": telegram_id, "notice": notice_id}
-    clean = None if coming else " ".join((reason or "").split()) or None
-    if (clean is None or len(clean) <= MAX_REASON) and session.bind.dialect.name == "postgresql":
-        return await _answer_in_one(session, now, notice_id, telegram_id, coming, clean)
-    row = await fetch_first(session, _NOTICE_AND_PRESSER, params)
-    if row is None:
-        raise ServiceError("notice.not_found")
-    notice, member_id = attach(session, _NOTICE, row[:-1]), row[-1]
-    if now > notice.starts_at + ANSWER_GRACE:
-        raise ServiceError("notice.closed")
-    if member_id is None:
-        raise ServiceError("rsvp.not_member")
     reason = None if coming else " ".join((reason or "").split()) or None
+    if (reason is None or len(reason) <= MAX_REASON) and session.bind.dialect.name == "postgresql":
+        return await _answer_in_one(session, now, notice_id, telegram_id, coming, reason)
+    row = await fetch_first(session, _NOTICE_AND_PRESSER, {"tg": telegram_id, "notice": notice_id})
+    notice, member_id = _pressed(session, row, now)
     if reason is not None and len(reason) > MAX_REASON:
         raise ServiceError("rsvp.too_long", max=MAX_REASON)
     values = {"notice_id": notice_id, "member_id": member_id, "coming": coming}
@@ -286,17 +290,10 @@ async def _answer_in_one(
     """`answer` on PostgreSQL, in one statement (`_ANSWER_IN_ONE`), refusing as it does."""
     params = {"tg": telegram_id, "notice": notice_id, "coming": coming, "reason": reason}
     params.update(at=now, open_from=now - ANSWER_GRACE)
-    row = await fetch_first(session, _ANSWER_IN_ONE, params)
-    if row is None:
-        raise ServiceError("notice.not_found")
-    n = len(_NOTICE)
-    notice = attach(session, _NOTICE, row[:n])
-    member_id, changed, yes, no = row[n:]
-    if now > notice.starts_at + ANSWER_GRACE:
-        raise ServiceError("notice.closed")
-    if member_id is None:
-        raise ServiceError("rsvp.not_member")
-    session.info[WROTE] = True  # the upsert ran, as `write` would say
+    row = await fetch_first(session, _ANSWER_IN_ONE, params, writes=True)
+    n = len(_NOTICE) + 1
+    notice, _member_id = _pressed(session, row and row[:n], now)
+    changed, yes, no = row[n:]
     counts = (yes + coming, no + (not coming)) if changed else None
     return Answered(notice, coming, reason, changed=changed != 0, counts=counts)
 
