@@ -110,17 +110,12 @@ async def me(
     if principal.member is None and not principal.is_staff:
         await message.answer(await _not_joined_yet(principal, session, state, clock))
         return
-    # A member's branch path came with the principal (PostgreSQL): no query for it.
-    branch_path = principal.branch_path
-    known = list(principal.staff_orgs)
-    if principal.branch is not None and branch_path is None:
-        known.append(principal.branch)
-    paths = await orgs.names_on_path(session, known)
-    if principal.branch is not None and branch_path is None:
-        branch_path = paths[principal.branch.id]
+    # A member's branch path came with the principal: names are read for staff only.
+    paths = await orgs.names_on_path(session, principal.staff_orgs)
     staff_paths = [paths[o.id] for o in principal.staff_orgs]
     await message.answer(
-        whoami(principal, branch_path, staff_paths), reply_markup=menu_keyboard(principal)
+        whoami(principal, principal.branch_path, staff_paths),
+        reply_markup=menu_keyboard(principal),
     )
 
 

@@ -71,8 +71,8 @@ class Principal:
     saved_locale: str | None = None  # the language stored for this Telegram account
     left_branch: Organisation | None = None  # the branch of a member who left it
     unreachable: bool = False  # the bot could not write to them (they had blocked it)
-    # The branch's "city/town/branch" names, read in the principal's own statement
-    # (PostgreSQL; this update's transaction); None: not read, ask `orgs.names_on_path`.
+    # The branch's "city/town/branch" names, read in the principal's own statement (this
+    # update's transaction); None when there is no branch.
     branch_path: str | None = None
 
     @property
