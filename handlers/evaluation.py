@@ -948,7 +948,8 @@ async def mark(
     vrubric: VanguardRubric,
 ) -> None:
     cid = callback_data.campaign
-    draft = await step_data(state, "ballot", cid)
+    # The ballot's checks first: a member who has voted is told so, not that the
+    # (submitted, so gone) draft expired.
     sheet = await ballots.check_mark(
         session,
         principal,
@@ -960,6 +961,7 @@ async def mark(
         callback_data.page,
         BALLOT_PAGE,
     )
+    draft = await step_data(state, "ballot", cid)
     key = str(callback_data.cand)
     note = None
     if draft["marks"].get(key) == callback_data.band:
@@ -984,6 +986,8 @@ async def ballot_act(
     vrubric: VanguardRubric,
 ) -> None:
     cid, act = callback_data.campaign, callback_data.act
+    # The ballot's checks before the draft's, as for a mark.
+    shown = await _ballot_people(session, principal, clock, cid, vrubric, callback_data.page)
     draft = await step_data(state, "ballot", cid)
     if act == "confirm":
         marks = {int(k): v for k, v in draft["marks"].items()}
@@ -995,7 +999,6 @@ async def ballot_act(
         )
         await redraw(query, receipt)
         return
-    shown = await _ballot_people(session, principal, clock, cid, vrubric, callback_data.page)
     if act == "submit":
         left = shown.total - len(draft["marks"])
         text = _("Submit your ballot? You marked {done} of {total}.").format(

@@ -57,6 +57,7 @@ T = {
         "already": "您已投过票",
         "self_vote": "不能给自己投票",
         "unmarked": "已取消该项选择",
+        "voted": "您已投过票",
         "close_vote": "结束测评，开始支部评议",
         "review": "逐人评议",
         "basic": "基本合格",
@@ -97,6 +98,7 @@ T = {
         "already": "already voted",
         "self_vote": "do not vote on yourself",
         "unmarked": "Mark removed",
+        "voted": "You have already voted",
         "close_vote": "Close the vote, start the branch review",
         "review": "Review the members",
         "basic": "basically qualified",
@@ -304,6 +306,10 @@ async def test_a_32_member_branch_runs_the_whole_evaluation(world, lang):
     await me.expect(edited=True)
     await me.press(t["yes"])
     receipt = await me.expect(t["receipt"], edited=True)
+    # An old grade button pressed after voting says so (not that a draft expired).
+    old = Mark(campaign=cid, cand=ordered[0], band=1, page=0).pack()
+    answer = await me.press_data(old, receipt.message_id, force=True)
+    assert answer.show_alert and t["voted"] in answer.text
     assert "党员" not in receipt.text  # the receipt says that, not what
     await me.send("/evaluation")
     home = await me.expect(t["home"])
