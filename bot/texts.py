@@ -121,6 +121,7 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "content.too_long": _("That is too long (at most {max} characters)."),
         "content.url_invalid": _("The link must start with http:// or https://."),
         "evidence.count_invalid": _("The number must be between {min} and {max}."),
+        "evidence.count_not_number": _("Please send a number, e.g. 2."),
         "evidence.file_kind_unknown": _("Only photos and documents can be attached."),
         "evidence.future_month": _("Evidence cannot be recorded for a future month."),
         "evidence.item_unknown": _("That item is not on this branch's checklist."),

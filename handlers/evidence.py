@@ -65,6 +65,7 @@ async def begin(
             "of": None,
             "month": period,
             "version": version,
+            "kind": kind,
         }
     )
     await query.answer()
@@ -122,54 +123,159 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.callback_query(EvidenceStep.filter(F.act == "count"), RecordEvidence.count)
 async def count_pressed(
-    query: CallbackQuery, callback_data: EvidenceStep, state: FSMContext
+    query: CallbackQuery,
+    callback_data: EvidenceStep,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
 ) -> None:
     count = typed_count(callback_data.value)
-    if count is None:
-        raise ServiceError("stale")
+    data = await state.get_data()
+    if count is None or data.get("ratio") or data.get("kind") == "grade":
+        raise ServiceError("stale")  # no count button is drawn for these
+    evidence.check_count(count)
     await state.update_data(count=count)
-    await state.set_state(RecordEvidence.note)
+    text, markup = await _after_count(state, session, principal, clock, rubric)
     await query.answer()
-    await query.message.edit_text(
-        _("Type a short note on what was done:"), reply_markup=keyboard([_nav(skip=True)])
-    )
+    await query.message.edit_text(text, reply_markup=markup)
 
 
 @router.message(RecordEvidence.count, F.text, ~F.text.startswith("/"))
-async def count_typed(message: Message, state: FSMContext) -> None:
+async def count_typed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
     data = await state.get_data()
     if data.get("ratio"):
         match = RATIO.match(typed(message.text))
         if not match:
             raise ServiceError("evidence.ratio_needs_total")
-        await state.update_data(count=int(match.group(1)), of=int(match.group(2)))
-    elif (count := typed_count(message.text)) is not None:
-        await state.update_data(count=count)
+        count, of = int(match.group(1)), int(match.group(2))
+        evidence.check_count(count, of)
+        await state.update_data(count=count, of=of)
     else:
-        raise ServiceError("evidence.count_invalid", min=1, max=999)
+        # Digits of any length are a number, and too long a one is out of range; anything
+        # else ("two", "²", "3 times") is not a number at all, and is told so.
+        count = typed_count(message.text, digits=len(message.text))
+        if count is None:
+            raise ServiceError("evidence.count_not_number")
+        evidence.check_count(count)
+        await state.update_data(count=count)
+    text, markup = await _after_count(state, session, principal, clock, rubric)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _after_count(
+    state: FSMContext, session: AsyncSession, principal: Principal, clock: Clock, rubric
+):
+    """The note step, unless a photo sent with a caption at the count step already gave
+    both the proof and the note: then the record is complete and saved."""
+    data = await state.get_data()
+    if data.get("file_id") and data.get("note"):
+        text, _saved = await _save(state, session, principal, clock, rubric, None, None)
+        return text, None
     await state.set_state(RecordEvidence.note)
-    await message.answer(
-        _("Type a short note on what was done:"), reply_markup=keyboard([_nav(skip=True)])
-    )
+    return _("Type a short note on what was done:"), keyboard([_nav(skip=True)])
 
 
 @router.message(RecordEvidence.note, F.text, ~F.text.startswith("/"))
-async def note(message: Message, state: FSMContext) -> None:
+async def note(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
     if not typed_skip(message.text):
         await state.update_data(note=message.text.strip())
-    await state.set_state(RecordEvidence.file)
-    await message.answer(
-        _("Send a photo or a document as proof, or skip:"), reply_markup=keyboard([_nav(skip=True)])
-    )
+    text, markup = await _after_note(state, session, principal, clock, rubric)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(EvidenceStep.filter(F.act == "skip"), RecordEvidence.note)
-async def skip_note(query: CallbackQuery, state: FSMContext) -> None:
-    await state.set_state(RecordEvidence.file)
+async def skip_note(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    text, markup = await _after_note(state, session, principal, clock, rubric)
     await query.answer()
-    await query.message.edit_text(
-        _("Send a photo or a document as proof, or skip:"), reply_markup=keyboard([_nav(skip=True)])
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _after_note(
+    state: FSMContext, session: AsyncSession, principal: Principal, clock: Clock, rubric
+):
+    """The proof step, unless the proof came earlier (a photo sent at the count step):
+    then the record is complete and saved."""
+    if (await state.get_data()).get("file_id"):
+        text, _saved = await _save(state, session, principal, clock, rubric, None, None)
+        return text, None
+    await state.set_state(RecordEvidence.file)
+    return _("Send a photo or a document as proof, or skip:"), keyboard([_nav(skip=True)])
+
+
+@router.message(StateFilter(RecordEvidence.count, RecordEvidence.note), F.photo | F.document)
+async def early_proof(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    """A photo or document sent before the step that asks for it is the proof, sent
+    early: it is kept (its caption as the note), never dropped with a hint to send it
+    again at the right step."""
+    file_id, kind = _file_of(message)
+    caption = (message.caption or "").strip()
+    data = await state.get_data()
+    replaced = data.get("file_id") is not None
+    # The newest proof (and caption) is the record's; the reply says when it replaced one.
+    await state.update_data(file_id=file_id, file_kind=kind)
+    if caption:
+        await state.update_data(note=caption)
+    if await state.get_state() == RecordEvidence.note.state:
+        # The note was asked for and the proof came instead: the note is optional, the
+        # proof was the last step, so the record is complete.
+        kept = (
+            _("Your photo or document is kept as the proof, and its caption as the note.")
+            if caption
+            else _("Your photo or document is kept as the proof; no note was added.")
+        )
+        text, _saved = await _save(state, session, principal, clock, rubric, None, None)
+        await message.answer(kept + "\n" + text)
+        return
+    kept = (
+        _("📎 This replaces the photo or document sent before: a record keeps one.")
+        if replaced
+        else _("📎 Kept as the proof of this record.")
     )
+    await message.answer(kept + "\n" + _count_hint(data))
+
+
+def _count_hint(data: dict) -> str:
+    if data.get("kind") == "grade":
+        return _("Please use the buttons above, or send /cancel to stop.")
+    if data.get("ratio"):
+        return _("How many out of how many? Type e.g. “18/20”:")
+    return _("Type a number, or tap one of the buttons above.")
+
+
+def _file_of(message: Message) -> tuple[str, str]:
+    if message.photo:
+        return message.photo[-1].file_id, "photo"
+    return message.document.file_id, "document"
 
 
 @router.message(RecordEvidence.file, F.photo | F.document)
@@ -181,11 +287,7 @@ async def attachment(
     clock: Clock,
     rubric,
 ) -> None:
-    file_id, kind = (
-        (message.photo[-1].file_id, "photo")
-        if message.photo
-        else (message.document.file_id, "document")
-    )
+    file_id, kind = _file_of(message)
     text, _saved = await _save(state, session, principal, clock, rubric, file_id, kind)
     await message.answer(text)
 
@@ -214,7 +316,8 @@ async def grade(
     clock: Clock,
     rubric,
 ) -> None:
-    grades = rubric.item((await state.get_data())["item"]).rule.grades
+    # A grade press on another kind of item has no grades to index: refused, not failed.
+    grades = getattr(rubric.item((await state.get_data())["item"]).rule, "grades", ())
     index = typed_count(callback_data.value)
     if index is None or index >= len(grades):
         raise ServiceError("stale")
@@ -258,8 +361,9 @@ async def _save(
             count=data["count"],
             of=data.get("of"),
             note=data.get("note"),
-            file_id=file_id,
-            file_kind=file_kind,
+            # A proof sent early (at the count or note step) is kept in the draft.
+            file_id=file_id or data.get("file_id"),
+            file_kind=file_kind or data.get("file_kind"),
             grade=data.get("grade"),
             month=data.get("month"),
             version=data.get("version"),

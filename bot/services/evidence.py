@@ -25,7 +25,8 @@ Refusals (`ServiceError` codes and params):
 - `evidence.item_unknown(item)` — not an item this branch answers for;
 - `evidence.meeting_item(item)` — logged as a meeting instead;
 - `evidence.grade_unknown(grade, choices)` — choices comma-separated;
-- `evidence.count_invalid(min, max)`;
+- `evidence.count_invalid(min, max)`; `evidence.count_not_number` (for the chat's count
+  step: what was typed is not a number at all);
 - `evidence.ratio_needs_total(item)` — `of` missing for a ratio item;
 - `evidence.ratio_invalid(count, of)` — more than the total;
 - `evidence.month_malformed(value)`; `evidence.future_month(month)`;
@@ -168,13 +169,10 @@ async def record_evidence(
     elif evidence.kind is EvidenceKind.RATIO:
         if of is None:
             raise ServiceError("evidence.ratio_needs_total", item=item_key)
-        _check_count(of, 1)
-        _check_count(count, 0)
-        if count > of:
-            raise ServiceError("evidence.ratio_invalid", count=count, of=of)
+        check_count(count, of)
         rows += [(evidence.key, count, None), (evidence.den, of, None)]
     else:
-        _check_count(count, 1)
+        check_count(count)
         rows.append((evidence.key, count, None))
 
     kind = _ROW_KIND[evidence.kind]
@@ -261,6 +259,19 @@ async def item_version(
     recording started now names it, and is refused if the item was recorded since."""
     evidence, _staff = await _item_evidence(session, rubric, branch, month, item_key)
     return await _latest(session, branch.id, month, evidence.key)
+
+
+def check_count(count: int, of: int | None = None) -> None:
+    """The numbers of a recording, alone: an event count (`of` None), or a share of `of`.
+    Also for a conversation's count step, so that a number out of range is asked again
+    there rather than refused at the save, after the note and the photo."""
+    if of is None:
+        _check_count(count, 1)
+        return
+    _check_count(of, 1)
+    _check_count(count, 0)
+    if count > of:
+        raise ServiceError("evidence.ratio_invalid", count=count, of=of)
 
 
 def _check_count(value: int, least: int) -> None:

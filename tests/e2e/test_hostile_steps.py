@@ -1,16 +1,22 @@
 """Conversation steps survive hostile input (issue 8, item 7): a forged calendar month or
 year, and a count typed in digits `int` cannot read, get an answer — and the step
-keeps working afterwards."""
+keeps working afterwards. What is sent at the wrong step of a recording is kept, not
+dropped."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from tests.e2e.test_month import SECRETARY, T, _branch
+from bot.db.models import Evidence
+from tests.e2e.test_month import PNG, SECRETARY, T, _branch
 
 EXPIRED = {"zh": "此按钮已失效", "en": "This button has expired"}
-RANGE = {"zh": "1", "en": "between 1 and 999"}
+RANGE = {"zh": "数字应在 1 到 100000 之间", "en": "between 1 and 100000"}
+NOT_NUMBER = {"zh": "请输入数字，例如 2", "en": "Please send a number, e.g. 2"}
 NOTE = {"zh": "简要", "en": "short note"}
+PROOF = {"zh": "佐证材料", "en": "as the proof"}
+RECORDED = {"zh": "已登记", "en": "Recorded"}
 FAILED = ("That failed", "操作失败")
 
 
@@ -44,9 +50,65 @@ async def test_unicode_digits_typed_as_a_count(world, lang):
     month = await sec.expect(t["progress"])
     await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
     await sec.expect()
-    for odd in ("²", "①", "⁵", "9" * 40):
+    for odd in ("²", "①", "⁵", "two", "3次"):
         await sec.send(odd)
-        assert RANGE[lang] in (await sec.expect()).text
+        assert NOT_NUMBER[lang] in (await sec.expect()).text, odd
+    for out_of_range in ("0", "9" * 40):
+        await sec.send(out_of_range)
+        assert RANGE[lang] in (await sec.expect()).text, out_of_range
     await sec.send("１２")  # full-width digits, as a Chinese keyboard types them
     await sec.expect(NOTE[lang])
     assert not any(f in m.text for m in await sec.messages() for f in FAILED)
+
+
+async def _evidence(session, now):
+    rows = await session.execute(select(Evidence.key, Evidence.count, Evidence.note,
+                                        Evidence.file_kind))  # fmt: skip
+    return [tuple(r) for r in rows.all()]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_photo_sent_at_the_note_step_is_the_proof(world, lang):
+    """The walk: "Type a short note" answered with the photo. It is recorded as the
+    proof (its caption, if any, as the note), not dropped with a hint."""
+    t = T[lang]
+    branch = await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/month")
+    month = await sec.expect(t["progress"])
+    await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
+    await sec.expect()
+    await sec.send("2")
+    await sec.expect(NOTE[lang])
+    await sec.send_photo(PNG)
+    reply = (await sec.expect()).text
+    assert PROOF[lang] in reply and RECORDED[lang] in reply, reply
+    assert await world.seed(_evidence) == [("education_sessions", 2, None, "photo")]
+    # With a caption, the caption is the note.
+    await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
+    await sec.expect()
+    await sec.send("1")
+    await sec.expect(NOTE[lang])
+    await sec.send_photo(PNG, caption="党课学习")
+    reply = (await sec.expect()).text
+    assert PROOF[lang] in reply and RECORDED[lang] in reply, reply
+    assert ("education_sessions", 1, "党课学习", "photo") in await world.seed(_evidence)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_photo_sent_at_the_count_step_is_kept_for_the_record(world, lang):
+    t = T[lang]
+    branch = await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/month")
+    month = await sec.expect(t["progress"])
+    await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
+    await sec.expect()
+    await sec.send_photo(PNG)
+    assert PROOF[lang] in (await sec.expect()).text  # kept, and the count asked again
+    await sec.send("3")
+    await sec.expect(NOTE[lang])
+    await sec.send("学习笔记")
+    # The proof came already: the record is complete, no step asks for it again.
+    assert RECORDED[lang] in (await sec.expect()).text
+    assert await world.seed(_evidence) == [("education_sessions", 3, "学习笔记", "photo")]

@@ -50,7 +50,15 @@ STEPS = [
     (AddContent.source, "链接", "link"),
 ]
 UID = 4242
-TAKES_PHOTOS = (LogMeeting.photos, RecordEvidence.file, AddContent.source)
+# A photo is what these steps take; the count and note steps of a recording keep one
+# sent early as its proof (tests/e2e/test_hostile_steps.py).
+TAKES_PHOTOS = (
+    LogMeeting.photos,
+    RecordEvidence.count,
+    RecordEvidence.note,
+    RecordEvidence.file,
+    AddContent.source,
+)
 
 
 def _message(n: int, kind: str) -> Message:
@@ -86,11 +94,8 @@ async def test_every_step_hints_at_what_it_expects(harness, lang):
     n = 0
     for step, zh, en in STEPS:
         for kind in ("photo", "sticker", "command"):
-            if (
-                step in (LogMeeting.photos, RecordEvidence.file, AddContent.source)
-                and kind == "photo"
-            ):
-                continue  # a photo is what these steps take
+            if step in TAKES_PHOTOS and kind == "photo":
+                continue
             await storage.set_state(key, step)
             await storage.set_data(key, {"draft": {}, "org_id": 1, "item": "x"})
             harness.session.requests.clear()
