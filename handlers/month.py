@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
+from html import unescape
 
 from aiogram import html
 from aiogram.filters import Command
@@ -85,7 +87,7 @@ DRAWN_SIZE = 4096
 
 def _draw(cl, principal: Principal, rubric, branch, org: int, page: int, locale: str, period: str):
     lines = [
-        _("📋 <b>{branch}</b> · {month}").format(branch=html.quote(branch.name), month=period),
+        _heading(branch.name, period),
         _("Done {done}/{total} · score {score} of {max} · {stars}").format(
             done=cl.done,
             total=cl.total,
@@ -128,6 +130,18 @@ def _draw(cl, principal: Principal, rubric, branch, org: int, page: int, locale:
             ]
         )
     return "\n".join(lines), keyboard(rows), extra
+
+
+def _heading(name: str, period: str) -> str:
+    return _("📋 <b>{branch}</b> · {month}").format(branch=html.quote(name), month=period)
+
+
+def _shows_checklist(message, name: str, period: str) -> bool:
+    """Whether `message` is the checklist of the branch called `name` for `period`, the
+    only message an item button is drawn on. Its first line is the heading as Telegram
+    keeps it: the text without its tags."""
+    first = (message.text or "").split("\n", 1)[0]
+    return first == unescape(re.sub(r"<[^>]*>", "", _heading(name, period)))
 
 
 def material_lines(cl) -> list[str]:
@@ -235,6 +249,11 @@ async def item(
     if not principal.can_see(branch):
         raise ServiceError("access.denied")
     period = clock.today().strftime("%Y-%m")
+    # The data is the client's to write: a press naming another branch than the
+    # checklist it sits on, on a checklist of an earlier month, or on any other message
+    # (which this would redraw as the item) is refused, and changes nothing.
+    if not _shows_checklist(query.message, branch.name, period):
+        raise ServiceError("stale")
     cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
     entry = next((e for e in cl.entries if e.spec.key == callback_data.item), None)
     if entry is None:

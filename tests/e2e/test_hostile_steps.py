@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Evidence
-from tests.e2e.test_month import PNG, SECRETARY, T, _branch
+from bot.db.models import Evidence, Organisation
+from bot.services import orgs
+from tests.e2e.test_month import PNG, ROOT, SECRETARY, STAFF, T, _branch
 
 EXPIRED = {"zh": "此按钮已失效", "en": "This button has expired"}
 RANGE = {"zh": "数字应在 1 到 100000 之间", "en": "between 1 and 100000"}
@@ -112,3 +113,48 @@ async def test_a_photo_sent_at_the_count_step_is_kept_for_the_record(world, lang
     # The proof came already: the record is complete, no step asks for it again.
     assert RECORDED[lang] in (await sec.expect()).text
     assert await world.seed(_evidence) == [("education_sessions", 3, "学习笔记", "photo")]
+
+
+async def _two_branches(session, now):
+    first = await session.get(Organisation, await _branch(session, now))
+    other = await orgs.create_org(session, ROOT.actor, now, name="青山村党支部", kind="branch",
+                                  parent_id=first.parent_id, domain="village")  # fmt: skip
+    return first.id, other.id
+
+
+ITEM = {"zh": "得分：", "en": "Points: "}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_an_item_press_counts_only_on_its_own_checklist(world, lang):
+    """An item button (`iv:`) is drawn on a branch's checklist of this month only. The
+    same data forged onto another message, or naming another branch than the checklist
+    it is pressed on, gets the expired alert and redraws nothing."""
+    t = T[lang]
+    first, other = await world.seed(_two_branches)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/help")
+    help_message = await sec.expect()
+    await sec.send("/month")
+    month = await sec.expect(t["progress"])
+    answer = await sec.press_data(f"iv:{first}:member_education", help_message.message_id,
+                                  force=True)  # fmt: skip
+    assert answer.show_alert and EXPIRED[lang] in answer.text, answer
+    await sec.expect_silence()
+    # The same press on the checklist it belongs to shows the item.
+    answer = await sec.press_data(f"iv:{first}:member_education", month.message_id)
+    assert not answer.show_alert, answer
+    assert ITEM[lang] in (await sec.expect(edited=True)).text
+
+    # Staff of the city see both branches: one branch's item pressed on the other's list.
+    staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=t["lang"])
+    await staff.send("/help")
+    shown = await staff.expect()
+    await staff.press_data(f"mo:{first}:0", shown.message_id, force=True)
+    assert "红旗村党支部" in (await staff.expect(edited=True)).text
+    answer = await staff.press_data(f"iv:{other}:member_education", shown.message_id,
+                                    force=True)  # fmt: skip
+    assert answer.show_alert and EXPIRED[lang] in answer.text, answer
+    await staff.expect_silence()
+    answer = await staff.press_data(f"iv:{first}:member_education", shown.message_id)
+    assert ITEM[lang] in (await staff.expect(edited=True)).text
