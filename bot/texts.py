@@ -292,6 +292,16 @@ def domain_label(domain: str | None, _: Gettext) -> str:
     }.get(domain or "", "—")
 
 
+def domain_choices(_: Gettext) -> str:
+    """The domains to choose from, in words, each with the value to type: where a
+    command line asks for one."""
+    from bot.db.enums import Domain
+
+    return _(", ").join(
+        _("{code} ({label})").format(code=d.value, label=domain_label(d.value, _)) for d in Domain
+    )
+
+
 def kind_label(kind: str, _: Gettext) -> str:
     return {"committee": _("committee"), "branch": _("branch")}.get(kind, kind)
 

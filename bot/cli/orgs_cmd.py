@@ -59,24 +59,27 @@ def org_add(
 ) -> None:
     """Create a committee (or, with --branch, a branch) under PARENT, or the top committee."""
     from bot.services import vocabulary
+    from bot.texts import domain_choices
 
     settings = settings_or_exit()
     _ = _gettext(settings)
     if domain_word is not None and not branch:
         raise fail(_("--domain: only a branch has a domain; add --branch, or leave --domain out"))
     if branch and domain_word is None:
-        raise fail(_("--domain: a branch needs its domain (village, community, agency, two_new)"))
+        raise fail(
+            _("--domain: a branch needs its domain, one of: {choices}").format(
+                choices=domain_choices(_)
+            )
+        )
     # The same words the roster and tree imports accept (docs/roster.md), not only the
     # stored values: an official types 社区 here as in the spreadsheet.
     domain = None
     if domain_word is not None:
         value = vocabulary.meaning("domain", domain_word)
         if value is None:
-            zh = settings.default_locale.startswith("zh")
-            names = [ws[0] if zh else d.value for d, ws in vocabulary.DOMAIN_WORDS.items()]
             raise fail(
-                _("--domain: unknown domain “{value}” (one of: {choices})").format(
-                    value=domain_word, choices=("、" if zh else ", ").join(names)
+                _("--domain: unknown domain “{value}”; one of: {choices}").format(
+                    value=domain_word, choices=domain_choices(_)
                 )
             )
         domain = Domain(value)

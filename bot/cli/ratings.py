@@ -34,7 +34,7 @@ def export_ratings(
     settings = settings_or_exit()
     locale = _locale(lang, settings)
     _ = gettext_for(locale)
-    _check_output(file, "FILE", _)
+    _check_output(file, str(file), _)
 
     async def work(session: AsyncSession, _clock: Clock, _settings: Settings):
         from bot.services import tree

@@ -60,7 +60,7 @@ def _locale(lang: str | None, settings: Settings) -> str:
 
 def _check_output(path: Path, option: str, _: Gettext, csv_too: bool = False) -> None:
     """An output file: .xlsx (or .csv where allowed), in a folder that exists (checked
-    before any work)."""
+    before any work). `option` names it in a refusal: the option, or the file itself."""
     suffix = path.suffix.lower()
     if csv_too and suffix not in (".xlsx", ".csv"):
         raise fail(_("{option}: the file must end in .xlsx or .csv").format(option=option))
@@ -211,7 +211,9 @@ def import_orgs(
 @export_app.command("roster")
 def export_roster(
     file: Path = typer.Argument(
-        ..., help="Where to write the roster: .xlsx, or .csv (UTF-8, for other tools)."
+        ...,
+        help="Where to write the roster: .xlsx, or .csv (UTF-8, for other tools); "
+        "the template is .xlsx only.",
     ),
     org: str | None = typer.Option(
         None, "--org", help="Only this organisation's subtree, e.g. 某某市委/某某镇党委."
@@ -220,8 +222,8 @@ def export_roster(
     template: bool = typer.Option(
         False,
         "--template",
-        help="Write an empty roster to fill in: the header, one example row, and a sheet "
-        "explaining every column.",
+        help="Write an empty roster to fill in, as .xlsx only: the header, one example row, "
+        "and a sheet explaining every column.",
     ),
 ) -> None:
     """Write members to an .xlsx that `import roster` reads back unchanged."""
@@ -231,7 +233,11 @@ def export_roster(
     settings = settings_or_exit()
     locale = _locale(lang, settings)
     _ = gettext_for(locale)
-    _check_output(file, "FILE", _, csv_too=not template)
+    if template and file.suffix.lower() != ".xlsx":
+        # The template's second sheet explains the columns: a .csv has no room for it.
+        message = _("--template: the template is written as .xlsx only; name it e.g. {file}")
+        raise fail(message.format(file=file.with_suffix(".xlsx").name))
+    _check_output(file, str(file), _, csv_too=not template)
     if template:
         _save(lambda: roster.write_template(file, lang=locale, notes=_notes(_, locale)), file, _)
         console.print(_("Wrote the roster template to {file}").format(file=file))

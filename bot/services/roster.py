@@ -639,6 +639,9 @@ def _classify_paths(
     domains = {r.path: r.domain for r in rows if r.domain}
     new_roots = {r.path[0] for r in rows if (None, r.path[0]) not in tree.by_key}
     problems: dict[tuple[str, ...], RowError] = {}
+    # Rows whose domain is a word no table has: that is their one problem with the
+    # domain, not a missing one as well.
+    worded = {e.row for e in plan.errors if e.code == "domain_unknown"}
     column = label("branch")
     # Paths other rows put organisations under: such a path cannot be a new branch.
     under = {r.path[:d]: r.row for r in rows for d in range(1, len(r.path))}
@@ -699,7 +702,10 @@ def _classify_paths(
     # Reported on every row of the path; the report groups them into one line
     # ("rows 3–30, 41") so that thirty members do not bury every other problem.
     plan.errors.extend(
-        dataclasses.replace(problems[r.path], row=r.row) for r in rows if r.path in problems
+        dataclasses.replace(problems[r.path], row=r.row)
+        for r in rows
+        if r.path in problems
+        and not (problems[r.path].code == "domain_required" and r.row in worded)
     )
     plan.new_orgs = len(
         {p[:d] for p in plan.new_paths for d in range(1, len(p) + 1)} - _existing_prefixes(tree)

@@ -223,10 +223,27 @@ def meaning(field_name: str, text: str) -> str | None:
 
 
 def did_you_mean(text: str, candidates: list[str] | tuple[str, ...]) -> str | None:
-    """The closest candidate, when one is close enough to be a likely typo."""
+    """The closest candidate, when one is close enough to be a likely typo.
+
+    Names of one kind end alike ("…村党支部", "…党委"): the ending says what kind of unit
+    they are, not which one. A candidate must also be close in what is left once the
+    ending both share is set aside, or "新河村党支部" would be offered "某某村党支部"."""
     by_key = {key(c): c for c in candidates}
-    found = difflib.get_close_matches(key(text), list(by_key), n=1, cutoff=0.6)
+    typed = key(text)
+    close = difflib.get_close_matches(typed, list(by_key), n=max(len(by_key), 1), cutoff=0.6)
+    found = [k for k in close if _close_before_the_ending(typed, k)]
     return by_key[found[0]] if found else None
+
+
+def _close_before_the_ending(a: str, b: str) -> bool:
+    shared = 0
+    while shared < min(len(a), len(b)) and a[-1 - shared] == b[-1 - shared]:
+        shared += 1
+    a, b = a[: len(a) - shared], b[: len(b) - shared]
+    if not (a and b):
+        return len(a) + len(b) <= 1  # a character left out: "某市委" for "某某市委"
+    # Half of what is left: "两薪" for "两新" is a typo, "新河" for "某某" another name.
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.5
 
 
 def closest_word(field_name: str, text: str) -> str | None:

@@ -144,6 +144,9 @@ CASES: dict[str, Case] = {
     "import roster: an unknown category": Case(
         ("import", "roster", "astronaut.csv"), 1, "宇航员", lines=2
     ),
+    "import roster: an unknown domain for a new branch": Case(
+        ("import", "roster", "mars.csv"), 1, "火星", lines=2
+    ),
     "import orgs: an unknown kind": Case(("import", "orgs", "orgs.csv"), 1, "委员会会", lines=2),
     "import orgs: a misspelt superior": Case(
         ("import", "orgs", "typo.csv"), 1, "did you mean", lines=2
@@ -152,6 +155,9 @@ CASES: dict[str, Case] = {
         ("export", "roster", "no/such/folder/out.xlsx"), 2, "does not exist"
     ),
     "export roster to .txt": Case(("export", "roster", "out.txt"), 2, ".csv"),
+    "export roster --template to .csv": Case(
+        ("export", "roster", "--template", "out.csv"), 2, "out.xlsx"
+    ),
     "export roster of a misspelt org": Case(
         ("export", "roster", "out.xlsx", "--org", "某某是委"), 1, "did you mean"
     ),
@@ -298,6 +304,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write(cwd, "header.csv", "姓名,所在党组织,人员类别\n")
     write(cwd, "old.xls", "not really")
     write(cwd, "astronaut.csv", f"姓名,所在党组织,人员类别\n李四,{BRANCH},宇航员\n")
+    new = f"{TOWN}/新河村党支部"  # a new branch, which the roster would create
+    write(cwd, "mars.csv", f"姓名,所在党组织,人员类别,领域\n李四,{new},农村和社区党员,火星\n")
+    write(cwd, "nodomain.csv", f"姓名,所在党组织,人员类别\n王五,{new},农村和社区党员\n")
     write(cwd, "orgs.csv", f"路径,类型\n{TOWN}/新党委,委员会会\n")
     write(cwd, "typo.csv", f"路径,类型,领域\n{CITY}/某某真党委/新村党支部,党支部,农村\n")
     # Bytes that are neither UTF-8 nor GBK: the rubric reader asks for UTF-8.
@@ -325,6 +334,7 @@ def test_one_mistake_one_clear_line(city: Path, name: str) -> None:
     assert len(lines) == case.lines, lines
     assert case.says in lines[0], lines
     assert "{" not in lines[0] or "{" in case.says, lines  # placeholders always filled
+    assert "FILE" not in lines[0], lines  # a file is named by its name
     assert not (city / "never.db").exists()  # no command creates a database it only reads
 
 
@@ -341,6 +351,51 @@ def test_org_add_takes_the_rosters_domain_words(city: Path, word: str, lang: str
     )  # fmt: skip
     assert code == 0 and "Traceback" not in err, (out, err)
     assert f"{TOWN}/{name}" in out, out
+
+
+DOMAINS = {
+    "zh_Hans": "农村（village）、城市社区（community）、机关企事业单位（agency）、"
+    "两新组织（two_new）",
+    "en": "village (village / rural community), community (urban community), ",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+def test_org_add_offers_the_domains_in_the_citys_language(city: Path, lang: str) -> None:
+    """Without --domain, or with a word no table has, the domains are listed in words
+    of the city's language, each with the value to type."""
+    for extra in ((), ("--domain", "火星")):
+        code, out, err = branchbot_here(
+            city, "org", "add", "新支部", "--parent", TOWN, "--branch", *extra,
+            DEFAULT_LOCALE=lang,
+        )  # fmt: skip
+        assert code == 2 and DOMAINS[lang] in _lines(out, err)[0], (out, err)
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+def test_the_template_is_xlsx_only_and_its_help_says_so(city: Path, lang: str) -> None:
+    code, out, err = branchbot_here(city, "export", "roster", "--help", DEFAULT_LOCALE=lang)
+    only = "仅限 .xlsx" if lang == "zh_Hans" else "as .xlsx only"
+    assert code == 0 and only in out, out
+    code, out, err = branchbot_here(
+        city, "export", "roster", "--template", "x.csv", DEFAULT_LOCALE=lang
+    )
+    (line,) = _lines(out, err)
+    assert code == 2 and "--template" in line and "x.xlsx" in line, line
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+def test_a_roster_problem_is_said_once_and_suggests_only_close_names(city: Path, lang: str) -> None:
+    """A new branch whose domain is a word no table has: that word is the one problem
+    (not also "give its domain"); a new branch without a domain is not offered an
+    existing one that merely ends alike ("新河村党支部" is not "某某村党支部")."""
+    code, out, err = branchbot_here(city, "import", "roster", "mars.csv", DEFAULT_LOCALE=lang)
+    problem, _summary = _lines(out, err)
+    assert code == 1 and "火星" in problem and "新河村党支部" not in problem, problem
+    code, out, err = branchbot_here(city, "import", "roster", "nodomain.csv", DEFAULT_LOCALE=lang)
+    problem, _summary = _lines(out, err)
+    assert code == 1 and "新河村党支部" in problem, problem
+    assert "did you mean" not in problem and "是否应为" not in problem, problem
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans", "en"])

@@ -88,6 +88,17 @@ def test_unknown_words_mean_nothing_and_close_ones_get_a_suggestion() -> None:
     assert v.closest_word("category", "宇航员") is None
 
 
+def test_a_name_is_suggested_only_when_it_differs_by_a_typo() -> None:
+    """Not for sharing its ending: that says the kind of unit, not which one."""
+    siblings = ["某某村党支部", "某某社区党支部"]
+    assert v.did_you_mean("某某树党支部", siblings) == "某某村党支部"
+    assert v.did_you_mean("新河村党支部", siblings) is None
+    assert v.did_you_mean("东山社区党支部", siblings) is None
+    assert v.did_you_mean("某某真党委", ["某某镇党委"]) == "某某镇党委"
+    assert v.did_you_mean("某市委", ["某某市委"]) == "某某市委"
+    assert v.did_you_mean("村党支部", siblings) is None
+
+
 @pytest.mark.parametrize(
     ("field", "label"),
     [
