@@ -46,7 +46,11 @@ def fake_session(bot_token: str, like=None):
         next_id = 1000
 
         async def make_request(self, bot, method, timeout=None):
-            self.build_form_data(bot=bot, method=method)  # as the HTTP session does
+            # What the HTTP session writes: the bot's a JSON body, aiogram's a form.
+            if hasattr(self, "fields"):
+                json.dumps(self.fields(bot, method)[0], ensure_ascii=False).encode()
+            else:
+                self.build_form_data(bot=bot, method=method)
             name = method.__api_method__
             if name in ("sendMessage", "editMessageText"):
                 Canned.next_id += 1

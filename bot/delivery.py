@@ -38,8 +38,8 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import TelegramObject
-from aiohttp import FormData
+from aiogram.types import InlineKeyboardMarkup, TelegramObject
+from aiohttp import ClientError, FormData
 
 from bot.db.unit import commit_before_speaking
 
@@ -59,15 +59,16 @@ def keep_response_model(method: TelegramMethod[Any]) -> None:
         _response_models[returning] = Response[returning]  # type: ignore[valid-type]
 
 
-# Markups sent with many replies and never changed (the menus): each one's form value,
-# written once. Keyed by identity; an entry goes when its markup does.
+# Markups and buttons sent with many replies and never changed (the menus, a ballot's
+# grades): each one's JSON, written once. Keyed by identity; an entry goes with its object.
 _shared: dict[int, tuple[weakref.ref[TelegramObject], list[str]]] = {}
 Markup = TypeVar("Markup", bound=TelegramObject)
 
 
 def shared(markup: Markup) -> Markup:
-    """Marks `markup` as sent unchanged with many replies: the Bot session writes its
-    JSON once instead of once per request (a menu cost each reply ~60 µs)."""
+    """Marks `markup` (a keyboard, or one button of inline keyboards) as sent unchanged
+    with many replies: the Bot session writes its JSON once instead of once per request
+    (a menu cost each reply ~60 µs). It must not change afterwards."""
     key = id(markup)
     if key not in _shared:
         _shared[key] = (weakref.ref(markup, lambda _ref: _shared.pop(key, None)), [])
@@ -75,22 +76,29 @@ def shared(markup: Markup) -> Markup:
 
 
 class TelegramSession(AiohttpSession):
-    """aiogram's HTTP session, writing a request's form with less work and the same fields
+    """aiogram's HTTP session, writing a request with less work and the same fields
     (`tests/unit/test_request_form.py`).
 
     aiogram dumps the whole method (every unset field too) and then walks the dump value
     by value; here unset fields are left out of the dump (aiogram drops them anyway), and
-    a `shared` markup's JSON is the one written the first time."""
+    a `shared` markup's JSON is the one written the first time. A request without files
+    goes as a JSON object of those same fields, which the Bot API takes as it takes a
+    form: aiohttp urlencodes a form character by character in Python, and a ballot
+    page's keyboard is a few kilobytes of it on every mark."""
 
-    def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData:
+    def fields(self, bot: Bot, method: TelegramMethod[Any]) -> tuple[dict[str, str], dict]:
+        """The request's fields as aiogram writes them into its form, and its files."""
         markup = getattr(method, "reply_markup", None)
-        entry = _shared.get(id(markup)) if markup is not None else None
         written: str | None = None
-        if entry is not None and entry[0]() is markup:
-            if not entry[1]:
-                entry[1].append(self.prepare_value(markup, bot=bot, files={}))
-            written = entry[1][0]
-        form = FormData(quote_fields=False)
+        if markup is not None:
+            entry = _shared.get(id(markup))
+            if entry is not None and entry[0]() is markup:
+                if not entry[1]:
+                    entry[1].append(self.prepare_value(markup, bot=bot, files={}))
+                written = entry[1][0]
+            elif isinstance(markup, InlineKeyboardMarkup):
+                written = self.keyboard_json(markup)
+        out: dict[str, str] = {}
         files: dict[str, Any] = {}
         dump = method.model_dump(
             warnings=False, exclude_none=True, exclude={"reply_markup"} if written else None
@@ -98,18 +106,69 @@ class TelegramSession(AiohttpSession):
         for key, value in dump.items():
             if key == "reply_markup" and isinstance(value, dict):
                 # A keyboard dumps to plain JSON values (unset ones left out above):
-                # aiogram's walk over every field of every button gives the same text
-                # (a ballot page's 40 buttons: a tenth of a mark's CPU).
-                form.add_field(key, self.json_dumps(value))
+                # aiogram's walk over every field of every button gives the same text.
+                out[key] = self.json_dumps(value)
                 continue
             value = self.prepare_value(value, bot=bot, files=files)
             if value:
-                form.add_field(key, value)
+                out[key] = value
         if written:
-            form.add_field("reply_markup", written)
+            out["reply_markup"] = written
+        return out, files
+
+    def keyboard_json(self, markup: InlineKeyboardMarkup) -> str:
+        """An inline keyboard's JSON, as `json_dumps` writes its dump, from its buttons':
+        a `shared` button's is written once (a ballot page's 40 buttons, dumped and
+        encoded on every mark, were a sixth of the mark's CPU)."""
+        rows = ("[" + ", ".join(map(self._button_json, r)) + "]" for r in markup.inline_keyboard)
+        return '{"inline_keyboard": [' + ", ".join(rows) + "]}"
+
+    def _button_json(self, button: TelegramObject) -> str:
+        entry = _shared.get(id(button))
+        if entry is not None and entry[0]() is button:
+            if not entry[1]:
+                entry[1].append(
+                    self.json_dumps(button.model_dump(warnings=False, exclude_none=True))
+                )
+            return entry[1][0]
+        return self.json_dumps(button.model_dump(warnings=False, exclude_none=True))
+
+    def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData:
+        out, files = self.fields(bot, method)
+        form = FormData(quote_fields=False)
+        for key, value in out.items():
+            form.add_field(key, value)
         for key, file in files.items():
             form.add_field(key, file.read(bot), filename=file.filename or key)
         return form
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        out, files = self.fields(bot, method)
+        if files:  # a file goes in a multipart form, as aiogram sends it
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        body = json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            async with session.post(
+                url,
+                data=body,
+                headers=_JSON_BODY,
+                timeout=self.timeout if timeout is None else timeout,
+            ) as resp:
+                raw = await resp.text()
+        except TimeoutError as exc:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from exc
+        except ClientError as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            raise TelegramNetworkError(method=method, message=message) from exc
+        response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw)
+        return response.result  # type: ignore[return-value]
+
+
+_JSON_BODY = {"Content-Type": "application/json"}
 
 
 def harmless(method: TelegramMethod[Any], exc: TelegramBadRequest) -> bool:

@@ -24,6 +24,7 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import EvalStage, Member
+from bot.delivery import shared
 from bot.services import ballots, eval_after, eval_review, evaluation
 from bot.services.dashboard import scope_roots
 from bot.services.errors import ServiceError
@@ -867,8 +868,9 @@ async def start_ballot(session, principal, state: FSMContext, clock: Clock, cid:
 # city's evening vote is tens of thousands of presses), and aiogram's buttons and button
 # data cost tens of microseconds each to build. The unmarked buttons repeat (every voter
 # of a branch sees the same names and grades), so they are built once and shared:
-# nothing changes a button once built. A marked one (✓) is built for its page only, so
-# no cache in the process holds what anyone chose.
+# nothing changes a button once built, and each one's JSON is written once (`shared`).
+# A marked one (✓) is built for its page only, so no cache in the process holds what
+# anyone chose.
 @lru_cache(maxsize=4096)
 def _grade_data(cid: int, member_id: int, band: int, page: int) -> str:
     return Mark(campaign=cid, cand=member_id, band=band, page=page).pack()
@@ -876,7 +878,7 @@ def _grade_data(cid: int, member_id: int, band: int, page: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _grade_button(cid: int, member_id: int, band: int, page: int, label: str) -> Button:
-    return Button(text=label, callback_data=_grade_data(cid, member_id, band, page))
+    return shared(Button(text=label, callback_data=_grade_data(cid, member_id, band, page)))
 
 
 def _marked_button(cid: int, member_id: int, band: int, page: int, label: str) -> Button:
@@ -885,7 +887,7 @@ def _marked_button(cid: int, member_id: int, band: int, page: int, label: str) -
 
 @lru_cache(maxsize=1024)
 def _name_button(name: str) -> Button:
-    return Button(text=name, callback_data=Noop().pack())
+    return shared(Button(text=name, callback_data=Noop().pack()))
 
 
 def ballot_page(rubric, shown: Page[tuple[int, str]], cid: int, marks: dict):
@@ -916,15 +918,11 @@ def ballot_page(rubric, shown: Page[tuple[int, str]], cid: int, marks: dict):
 def _ballot_tail(cid: int, page: int, pages: int, submit: str) -> tuple[list[Button], ...]:
     """The pager and the submit button under a ballot page (shared, as the grades are)."""
     where = Page([], page, pages, 1)  # only its page and page count are read
-    return (
-        pager(where, lambda p: BallotAct(campaign=cid, act="page", page=p)),
-        [
-            Button(
-                text=submit,
-                callback_data=BallotAct(campaign=cid, act="submit", page=page).pack(),
-            )
-        ],
+    pages_row = pager(where, lambda p: BallotAct(campaign=cid, act="page", page=p))
+    submit_button = Button(
+        text=submit, callback_data=BallotAct(campaign=cid, act="submit", page=page).pack()
     )
+    return [shared(b) for b in pages_row], [shared(submit_button)]
 
 
 async def _ballot_people(

@@ -59,6 +59,10 @@ def test_forms_are_aiogram_forms(monkeypatch):
             ],
         ]
     )
+    grade = shared(InlineKeyboardButton(text="合格", callback_data="bm:2"))
+    with_shared_buttons = InlineKeyboardMarkup(
+        inline_keyboard=[[grade, InlineKeyboardButton(text="✓ 优秀", callback_data="bm:1")], []]
+    )
     methods = [
         SendMessage(chat_id=7, text="<b>hi</b>"),
         SendMessage(chat_id=7, text="x", reply_markup=shared(menu("👤 我的信息"))),
@@ -67,6 +71,10 @@ def test_forms_are_aiogram_forms(monkeypatch):
         SendMessage(chat_id=7, text="", disable_notification=False, parse_mode=None),
         EditMessageText(chat_id=7, message_id=3, text="y", reply_markup=inline),
         EditMessageText(chat_id=7, message_id=3, text="y", reply_markup=every_kind),
+        EditMessageText(chat_id=7, message_id=3, text="y", reply_markup=with_shared_buttons),
+        EditMessageText(
+            chat_id=7, message_id=3, text="y", reply_markup=InlineKeyboardMarkup(inline_keyboard=[])
+        ),
         AnswerCallbackQuery(callback_query_id="5", text="Thanks", show_alert=False),
         AnswerCallbackQuery(callback_query_id="5"),
         SendDocument(chat_id=7, document=BufferedInputFile(b"a,b", filename="r.csv")),
@@ -88,3 +96,51 @@ def test_a_shared_markup_is_forgotten_with_it():
     del markup
     gc.collect()
     assert key not in delivery._shared
+
+
+async def test_a_request_without_files_is_sent_as_json_of_the_form_fields(unused_tcp_port):
+    """What the Bot API receives: a JSON object with exactly the form's fields (the Bot
+    API reads it as it reads a form); a file still goes as a multipart form."""
+    import json
+
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiohttp import web
+
+    seen: list[tuple[str, dict]] = []
+
+    async def endpoint(request: web.Request) -> web.Response:
+        if request.content_type == "application/json":
+            seen.append((request.content_type, json.loads(await request.read())))
+        else:
+            seen.append((request.content_type, {}))
+        message = {"message_id": 3, "date": 0, "chat": {"id": 7, "type": "private"}, "text": "y"}
+        method = request.match_info["method"]
+        return web.json_response(
+            {"ok": True, "result": True if method == "answerCallbackQuery" else message}
+        )
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", endpoint)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    session = TelegramSession(
+        api=TelegramAPIServer.from_base(f"http://127.0.0.1:{unused_tcp_port}")
+    )
+    bot = Bot("42:TEST", session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="✓ 优秀", callback_data="bm:1")]]
+    )
+    answer = AnswerCallbackQuery(callback_query_id="5", text="已取消标记")
+    edit = EditMessageText(chat_id=7, message_id=3, text="<b>无记名</b>", reply_markup=markup)
+    try:
+        assert await bot(answer) is True
+        assert (await bot(edit)).message_id == 3
+        await bot(SendDocument(chat_id=7, document=BufferedInputFile(b"a,b", filename="r.csv")))
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
+    aiograms = AiohttpSession()
+    assert seen[0] == ("application/json", dict(fields(aiograms.build_form_data(bot, answer))))
+    assert seen[1] == ("application/json", dict(fields(aiograms.build_form_data(bot, edit))))
+    assert seen[2][0] == "multipart/form-data"
