@@ -135,7 +135,7 @@ async def test_a_request_without_files_is_sent_as_json_of_the_form_fields(unused
     edit = EditMessageText(chat_id=7, message_id=3, text="<b>无记名</b>", reply_markup=markup)
     try:
         assert await bot(answer) is True
-        assert (await bot(edit)).message_id == 3
+        assert await bot(edit) is True  # an edited message is not read back
         await bot(SendDocument(chat_id=7, document=BufferedInputFile(b"a,b", filename="r.csv")))
     finally:
         await bot.session.close()
