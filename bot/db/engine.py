@@ -164,10 +164,14 @@ def _configure_sqlite(engine: AsyncEngine, memory: bool) -> None:
         # SQLAlchemy's statement machinery (which cost ten times SQLite's own work).
         driver = conn.connection.driver_connection
         if isinstance(driver, InlineSqlite):
-            driver.begin_immediate()
+            # An update's session began it on the driver already (bot.db.rows, _Lean).
+            if not driver._connection.in_transaction:
+                driver.begin_immediate()
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+    from bot.db.rows import LeanSession  # rows runs statements on this module's connections
+
+    return async_sessionmaker(engine, expire_on_commit=False, class_=LeanSession)

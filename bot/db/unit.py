@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 # Set on a session's info when it writes, so a commit knows it kept something.
 WROTE = "branchbot_wrote"
+# An update's session (`opened`) may begin its transaction on the driver (`bot.db.rows`):
+# LEAN_ON says it may, LEAN holds the transaction so begun while it is open.
+LEAN_ON = "branchbot_lean_on"
+LEAN = "branchbot_lean"
 # The note an exception carries when the update's writes were committed before it.
 SAVED_NOTE = "branchbot: the update's writes were committed before this error"
 
@@ -119,13 +123,14 @@ class opened:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.session = sessions()
+        self.session.info[LEAN_ON] = True
 
     async def __aenter__(self) -> AsyncSession:
         return self.session
 
     async def __aexit__(self, *exc: object) -> None:
         sync = self.session.sync_session
-        if sync._transaction is None:
+        if sync._transaction is None and LEAN not in sync.info:
             sync.close()
         else:
             await self.session.__aexit__(*exc)

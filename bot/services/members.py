@@ -23,7 +23,7 @@ from bot.db.models import (
     Unreachable,
     UserPref,
 )
-from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first
+from bot.db.rows import Columns, Prepared, attach, current_transaction, fetch, fetch_first
 from bot.services import audit, versions
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
@@ -188,7 +188,7 @@ async def record_update_reading_principal(
     nothing was written in between."""
     params = {"update_id": update_id, "at": at, "tg": telegram_id}
     row = await fetch_first(session, _RECORD_THEN_PRINCIPAL, params)
-    transaction = weakref.ref(session.sync_session.get_transaction())
+    transaction = weakref.ref(current_transaction(session))
     session.info[_READ_AHEAD] = (telegram_id, transaction, row)
 
 
@@ -199,7 +199,7 @@ def _read_ahead(session: AsyncSession, telegram_id: int) -> tuple[bool, Any]:
     if held is None or held[0] != telegram_id:
         return False, None
     sync = session.sync_session
-    if held[1]() is not sync.get_transaction() or not sync._is_clean():
+    if held[1]() is not current_transaction(session) or not sync._is_clean():
         return False, None
     return True, held[2]
 

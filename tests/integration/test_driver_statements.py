@@ -175,3 +175,51 @@ async def test_an_update_session_closes_with_or_without_a_transaction(engine):
     async with sessions() as session:
         ids = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
     assert sorted(ids) == [2, 4]
+
+
+async def _updates(sessions) -> list[int]:
+    async with sessions() as session:
+        found = await session.execute(select(ProcessedUpdate.update_id))
+        return sorted(found.scalars().all())
+
+
+async def test_an_updates_driver_and_orm_writes_are_one_transaction(engine):
+    """An update's session begins its transaction on the driver; the ORM, used after,
+    joins that same transaction (on SQLite, the pool's one connection: no deadlock), so
+    a rollback undoes both and a commit keeps both."""
+    sessions = session_factory(engine)
+    async with unit.opened(sessions) as session:
+        await rows.write(session, _RECORD, {"update_id": 10, "at": NOW})
+        session.add(ProcessedUpdate(update_id=11, at=NOW))
+        await session.flush()
+        await rows.write(session, _RECORD, {"update_id": 12, "at": NOW})
+        seen = (await session.execute(select(func.count()).select_from(ProcessedUpdate))).scalar()
+        assert seen == 3  # one transaction sees all three
+        await session.rollback()
+    assert await _updates(sessions) == [] and engine.pool.checkedout() == 0
+    async with unit.opened(sessions) as session:
+        await rows.write(session, _RECORD, {"update_id": 20, "at": NOW})
+        session.add(ProcessedUpdate(update_id=21, at=NOW))
+        assert session.in_transaction()
+        await unit.UnitOfWork(session).commit()  # flushes the ORM's, then commits all
+        assert not session.in_transaction() and engine.pool.checkedout() == 0
+        # After a commit (the bot spoke), the ORM first, then the driver: one transaction.
+        session.add(ProcessedUpdate(update_id=22, at=NOW))
+        await session.flush()
+        await rows.write(session, _RECORD, {"update_id": 23, "at": NOW})
+        await session.commit()
+        # And a last transaction of driver statements only, left open: rolled back.
+        await rows.write(session, _RECORD, {"update_id": 24, "at": NOW})
+    assert await _updates(sessions) == [20, 21, 22, 23] and engine.pool.checkedout() == 0
+
+
+async def test_a_failed_statement_in_an_updates_transaction_rolls_back_and_frees(engine):
+    sessions = session_factory(engine)
+    async with unit.opened(sessions) as session:
+        await rows.write(session, _RECORD, {"update_id": 30, "at": NOW})
+        with pytest.raises(IntegrityError):
+            await rows.write(session, _RECORD, {"update_id": 30, "at": NOW})
+        await session.rollback()
+        await rows.write(session, _RECORD, {"update_id": 31, "at": NOW})
+        await session.commit()
+    assert await _updates(sessions) == [31] and engine.pool.checkedout() == 0
