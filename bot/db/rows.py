@@ -448,8 +448,14 @@ class LeanSession(AsyncSession):
         lean = sync.info.get(LEAN)
         if lean is None:
             return await super().commit()
-        if sync._transaction is not None:
-            await super().commit()  # flushes; commits the driver's transaction if joined
+        transaction = sync._transaction
+        if transaction is not None:
+            if not transaction._connections and sync._is_clean():
+                # Begun by `attach` (session.add), with nothing to flush: ending it does
+                # no I/O, so no greenlet is needed for it.
+                sync.commit()
+            else:
+                await super().commit()  # flushes; commits the driver's transaction if joined
         if lean.connection is None:
             await lean.driver.end(commit=True)
         await _end_lean(sync, lean)
@@ -458,7 +464,10 @@ class LeanSession(AsyncSession):
         sync = self.sync_session
         lean = sync.info.get(LEAN)
         try:
-            if lean is None or sync._transaction is not None:
+            transaction = sync._transaction
+            if lean is not None and transaction is not None and not transaction._connections:
+                sync.rollback()  # begun by `attach`, holding no connection: no I/O
+            elif lean is None or transaction is not None:
                 await super().rollback()
         finally:
             if lean is not None:
