@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import rows, unit
@@ -223,3 +223,29 @@ async def test_a_failed_statement_in_an_updates_transaction_rolls_back_and_frees
         await rows.write(session, _RECORD, {"update_id": 31, "at": NOW})
         await session.commit()
     assert await _updates(sessions) == [31] and engine.pool.checkedout() == 0
+
+
+async def test_an_attached_object_is_the_sessions_own(engine):
+    """What `attach` makes is what the ORM would have loaded: `get` returns it without a
+    query, a change to it is flushed and committed, a rollback expires it (read again)."""
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        await _world(session)
+        await session.commit()
+    columns = Columns(Member)
+    read = Prepared(select(*columns.all).where(Member.telegram_id == 10))
+    async with unit.opened(sessions) as session:
+        member = attach(session, columns, (await rows.fetch(session, read, {}))[0])
+        assert await session.get(Member, member.id) is member
+        assert rows.held(session, Member, member.id) is member
+        member.name = "张三丰"
+        await session.rollback()
+        assert "name" in inspect(member).expired_attributes  # expired by the rollback
+        await session.refresh(member)
+        assert member.name == "张三"
+        member = attach(session, columns, (await rows.fetch(session, read, {}))[0])
+        member.name = "李四"
+        await unit.UnitOfWork(session).commit()
+    async with sessions() as session:
+        assert (await session.execute(select(Member.name))).scalar_one() == "李四"
+    assert engine.pool.checkedout() == 0
