@@ -223,6 +223,7 @@ _ELSEWHERE = {
         "EvalCampaign",
         "EvalSelf",
         "EvalVoter",
+        "EvalSeat",
         "EvalTally",
         "EvalResult",
         "EvalCheckin",

@@ -98,6 +98,25 @@ class EvalVoter(SQLModel, table=True):
     member_id: int = Field(sa_column=Column(ForeignKey("member.id"), primary_key=True))
 
 
+class EvalSeat(SQLModel, table=True):
+    """The electorate in ballot order (by name), fixed when the vote opens: a ballot's
+    page is a range of seats. Nothing of any ballot is here (the counts stay alone in
+    eval_tally)."""
+
+    __tablename__ = "eval_seat"
+    __table_args__ = (
+        # The voter's own seat, and "is this member in the electorate".
+        UniqueConstraint("campaign_id", "member_id", name="uq_eval_seat_member"),
+        {"sqlite_with_rowid": False},
+    )
+
+    campaign_id: int = Field(
+        sa_column=Column(ForeignKey("eval_campaign.id", ondelete="CASCADE"), primary_key=True)
+    )
+    seat: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    member_id: int = Field(foreign_key="member.id")
+
+
 class EvalTally(SQLModel, table=True):
     """WHAT was voted, as counts only: one row per candidate and grade band.
 

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
-    ColumnElement,
-    Exists,
     String,
     bindparam,
     case,
@@ -45,7 +43,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.db.models import EvalCampaign, EvalStage, EvalTally, EvalVoter, Member, Organisation
+from bot.db.models import (
+    EvalCampaign,
+    EvalSeat,
+    EvalStage,
+    EvalTally,
+    EvalVoter,
+    Member,
+    Organisation,
+)
 from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
@@ -66,7 +72,8 @@ async def prepare_tally(
     session: AsyncSession, campaign: EvalCampaign, rubric: VanguardRubric
 ) -> int:
     """Create every count row, at zero, before the first ballot; the electorate is
-    fixed here (the eligible members of the branch now)."""
+    fixed here (the eligible members of the branch now), and each one's seat on the
+    ballot (their place in name order)."""
     members = await eligible_members(session, campaign.org_id)
     if len(members) < 2:
         raise ServiceError("eval.too_few_members")
@@ -76,12 +83,18 @@ async def prepare_tally(
         for m in members
         for b in bands
     ]
+    seats = [
+        {"campaign_id": campaign.id, "seat": seat, "member_id": m.id}
+        for seat, m in enumerate(members)
+    ]
+    await session.execute(insert(EvalSeat), seats)
     await session.execute(insert(EvalTally), rows)
     return len(members)
 
 
 async def drop_tally(session: AsyncSession, campaign_id: int) -> None:
     await session.execute(delete(EvalTally).where(EvalTally.campaign_id == campaign_id))
+    await session.execute(delete(EvalSeat).where(EvalSeat.campaign_id == campaign_id))
 
 
 async def candidates(session: AsyncSession, campaign_id: int) -> list[int]:
@@ -108,20 +121,15 @@ class Sheet:
     bands: int
 
 
-def _in_electorate(member: ColumnElement) -> Exists:
-    return exists().where(
-        EvalTally.campaign_id == EvalCampaign.id,
-        EvalTally.band == 0,
-        EvalTally.candidate_id == member,
-    )
-
-
 # Built once: every mark pressed on a ballot runs both (a city's evening vote is tens
 # of thousands of presses). The campaign and its branch are read as columns and attached
-# (bot.db.rows), beside "has the voter voted", "is the voter in the electorate", "is the
-# member marked in it" and the electorate's size; then only the page of it that is
-# drawn, rather than every name of a large branch on every press.
+# (bot.db.rows), beside "has the voter voted", the voter's seat (none: not in the
+# electorate), "is the member marked in it" and the electorate's size (the last seat,
+# from the key); then only the seats of the page that is drawn (eval_seat), rather than
+# every name of a large branch ordered again on every press.
 _CAMPAIGN, _ORG = Columns(EvalCampaign), Columns(Organisation)
+
+
 _CAMPAIGN_AND_VOTER = Prepared(
     select(
         *_CAMPAIGN.all,
@@ -129,10 +137,14 @@ _CAMPAIGN_AND_VOTER = Prepared(
         exists().where(
             EvalVoter.campaign_id == EvalCampaign.id, EvalVoter.member_id == bindparam("voter")
         ),
-        _in_electorate(bindparam("voter")),
-        _in_electorate(bindparam("marked")),
-        select(func.count())
-        .where(EvalTally.campaign_id == EvalCampaign.id, EvalTally.band == 0)
+        select(EvalSeat.seat)
+        .where(EvalSeat.campaign_id == EvalCampaign.id, EvalSeat.member_id == bindparam("voter"))
+        .scalar_subquery(),
+        exists().where(
+            EvalSeat.campaign_id == EvalCampaign.id, EvalSeat.member_id == bindparam("marked")
+        ),
+        select(func.max(EvalSeat.seat))
+        .where(EvalSeat.campaign_id == EvalCampaign.id)
         .scalar_subquery(),
     )
     .join(Organisation, Organisation.id == EvalCampaign.org_id)
@@ -140,16 +152,22 @@ _CAMPAIGN_AND_VOTER = Prepared(
 )
 _ELECTORATE_PAGE = Prepared(
     select(Member.id, Member.name)
-    .join(EvalTally, EvalTally.candidate_id == Member.id)
+    .join(EvalSeat, EvalSeat.member_id == Member.id)
     .where(
-        EvalTally.campaign_id == bindparam("campaign"),
-        EvalTally.band == 0,
+        EvalSeat.campaign_id == bindparam("campaign"),
+        EvalSeat.seat >= bindparam("first"),
+        EvalSeat.seat < bindparam("end"),
         Member.id != bindparam("voter"),
     )
-    .order_by(Member.name, Member.id)
-    .limit(bindparam("size"))
-    .offset(bindparam("offset"))
+    .order_by(EvalSeat.seat)
 )
+
+
+def _seats(page: int, size: int, own: int) -> tuple[int, int]:
+    """The seats a page of the ballot shows: the voter's own seat is left out, so the
+    page's places after it sit one seat further on."""
+    first, end = page * size, (page + 1) * size
+    return (first + (first >= own), end + (end > own))
 
 
 def _check_voter(member: Member | None, org: Organisation, campaign: EvalCampaign, today: date):
@@ -186,9 +204,9 @@ async def ballot_sheet(
     c, o = len(_CAMPAIGN), len(_ORG)
     campaign = attach(session, _CAMPAIGN, row[:c])
     org = attach(session, _ORG, row[c : c + o])
-    voted, voter_in, marked_in, electorate = row[c + o :]
+    voted, own_seat, marked_in, last_seat = row[c + o :]
     _check_voter(member, org, campaign, today)
-    if not voter_in:
+    if own_seat is None:
         raise ServiceError("ballot.not_voter")
     if voted:
         raise ServiceError("ballot.already_voted")
@@ -197,9 +215,10 @@ async def ballot_sheet(
             raise ServiceError("ballot.self")
         if not marked_in:
             raise ServiceError("ballot.mark_invalid")
-    total = electorate - 1  # the voter is left out
+    total = last_seat  # seats 0..last, the voter's own left out
     page = clamp(page, total, size)
-    params = {"campaign": campaign.id, "voter": voter, "size": size, "offset": page * size}
+    first, end = _seats(page, size, own_seat)
+    params = {"campaign": campaign.id, "voter": voter, "first": first, "end": end}
     shown = Page(list(await fetch(session, _ELECTORATE_PAGE, params)), page, total, size)
     return Sheet(campaign, org, voter, shown, bands)
 

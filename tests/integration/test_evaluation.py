@@ -14,9 +14,11 @@ from bot.db.models import (
     AuditLog,
     EvalCampaign,
     EvalResult,
+    EvalSeat,
     EvalTally,
     EvalVoter,
     MeetingAttendee,
+    Member,
 )
 from bot.services import ballots, eval_review, evaluation
 from bot.services.errors import ServiceError
@@ -441,14 +443,18 @@ async def test_a_ballot_is_read_a_page_at_a_time_and_a_stale_page_shows_the_last
     the size counts everyone else, and a page past the end (an old button) is the last."""
     w = await make_world(session, 20)
     c = await to_vote(session, w)
+    bands = len(VRUBRIC.vote_options)
+    # Voters whose own seat is first, inside a page, at a page's edges, and last.
+    for who in range(20):
+        voter = await w.voter(session, who)
+        others = sorted((m.name, m.id) for m in w.members if m.id != voter.member.id)
+        for page in (0, 1, 2):
+            sheet = await ballots.ballot_sheet(session, voter, c.id, TODAY, bands, page, 8)
+            shown = sheet.candidates
+            assert shown.page == page and shown.total == 19 and shown.pages == 3
+            assert shown.items == [(i, n) for n, i in others[page * 8 : page * 8 + 8]], who
     me = await w.voter(session, 4)
     others = sorted((m.name, m.id) for m in w.members if m.id != me.member.id)
-    bands = len(VRUBRIC.vote_options)
-    for page in (0, 1, 2):
-        sheet = await ballots.ballot_sheet(session, me, c.id, TODAY, bands, page, 8)
-        shown = sheet.candidates
-        assert shown.page == page and shown.total == 19 and shown.pages == 3
-        assert shown.items == [(i, n) for n, i in others[page * 8 : page * 8 + 8]]
     stale = await ballots.ballot_sheet(session, me, c.id, TODAY, bands, 7, 8)
     assert stale.candidates.page == 2 and len(stale.candidates.items) == 3
     marked = others[10][1]
@@ -460,3 +466,35 @@ async def test_a_ballot_is_read_a_page_at_a_time_and_a_stale_page_shows_the_last
     with pytest.raises(ServiceError) as refused:
         await ballots.check_mark(session, me, c.id, me.member.id, 0, TODAY, VRUBRIC)
     assert refused.value.code == "ballot.self"
+
+
+async def test_a_vote_open_before_the_seats_migration_gets_its_seats(engine):
+    """0013 gives the campaigns already voting each candidate's seat in name order, as
+    prepare_tally gives them (taken back to 0012 and up again: the backfill runs)."""
+    from alembic import command
+
+    from bot.db.migrate import alembic_config
+
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        w = await make_world(session, 12)
+        c = await to_vote(session, w)
+        await session.commit()
+    seats = select(EvalSeat.seat, EvalSeat.member_id).where(EvalSeat.campaign_id == c.id)
+    async with sessions() as session:
+        before = sorted((await session.execute(seats)).all())
+        names = dict((await session.execute(select(Member.id, Member.name))).all())
+    assert [s for s, _m in before] == list(range(12))
+    in_order = [m for _s, m in before]
+    assert in_order == sorted(in_order, key=lambda m: (names[m], m))
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+
+    def migrate(conn) -> None:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012_h14month_facts_token")
+        command.upgrade(cfg, "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(migrate)
+    async with sessions() as session:
+        assert sorted((await session.execute(seats)).all()) == before
