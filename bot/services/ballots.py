@@ -25,8 +25,10 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     String,
     bindparam,
     case,
@@ -52,7 +54,7 @@ from bot.db.models import (
     Member,
     Organisation,
 )
-from bot.db.rows import Columns, Prepared, attach, fetch, fetch_first
+from bot.db.rows import Columns, Prepared, attach, fetch_first
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
@@ -121,45 +123,53 @@ class Sheet:
     bands: int
 
 
-# Built once: every mark pressed on a ballot runs both (a city's evening vote is tens
-# of thousands of presses). The campaign and its branch are read as columns and attached
-# (bot.db.rows), beside "has the voter voted", the voter's seat (none: not in the
-# electorate), "is the member marked in it" and the electorate's size (the last seat,
-# from the key); then only the seats of the page that is drawn (eval_seat), rather than
-# every name of a large branch ordered again on every press.
+# Built once: every mark pressed on a ballot runs it (a city's evening vote is tens of
+# thousands of presses). One statement, one row: the campaign and its branch, read as
+# columns and attached (bot.db.rows), beside "has the voter voted", the voter's seat
+# (none: not in the electorate), "is the member marked in it", the electorate's size
+# (the last seat, from the key) and, as one JSON array, the seats of the page asked for
+# (eval_seat) with their names, rather than every name of a large branch ordered again
+# on every press.
 _CAMPAIGN, _ORG = Columns(EvalCampaign), Columns(Organisation)
+_CID = bindparam("campaign")
 
 
-_CAMPAIGN_AND_VOTER = Prepared(
-    select(
-        *_CAMPAIGN.all,
-        *_ORG.all,
-        exists().where(
-            EvalVoter.campaign_id == EvalCampaign.id, EvalVoter.member_id == bindparam("voter")
-        ),
-        select(EvalSeat.seat)
-        .where(EvalSeat.campaign_id == EvalCampaign.id, EvalSeat.member_id == bindparam("voter"))
-        .scalar_subquery(),
-        exists().where(
-            EvalSeat.campaign_id == EvalCampaign.id, EvalSeat.member_id == bindparam("marked")
-        ),
-        select(func.max(EvalSeat.seat))
-        .where(EvalSeat.campaign_id == EvalCampaign.id)
-        .scalar_subquery(),
+def _sheet(aggregate: Any, entry: Any) -> Any:
+    page = (
+        select(aggregate(entry(EvalSeat.seat, Member.id, Member.name), type_=JSON))
+        .select_from(EvalSeat)
+        .join(Member, Member.id == EvalSeat.member_id)
+        .where(
+            EvalSeat.campaign_id == _CID,
+            EvalSeat.seat >= bindparam("low"),
+            EvalSeat.seat < bindparam("high"),
+        )
+        .scalar_subquery()
     )
-    .join(Organisation, Organisation.id == EvalCampaign.org_id)
-    .where(EvalCampaign.id == bindparam("campaign"))
-)
-_ELECTORATE_PAGE = Prepared(
-    select(Member.id, Member.name)
-    .join(EvalSeat, EvalSeat.member_id == Member.id)
-    .where(
-        EvalSeat.campaign_id == bindparam("campaign"),
-        EvalSeat.seat >= bindparam("first"),
-        EvalSeat.seat < bindparam("end"),
-        Member.id != bindparam("voter"),
+    return (
+        select(
+            *_CAMPAIGN.all,
+            *_ORG.all,
+            exists().where(
+                EvalVoter.campaign_id == _CID, EvalVoter.member_id == bindparam("voter")
+            ),
+            select(EvalSeat.seat)
+            .where(EvalSeat.campaign_id == _CID, EvalSeat.member_id == bindparam("voter"))
+            .scalar_subquery(),
+            exists().where(EvalSeat.campaign_id == _CID, EvalSeat.member_id == bindparam("marked")),
+            select(func.max(EvalSeat.seat)).where(EvalSeat.campaign_id == _CID).scalar_subquery(),
+            page,
+        )
+        .join(Organisation, Organisation.id == EvalCampaign.org_id)
+        .where(EvalCampaign.id == _CID)
     )
-    .order_by(EvalSeat.seat)
+
+
+_SHEET = Prepared(
+    {
+        "postgresql": _sheet(func.json_agg, func.json_build_array),
+        "sqlite": _sheet(func.json_group_array, func.json_array),
+    }
 )
 
 
@@ -191,20 +201,23 @@ async def ballot_sheet(
     marked: int | None = None,
 ) -> Sheet:
     """The checks every ballot press and the submit go through, and one page of the
-    ballot, in two statements: the campaign exists and is voting, before its deadline;
-    the person is a member of that branch, was in the electorate when the vote opened and
-    has not voted yet; `marked`, if given, is in the electorate and not the voter. A page
-    past the end (a button older than the list) shows the last one."""
+    ballot, in one statement (two for a page past the end): the campaign exists and is
+    voting, before its deadline; the person is a member of that branch, was in the
+    electorate when the vote opened and has not voted yet; `marked`, if given, is in the
+    electorate and not the voter. A page past the end (a button older than the list)
+    shows the last one."""
     member = principal.member
     voter = member.id if member is not None else -1
     params = {"campaign": campaign_id, "voter": voter, "marked": -1 if marked is None else marked}
-    row = await fetch_first(session, _CAMPAIGN_AND_VOTER, params)
+    # Every seat the page can show, whichever side of it the voter's own seat is.
+    low = page * size
+    row = await fetch_first(session, _SHEET, {**params, "low": low, "high": low + size + 1})
     if row is None:
         raise ServiceError("eval.not_found")
     c, o = len(_CAMPAIGN), len(_ORG)
     campaign = attach(session, _CAMPAIGN, row[:c])
     org = attach(session, _ORG, row[c : c + o])
-    voted, own_seat, marked_in, last_seat = row[c + o :]
+    voted, own_seat, marked_in, last_seat, seats = row[c + o :]
     _check_voter(member, org, campaign, today)
     if own_seat is None:
         raise ServiceError("ballot.not_voter")
@@ -216,10 +229,19 @@ async def ballot_sheet(
         if not marked_in:
             raise ServiceError("ballot.mark_invalid")
     total = last_seat  # seats 0..last, the voter's own left out
-    page = clamp(page, total, size)
+    shown_page = clamp(page, total, size)
+    if shown_page != page:  # a page past the end (an old button): the last one, read again
+        page = shown_page
+        low = page * size
+        row = await fetch_first(session, _SHEET, {**params, "low": low, "high": low + size + 1})
+        seats = row[-1] if row is not None else None
     first, end = _seats(page, size, own_seat)
-    params = {"campaign": campaign.id, "voter": voter, "first": first, "end": end}
-    shown = Page(list(await fetch(session, _ELECTORATE_PAGE, params)), page, total, size)
+    items = [
+        (mid, name)
+        for seat, mid, name in sorted(seats or ())
+        if first <= seat < end and mid != voter
+    ]
+    shown = Page(items, page, total, size)
     return Sheet(campaign, org, voter, shown, bands)
 
 
