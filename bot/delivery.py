@@ -91,12 +91,8 @@ class TelegramSession(AiohttpSession):
         markup = getattr(method, "reply_markup", None)
         written: str | None = None
         if markup is not None:
-            entry = _shared.get(id(markup))
-            if entry is not None and entry[0]() is markup:
-                if not entry[1]:
-                    entry[1].append(self.prepare_value(markup, bot=bot, files={}))
-                written = entry[1][0]
-            elif isinstance(markup, InlineKeyboardMarkup):
+            written = self._shared_json(markup)
+            if written is None and isinstance(markup, InlineKeyboardMarkup):
                 written = self.keyboard_json(markup)
         out: dict[str, str] = {}
         files: dict[str, Any] = {}
@@ -124,17 +120,25 @@ class TelegramSession(AiohttpSession):
         return '{"inline_keyboard": [' + ", ".join(rows) + "]}"
 
     def _button_json(self, button: TelegramObject) -> str:
-        entry = _shared.get(id(button))
-        if entry is not None and entry[0]() is button:
-            if not entry[1]:
-                entry[1].append(
-                    self.json_dumps(button.model_dump(warnings=False, exclude_none=True))
-                )
-            return entry[1][0]
-        return self.json_dumps(button.model_dump(warnings=False, exclude_none=True))
+        return self._shared_json(button) or self._json(button)
+
+    def _json(self, obj: TelegramObject) -> str:
+        return self.json_dumps(obj.model_dump(warnings=False, exclude_none=True))
+
+    def _shared_json(self, obj: TelegramObject) -> str | None:
+        """A `shared` object's JSON, written the first time it is sent; None for others."""
+        entry = _shared.get(id(obj))
+        if entry is None or entry[0]() is not obj:
+            return None
+        if not entry[1]:
+            entry[1].append(self._json(obj))
+        return entry[1][0]
 
     def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData:
-        out, files = self.fields(bot, method)
+        return self._form(bot, *self.fields(bot, method))
+
+    @staticmethod
+    def _form(bot: Bot, out: dict[str, str], files: dict[str, Any]) -> FormData:
         form = FormData(quote_fields=False)
         for key, value in out.items():
             form.add_field(key, value)
@@ -146,16 +150,19 @@ class TelegramSession(AiohttpSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         out, files = self.fields(bot, method)
+        body: Any
         if files:  # a file goes in a multipart form, as aiogram sends it
-            return await super().make_request(bot, method, timeout)
+            body, headers = self._form(bot, out, files), None
+        else:
+            body = json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = _JSON_BODY
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        body = json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
         try:
             async with session.post(
                 url,
                 data=body,
-                headers=_JSON_BODY,
+                headers=headers,
                 timeout=self.timeout if timeout is None else timeout,
             ) as resp:
                 raw = await resp.text()

@@ -189,8 +189,13 @@ class _SqliteDriver:
     """The pooled inline SQLite connection: sqlite3 in the loop's own thread."""
 
     def __init__(self, inline: InlineSqlite, dialect: Any) -> None:
+        self.inline = inline
         self.raw = inline._connection
         self.dialect = dialect
+
+    def begin(self) -> None:
+        """BEGIN IMMEDIATE now: the write lock up front, as every update's transaction."""
+        self.inline.begin_immediate()
 
     def _cursor(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, _Compiled]:
         compiled = prepared.compiled(self.dialect)
@@ -235,6 +240,9 @@ class _AsyncpgDriver:
         self.adapted = adapted
         self.raw = adapted.driver_connection
         self.dialect = dialect
+
+    def begin(self) -> None:
+        """Nothing yet: the transaction begins with the first statement (see `_run`)."""
 
     async def _run(self, prepared: Prepared, params: dict[str, Any], fetch: bool) -> Any:
         adapted = self.adapted
@@ -306,6 +314,17 @@ class _SqlalchemyDriver:
         return (await self.connection.execute(statement, params)).rowcount
 
 
+def _direct_driver(adapted: Any, dialect: Any) -> _SqliteDriver | _AsyncpgDriver | None:
+    """The driver under a pooled connection: sqlite3 (the inline connection) or asyncpg;
+    None for any other (an in-memory SQLite database), which keeps SQLAlchemy's execute."""
+    driver_connection = adapted.driver_connection
+    if isinstance(driver_connection, InlineSqlite):
+        return _SqliteDriver(driver_connection, dialect)
+    if dialect.driver == "asyncpg":
+        return _AsyncpgDriver(adapted, dialect)
+    return None
+
+
 def _watch(sql: str) -> None:
     for watcher in watchers:
         watcher(sql)
@@ -338,15 +357,8 @@ async def _driver(session: AsyncSession) -> Any:
         if held[0]() is transaction and transaction is not None and transaction.is_active:
             return held[1]
     connection = await session.connection()
-    dialect = connection.dialect
     adapted = connection.sync_connection.connection.dbapi_connection
-    driver_connection = adapted.driver_connection
-    if isinstance(driver_connection, InlineSqlite):
-        driver: Any = _SqliteDriver(driver_connection, dialect)
-    elif dialect.driver == "asyncpg":
-        driver = _AsyncpgDriver(adapted, dialect)
-    else:
-        driver = _SqlalchemyDriver(connection)
+    driver = _direct_driver(adapted, connection.dialect) or _SqlalchemyDriver(connection)
     # A weak reference: the transaction points at the session, and a cycle would leave
     # each update's session to the cyclic collector (see bot.app.settle_collector).
     sync.info[_DRIVER] = (weakref.ref(sync.get_transaction()), driver)
@@ -375,42 +387,36 @@ class _Lean:
         self.connection: Connection | None = None  # the ORM's, once it joins
 
 
-_LEAN_KIND: weakref.WeakKeyDictionary[Engine, str | None] = weakref.WeakKeyDictionary()
+# Engines whose pool hands out connections a driver can run on (checked at the first
+# begin; an in-memory SQLite database's is not).
+_DIRECT: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
-def _lean_kind(engine: Engine) -> str | None:
-    """ "sqlite" (the pooled inline connection), "asyncpg", or None (SQLAlchemy's way)."""
-    if engine not in _LEAN_KIND:
-        kind = None
-        if engine.dialect.driver == "asyncpg":
-            kind = "asyncpg"
-        elif engine.dialect.name == "sqlite" and isinstance(engine.pool, AsyncAdaptedQueuePool):
-            kind = "sqlite"  # a file's pooled connection; checked to be inline when begun
-        _LEAN_KIND[engine] = kind
-    return _LEAN_KIND[engine]
+def _may_begin_on_driver(engine: Engine) -> bool:
+    if engine not in _DIRECT:
+        _DIRECT[engine] = engine.dialect.driver == "asyncpg" or (
+            engine.dialect.name == "sqlite" and isinstance(engine.pool, AsyncAdaptedQueuePool)
+        )
+    return _DIRECT[engine]
 
 
 async def _begin_lean(session: AsyncSession) -> _Lean | None:
     sync = session.sync_session
     engine = sync.bind
-    if not isinstance(engine, Engine) or _lean_kind(engine) is None:
+    if not isinstance(engine, Engine) or not _may_begin_on_driver(engine):
         return None
     proxied = await greenlet_spawn(engine.raw_connection)
     try:
-        adapted = proxied.dbapi_connection
-        driver_connection = adapted.driver_connection
-        if isinstance(driver_connection, InlineSqlite):
-            driver_connection.begin_immediate()
-            driver: Any = _SqliteDriver(driver_connection, engine.dialect)
-        elif engine.dialect.driver == "asyncpg":
-            driver = _AsyncpgDriver(adapted, engine.dialect)  # begins at its first statement
-        else:
-            _LEAN_KIND[engine] = None
-            await greenlet_spawn(proxied.close)
-            return None
+        driver = _direct_driver(proxied.dbapi_connection, engine.dialect)
+        if driver is not None:
+            driver.begin()
     except BaseException:
         await greenlet_spawn(proxied.close)
         raise
+    if driver is None:
+        _DIRECT[engine] = False
+        await greenlet_spawn(proxied.close)
+        return None
     lean = _Lean(proxied, driver)
     sync.info[LEAN] = lean
     return lean

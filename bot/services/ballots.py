@@ -209,9 +209,13 @@ async def ballot_sheet(
     member = principal.member
     voter = member.id if member is not None else -1
     params = {"campaign": campaign_id, "voter": voter, "marked": -1 if marked is None else marked}
-    # Every seat the page can show, whichever side of it the voter's own seat is.
-    low = page * size
-    row = await fetch_first(session, _SHEET, {**params, "low": low, "high": low + size + 1})
+
+    async def read(page: int) -> tuple | None:
+        # Every seat the page can show, whichever side of it the voter's own seat is.
+        low = page * size
+        return await fetch_first(session, _SHEET, {**params, "low": low, "high": low + size + 1})
+
+    row = await read(page)
     if row is None:
         raise ServiceError("eval.not_found")
     c, o = len(_CAMPAIGN), len(_ORG)
@@ -232,8 +236,7 @@ async def ballot_sheet(
     shown_page = clamp(page, total, size)
     if shown_page != page:  # a page past the end (an old button): the last one, read again
         page = shown_page
-        low = page * size
-        row = await fetch_first(session, _SHEET, {**params, "low": low, "high": low + size + 1})
+        row = await read(page)
         seats = row[-1] if row is not None else None
     first, end = _seats(page, size, own_seat)
     items = [
