@@ -385,13 +385,17 @@ async def search_attendee(
 
 @router.message(LogMeeting.topic, F.text, ~F.text.startswith("/"))
 async def topic(message: Message, state: FSMContext, session: AsyncSession, clock: Clock) -> None:
-    value = " ".join(message.text.split())
+    await _update(state, topic=_topic_of(message.text))
+    await _next(message, state, session, clock, "topic")
+
+
+def _topic_of(text: str) -> str:
+    value = " ".join(text.split())
     if not value:
         raise ServiceError("meeting.topic_empty")
     if len(value) > 200:
         raise ServiceError("meeting.too_long", max=200)
-    await _update(state, topic=value)
-    await _next(message, state, session, clock, "topic")
+    return value
 
 
 @router.message(LogMeeting.notes, F.text, ~F.text.startswith("/"))
@@ -424,6 +428,43 @@ async def photo(message: Message, state: FSMContext) -> None:
             ]
         ),
     )
+
+
+@router.message(StateFilter(LogMeeting), F.photo)
+async def early_photo(
+    message: Message, state: FSMContext, session: AsyncSession, clock: Clock
+) -> None:
+    """A photo sent before the photo step (at the topic or the notes step, say) is one of
+    the meeting's photos, sent early: it is kept in the draft and the reply says so, as a
+    recording keeps a proof sent early (handlers/evidence.early_proof); never dropped
+    with a hint to send it again later. The step still asks for what it needs; a caption
+    at the topic or notes step is that text."""
+    current = (await state.get_state() or "").split(":")[-1]
+    draft = (await state.get_data()).get("draft") or {}
+    photos = list(draft.get("photos") or [])
+    if len(photos) >= MAX_PHOTOS:
+        kept = _("This meeting already has {n} photos, the most it keeps; this one was not added.")
+        await message.answer(kept.format(n=MAX_PHOTOS) + "\n" + step_hint(current))
+        return
+    photos.append(message.photo[-1].file_id)
+    await _update(state, photos=photos)
+    kept = _("📷 Photo kept for this meeting ({n} so far).").format(n=len(photos))
+    caption = (message.caption or "").strip()
+    taken = None
+    if caption and current == "topic":
+        try:
+            taken = {"topic": _topic_of(caption)}
+        except ServiceError:
+            taken = None  # the topic is asked for again below, the photo stays kept
+    elif caption and current == "notes" and not typed_skip(caption):
+        taken = {"notes": caption}
+    if taken is None:
+        await message.answer(kept + "\n" + step_hint(current))
+        return
+    await _update(state, **taken)
+    what = _("Its caption is the topic.") if current == "topic" else _("Its caption is the notes.")
+    await message.answer(kept + " " + what)
+    await _next(message, state, session, clock, current)
 
 
 @router.callback_query(LogStep.filter(F.act == "content"), LogMeeting.content)
