@@ -28,7 +28,7 @@ from handlers.month import gap_lines
 from handlers.registry import Handlers
 from handlers.stars import previous_month
 from handlers.start import where_they_stand
-from handlers.views import Button, clip, keyboard, named
+from handlers.views import Button, checklist_heading, clip, keyboard, named, star_heading
 
 router = Handlers("ask")
 fallback = Handlers("ask_fallback")
@@ -43,9 +43,7 @@ def _signed(value, locale: str) -> str:
 def star_text(answer: ratings.StarAnswer, rubric, today) -> str:
     cl, locale = answer.checklist, get_i18n().current_locale
     lines = [
-        _("⭐ <b>{branch}</b> · {month}").format(
-            branch=html.quote(answer.branch.name), month=cl.period
-        ),
+        star_heading(answer.branch.name, cl.period),
         _("{stars} {score} of {max} — provisional, the month is still open").format(
             stars=stars(cl.star),
             score=fmt_number(cl.score, locale),
@@ -137,9 +135,7 @@ async def rating(message: Message, session, principal, rubric, clock: Clock) -> 
 async def tasks(message: Message, session, principal, rubric, clock: Clock) -> None:
     today = clock.today()
     answer = await ratings.star_answer(session, rubric, principal, today, with_gap=False)
-    head = _("📋 <b>{branch}</b> · {month}").format(
-        branch=html.quote(answer.branch.name), month=answer.checklist.period
-    )
+    head = checklist_heading(answer.branch.name, answer.checklist.period)
     lines = [head, *outstanding_lines(answer, today, 30)]
     markup = keyboard(
         [[Button(text=_("📋 Checklist"), callback_data=Month(org=answer.branch.id).pack())]]

@@ -4,7 +4,7 @@ and a reason."""
 
 from __future__ import annotations
 
-from aiogram import F, html
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
@@ -23,7 +23,7 @@ from handlers.meeting_log import start_log
 from handlers.meeting_views import draft_summary
 from handlers.registry import Handlers
 from handlers.states import MeetingReason
-from handlers.views import Button, keyboard, pager
+from handlers.views import Button, keyboard, meetings_heading, pager
 
 router = Handlers("meetings")
 
@@ -59,9 +59,7 @@ async def listing(
     ]
     rows.append(pager(found, lambda p: MeetingList(org=branch.id, page=p)))
     rows.append([Button(text=_("◀ Checklist"), callback_data=Month(org=branch.id).pack())])
-    text = _("Meetings of {branch} in {month}: {n}.").format(
-        branch=html.quote(branch.name), month=period, n=found.total
-    )
+    text = meetings_heading(branch.name, period, found.total)
     await query.answer()
     await query.message.edit_text(text, reply_markup=keyboard(rows))
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
-from html import unescape
 
 from aiogram import html
 from aiogram.filters import Command
@@ -27,14 +25,20 @@ from handlers.meeting_log import start_log
 from handlers.menu import MONTH, MenuButton
 from handlers.registry import Handlers
 from handlers.views import (
+    ANY,
     MESSAGE_LIMIT,
     Button,
+    checklist_heading,
     keyboard,
     list_sep,
+    meetings_heading,
     named,
+    org_title,
     pager,
+    reads_as,
     redraw,
     split_html,
+    star_heading,
     tg_length,
 )
 
@@ -87,7 +91,7 @@ DRAWN_SIZE = 4096
 
 def _draw(cl, principal: Principal, rubric, branch, org: int, page: int, locale: str, period: str):
     lines = [
-        _heading(branch.name, period),
+        checklist_heading(branch.name, period),
         _("Done {done}/{total} · score {score} of {max} · {stars}").format(
             done=cl.done,
             total=cl.total,
@@ -132,16 +136,24 @@ def _draw(cl, principal: Principal, rubric, branch, org: int, page: int, locale:
     return "\n".join(lines), keyboard(rows), extra
 
 
-def _heading(name: str, period: str) -> str:
-    return _("📋 <b>{branch}</b> · {month}").format(branch=html.quote(name), month=period)
-
-
 def _shows_checklist(message, name: str, period: str) -> bool:
     """Whether `message` is the checklist of the branch called `name` for `period`, the
-    only message an item button is drawn on. Its first line is the heading as Telegram
-    keeps it: the text without its tags."""
-    first = (message.text or "").split("\n", 1)[0]
-    return first == unescape(re.sub(r"<[^>]*>", "", _heading(name, period)))
+    only message an item button is drawn on (or one of its items, drawn under the same
+    heading)."""
+    return reads_as(message, checklist_heading(name, period))
+
+
+def _bears_checklist_button(message, branch) -> bool:
+    """Whether `message` is one the bot draws a checklist button (`mo:`) of `branch` on:
+    its checklist (a page turn), an item of it or /tasks, its star answer, its meeting
+    list, its card in /orgs. Any month: an older message's button shows this month's."""
+    return reads_as(
+        message,
+        checklist_heading(branch.name, ANY),
+        star_heading(branch.name, ANY),
+        meetings_heading(branch.name, ANY, ANY),
+        org_title(branch),
+    )
 
 
 def material_lines(cl) -> list[str]:
@@ -229,6 +241,14 @@ async def turn(
     rubric,
     clock: Clock,
 ) -> None:
+    # The data is the client's to write, and the button sits on several kinds of message:
+    # a press on any other message (which this would redraw as the checklist), or naming
+    # another branch than the message it sits on, is refused and changes nothing.
+    branch = await orgs.require_org(session, _branch_id(principal, callback_data.org))
+    if not principal.can_see(branch):
+        raise ServiceError("access.denied")
+    if not _bears_checklist_button(query.message, branch):
+        raise ServiceError("stale")
     # Page turns redraw the checklist only; the material was sent with it (/month).
     text, markup, _extra = await checklist_view(
         session, principal, rubric, clock, callback_data.org, callback_data.page
@@ -260,6 +280,7 @@ async def item(
         raise ServiceError("stale")
     locale = get_i18n().current_locale
     lines = [
+        checklist_heading(branch.name, period),
         f"{'✅' if entry.done else '⬜'} <b>{html.quote(named(entry))}</b>",
         _("Points: {earned} of {possible}").format(
             earned=fmt_number(entry.earned, locale), possible=fmt_number(entry.possible, locale)

@@ -98,8 +98,13 @@ def member_record(m: Member, branch_path: str) -> str:
     return "\n".join(lines)
 
 
+def org_title(org: Organisation) -> str:
+    """The first line of an organisation's card (/orgs)."""
+    return f"<b>{html.quote(org.name)}</b> · {kind_label(org.kind, _)}"
+
+
 def org_heading(org: Organisation, path: str, members: int) -> str:
-    lines = [f"<b>{html.quote(org.name)}</b> · {kind_label(org.kind, _)}"]
+    lines = [org_title(org)]
     if org.domain:
         lines.append(_("Domain: {domain}").format(domain=domain_label(org.domain, _)))
     lines.append(_("Path: {path}").format(path=html.quote(path)))
@@ -268,3 +273,38 @@ def parse_time_place(text: str) -> tuple[str | None, str | None]:
     if len(place) > MAX_PLACE:
         raise ServiceError("meeting.too_long", max=MAX_PLACE)
     return time, place or None
+
+
+# What a heading may hold in a place `reads_as` reads as any value (a month, a count).
+ANY = "\x00"
+
+
+def checklist_heading(name: str, period: str) -> str:
+    """The first line of a branch's checklist, of one item of it and of /tasks."""
+    return _("📋 <b>{branch}</b> · {month}").format(branch=html.quote(name), month=period)
+
+
+def star_heading(name: str, period: str) -> str:
+    """The first line of a branch's star answer (/rating, the dashboard's branch)."""
+    return _("⭐ <b>{branch}</b> · {month}").format(branch=html.quote(name), month=period)
+
+
+def meetings_heading(name: str, period: str, n: int | str) -> str:
+    """The first line of a branch's meeting list."""
+    return _("Meetings of {branch} in {month}: {n}.").format(
+        branch=html.quote(name), month=period, n=n
+    )
+
+
+def reads_as(message, *drawn: str) -> bool:
+    """Whether the first line of `message` is one of the headings `drawn` (HTML, as the
+    bot writes them; `ANY` in one matches any value there). A press redraws the message
+    it sits on, whose data the client writes: this tells the message its button was
+    drawn on from any other. Telegram keeps a message's text without its tags."""
+    first = (getattr(message, "text", None) or "").split("\n", 1)[0]
+    for heading in drawn:
+        plain = unescape(re.sub(r"<[^>]*>", "", heading))
+        pattern = "[^\n]+".join(re.escape(part) for part in plain.split(ANY))
+        if re.fullmatch(pattern, first):
+            return True
+    return False

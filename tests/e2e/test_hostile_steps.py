@@ -123,6 +123,8 @@ async def _two_branches(session, now):
 
 
 ITEM = {"zh": "得分：", "en": "Points: "}
+CHECKLIST = {"zh": "📋 任务清单", "en": "📋 Checklist"}
+BACK = {"zh": "◀ 任务清单", "en": "◀ Checklist"}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -148,13 +150,68 @@ async def test_an_item_press_counts_only_on_its_own_checklist(world, lang):
 
     # Staff of the city see both branches: one branch's item pressed on the other's list.
     staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=t["lang"])
-    await staff.send("/help")
-    shown = await staff.expect()
-    await staff.press_data(f"mo:{first}:0", shown.message_id, force=True)
-    assert "红旗村党支部" in (await staff.expect(edited=True)).text
+    await staff.send("/orgs")
+    listing = await staff.expect()
+    await staff.press_data(f"ov:{first}:0", listing.message_id, force=True)
+    card = await staff.expect(edited=True)
+    await staff.press(CHECKLIST[lang], message=card)
+    shown = await staff.expect(edited=True)
+    assert "红旗村党支部" in shown.text
     answer = await staff.press_data(f"iv:{other}:member_education", shown.message_id,
                                     force=True)  # fmt: skip
     assert answer.show_alert and EXPIRED[lang] in answer.text, answer
     await staff.expect_silence()
     answer = await staff.press_data(f"iv:{first}:member_education", shown.message_id)
     assert ITEM[lang] in (await staff.expect(edited=True)).text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_checklist_press_counts_only_on_a_message_that_carries_it(world, lang):
+    """The checklist button (`mo:`) sits on a branch's checklist, an item of it, /tasks,
+    its star answer, its meeting list and its card in /orgs. Forged onto any other
+    message, or naming another branch than the message it is pressed on, it gets the
+    expired alert and redraws nothing (it redrew whatever message it was pressed on)."""
+    t = T[lang]
+    first, other = await world.seed(_two_branches)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await sec.send("/help")
+    help_message = await sec.expect()
+    for data in (f"mo:{first}:0", "mo:0:0", f"mo:{first}:1"):
+        answer = await sec.press_data(data, help_message.message_id, force=True)
+        assert answer.show_alert and EXPIRED[lang] in answer.text, (data, answer)
+    await sec.expect_silence()
+    await sec.send("/month")
+    month = await sec.expect(t["progress"])
+    answer = await sec.press_data(f"mo:{other}:0", month.message_id, force=True)
+    assert answer.show_alert, answer  # not their branch
+    await sec.expect_silence()
+    # Where the button is drawn, it works: a page turn, back from an item, /rating, /tasks.
+    answer = await sec.press_data(f"mo:{first}:0", month.message_id, force=True)
+    assert not answer.show_alert, answer
+    assert t["progress"] in (await sec.expect(edited=True)).text
+    await sec.press_data(f"iv:{first}:member_education", month.message_id)
+    assert ITEM[lang] in (await sec.expect(edited=True)).text
+    await sec.press(BACK[lang], message=month)
+    assert t["progress"] in (await sec.expect(edited=True)).text
+    await sec.press("🗂 " + t["meetings"], message=month)
+    await sec.expect(edited=True)
+    await sec.press(BACK[lang], message=month)
+    assert t["progress"] in (await sec.expect(edited=True)).text
+    for command in ("/rating", "/tasks"):
+        await sec.send(command)
+        shown = await sec.expect()
+        answer = await sec.press(CHECKLIST[lang], message=shown)
+        assert not answer.show_alert, (command, answer)
+        assert t["progress"] in (await sec.expect(edited=True)).text, command
+
+    # Staff see both branches: one branch's checklist pressed on the other's card.
+    staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=t["lang"])
+    await staff.send("/orgs")
+    listing = await staff.expect()
+    await staff.press_data(f"ov:{first}:0", listing.message_id, force=True)
+    card = await staff.expect(edited=True)
+    answer = await staff.press_data(f"mo:{other}:0", card.message_id, force=True)
+    assert answer.show_alert and EXPIRED[lang] in answer.text, answer
+    await staff.expect_silence()
+    await staff.press(CHECKLIST[lang], message=card)
+    assert "红旗村党支部" in (await staff.expect(edited=True)).text
