@@ -194,6 +194,7 @@ async def month_checklist(
         branch.path,
         branch.domain,
         branch.created_at,
+        branch.timezone,  # the start's month is the branch's own
     )
     key = (branch.id, period)
     known = _known.get(key)

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +42,7 @@ from scoring.batch import no_cycle_collection
 from scoring.model import Part
 from scoring.periods import Period, month_key, parse_month
 
+DEFAULT_TZ = "Asia/Shanghai"  # when an organisation names no time zone
 GRADE = "grade"  # the other Evidence kinds, event, task and flag, feed events/tasks/flags
 
 
@@ -130,19 +133,19 @@ async def facts_for_branches(
     """
     span = span_of(period)
     if branches is not None:
-        rows = [(b.id, b.domain, b.created_at) for b in branches]
+        rows = [(b.id, b.domain, b.created_at, b.timezone) for b in branches]
         if not rows:
             return []
         prefix = _common_prefix([b.path for b in branches])
     else:
-        stmt = select(Organisation.id, Organisation.domain, Organisation.created_at).where(
-            Organisation.kind == OrgKind.branch.value
-        )
+        stmt = select(
+            Organisation.id, Organisation.domain, Organisation.created_at, Organisation.timezone
+        ).where(Organisation.kind == OrgKind.branch.value)
         if root is not None:
             stmt = stmt.where(Organisation.path.startswith(root.path))
         rows = [tuple(r) for r in (await session.execute(stmt.order_by(Organisation.id))).all()]
         prefix = root.path if root is not None else None
-    pairs = [(i, d) for i, d, _ in rows]
+    pairs = [(i, d) for i, d, _, _ in rows]
     ids = [i for i, _ in pairs]
 
     dialect = session.get_bind().dialect.name
@@ -188,7 +191,7 @@ async def facts_for_branches(
         facts = by_id.get(org_id)
         if facts is not None and (offered is None or key in offered):
             facts.featured.append(key)
-    _set_since(by_id, {i: created for i, _, created in rows})
+    _set_since(by_id, {i: (created, tz) for i, _, created, tz in rows})
     return [by_id[i] for i in ids]
 
 
@@ -234,15 +237,17 @@ def _fact_queries(dialect: str, org_filter) -> tuple:
     return meetings, evidence, featured
 
 
-def _set_since(by_id: dict[int, BranchFacts], created: dict[int, datetime | None]) -> None:
+def _set_since(
+    by_id: dict[int, BranchFacts], created: dict[int, tuple[datetime | None, str | None]]
+) -> None:
     """Each branch is under the scheme from the month it was set up here, or from its
     first record if that is earlier (history brought in from before): months before
     that are never counted as missed (docs/rubric.md)."""
     for org_id, facts in by_id.items():
-        at = created.get(org_id)
-        first = f"{at.year:04d}-{at.month:02d}" if at is not None else None
-        if first is None:
+        at, tz = created.get(org_id, (None, None))
+        if at is None:
             continue
+        first = _local_month(at, tz)
         for m in facts.meetings:
             month = f"{m.date.year:04d}-{m.date.month:02d}"
             if month < first:
@@ -253,6 +258,26 @@ def _set_since(by_id: dict[int, BranchFacts], created: dict[int, datetime | None
                 if earliest < first:
                     first = earliest
         facts.since = first
+
+
+def _local_month(at: datetime, tz: str | None) -> str:
+    """`YYYY-MM` of `at` where the branch is: a branch set up at 03:00 on the 1st in
+    Beijing was set up at 19:00 UTC the day before, and the month before it never
+    existed for it."""
+    local = _as_utc(at).astimezone(_zone(tz or DEFAULT_TZ))
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def _as_utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TZ)
 
 
 def _common_prefix(paths: Sequence[str]) -> str | None:

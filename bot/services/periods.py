@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Member, MemberStatus, Organisation, PeriodSnapshot, Role
 from bot.services import audit, versions
 from bot.services.errors import ServiceError
-from bot.services.facts import facts_for_branches
+from bot.services.facts import DEFAULT_TZ, facts_for_branches
 from bot.services.members import Principal
 from bot.services.paging import PAGE_SIZE, Page, paginate
 from scoring import BranchResult, FortressRubric, StarRating, rate_branches, score_branches
@@ -57,7 +57,6 @@ from scoring.batch import no_cycle_collection
 from scoring.model import StarMethod
 from scoring.periods import parse_month
 
-DEFAULT_TZ = "Asia/Shanghai"  # when an organisation names no time zone
 MAX_REASON = 1000
 STARS = range(1, 6)
 

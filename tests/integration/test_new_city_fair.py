@@ -82,3 +82,39 @@ async def test_history_brought_in_from_before_counts_from_its_first_month(sessio
     cl = await checklist.month_checklist(session, RUBRIC, branch, "2026-11")
     [line] = [d for d in cl.deductions if d.key == "months_without_theme_day"]
     assert line.months == ("2026-08", "2026-09", "2026-10")
+
+
+async def test_a_branch_set_up_after_midnight_in_its_city_owes_nothing_for_the_month_before(
+    session, tmp_path
+):
+    """Set up at 03:30 on 1 December in Beijing, which is still 30 November in UTC: in
+    the branch's city November was over before it existed, so it never missed one."""
+    branch_id = (await _fresh_city(session, tmp_path)).id
+    set_up = datetime(2026, 11, 30, 19, 30, tzinfo=UTC)
+    await session.execute(
+        update(Organisation).where(Organisation.id == branch_id).values(created_at=set_up)
+    )
+    await session.commit()
+    session.expire_all()
+    branch = await session.get(Organisation, branch_id)
+    december = await checklist.month_checklist(session, RUBRIC, branch, "2026-12")
+    assert december.deductions == []
+
+    await periods.close_period(session, RUBRIC, datetime(2026, 12, 1, 2, tzinfo=UTC), "2026-11")
+    await session.commit()
+    snap = (
+        await session.execute(select(PeriodSnapshot).where(PeriodSnapshot.org_id == branch_id))
+    ).scalar_one()
+    assert Decimal(snap.breakdown["items"]["months_without_theme_day"][0]) == 0
+    assert Decimal(snap.breakdown["pools"]["deductions"][2]) == 0
+
+    # A branch that keeps London time was set up on 30 November: November is its own.
+    await session.execute(
+        update(Organisation).where(Organisation.id == branch_id).values(timezone="Europe/London")
+    )
+    await session.commit()
+    session.expire_all()
+    branch = await session.get(Organisation, branch_id)
+    december = await checklist.month_checklist(session, RUBRIC, branch, "2026-12")
+    [line] = [d for d in december.deductions if d.key == "months_without_theme_day"]
+    assert line.months == ("2026-11",)
