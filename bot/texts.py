@@ -91,10 +91,25 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         ),
         "join.contact_not_own": _("Please share your own contact with the button below."),
         "join.contact_mismatch": _(
-            "That phone number does not match the roster. Ask the secretary to confirm you instead."
+            "That phone number does not match the roster. You can ask to be confirmed instead."
         ),
         "request.not_found": _("That request no longer exists."),
         "request.already_decided": _("This request has already been handled."),
+        "request.withdrawn": _(
+            "{name} has withdrawn this request or sent a new one since; nothing was changed."
+        ),
+        "request.requester_linked": _(
+            "{name} is already linked on the bot, as {member}; nothing was changed."
+        ),
+        "request.member_gone": _(
+            "The roster entry {name} asked for has left this branch or been removed; "
+            "nothing was changed."
+        ),
+        "request.member_taken": _(
+            "{name} is already linked to another Telegram account, so this request cannot be "
+            "approved; nothing was changed. Reject it, or unlink the old account in the roster "
+            "first."
+        ),
         "locale.unknown": _("That language is not available."),
         "stale": _("This button has expired. Please start again."),
         "month.no_branch": _("You are not a member of a branch, so there is no checklist."),

@@ -22,7 +22,7 @@ from bot.db.models import InviteKind
 from bot.services import onboarding, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
-from bot.services.onboarding import ClaimKind, ClaimOutcome
+from bot.services.onboarding import ClaimKind, ClaimOutcome, Confirmer
 from bot.texts import error_text
 from handlers.callbacks import JoinAsk, JoinNew, JoinPage, JoinPick
 from handlers.menu import menu_keyboard
@@ -164,11 +164,11 @@ async def contact(
         if err.code != "join.contact_mismatch":
             raise
         ask = JoinAsk(member=data["member_id"])
+        invite = await onboarding.require_join_invite(session, data.get("invite_id"), clock.now())
+        who, _ids = await onboarding.confirmers(session, invite.org_id)
         await message.answer(
             error_text(err, _, html=True),
-            reply_markup=keyboard(
-                [[Button(text=_("Ask the secretary to confirm me"), callback_data=ask.pack())]]
-            ),
+            reply_markup=keyboard([[Button(text=_ask_label(who), callback_data=ask.pack())]]),
         )
         return
     await state.clear()
@@ -242,17 +242,59 @@ async def _after_request(
     await state.clear()
     await notify_approvers(session, clock, settings, i18n, outcome, tg_name)
     if outcome.kind is ClaimKind.conflict:
-        text = _(
-            "{name} is already linked to another Telegram account. The secretary has been told."
-        )
+        if outcome.confirmer is Confirmer.secretary:
+            text = _(
+                "{name} is already linked to another Telegram account. The secretary has been told."
+            )
+        elif outcome.confirmer is Confirmer.organiser:
+            text = _(
+                "{name} is already linked to another Telegram account. "
+                "The branch's organising member has been told."
+            )
+        elif outcome.confirmer is Confirmer.staff:
+            text = _(
+                "{name} is already linked to another Telegram account. "
+                "The superior organisation's staff have been told."
+            )
+        else:
+            text = _("{name} is already linked to another Telegram account.")
         await message.answer(
             text.format(name=html.quote(outcome.member.name)), reply_markup=ReplyKeyboardRemove()
         )
         return
-    await message.answer(
-        _(
-            "Your request has been sent to the branch secretary. "
-            "I will tell you when it is decided."
-        ),
-        reply_markup=ReplyKeyboardRemove(),
+    await message.answer(_sent_text(outcome.confirmer), reply_markup=ReplyKeyboardRemove())
+
+
+def _ask_label(who: Confirmer) -> str:
+    if who is Confirmer.secretary:
+        return _("Ask the secretary to confirm me")
+    if who is Confirmer.organiser:
+        return _("Ask the organising member to confirm me")
+    if who is Confirmer.staff:
+        return _("Ask the superior organisation to confirm me")
+    return _("Ask to be confirmed")
+
+
+def _sent_text(who: Confirmer) -> str:
+    """Where the request really went: the secretary joining their own branch is confirmed
+    by the superior's staff, not by "the secretary"."""
+    if who is Confirmer.secretary:
+        return _(
+            "Your request has been sent to the branch secretary. I will tell you when it is "
+            "decided."
+        )
+    if who is Confirmer.organiser:
+        return _(
+            "Your request has been sent to the branch's organising member. I will tell you "
+            "when it is decided."
+        )
+    if who is Confirmer.staff:
+        return _(
+            "No one in the branch is on the bot yet, so your request has been sent to the "
+            "superior organisation's staff. I will tell you when it is decided."
+        )
+    return _(
+        "Your request is saved, but no one can confirm it yet: neither the branch nor its "
+        "superior organisation has anyone on the bot. Please tell your superior organisation; "
+        "I will tell you when it is decided."
     )

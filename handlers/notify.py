@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import Member, Organisation
+from bot.db.models import Member, Organisation, Role
 from bot.services import onboarding, orgs, outbox, prefs
 from bot.services.calendar import deliver_at, parse_quiet_hours
+from bot.services.errors import ServiceError
 from bot.services.members import Principal, load_principal
-from bot.services.onboarding import ClaimKind, ClaimOutcome
+from bot.services.onboarding import ClaimKind, ClaimOutcome, Confirmer
+from bot.texts import error_text
 from handlers.callbacks import Decide
 from handlers.menu import menu_keyboard
 from handlers.registry import Handlers
@@ -150,17 +152,16 @@ async def notify_approvers(
                 await tell(session, clock, settings, chat_id, text, key=key, kind="approval")
                 continue
             req = outcome.request
-            on_roster = (
-                _("on the roster as {name}").format(name=html.quote(outcome.member.name))
-                if outcome.member
-                else _("not on the roster")
-            )
             text = _("New request to join {branch}: {name} ({where}), Telegram: {tg}.").format(
                 branch=html.quote(org.name),
                 name=html.quote(req.name),
-                where=on_roster,
+                where=_on_roster(outcome.member),
                 tg=html.quote(tg_name),
             )
+            if outcome.confirmer is Confirmer.staff:
+                text += "\n" + _(
+                    "No one in this branch is on the bot yet to confirm it, so it comes to you."
+                )
             buttons = [
                 [
                     Button(
@@ -181,6 +182,30 @@ async def notify_approvers(
                 kind="approval",
                 markup=keyboard(buttons),
             )
+
+
+def _on_roster(member: Member | None) -> str:
+    if member is None:
+        return _("not on the roster")
+    name = html.quote(member.name)
+    if member.role == Role.secretary:
+        return _("on the roster as {name}, the branch secretary").format(name=name)
+    if member.role == Role.organiser:
+        return _("on the roster as {name}, the organising member").format(name=name)
+    return _("on the roster as {name}").format(name=name)
+
+
+# Refusals that mean the notice itself is out of date: its buttons are taken away.
+_SETTLED = frozenset(
+    {
+        "request.not_found",
+        "request.already_decided",
+        "request.withdrawn",
+        "request.requester_linked",
+        "request.member_gone",
+        "request.member_taken",
+    }
+)
 
 
 async def tell_joined(
@@ -207,15 +232,27 @@ async def decide(
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    result = await onboarding.decide(
-        session, principal, clock.now(), callback_data.request, callback_data.ok
-    )
+    try:
+        result = await onboarding.decide(
+            session, principal, clock.now(), callback_data.request, callback_data.ok
+        )
+    except ServiceError as err:
+        if err.code not in _SETTLED:
+            raise
+        # Nothing was written; the notice says why and loses the buttons that cannot act.
+        reason = error_text(err, _, html=True)
+        await query.answer(error_text(err, _), show_alert=True)
+        await query.message.edit_text(f"{query.message.html_text}\n\n⚠️ {reason}", reply_markup=None)
+        return
     await query.answer()
-    who = html.quote(result.request.name)
-    done = _("✅ {name} approved.") if callback_data.ok else _("❌ {name} rejected.")
-    await query.message.edit_text(
-        f"{query.message.html_text}\n\n" + done.format(name=who), reply_markup=None
-    )
+    if callback_data.ok:
+        # The roster entry that was linked, not only the name the request was made under.
+        done = _("✅ Approved: {tg} is now linked as {name}.").format(
+            tg=html.quote(result.request.name), name=html.quote(result.member.name)
+        )
+    else:
+        done = _("❌ {name} rejected.").format(name=html.quote(result.request.name))
+    await query.message.edit_text(f"{query.message.html_text}\n\n{done}", reply_markup=None)
     requester = result.request.telegram_id
     locale = (await prefs.locales_for(session, [requester], i18n.default_locale))[requester]
     joined = await load_principal(session, requester, settings.superuser_ids)

@@ -51,6 +51,9 @@ class RequestStatus(enum.StrEnum):
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
+    # Replaced by a later request of the same person, or made moot by their joining
+    # another way: nobody decided it, and its old buttons must not act.
+    withdrawn = "withdrawn"
 
 
 class MeetingKind(enum.StrEnum):

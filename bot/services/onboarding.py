@@ -173,12 +173,22 @@ class ClaimKind(StrEnum):
     conflict = "conflict"
 
 
+class Confirmer(StrEnum):
+    """Who is asked to confirm a newcomer: the person the request is sent to."""
+
+    secretary = "secretary"
+    organiser = "organiser"
+    staff = "staff"  # the superior's staff: nobody in the branch is on the bot yet
+    nobody = "nobody"
+
+
 @dataclass
 class ClaimOutcome:
     kind: ClaimKind
     member: Member | None
     request: JoinRequest | None = None
     notify: list[int] = field(default_factory=list)  # Telegram ids to tell
+    confirmer: Confirmer = Confirmer.nobody
 
 
 # Join requests (and claims of a taken roster entry) one account may file in a day:
@@ -256,13 +266,14 @@ async def claim_member(
             )
         )
         await session.flush()
-        return ClaimOutcome(ClaimKind.conflict, member, notify=await approvers(session, org_id))
+        who, ids = await confirmers(session, org_id)
+        return ClaimOutcome(ClaimKind.conflict, member, notify=ids, confirmer=who)
     if member.phone:
         return ClaimOutcome(ClaimKind.needs_contact, member)
     request = await _pending_request(
         session, now, org_id, telegram_id, telegram_name(name, member.name), member.id
     )
-    return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
+    return await _pending(session, org_id, member, request)
 
 
 async def confirm_contact(
@@ -285,7 +296,12 @@ async def confirm_contact(
     if not members.same_phone(member.phone, phone):
         raise ServiceError("join.contact_mismatch")
     await members.link_telegram(session, Actor(telegram_id, member.name), now, member, telegram_id)
-    await _close_requests(session, now, telegram_id, RequestStatus.approved, telegram_id)
+    # Only a request for this very roster entry is settled by the contact; one made
+    # earlier under another name is withdrawn, never marked approved for someone else.
+    await _close_requests(
+        session, now, telegram_id, RequestStatus.approved, telegram_id, member_id=member.id
+    )
+    await _close_requests(session, now, telegram_id, RequestStatus.withdrawn, telegram_id)
     return member
 
 
@@ -300,7 +316,7 @@ async def request_as_new(
         raise ServiceError("member.org_not_branch")
     name = clean_name(name)
     request = await _pending_request(session, now, org_id, telegram_id, name, None)
-    return ClaimOutcome(ClaimKind.pending, None, request, await approvers(session, org_id))
+    return await _pending(session, org_id, None, request)
 
 
 async def request_approval_for(
@@ -320,7 +336,7 @@ async def request_approval_for(
     request = await _pending_request(
         session, now, org_id, telegram_id, telegram_name(name, member.name), member.id
     )
-    return ClaimOutcome(ClaimKind.pending, member, request, await approvers(session, org_id))
+    return await _pending(session, org_id, member, request)
 
 
 @dataclass
@@ -339,8 +355,11 @@ async def decide(
     org = await require_org(session, request.org_id)
     if not principal.can_lead(org):
         raise ServiceError("access.denied")
+    if request.status == RequestStatus.withdrawn:
+        raise ServiceError("request.withdrawn", name=request.name)
     if request.status != RequestStatus.pending:
         raise ServiceError("request.already_decided", status=request.status)
+    member = await _approvable(session, request) if approve else None
     status = (RequestStatus.approved if approve else RequestStatus.rejected).value
     # Claimed by one conditional UPDATE: a secretary and an organising member deciding
     # at once cannot both act (one approving, the other rejecting what was approved).
@@ -354,13 +373,12 @@ async def decide(
         now_status = await session.scalar(
             select(JoinRequest.status).where(JoinRequest.id == request_id)
         )
+        if now_status == RequestStatus.withdrawn:
+            raise ServiceError("request.withdrawn", name=request.name)
         raise ServiceError("request.already_decided", status=now_status)
     actor = principal.actor
-    member = None
     if approve:
-        if request.member_id is not None:
-            member = await members.require_member(session, request.member_id)
-        else:
+        if member is None:
             member = await members.add_member(
                 session,
                 actor,
@@ -379,16 +397,49 @@ async def decide(
     return Decision(request, member, org)
 
 
-async def approvers(session: AsyncSession, org_id: int) -> list[int]:
-    """Who hears about a join request: the branch's linked leaders, else the superior's staff."""
-    ids = [m.telegram_id for m in await members.leaders(session, org_id) if m.telegram_id]
-    if ids:
-        return ids
+async def _approvable(session: AsyncSession, request: JoinRequest) -> Member | None:
+    """The roster entry an approval links (None: a new member), refused when the request
+    no longer matches the roster: approving links exactly the person it named, or nobody."""
+    linked = await session.scalar(select(Member).where(Member.telegram_id == request.telegram_id))
+    if linked is not None:
+        raise ServiceError("request.requester_linked", name=request.name, member=linked.name)
+    if request.member_id is None:
+        return None
+    member = await session.get(Member, request.member_id)
+    if member is None or member.status == MemberStatus.left or member.org_id != request.org_id:
+        raise ServiceError("request.member_gone", name=request.name)
+    if member.telegram_id is not None:
+        raise ServiceError("request.member_taken", name=member.name)
+    return member
+
+
+async def confirmers(session: AsyncSession, org_id: int) -> tuple[Confirmer, list[int]]:
+    """Who hears about a join request, and as whom: the branch's linked secretary and
+    organising member, else the superior's staff (a new branch, or its secretary is the
+    one joining), else nobody yet."""
+    leaders = [m for m in await members.leaders(session, org_id) if m.telegram_id]
+    if leaders:
+        first = Role(leaders[0].role)
+        who = Confirmer.secretary if first is Role.secretary else Confirmer.organiser
+        return who, [m.telegram_id for m in leaders]
     org = await require_org(session, org_id)
     rows = await session.execute(
         select(Staff.telegram_id).where(Staff.org_id.in_(ancestor_ids(org))).distinct()
     )
-    return list(rows.scalars())
+    ids = list(rows.scalars())
+    return (Confirmer.staff if ids else Confirmer.nobody), ids
+
+
+async def approvers(session: AsyncSession, org_id: int) -> list[int]:
+    """Who hears about a join request (see `confirmers`)."""
+    return (await confirmers(session, org_id))[1]
+
+
+async def _pending(
+    session: AsyncSession, org_id: int, member: Member | None, request: JoinRequest
+) -> ClaimOutcome:
+    who, ids = await confirmers(session, org_id)
+    return ClaimOutcome(ClaimKind.pending, member, request, ids, who)
 
 
 async def _refuse_if_member(session: AsyncSession, telegram_id: int) -> None:
@@ -405,9 +456,9 @@ async def _pending_request(
     name: str,
     member_id: int | None,
 ) -> JoinRequest:
-    """One open request per person: asking again replaces the earlier one."""
+    """One open request per person: asking again replaces (withdraws) the earlier one."""
     await _limit_requests(session, now, telegram_id)
-    await _close_requests(session, now, telegram_id, RequestStatus.rejected, None)
+    await _close_requests(session, now, telegram_id, RequestStatus.withdrawn, telegram_id)
     request = JoinRequest(
         org_id=org_id, telegram_id=telegram_id, name=name, member_id=member_id, created_at=now
     )
@@ -429,13 +480,21 @@ async def _limit_requests(session: AsyncSession, now: datetime, telegram_id: int
 
 
 async def _close_requests(
-    session: AsyncSession, now: datetime, telegram_id: int, status: RequestStatus, by: int | None
+    session: AsyncSession,
+    now: datetime,
+    telegram_id: int,
+    status: RequestStatus,
+    by: int | None,
+    *,
+    member_id: int | None = None,
 ) -> None:
+    """Close this person's pending requests (only the one for `member_id`, if given)."""
+    which = [
+        JoinRequest.telegram_id == telegram_id,
+        JoinRequest.status == RequestStatus.pending.value,
+    ]
+    if member_id is not None:
+        which.append(JoinRequest.member_id == member_id)
     await session.execute(
-        update(JoinRequest)
-        .where(
-            JoinRequest.telegram_id == telegram_id,
-            JoinRequest.status == RequestStatus.pending.value,
-        )
-        .values(status=status.value, decided_at=now, decided_by=by)
+        update(JoinRequest).where(*which).values(status=status.value, decided_at=now, decided_by=by)
     )

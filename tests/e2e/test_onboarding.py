@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Member
-from bot.services import members, onboarding
+from bot.db.models import JoinRequest, Member
+from bot.services import members, onboarding, orgs
 from bot.services.members import Principal
 from tests.e2e import seeds
 from tests.e2e.conftest import SUPERUSER
@@ -30,6 +30,12 @@ T = {
         "me": "所在支部",
         "bad": "无效",
         "revoked": "已作废",
+        "to_staff": "已发送给上级党组织的工作人员",
+        "comes_to_you": "由您审核",
+        "secretary_role": "名册登记为李强，支部书记",
+        "withdrawn": "已撤回这份申请",
+        "ask_staff": "请上级党组织确认我的身份",
+        "linked_as": "已绑定为李强",
     },
     "en": {
         "lang": "en",
@@ -47,6 +53,12 @@ T = {
         "me": "Branch:",
         "bad": "not valid",
         "revoked": "withdrawn",
+        "to_staff": "sent to the superior organisation's staff",
+        "comes_to_you": "so it comes to you",
+        "secretary_role": "on the roster as 李强, the branch secretary",
+        "withdrawn": "has withdrawn this request",
+        "ask_staff": "Ask the superior organisation to confirm me",
+        "linked_as": "is now linked as 李强",
     },
 }
 
@@ -160,3 +172,86 @@ async def test_wrong_contact_second_account_and_bad_codes(world, lang):
 
     await liar.send("/start nonsense-code")
     await liar.expect(t["bad"])
+
+
+async def _new_branch(session, now):
+    """A branch as a fresh city sets it up: from the roster, its secretary not on the bot."""
+    branch = await orgs.create_org(
+        session,
+        ROOT.actor,
+        now,
+        name="一支部",
+        kind="branch",
+        parent_id=(await seeds.city(session, now, staff=(9001, "周组织"))).id,
+        domain="community",
+    )
+    li = await members.add_member(
+        session,
+        ROOT.actor,
+        now,
+        org_id=branch.id,
+        name="李强",
+        category="rural_community",
+        phone="13900000001",
+    )
+    await members.set_role(session, ROOT.actor, now, li, "secretary")
+    await members.add_member(
+        session, ROOT.actor, now, org_id=branch.id, name="王芳", category="rural_community"
+    )
+    return (await onboarding.create_invite(session, ROOT, now, branch.id)).code
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_secretary_joining_a_new_branch_under_a_wrong_name_first(world, lang):
+    """The secretary's request goes to the staff and says so; the request made under the
+    wrong name is withdrawn when they link by phone, and its old Approve links nobody."""
+    t = T[lang]
+    code = await world.seed(_new_branch)
+    staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
+    await staff.send("/help")  # the bot learns the staff member's language
+    await staff.expect()
+    li = await world.emu.create_user("Li Qiang", language_code=t["lang"], phone="+8613900000001")
+    await pick_from_roster(li, code, "王芳")
+    await li.expect(t["to_staff"])
+    notice = await staff.expect("王芳")
+    assert t["comes_to_you"] in notice.text
+
+    await pick_from_roster(li, code, "李强")
+    await li.expect(t["share"])
+    await li.share_contact()
+    await li.expect(t["welcome"])
+
+    answer = await staff.press("✅ " + t["approve"], message=notice)
+    assert answer.show_alert and t["withdrawn"] in answer.text
+    settled = await staff.expect(edited=True)
+    assert t["withdrawn"] in settled.text and not settled.inline_keyboard
+
+    async def state(session, now):
+        linked = await session.execute(
+            select(Member.name).where(Member.telegram_id.is_not(None)).order_by(Member.name)
+        )
+        statuses = await session.execute(select(JoinRequest.status))
+        return list(linked.scalars()), list(statuses.scalars())
+
+    assert await world.seed(state) == (["李强"], ["withdrawn"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_are_told_they_confirm_the_branch_secretary(world, lang):
+    t = T[lang]
+    code = await world.seed(_new_branch)
+    staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
+    await staff.send("/help")
+    await staff.expect()
+    li = await world.emu.create_user("Li Qiang", language_code=t["lang"], phone="13700000000")
+    await pick_from_roster(li, code, "李强")
+    await li.share_contact()
+    await li.expect(t["mismatch"])
+    await li.press(t["ask_staff"])
+    await li.expect(t["to_staff"])
+    notice = await staff.expect("李强")
+    assert t["secretary_role"] in notice.text
+    await staff.press("✅ " + t["approve"], message=notice)
+    done = await staff.expect(edited=True)
+    assert t["linked_as"] in done.text
+    await li.expect(t["approved"])

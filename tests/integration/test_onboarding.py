@@ -12,7 +12,7 @@ from bot.services import members, onboarding, orgs
 from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.members import Principal, load_principal
-from bot.services.onboarding import ClaimKind
+from bot.services.onboarding import ClaimKind, Confirmer
 
 NOW = datetime(2026, 7, 1, 8, tzinfo=UTC)
 ROOT = Principal(telegram_id=1, is_superuser=True)
@@ -166,3 +166,98 @@ async def test_roster_search_and_pagination(session):
     assert page.total == 20 and len(page.items) == 4
     assert [m.name for m in (await members.roster_page(session, branch.id, "张")).items] == ["张三"]
     assert (await members.roster_page(session, branch.id, "%")).total == 0
+
+
+async def _new_branch_with_staff(session):
+    """A branch set up from the roster: its secretary on it but not on the bot yet."""
+    city, branch = await _branch(session)
+    session.add(Staff(org_id=city.id, telegram_id=555, name="组织部", created_at=NOW))
+    inv = (await onboarding.create_invite(session, ROOT, NOW, branch.id)).id
+    li = await _member(session, branch, "李强", phone="13900000001", role="secretary")
+    wang = await _member(session, branch, "王芳")
+    return branch, inv, li, wang
+
+
+async def _status(session, request_id):
+    return await session.scalar(select(JoinRequest.status).where(JoinRequest.id == request_id))
+
+
+async def test_contact_link_settles_only_the_request_for_that_person(session):
+    """A request made under a wrong name is withdrawn, not marked approved for the person
+    the account was then linked to; approving its old notice links nobody."""
+    _, inv, li, wang = await _new_branch_with_staff(session)
+    wrong = await onboarding.claim_member(session, NOW, inv, wang.id, 77, "Li Qiang")
+    assert wrong.kind is ClaimKind.pending and wrong.request.member_id == wang.id
+    await onboarding.claim_member(session, NOW, inv, li.id, 77, "Li Qiang")
+    await onboarding.confirm_contact(session, NOW, inv, li.id, 77, 77, "13900000001")
+    assert await _status(session, wrong.request.id) == "withdrawn"
+    staff = await load_principal(session, 555, frozenset())
+    with pytest.raises(ServiceError, match="request.withdrawn"):
+        await onboarding.decide(session, staff, NOW, wrong.request.id, True)
+    assert (await session.get(Member, wang.id)).telegram_id is None
+    assert (await session.get(Member, li.id)).telegram_id == 77
+    assert await _status(session, wrong.request.id) == "withdrawn"
+
+
+async def test_a_request_for_the_same_person_is_approved_by_the_contact(session):
+    _, inv, li, _ = await _new_branch_with_staff(session)
+    with pytest.raises(ServiceError, match="join.contact_mismatch"):
+        await onboarding.confirm_contact(session, NOW, inv, li.id, 77, 77, "13700000000")
+    asked = await onboarding.request_approval_for(session, NOW, inv, li.id, 77, "Li Qiang")
+    await onboarding.confirm_contact(session, NOW, inv, li.id, 77, 77, "13900000001")
+    assert await _status(session, asked.request.id) == "approved"
+
+
+async def test_the_request_says_who_confirms_it(session):
+    """The secretary joining their own new branch is confirmed by the superior's staff."""
+    _, inv, li, wang = await _new_branch_with_staff(session)
+    out = await onboarding.request_approval_for(session, NOW, inv, li.id, 77, "Li Qiang")
+    assert (out.confirmer, out.notify) == (Confirmer.staff, [555])
+    await members.link_telegram(session, ROOT.actor, NOW, li, 10)
+    out = await onboarding.claim_member(session, NOW, inv, wang.id, 78, "Wang")
+    assert (out.confirmer, out.notify) == (Confirmer.secretary, [10])
+    await members.set_role(session, ROOT.actor, NOW, li, "organiser")
+    out = await onboarding.request_as_new(session, NOW, inv, 79, "赵六")
+    assert (out.confirmer, out.notify) == (Confirmer.organiser, [10])
+    _city2 = await orgs.create_org(session, ROOT.actor, NOW, name="别处", kind="committee")
+    lone = await orgs.create_org(
+        session,
+        ROOT.actor,
+        NOW,
+        name="孤支部",
+        kind="branch",
+        parent_id=_city2.id,
+        domain="village",
+    )
+    lone_inv = (await onboarding.create_invite(session, ROOT, NOW, lone.id)).id
+    out = await onboarding.request_as_new(session, NOW, lone_inv, 80, "钱七")
+    assert (out.confirmer, out.notify) == (Confirmer.nobody, [])
+
+
+async def test_stale_or_mismatched_approvals_are_refused_and_change_nothing(session):
+    branch, inv, li, wang = await _new_branch_with_staff(session)
+    staff = await load_principal(session, 555, frozenset())
+    # The roster entry was linked to someone else meanwhile.
+    first = await onboarding.claim_member(session, NOW, inv, wang.id, 77, "Wang?")
+    await members.link_telegram(session, ROOT.actor, NOW, wang, 88)
+    with pytest.raises(ServiceError, match="request.member_taken") as err:
+        await onboarding.decide(session, staff, NOW, first.request.id, True)
+    assert err.value.params["name"] == "王芳"
+    assert await _status(session, first.request.id) == "pending"
+    # The requester was linked meanwhile (here by hand, in the roster).
+    second = await onboarding.request_as_new(session, NOW, inv, 90, "孙八")
+    await members.link_telegram(session, ROOT.actor, NOW, li, 90)
+    with pytest.raises(ServiceError, match="request.requester_linked") as err:
+        await onboarding.decide(session, staff, NOW, second.request.id, True)
+    assert err.value.params["member"] == "李强"
+    # The roster entry left the branch.
+    third = await onboarding.request_approval_for(
+        session, NOW, inv, (await _member(session, branch, "周九")).id, 91, "Zhou"
+    )
+    gone = await session.get(Member, third.request.member_id)
+    await members.update_member(session, ROOT.actor, NOW, gone, status="left")
+    with pytest.raises(ServiceError, match="request.member_gone"):
+        await onboarding.decide(session, staff, NOW, third.request.id, True)
+    # Rejecting a request that cannot be approved still works.
+    assert (await onboarding.decide(session, staff, NOW, third.request.id, False)).member is None
+    assert await _status(session, third.request.id) == "rejected"
