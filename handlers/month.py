@@ -191,18 +191,41 @@ def gap_lines(cl, rubric) -> list[str]:
     level = gap.levels[0]
     if not level.reachable and level.blocked_by:
         return [_("The next star cannot be reached this month any more.")]
-    if not level.reachable:
-        # All the branch can still record falls short: the grades the superior gives
-        # decide the rest. "Cannot be reached" would tell a new branch to give up.
-        return [
-            _(
-                "What the branch can still record this month is not enough for {stars}; "
-                "the items the superior grades decide the rest."
-            ).format(stars=stars(level.stars))
-        ]
     locale = get_i18n().current_locale
+    if not level.reachable:
+        return [_unreachable_text(level, rubric, locale)]
     steps = "; ".join(_step_text(s, rubric, locale) for s in level.steps) or "—"
     return [_("To reach {stars}: {steps}").format(stars=stars(level.stars), steps=steps)]
+
+
+def _unreachable_text(level, rubric, locale: str) -> str:
+    """All the branch can still record falls short. "Cannot be reached" would tell a new
+    branch to give up while the superior has not graded it yet: name those items."""
+    if not level.graded:
+        return _("What the branch can still record this month is not enough for {stars}.").format(
+            stars=stars(level.stars)
+        )
+    items = list_sep().join(
+        _("{item} (up to +{points})").format(
+            item=html.quote(named(rubric.item(key))), points=fmt_number(points, locale)
+        )
+        for key, points in level.graded
+    )
+    values = {
+        "stars": stars(level.stars),
+        "most": fmt_number(level.own_best, locale),
+        "need": fmt_number(level.min_points, locale),
+        "items": items,
+    }
+    if level.own_best is not None and level.own_best < level.min_points:
+        return _(
+            "What the branch can still record this month brings it to {most} points at "
+            "most; {stars} needs {need}. The rest depends on items your superior "
+            "organisation grades: {items}."
+        ).format(**values)
+    return _("{stars} also depends on items your superior organisation grades: {items}.").format(
+        **values
+    )
 
 
 def _step_text(step, rubric, locale: str) -> str:

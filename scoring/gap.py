@@ -97,6 +97,12 @@ class LevelGap:
     effort: int
     total_after: Decimal
     optimal: bool  # False when the search stopped at its budget
+    # An unreachable level not blocked by a veto: the most the branch's own records can
+    # bring the total to this month, and the items the superior grades that still have
+    # points to give ((key, points still open), most first) when their best grades on
+    # top of that would reach the level. Empty: the grades would not be enough either.
+    own_best: Decimal | None = None
+    graded: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +371,32 @@ class _Search:
         top = tuple(s.levels[-1] for s in self.sources)
         return top if self.evaluate(top)[1] >= stars else None
 
+    def graded_rest(self, stars: int) -> tuple[Decimal, tuple[tuple[str, Decimal], ...]]:
+        """For a level the branch cannot reach by itself: the most its own records bring
+        (every source at its top level), and the superior-graded items with points still
+        open if their best grades on top of that reach ``stars`` (one rescoring)."""
+        top = tuple(s.levels[-1] for s in self.sources)
+        own = self.evaluate(top)[0]
+        dp = self.plan.domains[self.facts.domain]
+        results = {r.key: r for r in own.items}
+        open_items, best = [], []
+        for ci in (*dp.items, *featured_items(self.plan, self.facts.featured), *dp.bonus):
+            item = ci.item
+            r = results.get(item.key)
+            if item.evidence.kind is not EvidenceKind.GRADE or not item.rule.grades or r is None:
+                continue
+            if r.points < r.max_points:
+                open_items.append((item.key, r.max_points - r.points))
+                label = max(item.rule.grades, key=lambda g: g[1])[0]
+                best.append(Change(ChangeKind.GRADE, item.evidence.key, grade=label))
+        if not open_items:
+            return own.total, ()
+        ev = apply_changes(self.base, [*self.changes(top), *best], self.rubric.quorum)
+        if threshold_rating(self.scheme, score_evidence(self.plan, self.facts, ev)).stars < stars:
+            return own.total, ()
+        open_items.sort(key=lambda kv: (-kv[1], kv[0]))
+        return own.total, tuple(open_items)
+
     def steps(self, assignment: tuple[int, ...]) -> tuple[GapStep, ...]:
         """The chosen changes, biggest gain first, each with what it adds in that order."""
         chosen = [i for i, u in enumerate(assignment) if u]
@@ -434,17 +466,39 @@ def gap_analysis(
         if not search.conditions_possible(level):
             # Points could get there but a condition cannot (say, five stars need a
             # featured item done and the branch has none): no search needed to say so.
+            own, graded = search.graded_rest(level.stars)
             levels.append(
                 LevelGap(
-                    level.stars, level.min_points, False, "", (), 0, search.current.total, True
+                    level.stars,
+                    level.min_points,
+                    False,
+                    "",
+                    (),
+                    0,
+                    search.current.total,
+                    True,
+                    own,
+                    graded,
                 )
             )
             continue
         found, optimal = search.solve(level.stars, level.min_points)
         if found is None:
+            # "Out of reach" would read as final to a new branch whose grades the
+            # superior has not given yet: say which grades the level waits on.
+            own, graded = search.graded_rest(level.stars)
             levels.append(
                 LevelGap(
-                    level.stars, level.min_points, False, "", (), 0, search.current.total, optimal
+                    level.stars,
+                    level.min_points,
+                    False,
+                    "",
+                    (),
+                    0,
+                    search.current.total,
+                    optimal,
+                    own,
+                    graded,
                 )
             )
             continue

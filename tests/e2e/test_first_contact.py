@@ -16,8 +16,20 @@ STAFF = 9101
 SECRETARY = 3001
 
 T = {
-    "zh": {"lang": "zh-hans", "hello": "您好", "back": "欢迎回来", "ask": "我们支部几颗星"},
-    "en": {"lang": "en", "hello": "Hello", "back": "Welcome back", "ask": "what's my star rating"},
+    "zh": {
+        "lang": "zh-hans",
+        "hello": "您好",
+        "back": "欢迎回来",
+        "ask": "我们支部几颗星",
+        "next": "怎么才能升星",
+    },
+    "en": {
+        "lang": "en",
+        "hello": "Hello",
+        "back": "Welcome back",
+        "ask": "what's my star rating",
+        "next": "how do we get the next star",
+    },
 }
 
 
@@ -154,10 +166,21 @@ async def test_a_secretarys_card_does_not_offer_making_them_secretary(world, lan
 
 
 FRESH = {
-    "zh": {"q": "/month", "says": "其余取决于上级评定", "not": "本月已无法再升一星"},
+    "zh": {
+        "q": "/month",
+        "says": "其余取决于上级党组织评定的事项：",
+        "items": ["发展壮大村级集体经济（最多 +8 分）", "工作台账规范（最多 +3 分）"],
+        "most": "最多可使总分达到 55 分，★★☆☆☆ 需要 60 分",
+        "not": "本月已无法再升一星",
+    },
     "en": {
         "q": "/month",
-        "says": "the items the superior grades decide the rest",
+        "says": "The rest depends on items your superior organisation grades:",
+        "items": [
+            "Growing the village collective economy (up to +8)",
+            "Ledger kept properly (up to +3)",
+        ],
+        "most": "brings it to 55 points at most; ★★☆☆☆ needs 60",
         "not": "cannot be reached this month",
     },
 }
@@ -166,10 +189,14 @@ FRESH = {
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_a_new_branch_is_not_told_the_next_star_is_out_of_reach(world, lang):
     """A branch with nothing recorded yet: what it can record itself falls short of two
-    stars, the superior's grades decide the rest; it is not told to give up."""
+    stars, and the answer names the items the superior grades that decide the rest (it
+    is not told to give up, nor left guessing which items those are)."""
     t, f = T[lang], FRESH[lang]
     await world.seed(_city)
     sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await sec.send(f["q"])
-    got = await sec.expect(f["says"])
-    assert f["not"] not in got.text
+    for question in (f["q"], t["next"]):
+        await sec.send(question)
+        got = await sec.expect(f["says"])
+        assert f["most"] in got.text and f["not"] not in got.text
+        for item in f["items"]:
+            assert item in got.text
