@@ -23,6 +23,8 @@ NEXT_STAR = (
     "To reach",
     "不足以达到",
     "is not enough for",
+    "取决于上级党组织评定的事项",
+    "depends on items your superior organisation grades",
     "无法再升",
     "cannot be reached",
     "最高星级",
