@@ -155,7 +155,10 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "broadcast.text_empty": _("The announcement is empty."),
         "broadcast.too_long": _("The announcement is too long (at most {max} characters)."),
         "notifications.topic_unknown": _("That kind of reminder cannot be muted."),
-        "group.taken": _("This group is already linked to another branch."),
+        "group.taken": _(
+            "This group is already linked to {branch}, so it was not linked to your branch; "
+            "nothing was changed. Each branch needs a group of its own."
+        ),
         "group.unreachable": _("I cannot post in the branch group. Is the bot still a member?"),
         "notice.closed": _("This meeting has already taken place."),
         "notice.in_past": _("The meeting time is in the past."),

@@ -238,6 +238,13 @@ class Rsvp(Press, prefix="rv"):
     coming: bool
 
 
+class GroupMove(Press, prefix="gm"):
+    """Confirm (or not) a /linkgroup that moves a link; pressed in the group itself."""
+
+    branch: Id
+    ok: bool
+
+
 class Announce(Press, prefix="an"):
     act: Word  # kind | back | cancel
     value: Key = ""

@@ -25,10 +25,11 @@ from bot.db.models import MeetingKind, Organisation
 from bot.i18n import fmt_datetime
 from bot.services import orgs, rsvp
 from bot.services.errors import ServiceError
+from bot.services.meetings import led_branch
 from bot.services.members import Principal
 from bot.texts import meeting_kind_label
 from handlers.calendar import Cal, month_calendar, picked_date
-from handlers.callbacks import Announce, Rsvp
+from handlers.callbacks import Announce, GroupMove, Rsvp
 from handlers.notify import tell, zone_of
 from handlers.registry import Handlers
 from handlers.states import AnnounceMeeting, RsvpReason
@@ -36,6 +37,7 @@ from handlers.views import Button, keyboard, parse_time_place, step_nav
 
 router = Handlers("group")
 IN_GROUP = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
+IN_GROUP_PRESS = F.message.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
 
 
 @router.message(Command("linkgroup"), IN_GROUP)
@@ -43,11 +45,61 @@ async def link_group(
     message: Message, session: AsyncSession, principal: Principal, clock: Clock
 ) -> None:
     branch_id = principal.led_branch_id()
-    await rsvp.link_group(session, principal, clock.now(), branch_id, message.chat.id)
-    await message.answer(
-        _("This group is now linked to {branch}. Meeting notices will be posted here.").format(
-            branch=html.quote(principal.branch.name)
-        )
+    link = await rsvp.link_group(session, principal, clock.now(), branch_id, message.chat.id)
+    if link.done:
+        await message.answer(_linked_text(link))
+        return
+    # A move is never made silently: the leader confirms it here, in the group.
+    if link.taken_from is not None:
+        text = _(
+            "This group is linked to {other}. Link it to {branch} instead? {other} will then "
+            "have no group for its meeting notices."
+        ).format(other=html.quote(link.taken_from.name), branch=html.quote(link.branch.name))
+    else:
+        text = _(
+            "{branch} is already linked to another group. Post its meeting notices in this "
+            "group instead?"
+        ).format(branch=html.quote(link.branch.name))
+    buttons = [
+        Button(text=_("✅ Link here"), callback_data=GroupMove(branch=branch_id, ok=True).pack()),
+        Button(
+            text=_("✖ Keep as it is"), callback_data=GroupMove(branch=branch_id, ok=False).pack()
+        ),
+    ]
+    await message.answer(text, reply_markup=keyboard([buttons]))
+
+
+@router.callback_query(GroupMove.filter(), IN_GROUP_PRESS)
+async def confirm_move(
+    query: CallbackQuery,
+    callback_data: GroupMove,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+) -> None:
+    chat_id = query.message.chat.id
+    if not callback_data.ok:
+        # Only someone who may make the move may dismiss the question.
+        await led_branch(session, principal, callback_data.branch)
+        await query.answer()
+        await query.message.edit_text(_("Nothing was changed."), reply_markup=None)
+        return
+    link = await rsvp.link_group(
+        session, principal, clock.now(), callback_data.branch, chat_id, confirmed=True
+    )
+    await query.answer()
+    await query.message.edit_text(_linked_text(link), reply_markup=None)
+
+
+def _linked_text(link: rsvp.GroupLink) -> str:
+    branch = html.quote(link.branch.name)
+    if link.taken_from is not None:
+        return _(
+            "This group is now linked to {branch} instead of {other}. Meeting notices will be "
+            "posted here."
+        ).format(branch=branch, other=html.quote(link.taken_from.name))
+    return _("This group is now linked to {branch}. Meeting notices will be posted here.").format(
+        branch=branch
     )
 
 

@@ -5,7 +5,8 @@ In a group the bot answers only what belongs to the group: linking it to a branc
 /stars, /start, /help, /announce…) gets a reply with a button that opens the private
 chat — never the answer itself, and never a reply keyboard, which would sit on every
 member's screen. Presses in a group other than RSVPs are refused the same way (a
-forged one would otherwise edit a group message into someone's checklist). A message
+forged one would otherwise edit a group message into someone's checklist); so is the
+confirmation of a /linkgroup that moves a link. A message
 that is not a command but is addressed to the bot — a reply to one of its messages, an
 @mention of it — is answered the same way rather than met with silence; the group's
 own talk is left alone.
@@ -19,7 +20,7 @@ from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.callbacks import Noop, Rsvp
+from handlers.callbacks import GroupMove, Noop, Rsvp
 from handlers.registry import Handlers
 from handlers.views import Button, keyboard
 
@@ -77,7 +78,9 @@ async def addressed(message: Message, bot: Bot) -> None:
     await message.reply(text, reply_markup=keyboard([[button]]))
 
 
-@router.callback_query(F.message.chat.type.in_(GROUP_CHATS), ~Rsvp.filter(), ~Noop.filter())
+@router.callback_query(
+    F.message.chat.type.in_(GROUP_CHATS), ~Rsvp.filter(), ~Noop.filter(), ~GroupMove.filter()
+)
 async def not_here(query: CallbackQuery) -> None:
     await query.answer(
         _("This button works only in our private chat. Please start again there."),

@@ -7,7 +7,8 @@ Refusals (`ServiceError` codes and params):
 
 - `access.denied` — not the branch's secretary, organising member or superior's staff;
 - `group.not_a_group` — the chat id is a private chat's (groups have negative ids);
-- `group.taken` — the group is already linked to another branch;
+- `group.taken(branch)` — the group is linked to another branch, one the principal does
+  not lead (one they lead too is moved, once confirmed);
 - `notice.no_group` — the branch has no linked group to announce in;
 - `notice.in_past(starts_at)`, `notice.not_found`, `notice.closed` (the meeting began
   more than `ANSWER_GRACE` ago);
@@ -46,18 +47,53 @@ ANSWER_GRACE = timedelta(hours=12)
 RECENT = timedelta(days=14)
 
 
+@dataclass
+class GroupLink:
+    """What linking a group to a branch did, or would do: `done` False means it waits for
+    the leader's confirmation, because it would take the group from `taken_from` or the
+    branch from the group it had (`replaces`)."""
+
+    branch: Organisation
+    done: bool
+    taken_from: Organisation | None = None
+    replaces: int | None = None  # the branch's previous group chat
+
+
 async def link_group(
-    session: AsyncSession, principal: Principal, now: datetime, org_id: int, chat_id: int
-) -> Organisation:
-    """Link the group `chat_id` to the branch (replacing a group it had)."""
+    session: AsyncSession,
+    principal: Principal,
+    now: datetime,
+    org_id: int,
+    chat_id: int,
+    *,
+    confirmed: bool = False,
+) -> GroupLink:
+    """Link the group `chat_id` to the branch. A link that would move something — the
+    group away from another branch, or the branch away from its group — is only made
+    `confirmed`; a group of a branch the principal does not lead is never taken."""
     branch = await led_branch(session, principal, org_id)
     if chat_id >= 0:
         raise ServiceError("group.not_a_group")
     if branch.group_chat_id == chat_id:
-        return branch
+        return GroupLink(branch, True)
     holder = await branch_for_group(session, chat_id)
+    if holder is not None and not principal.can_lead(holder):
+        raise ServiceError("group.taken", branch=holder.name)
+    link = GroupLink(branch, confirmed, holder, branch.group_chat_id)
+    if not confirmed and (holder is not None or branch.group_chat_id is not None):
+        return link
     if holder is not None:
-        raise ServiceError("group.taken")
+        await audit.record(
+            session,
+            principal.actor,
+            now,
+            "organisation",
+            holder.id,
+            "group",
+            {"group_chat_id": [chat_id, None]},
+        )
+        holder.group_chat_id = None
+        await session.flush()  # the column is unique: free it before it is taken
     await audit.record(
         session,
         principal.actor,
@@ -68,8 +104,9 @@ async def link_group(
         {"group_chat_id": [branch.group_chat_id, chat_id]},
     )
     branch.group_chat_id = chat_id
+    link.done = True
     await session.flush()
-    return branch
+    return link
 
 
 async def branch_for_group(session: AsyncSession, chat_id: int) -> Organisation | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.db.models import AuditLog, Evidence
 from bot.services import checklist, content, evidence, meetings, rsvp
 from bot.services.errors import ServiceError
+from bot.services.members import Principal
 from tests.integration.month_world import (
     MEMBER_TG,
     NOW,
@@ -306,3 +307,34 @@ async def test_announce_refusals(session):
     outsider = await w.principal(session, OTHER_SECRETARY_TG)
     with pytest.raises(ServiceError, match="access.denied"):
         await rsvp.announce(session, outsider, NOW, w.branch.id, "general", later, None, "t")
+
+
+async def test_a_group_link_that_moves_something_waits_for_confirmation(session):
+    """/linkgroup never moves a link silently: the branch's old group, or a group of
+    another branch, changes only when confirmed, and a group of a branch the leader does
+    not lead is refused with its name."""
+    w = await build(session)
+    sec = await w.principal(session, SECRETARY_TG)
+    assert (await rsvp.link_group(session, sec, NOW, w.branch.id, -100)).done
+    pending = await rsvp.link_group(session, sec, NOW, w.branch.id, -200)
+    assert (pending.done, pending.replaces, pending.taken_from) == (False, -100, None)
+    assert w.branch.group_chat_id == -100
+    assert (await rsvp.link_group(session, sec, NOW, w.branch.id, -200, confirmed=True)).done
+    assert w.branch.group_chat_id == -200
+
+    other_sec = await w.principal(session, OTHER_SECRETARY_TG)
+    with pytest.raises(ServiceError, match="group.taken") as err:
+        await rsvp.link_group(session, other_sec, NOW, w.other.id, -200, confirmed=True)
+    assert err.value.params == {"branch": w.branch.name}
+    assert (w.branch.group_chat_id, w.other.group_chat_id) == (-200, None)
+
+    # Someone who leads both branches may move the group, once confirmed.
+    root = Principal(telegram_id=1, is_superuser=True)
+    asked = await rsvp.link_group(session, root, NOW, w.other.id, -200)
+    assert (asked.done, asked.taken_from.id) == (False, w.branch.id)
+    assert (await rsvp.link_group(session, root, NOW, w.other.id, -200, confirmed=True)).done
+    assert (w.branch.group_chat_id, w.other.group_chat_id) == (None, -200)
+    moves = await session.execute(
+        select(AuditLog.entity_id, AuditLog.changes).where(AuditLog.action == "group")
+    )
+    assert (w.branch.id, {"group_chat_id": [-200, None]}) in [tuple(r) for r in moves]
