@@ -146,6 +146,11 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "evidence.ratio_invalid": _("{count} out of {of} is not a valid share."),
         "evidence.ratio_needs_total": _("Give both numbers, e.g. “18/20”."),
         "evidence.too_long": _("That is too long (at most {max} characters)."),
+        "evidence.not_counted": _("Only a count can be corrected this way."),
+        "evidence.unchanged": _(
+            "That is already the figure recorded this month ({count}). Type the right one, "
+            "or /cancel."
+        ),
         "evidence.grade_unknown": _("Unknown grade {grade}; choose one of: {choices}."),
         "group.not_a_group": _("Send this command in the branch's group chat."),
         "broadcast.file_kind": _("Only a photo or a document can go with an announcement."),

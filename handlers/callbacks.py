@@ -268,7 +268,7 @@ class StarAll(Press, prefix="sx"):
 
 
 class EvidenceStep(Press, prefix="ev"):
-    act: Word  # count | grade | skip | cancel
+    act: Word  # count | sure | grade | skip | cancel
     value: Key = ""
 
 
@@ -285,6 +285,14 @@ class NewMeeting(Press, prefix="nm"):
 class RecordItem(Press, prefix="ri"):
     org: Id
     item: Key
+
+
+class FixItem(Press, prefix="fx"):
+    """Correct the count recorded for an item this month, as the item view showed it."""
+
+    org: Id
+    item: Key
+    v: Id  # the item's version (newest row) the view showed: anything since refuses it
 
 
 # ---------------------------------------------------------------- democratic evaluation

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.services import checklist, evidence, orgs
 from bot.services.errors import ServiceError
+from bot.services.evidence import Recorded
 from bot.services.members import Principal
 from bot.texts import error_text
-from handlers.callbacks import EvidenceStep, RecordItem
+from handlers.callbacks import EvidenceStep, FixItem, RecordItem
 from handlers.registry import Handlers
 from handlers.states import RecordEvidence
 from handlers.views import Button, keyboard, named, typed, typed_count, typed_skip
@@ -114,6 +115,63 @@ async def begin(
         )
 
 
+@router.callback_query(FixItem.filter())
+async def begin_fix(
+    query: CallbackQuery,
+    callback_data: FixItem,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    """Correct the count recorded for an item this month, from the item view that showed
+    it: a view older than the item's latest recording has an expired button."""
+    key = callback_data.item
+    branch = await orgs.require_org(session, callback_data.org)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    period = clock.today().strftime("%Y-%m")
+    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
+    entry = next((e for e in cl.entries if e.spec.key == key), None)
+    if entry is None or str(entry.spec.evidence) not in ("events", "ratio"):
+        raise ServiceError("stale")  # no correction button is drawn for these
+    if entry.recordable_by != "leader" and not principal.can_manage(branch):
+        raise ServiceError("access.denied")
+    shown = await evidence.recorded(session, rubric, branch, key, period)
+    if shown.version != callback_data.v or not shown.rows:
+        raise ServiceError("stale")
+    kind = str(entry.spec.evidence)
+    await state.clear()
+    await state.set_data(
+        {
+            "org_id": branch.id,
+            "item": key,
+            "count": None,
+            "of": None,
+            "month": period,
+            "version": shown.version,
+            "kind": kind,
+            "ratio": kind == "ratio",
+            "fix": True,
+        }
+    )
+    await state.set_state(RecordEvidence.count)
+    await query.answer()
+    await query.message.answer(
+        f"<b>{html.quote(named(entry))}</b>\n"
+        + _("Recorded this month: {figures}.").format(figures=figures(shown))
+        + "\n"
+        + _count_hint({"fix": True, "ratio": kind == "ratio"}),
+        reply_markup=keyboard([_nav()]),
+    )
+
+
+def figures(shown: Recorded) -> str:
+    """The month's figures of a count item: "3", or "18/20" for a share."""
+    return f"{shown.total}/{shown.of}" if shown.of is not None else str(shown.total)
+
+
 @router.callback_query(EvidenceStep.filter(F.act == "cancel"), StateFilter(RecordEvidence))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
@@ -133,7 +191,7 @@ async def count_pressed(
 ) -> None:
     count = typed_count(callback_data.value)
     data = await state.get_data()
-    if count is None or data.get("ratio") or data.get("kind") == "grade":
+    if count is None or data.get("ratio") or data.get("kind") == "grade" or data.get("fix"):
         raise ServiceError("stale")  # no count button is drawn for these
     evidence.check_count(count)
     await state.update_data(count=count)
@@ -152,12 +210,13 @@ async def count_typed(
     rubric,
 ) -> None:
     data = await state.get_data()
+    fix = bool(data.get("fix"))
     if data.get("ratio"):
         match = RATIO.match(typed(message.text))
         if not match:
             raise ServiceError("evidence.ratio_needs_total")
         count, of = int(match.group(1)), int(match.group(2))
-        evidence.check_count(count, of)
+        evidence.check_count(count, of, correcting=fix)
         await state.update_data(count=count, of=of)
     else:
         # Digits of any length are a number, and too long a one is out of range; anything
@@ -165,10 +224,104 @@ async def count_typed(
         count = typed_count(message.text, digits=len(message.text))
         if count is None:
             raise ServiceError("evidence.count_not_number")
-        evidence.check_count(count)
+        evidence.check_count(count, correcting=fix)
+        if evidence.unusual_count(count) and data.get("unusual") != count:
+            # Typed again after the question, the same number is its confirmation.
+            await state.update_data(unusual=count)
+            text, markup = _unusual(count)
+            await message.answer(text, reply_markup=markup)
+            return
         await state.update_data(count=count)
-    text, markup = await _after_count(state, session, principal, clock, rubric)
+    text, markup = await _counted(state, session, principal, clock, rubric)
     await message.answer(text, reply_markup=markup)
+
+
+def _unusual(count: int):
+    text = _(
+        "{n} times in one month is more than once a day. Is that right? Confirm it, or "
+        "type the right number:"
+    ).format(n=count)
+    sure = Button(
+        text=_("✔ Yes, {n}").format(n=count),
+        callback_data=EvidenceStep(act="sure", value=str(count)).pack(),
+    )
+    return text, keyboard([[sure], _nav()])
+
+
+@router.callback_query(EvidenceStep.filter(F.act == "sure"), RecordEvidence.count)
+async def unusual_confirmed(
+    query: CallbackQuery,
+    callback_data: EvidenceStep,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    """The unusual count asked about, confirmed: only the one asked about last (a
+    number typed since asks again), never a value the question did not show."""
+    count = typed_count(callback_data.value, digits=len(callback_data.value))
+    if count is None or count != (await state.get_data()).get("unusual"):
+        raise ServiceError("stale")
+    await state.update_data(count=count)
+    text, markup = await _counted(state, session, principal, clock, rubric)
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _counted(
+    state: FSMContext, session: AsyncSession, principal: Principal, clock: Clock, rubric
+):
+    """After the count step: a correction is saved at once, a recording goes on."""
+    if (await state.get_data()).get("fix"):
+        return await _save_fix(state, session, principal, clock, rubric), None
+    return await _after_count(state, session, principal, clock, rubric)
+
+
+async def _save_fix(
+    state: FSMContext, session: AsyncSession, principal: Principal, clock: Clock, rubric
+) -> str:
+    """Correct the month's figures; the reply is spoken after the commit (bot.db.unit)."""
+    data = await state.get_data()
+    branch = await orgs.require_org(session, data["org_id"])
+    try:
+        before, after = await evidence.correct_count(
+            session,
+            rubric,
+            principal,
+            clock.now(),
+            branch.id,
+            data["item"],
+            count=data["count"],
+            of=data.get("of"),
+            month=data["month"],
+            version=data["version"],
+        )
+    except ServiceError as err:
+        if err.code != "record.stale":
+            raise
+        await state.clear()
+        shown = await evidence.recorded(session, rubric, branch, data["item"], data["month"])
+        return (
+            error_text(err, _, html=True)
+            + "\n"
+            + _("Recorded this month now: {figures}.").format(figures=figures(shown))
+        )
+    await state.clear()
+    await state.update_data(recorded=data["item"])
+    cl = await checklist.month_checklist(session, rubric, branch, data["month"], with_gap=False)
+    entry = next(e for e in cl.entries if e.spec.key == data["item"])
+    return _(
+        "✏️ Corrected: {item}, this month {before} → {after}. Checklist {done}/{total}, "
+        "score {score}."
+    ).format(
+        item=html.quote(named(entry)),
+        before=figures(before),
+        after=figures(after),
+        done=cl.done,
+        total=cl.total,
+        score=cl.score,
+    )
 
 
 async def _after_count(
@@ -237,9 +390,17 @@ async def early_proof(
     """A photo or document sent before the step that asks for it is the proof, sent
     early: it is kept (its caption as the note), never dropped with a hint to send it
     again at the right step."""
+    data = await state.get_data()
+    if data.get("fix"):
+        # A correction changes the figures only; its rows carry no proof.
+        await message.answer(
+            _("A correction changes the figures only; to add a photo, record the item.")
+            + "\n"
+            + _count_hint(data)
+        )
+        return
     file_id, kind = _file_of(message)
     caption = (message.caption or "").strip()
-    data = await state.get_data()
     replaced = data.get("file_id") is not None
     # The newest proof (and caption) is the record's; the reply says when it replaced one.
     await state.update_data(file_id=file_id, file_kind=kind)
@@ -265,6 +426,10 @@ async def early_proof(
 
 
 def _count_hint(data: dict) -> str:
+    if data.get("fix"):
+        if data.get("ratio"):
+            return _("Type the right figures for the whole month, e.g. “18/20”:")
+        return _("Type the right number for the whole month (0 if there were none):")
     if data.get("kind") == "grade":
         return _("Please use the buttons above, or send /cancel to stop.")
     if data.get("ratio"):

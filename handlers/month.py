@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db.models import MeetingKind
 from bot.i18n import fmt_date, fmt_number
-from bot.services import checklist, orgs
+from bot.services import checklist, evidence, orgs
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.paging import page_of
 from bot.texts import meeting_kind_label, stars
-from handlers.callbacks import ItemView, MeetingList, Month, NewMeeting, RecordItem
+from handlers.callbacks import FixItem, ItemView, MeetingList, Month, NewMeeting, RecordItem
 from handlers.meeting_log import start_log
 from handlers.menu import MONTH, MenuButton
 from handlers.registry import Handlers
@@ -311,6 +311,10 @@ async def item(
         _("Due: {date}").format(date=fmt_date(entry.spec.due, locale)),
         _("What counts: {evidence}").format(evidence=evidence_text(entry)),
     ]
+    shown = None
+    if entry.recordable_by != "meeting":
+        shown = await evidence.recorded(session, rubric, branch, entry.spec.key, period)
+        lines += recorded_lines(shown, locale)
     rows = []
     if principal.can_lead(branch) and not cl.closed:
         if entry.recordable_by == "meeting":
@@ -333,8 +337,43 @@ async def item(
                     )
                 ]
             )
+            if shown is not None and shown.rows and str(shown.kind) in ("events", "ratio"):
+                fix = FixItem(org=branch.id, item=entry.spec.key, v=shown.version)
+                rows[-1].append(Button(text=_("✏️ Correct"), callback_data=fix.pack()))
     rows.append([Button(text=_("◀ Checklist"), callback_data=Month(org=branch.id).pack())])
     await redraw(query, "\n".join(lines), keyboard(rows))
+
+
+SHOWN_ROWS = 8
+
+
+def recorded_lines(shown, locale: str) -> list[str]:
+    """What was recorded for the item this month, one line per recording (the latest
+    few), and the month's figures the checklist reads."""
+    if not shown.rows:
+        return [_("Nothing recorded this month yet.")]
+    lines = [_("Recorded this month:")]
+    rows = shown.rows[-SHOWN_ROWS:]
+    if len(shown.rows) > len(rows):
+        lines.append(_("… {n} earlier").format(n=len(shown.rows) - len(rows)))
+    for r in rows:
+        when = fmt_date(r.created_at.date(), locale, "short")
+        if r.correction:
+            sign = "+" if r.count >= 0 else "−"
+            what = _("corrected ({change})").format(change=f"{sign}{abs(r.count)}")
+        elif r.grade is not None:
+            what = html.quote(r.grade)
+        elif r.of is not None:
+            what = f"{r.count}/{r.of}"
+        else:
+            what = str(r.count)
+        note = f" · {html.quote(r.note[:40])}" if r.note else ""
+        proof = " 📎" if r.file_kind else ""
+        lines.append(f"• {when} · {what}{note}{proof}")
+    if str(shown.kind) in ("events", "ratio"):
+        total = f"{shown.total}/{shown.of}" if shown.of is not None else str(shown.total)
+        lines.append(_("This month's figure: {figures}").format(figures=total))
+    return lines
 
 
 def evidence_text(entry) -> str:

@@ -32,18 +32,25 @@ Refusals (`ServiceError` codes and params):
 - `evidence.month_malformed(value)`; `evidence.future_month(month)`;
 - `evidence.period_closed(period)` — the month has been closed;
 - `evidence.too_long(field, max)` — field is note or file_id;
-- `evidence.file_kind_unknown(value)` — photo or document.
+- `evidence.file_kind_unknown(value)` — photo or document;
+- `evidence.not_counted(item)` — a correction of an item that is not a count;
+- `evidence.unchanged(count)` — a correction to the figures already recorded.
+
+A count is corrected (`correct_count`), not rewritten: a row of the difference is added
+(negative when the count was too high), so the month's sum is the corrected figure, the
+rows as recorded stay (with their notes and proofs) and the audit names the change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import BranchFeatured, Evidence, Organisation
+from bot.db.models import AuditLog, BranchFeatured, Evidence, Organisation
 from bot.services import audit, versions
 from bot.services.errors import ServiceError
 from bot.services.meetings import led_branch, local_today
@@ -56,6 +63,9 @@ from scoring.periods import parse_month
 MAX_NOTE = 4000
 MAX_FILE_ID = 255
 MAX_COUNT = 100_000
+# More events than days in a month is not refused (a large enterprise's branch may hold
+# many), but asked to be confirmed: far more often a slip of the keyboard (999 for 9).
+UNUSUAL_COUNT = 31
 FILE_KINDS = ("photo", "document")
 _ROW_KIND = {
     EvidenceKind.EVENTS: "event",
@@ -147,16 +157,7 @@ async def record_evidence(
         raise ServiceError("evidence.period_closed", period=month)
     note, file_id, file_kind = _attachment(note, file_id, file_kind)
     if version is not None:
-        # The branch's row lock queues a second recording of the same branch behind this
-        # one (SQLite writes one transaction at a time anyway), so the check below and
-        # the insert are one step: two people saving at once cannot both pass it.
-        await session.execute(
-            select(Organisation.id).where(Organisation.id == org_id).with_for_update()
-        )
-        latest = await _latest(session, org_id, month, evidence.key)
-        if latest != version:
-            mine = await session.scalar(select(Evidence.created_by).where(Evidence.id == latest))
-            raise versions.stale(mine == principal.telegram_id)
+        await _claim(session, principal, org_id, month, evidence.key, version)
 
     rows = []
     if evidence.kind is EvidenceKind.GRADE:
@@ -219,6 +220,194 @@ async def record_evidence(
     return await session.get(Evidence, ids[0])
 
 
+async def _claim(
+    session: AsyncSession, principal: Principal, org_id: int, month: str, key: str, version: int
+) -> None:
+    """Refuse (`record.stale`) unless the item's newest row is still `version`. The
+    branch's row lock queues a second recording of the same branch behind this one
+    (SQLite writes one transaction at a time anyway), so the check and the insert after
+    it are one step: two people saving at once cannot both pass it."""
+    await session.execute(
+        select(Organisation.id).where(Organisation.id == org_id).with_for_update()
+    )
+    latest = await _latest(session, org_id, month, key)
+    if latest != version:
+        mine = await session.scalar(select(Evidence.created_by).where(Evidence.id == latest))
+        raise versions.stale(mine == principal.telegram_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRow:
+    """One recording of an item, as it was made (a ratio's two rows as one)."""
+
+    id: int
+    count: int
+    of: int | None
+    grade: str | None
+    note: str | None
+    file_kind: str | None
+    created_at: datetime
+    correction: bool  # a row `correct_count` added
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What was recorded for an item in a month: its rows, the sums the checklist reads,
+    and the version a correction started from names (the newest row's id, 0 for none)."""
+
+    kind: EvidenceKind
+    rows: tuple[RecordedRow, ...]
+    total: int
+    of: int | None
+    version: int
+
+
+async def recorded(
+    session: AsyncSession, rubric: FortressRubric, branch: Organisation, item_key: str, month: str
+) -> Recorded:
+    """The item's rows of `month`, oldest first, for someone who may see the branch."""
+    evidence, _staff = await _item_evidence(session, rubric, branch, month, item_key)
+    keys = [evidence.key, evidence.den] if evidence.kind is EvidenceKind.RATIO else [evidence.key]
+    found = await session.execute(
+        select(Evidence)
+        .where(Evidence.org_id == branch.id, Evidence.month == month, Evidence.key.in_(keys))
+        .order_by(Evidence.id)
+    )
+    rows, dens, version = [], {}, 0
+    fixed = await _corrections(session, branch.id, month, keys)
+    waiting: list = []  # a ratio's numerators whose denominator row is still to come
+    den_total = 0
+    for row in found.scalars():
+        if row.key == evidence.key:
+            version = max(version, row.id)
+            rows.append(row)
+            waiting.append(row)
+            continue
+        den_total += row.count
+        # Written by the same insert right after its numerator (same person and time).
+        pair = next(
+            (
+                r
+                for r in waiting
+                if (r.created_at, r.created_by) == (row.created_at, row.created_by)
+            ),
+            None,
+        )
+        if pair is not None:
+            waiting.remove(pair)
+            dens[pair.id] = row.count
+    out = [
+        RecordedRow(
+            id=r.id,
+            count=r.count,
+            of=dens.get(r.id),
+            grade=r.grade,
+            note=r.note,
+            file_kind=r.file_kind,
+            created_at=r.created_at,
+            correction=r.id in fixed,
+        )
+        for r in rows
+    ]
+    ratio = evidence.kind is EvidenceKind.RATIO
+    return Recorded(
+        kind=evidence.kind,
+        rows=tuple(out),
+        total=sum(r.count for r in out),
+        of=den_total if ratio else None,
+        version=version,
+    )
+
+
+async def _corrections(session: AsyncSession, org_id: int, month: str, keys: list[str]) -> set:
+    """The ids of the rows `correct_count` added (its audit entries name them)."""
+    found = await session.execute(
+        select(AuditLog.entity_id)
+        .join(Evidence, Evidence.id == AuditLog.entity_id)
+        .where(
+            AuditLog.entity == "evidence",
+            AuditLog.action == "correct",
+            Evidence.org_id == org_id,
+            Evidence.month == month,
+            Evidence.key.in_(keys),
+        )
+    )
+    return set(found.scalars())
+
+
+async def correct_count(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    principal: Principal,
+    now: datetime,
+    org_id: int,
+    item_key: str,
+    *,
+    count: int,
+    of: int | None = None,
+    month: str | None = None,
+    version: int,
+) -> tuple[Recorded, Recorded]:
+    """Set the month's figures of a count item (events, or a ratio with `of`) to `count`
+    (0: none was held after all) by adding the difference; `version` is what the person
+    was shown (`recorded(...).version`): anything recorded since refuses it
+    (`record.stale`). Returns the item as recorded before and after."""
+    branch = await led_branch(session, principal, org_id)
+    month = _month(month, branch, now)
+    evidence, staff_only = await _item_evidence(session, rubric, branch, month, item_key)
+    if evidence.kind not in (EvidenceKind.EVENTS, EvidenceKind.RATIO):
+        raise ServiceError("evidence.not_counted", item=item_key)
+    if staff_only and not principal.can_manage(branch):
+        raise ServiceError("access.denied")
+    if await is_closed(session, org_id, month):
+        raise ServiceError("evidence.period_closed", period=month)
+    if evidence.kind is EvidenceKind.RATIO:
+        if of is None:
+            raise ServiceError("evidence.ratio_needs_total", item=item_key)
+    else:
+        of = None
+    check_count(count, of, correcting=True)
+    await _claim(session, principal, org_id, month, evidence.key, version)
+    before = await recorded(session, rubric, branch, item_key, month)
+    changes = [(evidence.key, count - before.total)]
+    if of is not None:
+        changes.append((evidence.den, of - (before.of or 0)))
+    if all(delta == 0 for _key, delta in changes):
+        raise ServiceError("evidence.unchanged", count=count)
+    values = [
+        {
+            "org_id": org_id,
+            "month": month,
+            "kind": _ROW_KIND[evidence.kind],
+            "key": key,
+            "count": delta,
+            "created_by": principal.telegram_id,
+            "created_at": now,
+        }
+        for key, delta in changes
+    ]
+    ids = (
+        (
+            await session.execute(
+                insert(Evidence).returning(Evidence.id, sort_by_parameter_order=True), values
+            )
+        )
+        .scalars()
+        .all()
+    )
+    olds = [before.total, before.of]
+    await audit.record_many(
+        session,
+        principal.actor,
+        now,
+        [
+            ("evidence", row_id, "correct", {"item": [None, item_key], "total": [old, new]})
+            for row_id, old, new in zip(ids, olds, [count, of], strict=False)
+        ],
+    )
+    return before, await recorded(session, rubric, branch, item_key, month)
+
+
 async def _item_evidence(
     session: AsyncSession, rubric: FortressRubric, branch: Organisation, month: str, item_key: str
 ):
@@ -261,17 +450,23 @@ async def item_version(
     return await _latest(session, branch.id, month, evidence.key)
 
 
-def check_count(count: int, of: int | None = None) -> None:
+def check_count(count: int, of: int | None = None, *, correcting: bool = False) -> None:
     """The numbers of a recording, alone: an event count (`of` None), or a share of `of`.
     Also for a conversation's count step, so that a number out of range is asked again
-    there rather than refused at the save, after the note and the photo."""
+    there rather than refused at the save, after the note and the photo. A correction
+    may set them to 0 (nothing was held after all)."""
     if of is None:
-        _check_count(count, 1)
+        _check_count(count, 0 if correcting else 1)
         return
-    _check_count(of, 1)
+    _check_count(of, 0 if correcting else 1)
     _check_count(count, 0)
     if count > of:
         raise ServiceError("evidence.ratio_invalid", count=count, of=of)
+
+
+def unusual_count(count: int) -> bool:
+    """An event count that is allowed but asked to be confirmed first (see UNUSUAL_COUNT)."""
+    return count > UNUSUAL_COUNT
 
 
 def _check_count(value: int, least: int) -> None:

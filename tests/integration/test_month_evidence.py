@@ -338,3 +338,49 @@ async def test_a_group_link_that_moves_something_waits_for_confirmation(session)
         select(AuditLog.entity_id, AuditLog.changes).where(AuditLog.action == "group")
     )
     assert (w.branch.id, {"group_chat_id": [-200, None]}) in [tuple(r) for r in moves]
+
+
+async def test_a_count_is_corrected_by_its_difference_and_a_stale_one_refused(session):
+    """A correction adds the difference (rows as recorded stay, with their proof), so the
+    month's sum is the corrected figure; a ratio's two figures move together; one started
+    from an older view of the item is refused, and a correction to the same figures too."""
+    w = await build(session)
+    sec = await w.principal(session, SECRETARY_TG)
+    b = w.branch
+
+    def record(item, **kw):
+        return evidence.record_evidence(session, RUBRIC, sec, NOW, b.id, item, **kw)
+
+    await record("dues_collected", count=7, of=80, file_id="p1", file_kind="photo")
+    shown = await evidence.recorded(session, RUBRIC, b, "dues_collected", "2026-07")
+    assert (shown.total, shown.of, len(shown.rows)) == (7, 80, 1)
+    before, after = await evidence.correct_count(session, RUBRIC, sec, NOW, b.id,
+                                                 "dues_collected", count=7, of=8,
+                                                 version=shown.version)  # fmt: skip
+    assert (before.total, before.of, after.total, after.of) == (7, 80, 7, 8)
+    assert [(r.count, r.of, r.correction, r.file_kind) for r in after.rows] == [
+        (7, 80, False, "photo"),
+        (0, -72, True, None),
+    ]
+    sheet = await checklist.month_checklist(session, RUBRIC, b, "2026-07")
+    assert sheet.entry("dues_collected").earned == pytest.approx(3.5)
+    for kwargs, code in (
+        ({"count": 7, "of": 8, "version": after.version}, "evidence.unchanged"),
+        ({"count": 1, "of": 8, "version": shown.version}, "record.stale"),
+        ({"count": 9, "of": 8, "version": after.version}, "evidence.ratio_invalid"),
+    ):
+        with pytest.raises(ServiceError) as err:
+            await evidence.correct_count(session, RUBRIC, sec, NOW, b.id, "dues_collected",
+                                         **kwargs)  # fmt: skip
+        assert err.value.code == code, kwargs
+    await record("volunteer_service", count=999)
+    shown = await evidence.recorded(session, RUBRIC, b, "volunteer_service", "2026-07")
+    _before, after = await evidence.correct_count(session, RUBRIC, sec, NOW, b.id,
+                                                  "volunteer_service", count=0,
+                                                  version=shown.version)  # fmt: skip
+    assert (after.total, after.of) == (0, None)
+    with pytest.raises(ServiceError) as err:
+        await evidence.correct_count(session, RUBRIC, sec, NOW, b.id, "member_records",
+                                     count=2, version=0)  # fmt: skip
+    assert err.value.code == "evidence.not_counted"
+    assert evidence.unusual_count(32) and not evidence.unusual_count(31)
