@@ -134,8 +134,15 @@ def import_roster(
             sheet = roster.read_roster(file, progress)
         except roster.RosterFileError as exc:
             raise fail(f"{file.name}: {file_problem(exc, _, locale)}", code=EXIT_REFUSED) from None
+        if sheet.examples:
+            rows = ", ".join(str(n) for n in sheet.examples)
+            console.print(_("Row {rows}: the template's example, skipped.").format(rows=rows))
         if not sheet.rows:
-            message = _("{file}: nothing to import: the header is there but no row follows it")
+            message = (
+                _("{file}: nothing to import: only the template's example row is filled in")
+                if sheet.examples
+                else _("{file}: nothing to import: the header is there but no row follows it")
+            )
             raise fail(message.format(file=file.name), code=EXIT_REFUSED)
 
         async def work(session: AsyncSession, clock: Clock, _settings: Settings):
@@ -282,11 +289,20 @@ def _notes(_: Gettext, locale: str) -> list[tuple[str, str, str]]:
         "joined": _("Date joined, e.g. 2020-03-15."),
         "language": _("{words}; empty means the bot's default.").format(words=words("language")),
     }
-    return [(_("Column"), _("Required?"), _("What to write"))] + [
-        (
-            roster.header_label(f, locale),
-            required if f in roster.REQUIRED else optional,
-            about[f],
-        )
-        for f in roster.FIELDS
+    example = (
+        _("Row 2"),
+        "—",
+        _("An example (in grey): the import skips it, so you may leave it in or delete it."),
+    )
+    return [
+        (_("Column"), _("Required?"), _("What to write")),
+        *(
+            (
+                roster.header_label(f, locale),
+                required if f in roster.REQUIRED else optional,
+                about[f],
+            )
+            for f in roster.FIELDS
+        ),
+        example,
     ]

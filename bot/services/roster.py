@@ -134,13 +134,42 @@ class RosterFile:
     columns: dict[str, str]  # canonical field -> header as written in the file
     rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row, field -> raw cell)
     indexes: dict[str, int] = field(default_factory=dict)  # field -> 0-based column
+    examples: list[int] = field(default_factory=list)  # the template's example rows, skipped
 
     def label(self, field_name: str) -> str:
         return self.columns.get(field_name, field_name)
 
 
 def read_roster(path: str | Path, progress: Progress | None = None) -> RosterFile:
-    return read_sheet(path, progress, _HEADER_LOOKUP, REQUIRED)
+    """The roster's rows, less the template's example row if it was left in (`examples`
+    names the rows skipped, for the report)."""
+    sheet = read_sheet(path, progress, _HEADER_LOOKUP, REQUIRED)
+    kept = []
+    for number, values in sheet.rows:
+        if is_example(values):
+            sheet.examples.append(number)
+        else:
+            kept.append((number, values))
+    sheet.rows = kept
+    return sheet
+
+
+# The template's example row, in each language. A row with its name, its made-up branch
+# path and its phone number is the example left in, never a member.
+EXAMPLE = {
+    "zh": ["A0001", "张三", "某某市委/某某镇党委/某某村党支部", "农村", "农村社区党员",
+           "党员", "正常", "13800000000", date(2020, 3, 15), "中文"],
+    "en": ["A0001", "Zhang San", "City committee/Town committee/Village branch", "village",
+           "rural_community", "member", "active", "13800000000", date(2020, 3, 15), "en"],
+}  # fmt: skip
+_EXAMPLE_FIELDS = ("name", "branch", "phone")
+_EXAMPLE_KEYS = {tuple(row[FIELDS.index(f)] for f in _EXAMPLE_FIELDS) for row in EXAMPLE.values()}
+
+
+def is_example(values: dict[str, Any]) -> bool:
+    """Whether a row is the template's example (its name, branch and phone as the
+    template writes them in either language; whatever else was changed in it)."""
+    return tuple(_cell_text(values.get(f)) for f in _EXAMPLE_FIELDS) in _EXAMPLE_KEYS
 
 
 def read_sheet(
@@ -1047,7 +1076,7 @@ def write_template(
     path: str | Path, lang: str = "zh", notes: Sequence[tuple[str, str, str]] = ()
 ) -> None:
     """An empty roster to fill in: the header, one example row, and (on a second sheet)
-    what each column takes. The example row reads back as a valid row."""
+    what each column takes. The example row is valid, and skipped when imported."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -1057,14 +1086,11 @@ def write_template(
     sheet = book.active
     sheet.title = "党员花名册" if lang == "zh" else "Roster"
     sheet.append([HEADERS[lang][f] for f in FIELDS])
-    example = {
-        "zh": ["A0001", "张三", "某某市委/某某镇党委/某某村党支部", "农村", "农村社区党员",
-               "党员", "正常", "13800000000", date(2020, 3, 15), "中文"],
-        "en": ["A0001", "Zhang San", "City committee/Town committee/Village branch", "village",
-               "rural_community", "member", "active", "13800000000", date(2020, 3, 15), "en"],
-    }[lang]  # fmt: skip
-    sheet.append(example)
+    sheet.append(EXAMPLE[lang])
     sheet.cell(row=2, column=FIELDS.index("joined") + 1).number_format = "yyyy-mm-dd"
+    # Grey italics: it reads as a sample; the import recognises and skips it if left in.
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="808080")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, f in enumerate(FIELDS, start=1):

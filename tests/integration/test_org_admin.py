@@ -336,8 +336,50 @@ async def test_a_city_in_two_commands_then_see_and_fix_it(db_url, tmp_path):
     code, out, _ = await cli(tmp_path, db_url, "export", "roster", "--template", str(template))
     assert code == 0 and template.exists()
     code, out, err = await cli(tmp_path, db_url, "import", "roster", str(template), "--dry-run")
-    assert code == 0, (out, err)  # the template's example row is a valid row
+    assert code == 1 and "只填了模板中的示例行" in err, (out, err)
     assert await asyncio.to_thread(lambda: len(load_workbook(template).sheetnames)) == 2
+
+
+@pytest.mark.parametrize(
+    ("lang", "skipped", "created"),
+    [
+        ("zh_Hans", "第 2 行：模板中的示例，已跳过", "党员新增 2 名"),
+        ("en", "Row 2: the template's example, skipped", "members created: 2"),
+    ],
+)
+async def test_the_templates_example_row_left_in_is_skipped(db_url, tmp_path, lang, skipped,
+                                                           created):  # fmt: skip
+    """A secretary fills in the template under its example row and leaves it there: the
+    example is skipped and the import says so, whatever the city is called."""
+    from openpyxl import load_workbook
+
+    code, out, err = await cli(tmp_path, db_url, "org", "add", "青山市委")
+    assert code == 0, err
+    code, out, err = await cli(
+        tmp_path, db_url, "org", "add", "东风村党支部", "--parent", "青山市委", "--branch",
+        "--domain", "village",
+    )  # fmt: skip
+    assert code == 0, err
+    template = tmp_path / "template.xlsx"
+    code, out, err = await cli(
+        tmp_path, db_url, "export", "roster", "--template", str(template), lang=lang
+    )
+    assert code == 0, err
+
+    def fill() -> list[str]:
+        book = load_workbook(template)
+        sheet = book.worksheets[0]
+        assert sheet["B2"].font.italic  # the example looks like one
+        category = sheet["E2"].value
+        sheet.append(["", "李强", "东风村党支部", "", category, "", "", "13900000001"])
+        sheet.append(["", "王芳", "东风村党支部", "", category])
+        book.save(template)
+        return [row[2] for row in book.worksheets[1].iter_rows(values_only=True)]
+
+    notes = await asyncio.to_thread(fill)
+    assert any("skips" in n or "跳过" in n for n in notes)
+    code, out, err = await cli(tmp_path, db_url, "import", "roster", str(template), lang=lang)
+    assert code == 0 and skipped in out and created in out, (out, err)
 
 
 def test_every_kind_of_history_is_said_in_words() -> None:
