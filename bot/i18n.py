@@ -80,11 +80,16 @@ def gettext_for(locale: str) -> Callable[[str], str]:
     return translation(locale).gettext
 
 
+# How each supported language writes dates and numbers: English as British and
+# international usage does (30 November 2026, 19:30), not US (11/30/26, 7:30 PM).
+_BABEL = {"zh_Hans": "zh_Hans_CN", "en": "en_GB"}
+
+
 # Babel is imported on first use: the command line formats no dates to print `--help`.
 def babel_locale(locale: str) -> Locale:
     from babel import Locale
 
-    return Locale.parse("zh_Hans_CN" if locale == "zh_Hans" else locale)
+    return Locale.parse(_BABEL.get(locale, locale))
 
 
 def fmt_date(value: date | datetime, locale: str, fmt: str = "medium") -> str:
@@ -97,6 +102,17 @@ def fmt_datetime(value: datetime, locale: str, fmt: str = "medium") -> str:
     from babel.dates import format_datetime
 
     return format_datetime(value, format=fmt, locale=babel_locale(locale))
+
+
+def fmt_when(value: datetime, locale: str) -> str:
+    """When something happens, as a notice says it: the date in words and the time
+    ("30 November 2026, 19:30"; "2026年11月30日 19:30")."""
+    from babel.dates import format_date, format_time
+
+    where = babel_locale(locale)
+    day = format_date(value, format="long", locale=where)
+    time = format_time(value, format="short", locale=where)
+    return where.datetime_formats["long"].format(time, day)
 
 
 @lru_cache(maxsize=4096, typed=True)  # Babel's formatting is slow; scores repeat

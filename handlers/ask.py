@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.i18n import fmt_date, fmt_datetime, fmt_number
+from bot.i18n import fmt_date, fmt_number, fmt_when
 from bot.intents import Intent, detect_intent
 from bot.services import grades, ratings
 from bot.services.members import Principal
@@ -205,9 +205,7 @@ async def next_meeting(message: Message, session, principal, rubric, clock: Cloc
             _("📅 Next meeting: {kind} — {topic}").format(
                 kind=meeting_kind_label(notice.kind, _), topic=html.quote(notice.topic)
             ),
-            _("When: {when}").format(
-                when=fmt_datetime(notice.starts_at.astimezone(clock.tz), locale, "short")
-            ),
+            _("When: {when}").format(when=fmt_when(notice.starts_at.astimezone(clock.tz), locale)),
         ]
         if notice.place:
             lines.append(_("Where: {place}").format(place=html.quote(notice.place)))

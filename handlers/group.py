@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import MeetingKind, Organisation
-from bot.i18n import fmt_datetime
+from bot.i18n import fmt_when
 from bot.services import orgs, rsvp
 from bot.services.errors import ServiceError
 from bot.services.meetings import led_branch
@@ -249,7 +249,7 @@ async def topic(
         text = _(
             "It is quiet hours: the notice will be posted in the branch group at {time}. "
             "RSVPs will pre-fill the attendance when you log the meeting."
-        ).format(time=fmt_datetime(local, get_i18n().current_locale, "short"))
+        ).format(time=fmt_when(local, get_i18n().current_locale))
     else:
         text = _(
             "The notice is on its way to the branch group. "
@@ -281,7 +281,7 @@ def rsvp_keyboard(notice_id: int):
 
 
 def notice_text(notice, clock: Clock, coming: int, not_coming: int) -> str:
-    when = fmt_datetime(notice.starts_at.astimezone(clock.tz), get_i18n().current_locale, "short")
+    when = fmt_when(notice.starts_at.astimezone(clock.tz), get_i18n().current_locale)
     lines = [
         _("📣 <b>{kind}</b>").format(kind=meeting_kind_label(notice.kind, _)),
         _("Time: {when}").format(when=when),

@@ -5,6 +5,7 @@ its leaders hear that the notice was not posted."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -15,6 +16,8 @@ from tests.e2e.test_month import SECRETARY
 from tests.e2e.test_month_group_stars import M1, M2, T, _with_members
 from tests.e2e.test_outbox_delivery import wait_for
 
+# The group's language is the branch's: English in the "en" runs (see _people).
+WHEN = {"zh": r"时间：2026年\d{1,2}月20日 19:30", "en": r"Time: 20 [A-Z][a-z]+ 2026, 19:30"}
 TEXT = {
     "zh": {"quiet": "现在是免打扰时段", "at": "11:00", "lost": "无法在"},
     "en": {"quiet": "It is quiet hours", "at": "11:00", "lost": "could not post in the group"},
@@ -60,6 +63,9 @@ async def test_the_notice_and_the_question_arrive_through_the_sender(world, lang
     await _announce(sec, t, t["posted"])
     notice = await group.expect("学习党章")
     assert notice.buttons == [[t["come"], t["cant"]]]
+    # The time as the group's language writes it: English day first, the month in words.
+    when = WHEN[lang]
+    assert re.search(when, notice.text), notice.text
     [row] = await _rows(world, "meeting_notice")
     assert row.chat_id == group.id
     assert row.dedupe_key.startswith("meeting-notice:")
