@@ -115,7 +115,7 @@ def list_view(board: dash.Dashboard, org: int, view: str, page: int):
     if view == "subs":
         shown = page_of(board.children, page)
         for sub in shown.items:
-            text = _("{name} · {n} branches · {rate}").format(
+            text = _("{name} · {n} branches · compliance rate {rate}").format(
                 name=sub.org.name, n=sub.branches, rate=fmt_percent(sub.compliance, locale)
             )
             rows.append([Button(text=text, callback_data=Dash(org=sub.org.id).pack())])

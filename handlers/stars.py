@@ -86,7 +86,7 @@ async def list_view(session: AsyncSession, principal: Principal, period: str, pa
     )
     seen = await periods.overview(session, period, _roots(principal))
     spread = " · ".join(f"{'★' * star} {n}" for star, n in seen.stars.items())
-    text += "\n" + _("{spread}; meeting the standard: {rate}").format(
+    text += "\n" + _("{spread}; compliance rate: {rate}").format(
         spread=spread, rate=fmt_percent(seen.compliance, locale)
     )
     return text, keyboard(rows)

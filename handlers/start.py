@@ -88,7 +88,7 @@ async def help_(message: Message, principal: Principal) -> None:
     if principal.is_staff:
         lines.append(_("/orgs — organisations you oversee: add units, invite links, roles"))
         lines.append(_("/stars — close a month, confirm or adjust star levels"))
-        lines.append(_("/dashboard — my branches: stars, compliance, charts, drill-down"))
+        lines.append(_("/dashboard — my branches: stars, compliance rate, charts, drill-down"))
         lines.append(_("/export — the month's ratings ledger as an Excel file"))
         lines.append(_("/content — add this month's education material"))
         lines.append(_("/broadcast — an announcement to the branches you oversee"))

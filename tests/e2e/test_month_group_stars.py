@@ -286,7 +286,7 @@ async def test_superuser_confirms_all(world):
     await boss.press("Confirm all proposed")
     listing = await boss.expect(edited=True)
     assert listing.buttons[0][0].startswith("✓ ")
-    assert re.search(r"meeting the standard: \d+(\.\d)?%", listing.text)
+    assert re.search(r"compliance rate: \d+(\.\d)?%", listing.text)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

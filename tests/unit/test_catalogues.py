@@ -195,3 +195,18 @@ def test_facts_errors_are_raised_with_marked_messages() -> None:
         assert isinstance(first, ast.Call) and getattr(first.func, "id", None) == "N_", ast.unparse(
             node
         )
+
+
+def test_the_compliance_rate_is_one_pair_of_words():
+    """规范达标率 is "compliance rate" wherever the bot says it, in both languages: a
+    message that names it in one language names it in the other (it read 达标率 beside
+    "compliance", and 规范达标率 beside "meeting the standard")."""
+    with (LOCALES_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalog = read_po(fp)
+    for message in catalog:
+        if not message.id or not isinstance(message.id, str):
+            continue
+        english, chinese = message.id.lower(), message.string or ""
+        assert ("compliance" in english) == ("规范达标率" in chinese), message.id
+        assert ("compliance" not in english) or ("compliance rate" in english), message.id
+        assert chinese.count("达标率") == chinese.count("规范达标率"), message.id
