@@ -236,6 +236,18 @@ async def capabilities(message: Message, principal: Principal, session: AsyncSes
             )
         )
         return
+    if principal.is_staff and principal.member is None:
+        # Staff oversee branches rather than belong to one: their commands, not a
+        # member's questions about "our" rating and "my" grade.
+        from handlers.start import staff_lines
+
+        lines = [
+            _("I did not catch that. For the organisations you oversee:"),
+            *staff_lines(),
+            _("Or ask in your own words, e.g. “how are my branches doing?”. /help lists all."),
+        ]
+        await message.answer("\n".join(lines), reply_markup=capability_keyboard(principal))
+        return
     await message.answer(
         _(
             "I did not catch that. You can ask me, in your own words:\n"
@@ -272,7 +284,10 @@ def capability_keyboard(principal: Principal):
             ]
         )
     else:
-        rows.append([Button(text=_("❓ Help"), callback_data=Ask(intent=Intent.HELP).pack())])
+        row = [Button(text=_("❓ Help"), callback_data=Ask(intent=Intent.HELP).pack())]
+        if principal.is_staff:
+            row.insert(0, Button(text=_("📊 Dashboard"), callback_data=Dash().pack()))
+        rows.append(row)
     return keyboard(rows)
 
 

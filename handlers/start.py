@@ -86,12 +86,7 @@ async def help_(message: Message, principal: Principal) -> None:
         lines.append(_("/roster — the branch roster; fix a member's record"))
         lines.append(_("/invite — an invite link for new members"))
     if principal.is_staff:
-        lines.append(_("/orgs — organisations you oversee: add units, invite links, roles"))
-        lines.append(_("/stars — close a month, confirm or adjust star levels"))
-        lines.append(_("/dashboard — my branches: stars, compliance rate, charts, drill-down"))
-        lines.append(_("/export — the month's ratings ledger as an Excel file"))
-        lines.append(_("/content — add this month's education material"))
-        lines.append(_("/broadcast — an announcement to the branches you oversee"))
+        lines += staff_lines()
     lines.append(_("You can also just ask, e.g. “what's my star rating?” or “what's left to do?”"))
     lines.append(_("/me — who I am, my branch and my roles"))
     lines.append(_("/language — 中文 / English"))
@@ -100,6 +95,18 @@ async def help_(message: Message, principal: Principal) -> None:
     if principal.member is None and not principal.is_staff:
         lines.append(_("To join, open the invite link your branch secretary gives you."))
     await message.answer("\n".join(lines), reply_markup=menu_keyboard(principal))
+
+
+def staff_lines() -> list[str]:
+    """The commands of the superior's staff, one a line (/help, and the fallback's hint)."""
+    return [
+        _("/orgs — organisations you oversee: add units, invite links, roles"),
+        _("/stars — close a month, confirm or adjust star levels"),
+        _("/dashboard — my branches: stars, compliance rate, charts, drill-down"),
+        _("/export — the month's ratings ledger as an Excel file"),
+        _("/content — add this month's education material"),
+        _("/broadcast — an announcement to the branches you oversee"),
+    ]
 
 
 @router.message(Command("me"))

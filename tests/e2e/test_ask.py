@@ -224,6 +224,7 @@ STAFF_T = {
         "branch_sheet": "支部 2026-10",
         "basics": "六个基本",
         "index": "堡垒指数",
+        "help": "❓ 帮助",
     },
     "en": {
         "lang": "en",
@@ -236,6 +237,7 @@ STAFF_T = {
         "branch_sheet": "Branches 2026-10",
         "basics": "six basics",
         "index": "Fortress Index",
+        "help": "❓ Help",
     },
 }
 
@@ -309,3 +311,27 @@ async def test_forged_presses_are_refused(world):
     member = await world.emu.create_user("张", user_id=MEMBER, language_code="en")
     await member.send("/dashboard")
     await member.expect("not allowed")
+
+
+STAFF_FALLBACK = {
+    "zh": ("嗯，知道了", "对所辖党组织", "📊 总览"),
+    "en": ("ok thanks", "For the organisations you oversee", "📊 Dashboard"),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_told_their_commands_when_not_understood(world, lang):
+    """A message from staff the bot does not understand is answered with the staff's
+    commands, not a member's questions ("our star rating", "your own grade")."""
+    said, head, button = STAFF_FALLBACK[lang]
+    await world.seed(_city)
+    code = STAFF_T[lang]["lang"]
+    staff = await world.emu.create_user("组织部", user_id=STAFF, language_code=code)
+    await staff.send(said)
+    reply = await staff.expect(head)
+    for command in ("/dashboard", "/stars", "/orgs", "/export", "/broadcast"):
+        assert command in reply.text, reply.text
+    assert "Vanguard" not in reply.text and "先锋指数" not in reply.text, reply.text
+    assert [button, STAFF_T[lang]["help"]] in reply.buttons, reply.buttons
+    await staff.press(button, message=reply)
+    await staff.expect(STAFF_T[lang]["head"])
