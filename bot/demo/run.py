@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,13 +105,22 @@ def _clock_first(app: App, router) -> None:
     app.dispatcher.sub_routers.insert(0, router)
 
 
-def _database_file(db: Path | None, fresh: bool) -> Path:
-    if db is None:
-        return Path(tempfile.mkdtemp(prefix="branchbot-demo-")) / "demo.db"
-    if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return db
+@contextlib.contextmanager
+def _database_file(db: Path | None, fresh: bool) -> Iterator[Path]:
+    """The demo's SQLite file: `db`, or one in a folder of its own that is removed when the
+    demo stops however it stops (Ctrl-C, a port in use, an error): nothing is left in the
+    temporary folder."""
+    if db is not None:
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        yield db
+        return
+    folder = tempfile.mkdtemp(prefix="branchbot-demo-")
+    try:
+        yield Path(folder) / "demo.db"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.asynccontextmanager
@@ -128,7 +138,13 @@ async def running_demo(
     else when the port is taken.
     """
     started = time.monotonic() if started is None else started
-    db = _database_file(db, fresh)
+    with _database_file(db, fresh) as db_file:
+        async with _running(port, lang, db_file, started) as running:
+            yield running
+
+
+@contextlib.asynccontextmanager
+async def _running(port: int, lang: str, db: Path, started: float) -> AsyncIterator[Demo]:
     server = EmulatorServer(
         EmulatorConfig(
             token=DEMO_TOKEN,

@@ -140,8 +140,12 @@ async def test_demo_has_a_vote_running_and_last_years_evaluation_approved(runnin
 
 
 def _demo_refuses(tmp_path: Path, *args: str) -> str:
-    """Run `branchbot demo ARGS`; it must stop with exit 2 and one line, which is returned."""
+    """Run `branchbot demo ARGS`; it must stop with exit 2 and one line, which is returned,
+    leaving nothing in the temporary folder."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    temporary = tmp_path / "tmp"
+    temporary.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(temporary)
     code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "demo", "--lang", "en", *args],
@@ -154,6 +158,7 @@ def _demo_refuses(tmp_path: Path, *args: str) -> str:
     assert done.returncode == 2, done
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in done.stderr, lines
+    assert list(temporary.iterdir()) == []
     return lines[0]
 
 
@@ -161,6 +166,10 @@ def test_the_demo_command_shows_its_banner_first_and_nothing_else(tmp_path: Path
     """What a newcomer sees: the banner is the first line (no log lines before it), the
     time in it counts from the command, and Ctrl-C stops it without a traceback."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    # Its own temporary folder, to see what the demo leaves there.
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env["TMPDIR"] = str(temporary)
     code = "import sys; sys.argv[0] = 'branchbot'; from bot.cli import main; main()"
     launched = time.monotonic()
     proc = subprocess.Popen(
@@ -177,6 +186,7 @@ def test_the_demo_command_shows_its_banner_first_and_nothing_else(tmp_path: Path
         assert first.startswith("branchbot demo ready ("), first
         took = float(first.split("(")[1].split(" s)")[0])
         assert 0 < took <= waited + 0.5  # from the command, not from after the imports
+        assert [p.name[:15] for p in temporary.iterdir()] == ["branchbot-demo-"]
         proc.send_signal(signal.SIGINT)
         # Read through the same text wrapper as readline(): communicate() reads the raw pipe
         # and would lose whatever readline() had already buffered past the first line.
@@ -195,6 +205,8 @@ def test_the_demo_command_shows_its_banner_first_and_nothing_else(tmp_path: Path
     for line in rest.splitlines():
         assert not any(level in line for level in (" INFO ", " WARNING ", " ERROR ")), line
     assert "Traceback" not in rest
+    # Ctrl-C took the demo's database folder with it.
+    assert list(temporary.iterdir()) == []
 
 
 def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
