@@ -23,7 +23,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from bot.db.engine import InlineSqlite
-from bot.db.unit import LEAN, LEAN_ON, WROTE
+from bot.db.unit import DEDUPE, LEAN, LEAN_ON, READS, WROTE
 
 
 class Columns:
@@ -192,10 +192,13 @@ class _SqliteDriver:
         self.inline = inline
         self.raw = inline._connection
         self.dialect = dialect
+        self.autocommit = False  # statements outside a transaction (sqlite3's own)
 
     def begin(self) -> None:
         """BEGIN IMMEDIATE now: the write lock up front, as every update's transaction."""
-        self.inline.begin_immediate()
+        self.autocommit = False
+        if not self.raw.in_transaction:  # the ORM may have begun it (a reading update's)
+            self.inline.begin_immediate()
 
     def _cursor(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, _Compiled]:
         compiled = prepared.compiled(self.dialect)
@@ -240,9 +243,11 @@ class _AsyncpgDriver:
         self.adapted = adapted
         self.raw = adapted.driver_connection
         self.dialect = dialect
+        self.autocommit = False  # statements outside a transaction: no BEGIN before them
 
     def begin(self) -> None:
-        """Nothing yet: the transaction begins with the first statement (see `_run`)."""
+        """Nothing yet: the transaction begins with the next statement (see `_run`)."""
+        self.autocommit = False
 
     async def _run(self, prepared: Prepared, params: dict[str, Any], fetch: bool) -> Any:
         adapted = self.adapted
@@ -252,7 +257,7 @@ class _AsyncpgDriver:
             _watch(compiled.sql)
         async with adapted._execute_mutex:
             try:
-                if adapted._transaction is None:
+                if adapted._transaction is None and not self.autocommit:
                     await adapted._start_transaction()
                 if fetch:
                     if compiled.results is None:  # once per statement and process
@@ -335,7 +340,7 @@ def _wrapped(sql: str, args: Any, exc: Exception, base: type, dialect: Any) -> E
     return DBAPIError.instance(sql, args, exc, base, hide_parameters=True, dialect=dialect)
 
 
-async def _driver(session: AsyncSession) -> Any:
+async def _driver(session: AsyncSession, writes: bool = False) -> Any:
     """The driver of the session's transaction, beginning one if it has none, after the
     flush of pending changes that the ORM's own execute would have done first. Held in
     `session.info` for the transaction's life: looking it up again through the session
@@ -345,13 +350,15 @@ async def _driver(session: AsyncSession) -> Any:
     if not sync._is_clean():
         await session.flush()
     lean = sync.info.get(LEAN)
+    if lean is None:
+        transaction = sync.get_transaction()
+        if sync.info.get(LEAN_ON) and (transaction is None or not transaction._connections):
+            lean = await _begin_lean(session, reading=READS in sync.info)
     if lean is not None:
+        if writes and lean.driver.autocommit and sync.info.get(READS) != DEDUPE:
+            lean.driver.begin()  # a reading update's write, and what follows: one transaction
         return lean.driver
     transaction = sync.get_transaction()
-    if sync.info.get(LEAN_ON) and (transaction is None or not transaction._connections):
-        lean = await _begin_lean(session)
-        if lean is not None:
-            return lean.driver
     held = sync.info.get(_DRIVER)
     if held is not None:
         if held[0]() is transaction and transaction is not None and transaction.is_active:
@@ -400,7 +407,10 @@ def _may_begin_on_driver(engine: Engine) -> bool:
     return _DIRECT[engine]
 
 
-async def _begin_lean(session: AsyncSession) -> _Lean | None:
+async def _begin_lean(session: AsyncSession, reading: bool = False) -> _Lean | None:
+    """The update's connection, its transaction begun on the driver; `reading` (an
+    update that writes nothing but its id, `bot.db.unit.READS`): none begun, each
+    statement commits alone until a write begins one."""
     sync = session.sync_session
     engine = sync.bind
     if not isinstance(engine, Engine) or not _may_begin_on_driver(engine):
@@ -408,7 +418,9 @@ async def _begin_lean(session: AsyncSession) -> _Lean | None:
     proxied = await greenlet_spawn(engine.raw_connection)
     try:
         driver = _direct_driver(proxied.dbapi_connection, engine.dialect)
-        if driver is not None:
+        if driver is not None and reading:
+            driver.autocommit = True
+        elif driver is not None:
             driver.begin()
     except BaseException:
         await greenlet_spawn(proxied.close)
@@ -510,7 +522,7 @@ async def fetch_first(
 ) -> tuple | None:
     """The first row of a `Prepared` read, or None. `writes`: the statement also writes
     (a data-modifying CTE), so the session counts as having written, as after `write`."""
-    rows = await fetch(session, prepared, params)
+    rows = await (await _driver(session, writes)).fetch(prepared, params)
     if writes:
         session.info[WROTE] = True
     return rows[0] if rows else None
@@ -520,6 +532,6 @@ async def write(session: AsyncSession, prepared: Prepared, params: dict[str, Any
     """Run a `Prepared` INSERT/UPDATE/DELETE in the session's transaction; the number
     of rows it changed. The session counts as having written (the unit of work's
     "saved"), as for a write through the ORM."""
-    count = await (await _driver(session)).write(prepared, params)
+    count = await (await _driver(session, True)).write(prepared, params)
     session.info[WROTE] = True
     return count

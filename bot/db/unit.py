@@ -28,6 +28,12 @@ WROTE = "branchbot_wrote"
 # LEAN_ON says it may, LEAN holds the transaction so begun while it is open.
 LEAN_ON = "branchbot_lean_on"
 LEAN = "branchbot_lean"
+# An update that writes nothing but its update id (a ballot mark: the draft is in the
+# conversation state): READS holds DEDUPE while that id is recorded, a statement that
+# commits alone, then READING: reads run without a transaction, and a write begins one.
+READS = "branchbot_reads"
+DEDUPE = "dedupe"
+READING = "reading"
 # The note an exception carries when the update's writes were committed before it.
 SAVED_NOTE = "branchbot: the update's writes were committed before this error"
 

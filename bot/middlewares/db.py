@@ -117,11 +117,24 @@ class DbSessionMiddleware(BaseMiddleware):
 
     The update id is recorded in the same transaction as the handler's writes, so a
     webhook retry of a handled update does nothing, and a failed one can be retried.
+
+    An update that `reads_only` says writes nothing else (a ballot mark) records its id
+    in a statement that commits alone, and reads without a transaction (a write would
+    begin one): on PostgreSQL a BEGIN and a COMMIT are each a round trip, half of a
+    mark's. Its id is then kept even if the handler fails, as it is kept today once a
+    reply has been sent: what is lost is the answer to one press, which the person sees
+    and presses again.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        reads_only: Callable[[Update], bool] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.reads_only = reads_only
         bind = sessions.kw.get("bind")
         self.postgres = bind is not None and bind.dialect.name == "postgresql"
 
@@ -133,6 +146,9 @@ class DbSessionMiddleware(BaseMiddleware):
     ) -> Any:
         assert isinstance(event, Update)
         async with unit.opened(self.sessions) as session:
+            reading = self.reads_only is not None and self.reads_only(event)
+            if reading:
+                session.info[unit.READS] = unit.DEDUPE
             try:
                 user = data.get("event_from_user")
                 if self.postgres and user is not None:  # one round trip for both
@@ -144,6 +160,8 @@ class DbSessionMiddleware(BaseMiddleware):
             except IntegrityError:
                 await session.rollback()
                 return None  # a duplicate delivery: handled already (or being handled)
+            if reading:
+                session.info[unit.READS] = unit.READING
             state = data.get("state")
             restorable = None
             if isinstance(state, FSMContext):

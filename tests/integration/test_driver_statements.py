@@ -249,3 +249,48 @@ async def test_an_attached_object_is_the_sessions_own(engine):
     async with sessions() as session:
         assert (await session.execute(select(Member.name))).scalar_one() == "李四"
     assert engine.pool.checkedout() == 0
+
+
+def _in_transaction(session) -> bool:
+    raw = session.info[unit.LEAN].driver.raw
+    return raw.is_in_transaction() if hasattr(raw, "is_in_transaction") else raw.in_transaction
+
+
+async def test_a_reading_updates_id_commits_alone_and_its_first_write_begins_a_transaction(
+    engine,
+):
+    """An update that writes nothing but its id (a ballot mark, `unit.READS`): the id is
+    committed by its own statement, reads run outside a transaction, and a write after
+    them (through the driver or the ORM) begins one that a rollback undoes whole."""
+    sessions = session_factory(engine)
+    async with unit.opened(sessions) as session:
+        session.info[unit.READS] = unit.DEDUPE
+        await rows.write(session, _RECORD, {"update_id": 40, "at": NOW})
+        assert not _in_transaction(session)  # committed alone
+        session.info[unit.READS] = unit.READING
+        assert (await rows.fetch(session, _COUNT_UPDATES, {}))[0][0] == 1
+        assert not _in_transaction(session)
+        await rows.write(session, _RECORD, {"update_id": 41, "at": NOW})
+        assert _in_transaction(session)
+        session.add(ProcessedUpdate(update_id=42, at=NOW))
+        await session.flush()
+        await session.rollback()
+    assert await _updates(sessions) == [40] and engine.pool.checkedout() == 0
+    async with unit.opened(sessions) as session:
+        session.info[unit.READS] = unit.DEDUPE
+        await rows.write(session, _RECORD, {"update_id": 50, "at": NOW})
+        session.info[unit.READS] = unit.READING
+        await rows.fetch(session, _COUNT_UPDATES, {})
+        session.add(ProcessedUpdate(update_id=51, at=NOW))  # the ORM first, then the driver
+        await session.flush()
+        await rows.write(session, _RECORD, {"update_id": 52, "at": NOW})
+        await session.rollback()
+        await rows.write(session, _RECORD, {"update_id": 53, "at": NOW})
+        await unit.UnitOfWork(session).commit()
+    assert await _updates(sessions) == [40, 50, 53] and engine.pool.checkedout() == 0
+    async with unit.opened(sessions) as session:
+        session.info[unit.READS] = unit.DEDUPE
+        with pytest.raises(IntegrityError):  # delivered again: refused, nothing held
+            await rows.write(session, _RECORD, {"update_id": 50, "at": NOW})
+        await session.rollback()
+    assert await _updates(sessions) == [40, 50, 53] and engine.pool.checkedout() == 0
