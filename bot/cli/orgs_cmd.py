@@ -37,7 +37,7 @@ org_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-PATH_HELP = "Path of the organisation, e.g. '某某市委/某某镇党委'."
+PATH_HELP = "Path of the organisation, e.g. '某某市委/某某镇党委', or its name alone if unique."
 
 
 def _gettext(settings: Settings):
@@ -49,7 +49,9 @@ def _gettext(settings: Settings):
 @org_app.command("add")
 def org_add(
     name: str = typer.Argument(..., help="Name of the new committee or branch."),
-    parent: str = typer.Option(None, help="Path of the superior, e.g. '某某市委/某某镇党委'."),
+    parent: str = typer.Option(
+        None, help="Path of the superior, e.g. '某某市委/某某镇党委', or its name alone if unique."
+    ),
     branch: bool = typer.Option(False, "--branch", help="Create a branch (default: committee)."),
     domain_word: str = typer.Option(
         None,

@@ -102,13 +102,26 @@ def split_path(path: str) -> tuple[str, ...]:
 
 
 def locate(rows: Sequence[Node], path: str) -> Node:
-    """The unit at a name path among the tree's rows; refused with the nearest existing
-    path when a name on the way is misspelt, or when a bare branch name is given."""
+    """The unit at a name path among the tree's rows. The path starts at the top, or at
+    a unit whose name is unique in the tree (a bare name, as the roster import takes a
+    branch's); refused with the nearest existing path when a name on the way is
+    misspelt, and with the candidates when a bare name is shared."""
     parts = split_path(path)
     children: dict[int | None, list[Node]] = {}
     for o in rows:
         children.setdefault(o.parent_id, []).append(o)
-    node: Node | None = None
+    start: Node | None = None
+    if not any(o.name == parts[0] for o in children.get(None, [])):
+        named = [o for o in rows if o.name == parts[0]]
+        if len(named) > 1:
+            raise ServiceError(
+                "org.path_ambiguous",
+                path=path,
+                candidates=sorted(_full_of(rows, o) for o in named),
+            )
+        if named:
+            start, parts = named[0], parts[1:]
+    node = start
     for name in parts:
         here = {o.name: o for o in children.get(node.id if node else None, [])}
         node = here.get(name)
@@ -117,7 +130,9 @@ def locate(rows: Sequence[Node], path: str) -> Node:
     else:
         assert node is not None
         return node
-    raise _unknown(rows, children, parts, path)
+    # The nearest path is looked for from the top, through the unique unit named first.
+    whole = (*split_path(_full_of(rows, start)), *parts) if start else split_path(path)
+    raise _unknown(rows, children, whole, path)
 
 
 def _unknown(
@@ -159,8 +174,11 @@ def _only_start(name: str, names: list[str]) -> str | None:
 
 
 def _full(rows: Sequence[Node], name: str) -> str:
+    return _full_of(rows, next(o for o in rows if o.name == name))
+
+
+def _full_of(rows: Sequence[Node], node: Node) -> str:
     by_id = {o.id: o for o in rows}
-    node = next(o for o in rows if o.name == name)
     parts = [node.name]
     while node.parent_id is not None:
         node = by_id[node.parent_id]

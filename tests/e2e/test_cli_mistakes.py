@@ -504,3 +504,28 @@ def test_import_roster_on_an_empty_database(tmp_path: Path) -> None:
         lines = _lines(out, err)
         assert code == 1 and len(lines) == 2, lines
         assert "某村党支部" in lines[0] and "r.csv" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "several"),
+    [("zh_Hans", "有多个党组织名为"), ("en", "Several organisations are called")],
+)
+def test_parent_by_a_unique_bare_name_and_not_by_a_shared_one(
+    city: Path, lang: str, several: str
+) -> None:
+    """`--parent` takes a unit's name alone when no other unit has it, as the roster
+    import takes a branch's; a name two units share is refused naming both."""
+    code, out, err = branchbot_here(
+        city, "org", "add", f"新党支部{lang}", "--parent", "某某镇党委", "--branch",
+        "--domain", "village", DEFAULT_LOCALE=lang,
+    )  # fmt: skip
+    assert code == 0 and f"{TOWN}/新党支部{lang}" in out, (out, err)
+    twin = f"同名党委{lang}"
+    for parent in (CITY, TOWN):
+        assert branchbot_here(city, "org", "add", twin, "--parent", parent)[0] == 0
+    code, out, err = branchbot_here(
+        city, "org", "add", "新党委", "--parent", twin, DEFAULT_LOCALE=lang
+    )
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and several in lines[0], (out, err)
+    assert f"{CITY}/{twin}" in lines[0] and f"{TOWN}/{twin}" in lines[0]

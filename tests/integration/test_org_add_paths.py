@@ -47,7 +47,7 @@ CALLS: list[tuple[str, str | None, bool, Domain | None]] = [
     ("x", f"{TOWN}/某某村党支部", False, None),  # org.parent_is_branch
     ("新党支部", TOWN, True, None),  # org.domain_required
     ("新党支部", "某某市委/某某真党委", True, Domain.agency),  # org.path_unknown_near
-    ("新党支部", "某某村党支部", True, Domain.agency),  # a bare name: near the full path
+    ("新党支部", "某某村党支部", True, Domain.agency),  # a unique bare name: a branch, refused
     ("新党支部", "完全不同/的路径", True, Domain.agency),  # org.path_unknown
     ("新党支部", " / ", True, Domain.agency),  # org.path_empty
     ("", CITY, False, None),  # org.name_empty
@@ -58,6 +58,10 @@ CALLS: list[tuple[str, str | None, bool, Domain | None]] = [
     ("长" * 201, CITY, False, None),  # org.name_too_long
     ("某某局党组", CITY, False, None),
     ("机关一支部", "某某市委/某某局党组", True, Domain.agency),
+    ("二支部", "某某镇党委", True, Domain.village),  # a unique bare name
+    ("二支部", "某某局党组", True, Domain.agency),
+    ("x", "二支部", False, None),  # org.path_ambiguous, naming both
+    ("x", "某某局党组/机关一支部x", False, None),  # misspelt under a bare name: the nearest
 ]
 
 _ = str  # the refusal lines are compared in the words they are made of
@@ -149,10 +153,19 @@ async def test_the_lean_org_add_writes_what_the_orm_writes(engine: AsyncEngine) 
 
     assert lean_outcomes == orm_outcomes
     codes = [o[0] for o in orm_outcomes if isinstance(o, tuple) and isinstance(o[0], str)]
-    assert len(set(codes)) == 12  # every refusal above happened, each its own way
+    assert len(set(codes)) == 13  # every refusal above happened, each its own way
     assert isinstance(orm_outcomes[4], str) and "--parent" in orm_outcomes[4]
     assert orm_outcomes[2] == (3, "某某市委/某某镇党委/某某村党支部")
-    assert len(orm_rows[0]) == 6 and len(orm_rows[1]) == 6
+    assert orm_outcomes[20][1] == "某某市委/某某镇党委/二支部"
+    assert orm_outcomes[22] == (
+        "org.path_ambiguous",
+        {
+            "path": "二支部",
+            "candidates": ["某某市委/某某局党组/二支部", "某某市委/某某镇党委/二支部"],
+        },
+    )
+    assert orm_outcomes[23][1]["near"] == "某某市委/某某局党组/机关一支部"
+    assert len(orm_rows[0]) == 8 and len(orm_rows[1]) == 8
     assert lean_rows == orm_rows  # every column, ids and stored timestamps included
 
     # What the lean path wrote reads back through the ORM as the ORM's own rows do.
