@@ -53,6 +53,9 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "org.path_empty": _("The organisation path is empty."),
         "org.path_unknown": _("No organisation at {path}"),
         "org.path_unknown_near": _("No organisation at {path}; did you mean {near}?"),
+        "org.path_ambiguous": _(
+            "Several organisations are called {path}: {candidates}. Write the path from the top."
+        ),
         "org.staff_needs_committee": _("“{path}” is a branch: staff act for a committee."),
         "org.move_into_itself": _("“{name}” cannot be moved under itself or its own sub-units."),
         "org.remove_in_use": _(
@@ -232,6 +235,8 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
     if template is None:
         return _("That did not work. Nothing was saved; please try again.")
     params = err.params
+    if err.code == "org.path_ambiguous" and isinstance(params.get("candidates"), list):
+        params = {**params, "candidates": _(", ").join(params["candidates"])}
     if err.code == "org.remove_in_use" and "counts" in params:
         params = {**params, "what": history_words(params["counts"], _)}
     if html:

@@ -33,7 +33,7 @@ async def top_view(session: AsyncSession, principal: Principal, page: int):
         found, units = None, principal.staff_orgs
     counts = await orgs.member_counts(session, units)
     rows = [
-        [Button(text=f"{o.name} · {counts[o.id]}", callback_data=OrgView(org=o.id).pack())]
+        [Button(text=_unit_label(o.name, counts[o.id]), callback_data=OrgView(org=o.id).pack())]
         for o in units
     ]
     if found is not None:
@@ -46,6 +46,11 @@ async def top_view(session: AsyncSession, principal: Principal, page: int):
     return _("Organisations you oversee:"), keyboard(rows)
 
 
+def _unit_label(name: str, members: int) -> str:
+    # The count says what it counts: a bare number beside a name reads as anything.
+    return _("{name} · members: {n}").format(name=name, n=members)
+
+
 async def org_view(session: AsyncSession, principal: Principal, org_id: int, page: int):
     org = await orgs.require_org(session, org_id)
     if not principal.can_manage(org):
@@ -56,7 +61,8 @@ async def org_view(session: AsyncSession, principal: Principal, org_id: int, pag
     rows = [
         [
             Button(
-                text=f"{'🏛' if c.kind == OrgKind.committee else '🚩'} {c.name} · {counts[c.id]}",
+                text=f"{'🏛' if c.kind == OrgKind.committee else '🚩'} "
+                + _unit_label(c.name, counts[c.id]),
                 callback_data=OrgView(org=c.id).pack(),
             )
         ]

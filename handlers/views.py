@@ -107,7 +107,11 @@ def org_heading(org: Organisation, path: str, members: int) -> str:
     lines = [org_title(org)]
     if org.domain:
         lines.append(_("Domain: {domain}").format(domain=domain_label(org.domain, _)))
-    lines.append(_("Path: {path}").format(path=html.quote(path)))
+    superior = path.rpartition("/")[0]  # names hold no "/": the path less the unit itself
+    if org.parent_id is not None and superior:
+        lines.append(_("Superior: {path}").format(path=html.quote(superior)))
+    else:
+        lines.append(_("Superior: none, this is the top organisation"))
     lines.append(_("Members: {n}").format(n=members))
     return "\n".join(lines)
 

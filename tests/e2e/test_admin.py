@@ -225,7 +225,7 @@ async def test_staff_builds_the_tree_and_hands_out_invite_links(world, lang):
     await staff.expect(t["domain_prompt"])
     await staff.press(t["community"])
     created = await staff.expect(t["created"])
-    assert "新华社区党支部" in created.text and "冷水江市委/新华社区党支部" in created.text
+    assert "新华社区党支部" in created.text and ORGS_WORDS[lang]["superior"] in created.text
     assert created.has_button(t["invite"])
 
     # A committee: no domain asked.
@@ -551,4 +551,41 @@ async def test_a_taken_name_is_refused_at_the_name_step_and_can_be_typed_again(w
     await staff.expect(t["domain_prompt"])
     await staff.press(t["community"])
     created = await staff.expect(t["created"])
-    assert "冷水江市委/第10社区党支部" in created.text
+    assert "第10社区党支部" in created.text and ORGS_WORDS[lang]["superior"] in created.text
+
+
+ORGS_WORDS = {
+    "zh": {
+        "top": "冷水江市委 · 党员 3 名",
+        "top_unit": "上级党组织：无，本组织为最上级党组织",
+        "child": "🚩 红旗村党支部 · 党员 3 名",
+        "superior": "上级党组织：冷水江市委",
+    },
+    "en": {
+        "top": "冷水江市委 · members: 3",
+        "top_unit": "Superior: none, this is the top organisation",
+        "child": "🚩 红旗村党支部 · members: 3",
+        "superior": "Superior: 冷水江市委",
+    },
+}
+
+
+@LANGS
+async def test_orgs_says_what_it_counts_and_what_a_unit_is_under(world, lang):
+    """/orgs: a unit's number is its members, in words; the top unit is said to be the
+    top, not to belong to itself; a unit below names its superior."""
+    t, words = T[lang], ORGS_WORDS[lang]
+    await world.seed(_city)
+    staff = await world.emu.create_user("王科长", user_id=STAFF_ID, language_code=t["lang"])
+    await staff.send("/orgs")
+    top = await staff.expect(t["oversee"])
+    assert [words["top"]] in top.buttons
+    await staff.press(words["top"])
+    city = await staff.expect(edited=True)
+    assert words["top_unit"] in city.text and "冷水江市委/" not in city.text
+    await staff.press("▶")
+    second = await staff.expect(edited=True)
+    assert [words["child"]] in second.buttons
+    await staff.press(words["child"])
+    branch = await staff.expect(edited=True)
+    assert words["superior"] in branch.text and "红旗村党支部" not in branch.text.split("\n", 1)[1]

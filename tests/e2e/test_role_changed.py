@@ -24,6 +24,7 @@ T = {
         "lang": "zh-hans",
         "roster": "党员名册",
         "orgs": "冷水江市委",
+        "members_2": "党员 2 名",
         "changed": "发出此按钮后您的职务已有变动",
         "changed_now": "您的职务已有变动",
         "left": "您已不在红旗村党支部的党员名册中",
@@ -37,6 +38,7 @@ T = {
         "lang": "en",
         "roster": "Roster of",
         "orgs": "冷水江市委",
+        "members_2": "members: 2",
         "changed": "Your role has changed since this button was sent",
         "changed_now": "Your role has changed, so you can no longer do this",
         "left": "you are no longer on the roster of 红旗村党支部",
@@ -100,7 +102,7 @@ async def test_staff_removed_from_their_committee_are_told(world, lang):
     await staff.expect()
     await staff.send("/orgs")
     old = await staff.expect()
-    assert old.has_button(f"{t['orgs']} · 2")
+    assert old.has_button(f"{t['orgs']} · {t['members_2']}")
     assert t["menu_orgs"] in labels(await staff.reply_keyboard())
 
     async def remove(session, now):
