@@ -180,6 +180,22 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "period.reason_required": _("Changing a proposed or confirmed star level needs a reason."),
         "period.star_invalid": _("A star level is from 1 to 5."),
         "period.too_long": _("That is too long (at most {max} characters)."),
+        "period.already_closed": _(
+            "Already done: {period} is closed, so it was not closed twice. Here is how it "
+            "stands now."
+        ),
+        "period.close_changed": _(
+            "{period} changed since the warning: {n} branches are waiting to be closed now. "
+            "Nothing was closed; please look again before closing."
+        ),
+        "period.nothing_to_confirm": _(
+            "Already done: every proposed star level for {period} is confirmed, so nothing "
+            "was confirmed twice."
+        ),
+        "period.confirm_changed": _(
+            "The proposed star levels for {period} changed since you were asked ({n} waiting "
+            "now), so none was confirmed. Please look at the list and confirm again."
+        ),
         "rsvp.not_member": _("Only members of this branch can answer."),
         "rsvp.too_long": _("That is too long (at most {max} characters)."),
         "eval.not_found": _("That evaluation no longer exists."),

@@ -264,7 +264,9 @@ class StarAct(Press, prefix="sa"):
 
 class StarAll(Press, prefix="sx"):
     period: Period
-    act: Word = "confirm"  # confirm | close
+    act: Word = "confirm"  # confirm | close: ask; confirm_sure | close_sure: act
+    n: Id = 0  # what the confirmation step named: branches to close / proposals waiting
+    last: Id = 0  # confirm_sure: the newest proposal waiting (periods.Pending)
 
 
 class EvidenceStep(Press, prefix="ev"):

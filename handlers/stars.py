@@ -119,7 +119,7 @@ async def turn(
     await redraw(query, text, markup)
 
 
-@router.callback_query(StarAll.filter(F.act == "close"))
+@router.callback_query(StarAll.filter(F.act.in_({"close", "close_sure"})))
 async def close(
     query: CallbackQuery,
     callback_data: StarAll,
@@ -129,15 +129,59 @@ async def close(
     rubric,
 ) -> None:
     _staff(principal)
-    if not PERIOD.match(callback_data.period) or callback_data.period >= clock.today().strftime(
-        "%Y-%m"
-    ):
+    period = callback_data.period
+    if period >= clock.today().strftime("%Y-%m"):
         raise ServiceError("period.not_over")
-    roots = _roots(principal)
-    for root in roots:
-        await periods.close_period(session, rubric, clock.now(), callback_data.period, root=root)
-    text, markup = await list_view(session, principal, callback_data.period, 0)
+    sure = callback_data.act == "close_sure"
+    try:
+        done = await periods.close_for_staff(
+            session,
+            rubric,
+            principal,
+            clock.now(),
+            period,
+            confirmed=callback_data.n if sure else None,
+        )
+    except ServiceError as err:
+        if err.code not in ("period.already_closed", "period.close_changed"):
+            raise
+        await _show_month_as_it_is(query, session, principal, err, period)
+        return
+    if not done.closed:
+        text, markup = empty_month_warning(done.check, rubric.schemes[rubric.default_scheme].lowest)
+        await redraw(query, text, markup)
+        return
+    text, markup = await list_view(session, principal, period, 0)
     await redraw(query, text, markup, _("Closed."))
+
+
+def empty_month_warning(check: periods.CloseCheck, lowest: int):
+    """A month nothing was recorded in: closing it rates every branch on nothing."""
+    text = _(
+        "⚠️ No work was recorded for {period}: no meeting and no record in any branch.\n"
+        "Closing it rates every branch on what is on record (with nothing recorded: 0 "
+        "points, {stars}), and once the levels are confirmed each secretary is told.\n"
+        "Branches to be rated: {n}\n\nClose {period} anyway?"
+    ).format(period=check.period, n=check.to_close, stars=stars(lowest))
+    rows = [
+        [
+            Button(
+                text=_("Close {period} anyway").format(period=check.period),
+                callback_data=StarAll(
+                    period=check.period, act="close_sure", n=check.to_close
+                ).pack(),
+            ),
+            Button(text=_("✖ Cancel"), callback_data=StarList(period=check.period).pack()),
+        ]
+    ]
+    return text, keyboard(rows)
+
+
+async def _show_month_as_it_is(query, session, principal, err: ServiceError, period: str) -> None:
+    """A stale or repeated month-wide decision: say so, and show the month as it is now."""
+    await query.answer(error_text(err, _), show_alert=True)
+    text, markup = await list_view(session, principal, period, 0)
+    await redraw(query, text, markup)
 
 
 async def detail(session: AsyncSession, principal: Principal, snapshot_id: int):
@@ -283,6 +327,44 @@ async def adjust_reason(
 
 
 @router.callback_query(StarAll.filter(F.act == "confirm"))
+async def confirm_all_ask(
+    query: CallbackQuery, callback_data: StarAll, session: AsyncSession, principal: Principal
+) -> None:
+    """Every secretary is told: "confirm all" asks first, naming how many."""
+    _staff(principal)
+    waiting = await periods.pending(session, principal, callback_data.period)
+    if waiting.n == 0:
+        err = ServiceError("period.nothing_to_confirm", period=callback_data.period)
+        await _show_month_as_it_is(query, session, principal, err, callback_data.period)
+        return
+    lines = [
+        _(
+            "Confirm the proposed star levels for {period} as they stand? Branches: {n}. "
+            "The secretary and organising member of each branch will be told their level."
+        ).format(n=waiting.n, period=waiting.period)
+    ]
+    if not waiting.recorded:
+        lines.append(
+            _(
+                "⚠️ No work was recorded for {period} in these branches: their levels rate an "
+                "empty month."
+            ).format(period=waiting.period)
+        )
+    rows = [
+        [
+            Button(
+                text=_("✓ Confirm {n}").format(n=waiting.n),
+                callback_data=StarAll(
+                    period=waiting.period, act="confirm_sure", n=waiting.n, last=waiting.last
+                ).pack(),
+            ),
+            Button(text=_("✖ Cancel"), callback_data=StarList(period=waiting.period).pack()),
+        ]
+    ]
+    await redraw(query, "\n\n".join(lines), keyboard(rows))
+
+
+@router.callback_query(StarAll.filter(F.act == "confirm_sure"))
 async def confirm_all(
     query: CallbackQuery,
     callback_data: StarAll,
@@ -293,14 +375,18 @@ async def confirm_all(
     i18n: I18n,
 ) -> None:
     _staff(principal)
-    roots = _roots(principal)
-    confirmed = []
-    for root in roots:
-        confirmed += await periods.confirm_all(
-            session, principal, clock.now(), callback_data.period, root
+    period = callback_data.period
+    try:
+        confirmed = await periods.confirm_all(
+            session, principal, clock.now(), period, seen=(callback_data.n, callback_data.last)
         )
+    except ServiceError as err:
+        if err.code not in ("period.nothing_to_confirm", "period.confirm_changed"):
+            raise
+        await _show_month_as_it_is(query, session, principal, err, period)
+        return
     await tell_branches(session, clock, settings, i18n, confirmed)
-    text, markup = await list_view(session, principal, callback_data.period, 0)
+    text, markup = await list_view(session, principal, period, 0)
     await redraw(query, text, markup, _("Confirmed: {n}.").format(n=len(confirmed)), alert=True)
 
 

@@ -32,7 +32,16 @@ Refusals (`ServiceError` codes and params): `period.malformed(value)`;
 `period.not_found` — no such snapshot; `access.denied` — not the superior's staff of
 that branch; `period.star_invalid(star)`; `period.reason_required` — a level other than the
 proposed one, or any change of a confirmed level;
-`period.too_long(max)` — the adjustment reason.
+`period.too_long(max)` — the adjustment reason; `period.already_closed(period)`,
+`period.close_changed(period, n)` — a close confirmed for another number of branches
+than are open now; `period.nothing_to_confirm(period)`, `period.confirm_changed(period,
+n)` — a "confirm all" confirmed for another set of proposals than are waiting now.
+
+Acting on a whole month is confirmed by a second press that names what the staff saw:
+closing a month nothing was recorded in (`close_check`: it rates every branch on an
+empty month; a new city's month before it existed is the common case) and confirming
+all proposed levels (`pending`: every secretary is told). The second press is checked
+against the month as it is now, so a stale or repeated one is refused, never applied.
 """
 
 from __future__ import annotations
@@ -42,11 +51,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Member, MemberStatus, Organisation, PeriodSnapshot, Role
+from bot.db.models import (
+    Evidence,
+    Meeting,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrgKind,
+    PeriodSnapshot,
+    Role,
+)
 from bot.services import audit, versions
 from bot.services.errors import ServiceError
 from bot.services.facts import DEFAULT_TZ, facts_for_branches
@@ -231,6 +249,86 @@ async def close_period(
     return CloseSummary(len(rows), len(closed), len(facts))
 
 
+def _month_bounds(period: str) -> tuple[date, date]:
+    year, mon = parse_month(period)
+    nxt = date(year + 1, 1, 1) if mon == 12 else date(year, mon + 1, 1)
+    return date(year, mon, 1), nxt
+
+
+@dataclass(frozen=True)
+class CloseCheck:
+    """What closing `period` would do in the staff's subtrees."""
+
+    period: str
+    to_close: int  # branches without a snapshot for the period yet
+    recorded: bool  # any meeting held or evidence recorded in the period, in the scope
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.to_close > 0 and not self.recorded
+
+
+async def close_check(
+    session: AsyncSession, principal: Principal, now: datetime, period: str
+) -> CloseCheck:
+    """How many branches closing `period` would rate, and whether anything was recorded
+    in it (one statement)."""
+    check_period(period)
+    if period >= month_of_day(now.astimezone(ZoneInfo(DEFAULT_TZ)).date()):
+        raise ServiceError("period.not_over", period=period)
+    scope = _staff_scope(principal, None)
+    in_scope = select(Organisation.id).where(Organisation.kind == OrgKind.branch.value)
+    if scope is not None:
+        in_scope = in_scope.where(scope)
+    first, after = _month_bounds(period)
+    m, e = Meeting.__table__.c, Evidence.__table__.c
+    met = exists().where(m.org_id.in_(in_scope), m.held_on >= first, m.held_on < after)
+    kept = exists().where(e.org_id.in_(in_scope), e.month == period)
+    closed = select(PeriodSnapshot.org_id).where(PeriodSnapshot.period == period)
+    open_ = (
+        select(func.count())
+        .select_from(Organisation)
+        .where(Organisation.id.in_(in_scope), Organisation.id.not_in(closed))
+        .scalar_subquery()
+    )
+    to_close, recorded = (await session.execute(select(open_, or_(met, kept)))).one()
+    return CloseCheck(period, int(to_close), bool(recorded))
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    check: CloseCheck  # as it was before closing
+    closed: bool  # False: an empty month, waiting for the staff's confirmation
+
+
+async def close_for_staff(
+    session: AsyncSession,
+    rubric: FortressRubric,
+    principal: Principal,
+    now: datetime,
+    period: str,
+    *,
+    confirmed: int | None = None,
+) -> CloseOutcome:
+    """Close `period` in the staff's subtrees (the city for a superuser).
+
+    A month nothing was recorded in is closed only with `confirmed`, the number of
+    branches the warning named; without it, nothing is written and the outcome says a
+    confirmation is needed. A confirmation that no longer matches is refused."""
+    found = await close_check(session, principal, now, period)
+    if confirmed is not None:
+        if found.to_close == 0:
+            raise ServiceError("period.already_closed", period=period)
+        if confirmed != found.to_close:
+            raise ServiceError("period.close_changed", period=period, n=found.to_close)
+    elif found.needs_confirmation:
+        return CloseOutcome(found, closed=False)
+    roots = [None] if principal.is_superuser else list(principal.staff_orgs)
+    for root in roots:
+        await close_period(session, rubric, now, period, root=root)
+    return CloseOutcome(found, closed=True)
+
+
 @dataclass(frozen=True)
 class Overview:
     """A period across some subtrees: branches per star level and the compliance rate."""
@@ -386,19 +484,82 @@ async def confirm(
     return snap
 
 
+@dataclass(frozen=True)
+class Pending:
+    """The proposals "confirm all" would confirm: how many, and the newest snapshot id
+    among them. Confirmations only remove proposals and a close only adds newer ones,
+    so an equal pair is the same set."""
+
+    period: str
+    n: int
+    last: int
+    recorded: bool  # anything recorded in the period, in the scope
+
+
+def _unconfirmed(period: str, scope: ColumnElement[bool] | None):
+    where = [PeriodSnapshot.period == period, PeriodSnapshot.confirmed_star.is_(None)]
+    if scope is not None:
+        where.append(PeriodSnapshot.org_id.in_(select(Organisation.id).where(scope)))
+    return where
+
+
+async def pending(
+    session: AsyncSession, principal: Principal, period: str, root: Organisation | None = None
+) -> Pending:
+    """What "confirm all" would confirm now, for the confirmation step."""
+    scope = _staff_scope(principal, root)
+    n, last = (
+        await session.execute(
+            select(func.count(), func.max(PeriodSnapshot.id)).where(
+                *_unconfirmed(check_period(period), scope)
+            )
+        )
+    ).one()
+    recorded = True
+    if n:
+        first, after = _month_bounds(period)
+        m, e = Meeting.__table__.c, Evidence.__table__.c
+        branches = select(PeriodSnapshot.org_id).where(*_unconfirmed(period, scope))
+        recorded = bool(
+            await session.scalar(
+                select(
+                    or_(
+                        exists().where(
+                            m.org_id.in_(branches), m.held_on >= first, m.held_on < after
+                        ),
+                        exists().where(e.org_id.in_(branches), e.month == period),
+                    )
+                )
+            )
+        )
+    return Pending(period, int(n), int(last or 0), recorded)
+
+
 async def confirm_all(
     session: AsyncSession,
     principal: Principal,
     now: datetime,
     period: str,
     root: Organisation | None = None,
+    *,
+    seen: tuple[int, int] | None = None,
 ) -> list[PeriodSnapshot]:
     """Confirm every unconfirmed snapshot of the period in the staff's subtree as proposed.
+
+    `seen` is the (n, last) of the `Pending` the confirmation step showed: if the set
+    waiting now is another one, or empty (a second tap), nothing is confirmed. Only
+    snapshots up to `last` are taken, so one closed after the step was shown never is.
 
     One UPDATE … RETURNING both chooses and claims the rows: a snapshot someone else
     confirmed or adjusted meanwhile (or a second "confirm all" at once) is neither
     overwritten nor recorded, told or returned twice."""
     scope = _staff_scope(principal, root)
+    if seen is not None:
+        now_pending = await pending(session, principal, period, root)
+        if now_pending.n == 0:
+            raise ServiceError("period.nothing_to_confirm", period=period)
+        if (now_pending.n, now_pending.last) != seen:
+            raise ServiceError("period.confirm_changed", period=period, n=now_pending.n)
     stmt = (
         update(PeriodSnapshot)
         .where(
@@ -417,10 +578,12 @@ async def confirm_all(
     )
     if scope is not None:
         stmt = stmt.where(PeriodSnapshot.org_id.in_(select(Organisation.id).where(scope)))
-    pending = sorted((await session.execute(stmt)).all())
-    if not pending:
+    if seen is not None:
+        stmt = stmt.where(PeriodSnapshot.id <= seen[1])
+    claimed = sorted((await session.execute(stmt)).all())
+    if not claimed:
         return []
-    ids = [i for i, _ in pending]
+    ids = [i for i, _ in claimed]
     await audit.record_many(
         session,
         principal.actor,
@@ -432,7 +595,7 @@ async def confirm_all(
                 "confirm",
                 {"confirmed_star": [None, star], "confirmed_by": [None, principal.telegram_id]},
             )
-            for i, star in pending
+            for i, star in claimed
         ],
     )
     rows = await session.execute(

@@ -262,7 +262,13 @@ async def test_member_cannot_close_or_confirm(world):
     m1 = await world.emu.create_user("刘00", user_id=M1, language_code="en")
     await m1.send("/stars 2026-10")
     await m1.expect("not allowed")
-    for forged in ("sx:2026-10:close", "sx:2026-10:confirm", "sl:2026-10:0"):
+    for forged in (
+        "sx:2026-10:close:0:0",
+        "sx:2026-10:close_sure:1:0",
+        "sx:2026-10:confirm:0:0",
+        "sx:2026-10:confirm_sure:1:1",
+        "sl:2026-10:0",
+    ):
         answer = await m1.press_data(forged, 1, force=True)
         assert answer.show_alert and answer.text == "You are not allowed to do that.", forged
 
@@ -284,6 +290,8 @@ async def test_superuser_confirms_all(world):
     await boss.press("Close ")
     await boss.expect(edited=True)
     await boss.press("Confirm all proposed")
+    await boss.expect("Branches: 1.", edited=True)
+    await boss.press("✓ Confirm 1")
     listing = await boss.expect(edited=True)
     assert listing.buttons[0][0].startswith("✓ ")
     assert re.search(r"compliance rate: \d+(\.\d)?%", listing.text)

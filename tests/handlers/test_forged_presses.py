@@ -49,8 +49,10 @@ def _presses(c) -> list[tuple[str, str]]:
         (f"sa:{c.snapshot}:view:0:0", "denied"),
         (f"sa:{c.snapshot}:ok:0:0", "denied"),
         (f"sa:{c.snapshot}:set:5:0", "denied"),
-        ("sx:2026-06:confirm", "denied"),
-        ("sx:2026-06:close", "denied"),
+        ("sx:2026-06:confirm:0:0", "denied"),
+        ("sx:2026-06:confirm_sure:1:1", "denied"),
+        ("sx:2026-06:close:0:0", "denied"),
+        ("sx:2026-06:close_sure:1:0", "denied"),
         ("sl:2026-06:0", "denied"),
         # Steps of conversations the attacker never started.
         ("lm:save:", "expired"),
