@@ -162,7 +162,7 @@ async def begin_fix(
         f"<b>{html.quote(named(entry))}</b>\n"
         + _("Recorded this month: {figures}.").format(figures=figures(shown))
         + "\n"
-        + _count_hint({"fix": True, "ratio": kind == "ratio"}),
+        + count_hint({"fix": True, "ratio": kind == "ratio"}),
         reply_markup=keyboard([_nav()]),
     )
 
@@ -396,7 +396,7 @@ async def early_proof(
         await message.answer(
             _("A correction changes the figures only; to add a photo, record the item.")
             + "\n"
-            + _count_hint(data)
+            + count_hint(data)
         )
         return
     file_id, kind = _file_of(message)
@@ -422,10 +422,11 @@ async def early_proof(
         if replaced
         else _("📎 Kept as the proof of this record.")
     )
-    await message.answer(kept + "\n" + _count_hint(data))
+    await message.answer(kept + "\n" + count_hint(data))
 
 
-def _count_hint(data: dict) -> str:
+def count_hint(data: dict) -> str:
+    """What the count step asks for, as its draft stands (also handlers/hints.py's)."""
     if data.get("fix"):
         if data.get("ratio"):
             return _("Type the right figures for the whole month, e.g. “18/20”:")

@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers import evaluation, meeting_log
+from handlers import evaluation, evidence, meeting_log
 from handlers.registry import Handlers
 from handlers.states import (
     AddContent,
@@ -45,7 +45,6 @@ def _hints() -> dict[str | None, str]:
         EditMember.value.state: _("Type the new value as text, or /cancel."),
         AnnounceMeeting.details.state: _("Type the time and place, e.g. “19:30 village office”."),
         AnnounceMeeting.topic.state: _("Type the topic of the meeting as text."),
-        RecordEvidence.count.state: _("Type a number, or tap one of the buttons above."),
         RecordEvidence.note.state: _("Type a short note as text, or skip."),
         RecordEvidence.file.state: _("Send a photo or a document as proof, or skip."),
         AddContent.title.state: _("Type the title as text."),
@@ -62,4 +61,7 @@ async def step_hint(message: Message, state: FSMContext) -> None:
         hint = meeting_log.step_hint(current)
     elif current and current.startswith(Evaluate.__name__ + ":"):
         hint = evaluation.step_hint(current)
+    elif current == RecordEvidence.count.state:
+        # A share, a grade or a correction has no number buttons to tap.
+        hint = evidence.count_hint(await state.get_data())
     await message.answer(hint or _("Please use the buttons above, or send /cancel to stop."))

@@ -83,6 +83,8 @@ async def test_a_count_recorded_this_month_is_shown_and_corrected(world, lang):
     assert RECORDED[lang] in view and FIGURE[lang].format(n=999) in view, view
     await sec.press(CORRECT[lang], message=month)
     assert WHOLE_MONTH[lang] in (await sec.expect()).text
+    await sec.send("/frobnicate")  # what the step cannot use: asked again, as it asks
+    assert WHOLE_MONTH[lang] in (await sec.expect()).text
     await sec.send("999")
     await sec.expect(UNUSUAL[lang])
     await sec.send("999")  # typed again: confirmed, but it is what was recorded
