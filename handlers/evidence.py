@@ -9,10 +9,12 @@ from aiogram import F, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.i18n import fmt_number
 from bot.services import checklist, evidence, orgs
 from bot.services.errors import ServiceError
 from bot.services.evidence import Recorded
@@ -320,7 +322,7 @@ async def _save_fix(
         after=figures(after),
         done=cl.done,
         total=cl.total,
-        score=cl.score,
+        score=fmt_number(cl.score, get_i18n().current_locale),
     )
 
 
@@ -559,5 +561,9 @@ async def _save(
             total=cl.total,
         ), False
     return _("📎 Recorded: {mark} {item}. Checklist {done}/{total}, score {score}.").format(
-        mark=mark, item=html.quote(named(entry)), done=cl.done, total=cl.total, score=cl.score
+        mark=mark,
+        item=html.quote(named(entry)),
+        done=cl.done,
+        total=cl.total,
+        score=fmt_number(cl.score, get_i18n().current_locale),
     ), True

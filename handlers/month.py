@@ -314,7 +314,7 @@ async def item(
     shown = None
     if entry.recordable_by != "meeting":
         shown = await evidence.recorded(session, rubric, branch, entry.spec.key, period)
-        lines += recorded_lines(shown, locale)
+        lines += recorded_lines(shown, locale, clock)
     rows = []
     if principal.can_lead(branch) and not cl.closed:
         if entry.recordable_by == "meeting":
@@ -347,7 +347,7 @@ async def item(
 SHOWN_ROWS = 8
 
 
-def recorded_lines(shown, locale: str) -> list[str]:
+def recorded_lines(shown, locale: str, clock: Clock) -> list[str]:
     """What was recorded for the item this month, one line per recording (the latest
     few), and the month's figures the checklist reads."""
     if not shown.rows:
@@ -357,7 +357,7 @@ def recorded_lines(shown, locale: str) -> list[str]:
     if len(shown.rows) > len(rows):
         lines.append(_("… {n} earlier").format(n=len(shown.rows) - len(rows)))
     for r in rows:
-        when = fmt_date(r.created_at.date(), locale, "short")
+        when = fmt_date(r.created_at.astimezone(clock.tz).date(), locale)
         if r.correction:
             sign = "+" if r.count >= 0 else "−"
             what = _("corrected ({change})").format(change=f"{sign}{abs(r.count)}")
