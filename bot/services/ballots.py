@@ -54,13 +54,12 @@ from bot.db.models import (
     Member,
     Organisation,
 )
-from bot.db.rows import Columns, Prepared, attach, fetch_first
+from bot.db.rows import Prepared, fetch_first
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
     eligible_members,
     require_campaign,
-    require_stage,
     stage_index,
 )
 from bot.services.members import Principal
@@ -116,21 +115,18 @@ async def has_voted(session: AsyncSession, campaign_id: int, member_id: int) -> 
 
 @dataclass(frozen=True)
 class Sheet:
-    campaign: EvalCampaign
-    org: Organisation
     voter_id: int
     candidates: Page[tuple[int, str]]  # (member id, name), the voter left out, one page
     bands: int
 
 
 # Built once: every mark pressed on a ballot runs it (a city's evening vote is tens of
-# thousands of presses). One statement, one row: the campaign and its branch, read as
-# columns and attached (bot.db.rows), beside "has the voter voted", the voter's seat
+# thousands of presses). One statement, one row: what the checks read of the campaign
+# (its branch, stage and deadline), beside "has the voter voted", the voter's seat
 # (none: not in the electorate), "is the member marked in it", the electorate's size
 # (the last seat, from the key) and, as one JSON array, the seats of the page asked for
 # (eval_seat) with their names, rather than every name of a large branch ordered again
 # on every press.
-_CAMPAIGN, _ORG = Columns(EvalCampaign), Columns(Organisation)
 _CID = bindparam("campaign")
 
 
@@ -146,23 +142,18 @@ def _sheet(aggregate: Any, entry: Any) -> Any:
         )
         .scalar_subquery()
     )
-    return (
-        select(
-            *_CAMPAIGN.all,
-            *_ORG.all,
-            exists().where(
-                EvalVoter.campaign_id == _CID, EvalVoter.member_id == bindparam("voter")
-            ),
-            select(EvalSeat.seat)
-            .where(EvalSeat.campaign_id == _CID, EvalSeat.member_id == bindparam("voter"))
-            .scalar_subquery(),
-            exists().where(EvalSeat.campaign_id == _CID, EvalSeat.member_id == bindparam("marked")),
-            select(func.max(EvalSeat.seat)).where(EvalSeat.campaign_id == _CID).scalar_subquery(),
-            page,
-        )
-        .join(Organisation, Organisation.id == EvalCampaign.org_id)
-        .where(EvalCampaign.id == _CID)
-    )
+    return select(
+        EvalCampaign.org_id,
+        EvalCampaign.stage,
+        EvalCampaign.vote_due,
+        exists().where(EvalVoter.campaign_id == _CID, EvalVoter.member_id == bindparam("voter")),
+        select(EvalSeat.seat)
+        .where(EvalSeat.campaign_id == _CID, EvalSeat.member_id == bindparam("voter"))
+        .scalar_subquery(),
+        exists().where(EvalSeat.campaign_id == _CID, EvalSeat.member_id == bindparam("marked")),
+        select(func.max(EvalSeat.seat)).where(EvalSeat.campaign_id == _CID).scalar_subquery(),
+        page,
+    ).where(EvalCampaign.id == _CID)
 
 
 _SHEET = Prepared(
@@ -180,12 +171,13 @@ def _seats(page: int, size: int, own: int) -> tuple[int, int]:
     return (first + (first >= own), end + (end > own))
 
 
-def _check_voter(member: Member | None, org: Organisation, campaign: EvalCampaign, today: date):
-    """A member of the campaign's branch, who may vote, while the vote runs."""
-    if member is None or member.org_id != org.id or member.status not in ELIGIBLE:
+def _check_voter(member: Member | None, org_id: int, stage: str, vote_due: date, today: date):
+    """A member of the campaign's branch (`org_id`), who may vote, while the vote runs."""
+    if member is None or member.org_id != org_id or member.status not in ELIGIBLE:
         raise ServiceError("ballot.not_voter")
-    require_stage(campaign, EvalStage.vote.value)
-    if today > campaign.vote_due:
+    if stage != EvalStage.vote.value:
+        raise ServiceError("eval.wrong_stage")
+    if today > vote_due:
         raise ServiceError("eval.stage_over")
 
 
@@ -218,11 +210,8 @@ async def ballot_sheet(
     row = await read(page)
     if row is None:
         raise ServiceError("eval.not_found")
-    c, o = len(_CAMPAIGN), len(_ORG)
-    campaign = attach(session, _CAMPAIGN, row[:c])
-    org = attach(session, _ORG, row[c : c + o])
-    voted, own_seat, marked_in, last_seat, seats = row[c + o :]
-    _check_voter(member, org, campaign, today)
+    org_id, stage, vote_due, voted, own_seat, marked_in, last_seat, seats = row
+    _check_voter(member, org_id, stage, vote_due, today)
     if own_seat is None:
         raise ServiceError("ballot.not_voter")
     if voted:
@@ -245,7 +234,7 @@ async def ballot_sheet(
         if first <= seat < end and mid != voter
     ]
     shown = Page(items, page, total, size)
-    return Sheet(campaign, org, voter, shown, bands)
+    return Sheet(voter, shown, bands)
 
 
 async def check_mark(
@@ -275,7 +264,7 @@ async def _voter(
     """The submit's checks before its own: the campaign exists and is voting, before its
     deadline; the person is a member of that branch and was in the electorate."""
     campaign, org = await require_campaign(session, campaign_id)
-    _check_voter(principal.member, org, campaign, today)
+    _check_voter(principal.member, org.id, campaign.stage, campaign.vote_due, today)
     return campaign, org, principal.member.id
 
 
