@@ -93,6 +93,10 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
             "Please try again tomorrow, or talk to your branch secretary."
         ),
         "join.contact_not_own": _("Please share your own contact with the button below."),
+        "join.name_on_roster": _(
+            "{name} is on this branch's roster and not yet linked: tap the name below to "
+            "link it, rather than asking to join as someone new."
+        ),
         "join.contact_mismatch": _(
             "That phone number does not match the roster. You can ask to be confirmed instead."
         ),

@@ -221,9 +221,21 @@ async def typed_name(
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
-    outcome = await onboarding.request_as_new(
-        session, clock.now(), data.get("invite_id"), message.from_user.id, message.text
-    )
+    try:
+        outcome = await onboarding.request_as_new(
+            session, clock.now(), data.get("invite_id"), message.from_user.id, message.text
+        )
+    except ServiceError as err:
+        if err.code != "join.name_on_roster":
+            raise
+        # Back to the roster, found by the name they typed.
+        query = err.params["name"][:50]
+        await state.set_state(Join.search)
+        await state.update_data(query=query)
+        text, markup = await roster_view(session, clock, data.get("invite_id"), query, 0)
+        await message.answer(error_text(err, _, html=True))
+        await message.answer(text, reply_markup=markup)
+        return
     await _after_request(
         message, state, session, clock, settings, i18n, outcome, message.from_user.full_name
     )

@@ -315,6 +315,18 @@ async def request_as_new(
     if org.kind != OrgKind.branch:
         raise ServiceError("member.org_not_branch")
     name = clean_name(name)
+    # Their own roster entry, typed instead of tapped: approving would add a second
+    # person of that name beside the one waiting to be linked.
+    listed = await session.execute(
+        select(Member.id).where(
+            Member.org_id == org_id,
+            Member.name == name,
+            Member.telegram_id.is_(None),
+            Member.status != MemberStatus.left.value,
+        )
+    )
+    if listed.first() is not None:
+        raise ServiceError("join.name_on_roster", name=name)
     request = await _pending_request(session, now, org_id, telegram_id, name, None)
     return await _pending(session, org_id, None, request)
 

@@ -36,6 +36,7 @@ T = {
         "withdrawn": "已撤回这份申请",
         "ask_staff": "请上级党组织确认我的身份",
         "linked_as": "已绑定为李强",
+        "on_roster": "李强已在本支部名册中，尚未绑定",
     },
     "en": {
         "lang": "en",
@@ -59,6 +60,7 @@ T = {
         "withdrawn": "has withdrawn this request",
         "ask_staff": "Ask the superior organisation to confirm me",
         "linked_as": "is now linked as 李强",
+        "on_roster": "李强 is on this branch's roster and not yet linked",
     },
 }
 
@@ -255,3 +257,23 @@ async def test_staff_are_told_they_confirm_the_branch_secretary(world, lang):
     done = await staff.expect(edited=True)
     assert t["linked_as"] in done.text
     await li.expect(t["approved"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_secretary_typing_their_name_as_new_is_shown_their_entry(world, lang):
+    t = T[lang]
+    code = await world.seed(_new_branch)
+    li = await world.emu.create_user("Li Qiang", language_code=t["lang"], phone="+8613900000001")
+    await li.send(f"/start {code}")
+    await li.expect(t["joining"])
+    await li.expect()
+    await li.press(t["not_on"])
+    await li.expect(t["type_name"])
+    await li.send("李强")
+    await li.expect(t["on_roster"])
+    found = await li.expect()
+    assert found.buttons[0] == ["李强"]
+    await li.press("李强", message=found)
+    await li.expect(t["share"])
+    await li.share_contact()
+    await li.expect(t["welcome"])

@@ -261,3 +261,14 @@ async def test_stale_or_mismatched_approvals_are_refused_and_change_nothing(sess
     # Rejecting a request that cannot be approved still works.
     assert (await onboarding.decide(session, staff, NOW, third.request.id, False)).member is None
     assert await _status(session, third.request.id) == "rejected"
+
+
+async def test_typing_ones_own_roster_name_as_a_newcomer_is_sent_back_to_it(session):
+    """Approving would otherwise add a second 李强 beside the one waiting to be linked."""
+    _, inv, li, _wang = await _new_branch_with_staff(session)
+    with pytest.raises(ServiceError, match="join.name_on_roster") as err:
+        await onboarding.request_as_new(session, NOW, inv, 77, " 李强 ")
+    assert err.value.params == {"name": "李强"}
+    await members.link_telegram(session, ROOT.actor, NOW, li, 10)
+    # A namesake of someone already linked is a different person: asked as new.
+    assert (await onboarding.request_as_new(session, NOW, inv, 77, "李强")).request
