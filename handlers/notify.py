@@ -195,6 +195,21 @@ def _on_roster(member: Member | None) -> str:
     return _("on the roster as {name}").format(name=name)
 
 
+def _role_note(member: Member) -> str:
+    """A leader joining learns they lead: the menu below changed for that reason."""
+    if member.role == Role.secretary:
+        return "\n" + _(
+            "The roster names you as the branch secretary: /month is the branch's checklist, "
+            "/help shows all you can do."
+        )
+    if member.role == Role.organiser:
+        return "\n" + _(
+            "The roster names you as the branch's organising member: /month is the branch's "
+            "checklist, /help shows all you can do."
+        )
+    return ""
+
+
 # Refusals that mean the notice itself is out of date: its buttons are taken away.
 _SETTLED = frozenset(
     {
@@ -214,12 +229,10 @@ async def tell_joined(
     principal.member = member
     principal.branch = await orgs.require_org(session, member.org_id)
     path = await orgs.display_path(session, principal.branch)
-    await message.answer(
-        _("Welcome, {name}! You are now linked to {path}. /me shows your record.").format(
-            name=html.quote(member.name), path=html.quote(path)
-        ),
-        reply_markup=menu_keyboard(principal),
+    text = _("Welcome, {name}! You are now linked to {path}. /me shows your record.").format(
+        name=html.quote(member.name), path=html.quote(path)
     )
+    await message.answer(text + _role_note(member), reply_markup=menu_keyboard(principal))
 
 
 @router.callback_query(Decide.filter())
@@ -260,7 +273,8 @@ async def decide(
         if callback_data.ok:
             path = await orgs.display_path(session, result.org)
             text = _("Your request was approved. Welcome to {path}! /me shows your record.")
-            text, markup = text.format(path=html.quote(path)), menu_keyboard(joined)
+            text = text.format(path=html.quote(path)) + _role_note(result.member)
+            markup = menu_keyboard(joined)
         else:
             text = _(
                 "Your request to join {branch} was not approved. Please talk to your secretary."

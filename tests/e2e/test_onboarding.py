@@ -37,6 +37,7 @@ T = {
         "ask_staff": "请上级党组织确认我的身份",
         "linked_as": "已绑定为李强",
         "on_roster": "李强已在本支部名册中，尚未绑定",
+        "you_lead": "名册中您是支部书记",
     },
     "en": {
         "lang": "en",
@@ -61,6 +62,7 @@ T = {
         "ask_staff": "Ask the superior organisation to confirm me",
         "linked_as": "is now linked as 李强",
         "on_roster": "李强 is on this branch's roster and not yet linked",
+        "you_lead": "The roster names you as the branch secretary",
     },
 }
 
@@ -221,7 +223,7 @@ async def test_secretary_joining_a_new_branch_under_a_wrong_name_first(world, la
     await pick_from_roster(li, code, "李强")
     await li.expect(t["share"])
     await li.share_contact()
-    await li.expect(t["welcome"])
+    assert t["you_lead"] in (await li.expect(t["welcome"])).text
 
     answer = await staff.press("✅ " + t["approve"], message=notice)
     assert answer.show_alert and t["withdrawn"] in answer.text
@@ -256,7 +258,7 @@ async def test_staff_are_told_they_confirm_the_branch_secretary(world, lang):
     await staff.press("✅ " + t["approve"], message=notice)
     done = await staff.expect(edited=True)
     assert t["linked_as"] in done.text
-    await li.expect(t["approved"])
+    assert t["you_lead"] in (await li.expect(t["approved"])).text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
