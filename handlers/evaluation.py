@@ -866,23 +866,26 @@ async def start_ballot(session, principal, state: FSMContext, clock: Clock, cid:
 
 # A ballot page is 8 names and 32 grade buttons, drawn again on every mark pressed (a
 # city's evening vote is tens of thousands of presses), and aiogram's buttons and button
-# data cost tens of microseconds each to build. The unmarked buttons repeat (every voter
-# of a branch sees the same names and grades), so they are built once and shared:
-# nothing changes a button once built, and each one's JSON is written once (`shared`).
-# A marked one (✓) is built for its page only, so no cache in the process holds what
-# anyone chose.
+# data cost tens of microseconds each to build. They repeat (every voter of a branch sees
+# the same names and grades), so each candidate's row is built once, in both its forms
+# for every grade: unmarked, and marked (✓). What is kept is the same whoever chose what,
+# so no cache in the process says anything of a choice. The unmarked buttons' JSON is
+# written once (`shared`); a marked one's is written for its request only, as whether it
+# was ever sent would say that someone chose it.
 @lru_cache(maxsize=4096)
 def _grade_data(cid: int, member_id: int, band: int, page: int) -> str:
     return Mark(campaign=cid, cand=member_id, band=band, page=page).pack()
 
 
-@lru_cache(maxsize=4096)
-def _grade_button(cid: int, member_id: int, band: int, page: int, label: str) -> Button:
-    return shared(Button(text=label, callback_data=_grade_data(cid, member_id, band, page)))
-
-
-def _marked_button(cid: int, member_id: int, band: int, page: int, label: str) -> Button:
-    return Button(text="✓ " + label, callback_data=_grade_data(cid, member_id, band, page))
+@lru_cache(maxsize=2048)
+def _grade_row(
+    cid: int, member_id: int, page: int, labels: tuple[str, ...]
+) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
+    """A candidate's grade buttons on a page: unmarked, and marked, for every band."""
+    data = [_grade_data(cid, member_id, b, page) for b in range(len(labels))]
+    plain = tuple(shared(Button(text=t, callback_data=d)) for t, d in zip(labels, data))
+    marked = tuple(Button(text="✓ " + t, callback_data=d) for t, d in zip(labels, data))
+    return plain, marked
 
 
 @lru_cache(maxsize=1024)
@@ -901,15 +904,12 @@ def ballot_page(rubric, shown: Page[tuple[int, str]], cid: int, marks: dict):
     labels = tuple(named(o) for o in rubric.vote_options)
     for member_id, name in shown.items:
         rows.append([_name_button(name)])
+        plain, marked = _grade_row(cid, member_id, shown.page, labels)
         mine = marks.get(str(member_id))
-        rows.append(
-            [
-                (_marked_button if mine == b else _grade_button)(
-                    cid, member_id, b, shown.page, label
-                )
-                for b, label in enumerate(labels)
-            ]
-        )
+        row = list(plain)
+        if mine is not None and 0 <= mine < len(row):
+            row[mine] = marked[mine]
+        rows.append(row)
     rows.extend(_ballot_tail(cid, shown.page, shown.pages, _("Submit ballot ▶")))
     return "\n".join(lines), keyboard(rows)
 
