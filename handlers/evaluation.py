@@ -882,9 +882,9 @@ def _grade_row(
     cid: int, member_id: int, page: int, labels: tuple[str, ...]
 ) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
     """A candidate's grade buttons on a page: unmarked, and marked, for every band."""
-    data = [_grade_data(cid, member_id, b, page) for b in range(len(labels))]
-    plain = tuple(shared(Button(text=t, callback_data=d)) for t, d in zip(labels, data))
-    marked = tuple(Button(text="✓ " + t, callback_data=d) for t, d in zip(labels, data))
+    pairs = [(t, _grade_data(cid, member_id, b, page)) for b, t in enumerate(labels)]
+    plain = tuple(shared(Button(text=t, callback_data=d)) for t, d in pairs)
+    marked = tuple(Button(text="✓ " + t, callback_data=d) for t, d in pairs)
     return plain, marked
 
 
