@@ -95,8 +95,7 @@ def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
 
 
 def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
-    from handlers import feature_routers
-    from handlers.callbacks import writes_nothing
+    from handlers import feature_routers, writes_nothing
     from handlers.menu import menu_keyboard
     from handlers.registry import GatedDispatcher
 
@@ -120,7 +119,7 @@ def build(settings: Settings, clock: Clock | None = None, engine: AsyncEngine | 
     )
     # Order matters: the transaction wraps everything; the principal needs the
     # session; the locale needs the principal; refusals need the locale.
-    dp.update.outer_middleware(DbSessionMiddleware(sessions, clock, writes_nothing))
+    dp.update.outer_middleware(DbSessionMiddleware(sessions, clock, writes_nothing(i18n)))
     # The principal, their language, and the guard, in one layer.
     dp.update.outer_middleware(PrincipalMiddleware(i18n, settings.superuser_ids))
     refusals = RefusalMiddleware(menu=menu_keyboard)

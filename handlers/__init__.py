@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import F, Router
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Update
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.callbacks import Noop
+from handlers.callbacks import Mark, Noop, SelfMark
 from handlers.registry import PressRouter, as_async
 
 
@@ -23,6 +26,28 @@ def _fallback() -> Router:
         await query.answer(_("This button has expired. Please start again."), show_alert=True)
 
     return router
+
+
+def writes_nothing(i18n: I18n) -> Callable[[Update], bool]:
+    """Which updates' handlers write nothing to the database but the update's id: a mark
+    on a ballot or a self-assessment (the draft lives in the conversation state) and /me
+    (typed or from the menu). `bot.middlewares.db` runs them without a transaction; a
+    write there would still begin one."""
+    from handlers.menu import ME, MenuButton
+
+    presses = frozenset({Mark.__prefix__, SelfMark.__prefix__})
+    texts = frozenset({"/me", *MenuButton(ME).texts(i18n)})
+
+    def test(update: Update) -> bool:
+        if update.callback_query is not None:
+            data = update.callback_query.data
+            return bool(data) and data.split(":", 1)[0] in presses
+        text = update.message.text if update.message is not None else None
+        if not text:
+            return False
+        return text in texts or (text.startswith("/me@") and " " not in text)
+
+    return test
 
 
 def setup_routers() -> Router:

@@ -464,15 +464,3 @@ class Chart(Press, prefix="ch"):
 
 class ExportLedger(Press, prefix="xl"):
     org: Id = 0
-
-
-# Presses whose handlers write nothing to the database but the update's id: a mark's
-# draft lives in the conversation state. Their updates read without a transaction
-# (`bot.middlewares.db`); a write there would still begin one.
-_WRITES_NOTHING = frozenset({Mark.__prefix__, SelfMark.__prefix__})
-
-
-def writes_nothing(update: Any) -> bool:
-    query = update.callback_query
-    data = query.data if query is not None else None
-    return bool(data) and data.split(":", 1)[0] in _WRITES_NOTHING

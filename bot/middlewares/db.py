@@ -118,7 +118,7 @@ class DbSessionMiddleware(BaseMiddleware):
     The update id is recorded in the same transaction as the handler's writes, so a
     webhook retry of a handled update does nothing, and a failed one can be retried.
 
-    An update that `reads_only` says writes nothing else (a ballot mark) records its id
+    An update that `reads_only` says writes nothing else (a ballot mark, /me) records its id
     in a statement that commits alone, and reads without a transaction (a write would
     begin one): on PostgreSQL a BEGIN and a COMMIT are each a round trip, half of a
     mark's. Its id is then kept even if the handler fails, as it is kept today once a

@@ -65,3 +65,45 @@ async def test_me_reads_no_names_of_its_own(harness, engine):
         assert len(sql.seen) == 1 and sql.seen[0].startswith("WITH")
     else:  # SQLite: the dedupe row, then the principal with its path's names
         assert len(sql.seen) == 2
+
+
+class Begins:
+    """Counts the transactions begun on the update's connection (BEGIN IMMEDIATE on
+    SQLite, the asyncpg adapter's transaction on PostgreSQL)."""
+
+    def __init__(self, monkeypatch) -> None:
+        from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+        from bot.db.engine import InlineSqlite
+
+        self.count = 0
+        for cls, name in (
+            (InlineSqlite, "begin_immediate"),
+            (AsyncAdapt_asyncpg_connection, "_start_transaction"),
+        ):
+            original = getattr(cls, name)
+
+            def counted(*args, _original=original, **kwargs):
+                self.count += 1
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(cls, name, counted)
+
+
+async def test_me_reads_without_a_transaction_and_a_write_still_begins_one(
+    harness, engine, monkeypatch
+):
+    """/me writes nothing but its update id (`handlers.writes_nothing`): no BEGIN, typed,
+    addressed to the bot or from the menu, in either language; a command that writes
+    (/lang, saving the language) still has its transaction."""
+    await _city(harness)
+    begins = Begins(monkeypatch)
+    for said in ("/me", "/me@branchbot", "👤 My details", "👤 我的信息"):
+        await harness.text(user(MEMBER_TG, "en"), said)
+        assert "Branch: 市委/一镇/一支部" in harness.texts()[-1], said
+    assert begins.count == 0
+    await harness.text(user(MEMBER_TG, "en"), "/lang")
+    await harness.press(user(MEMBER_TG, "en"), "lg:zh_Hans")
+    assert begins.count >= 1
+    await harness.text(user(MEMBER_TG, "en"), "/me")  # in the language the press saved
+    assert "支部：市委/一镇/一支部" in harness.texts()[-1]
