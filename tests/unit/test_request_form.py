@@ -142,5 +142,23 @@ async def test_a_request_without_files_is_sent_as_json_of_the_form_fields(unused
         await runner.cleanup()
     aiograms = AiohttpSession()
     assert seen[0] == ("application/json", dict(fields(aiograms.build_form_data(bot, answer))))
-    assert seen[1] == ("application/json", dict(fields(aiograms.build_form_data(bot, edit))))
+    # The keyboard arrives as the JSON object aiogram's form field holds as a string.
+    form = dict(fields(aiograms.build_form_data(bot, edit)))
+    form["reply_markup"] = json.loads(form["reply_markup"])
+    assert seen[1] == ("application/json", form)
     assert seen[2][0] == "multipart/form-data"
+
+
+def test_a_json_body_holds_the_keyboard_as_an_object():
+    import json
+
+    from bot.delivery import json_body
+
+    keyboard = '{"inline_keyboard": [[{"text": "\\"优秀\\"", "callback_data": "bm:1"}]]}'
+    for form in (
+        {"reply_markup": keyboard},
+        {"chat_id": "7", "text": "{}", "reply_markup": keyboard},
+    ):
+        sent = json.loads(json_body(form))
+        assert sent == {**form, "reply_markup": json.loads(keyboard)}
+    assert json.loads(json_body({"text": "无"})) == {"text": "无"}
