@@ -95,14 +95,14 @@ async def test_me_reads_without_a_transaction_and_a_write_still_begins_one(
 ):
     """/me writes nothing but its update id (`handlers.writes_nothing`): no BEGIN, typed,
     addressed to the bot or from the menu, in either language; a command that writes
-    (/lang, saving the language) still has its transaction."""
+    (the language chosen with /language) still has its transaction."""
     await _city(harness)
     begins = Begins(monkeypatch)
     for said in ("/me", "/me@branchbot", "👤 My details", "👤 我的信息"):
         await harness.text(user(MEMBER_TG, "en"), said)
         assert "Branch: 市委/一镇/一支部" in harness.texts()[-1], said
     assert begins.count == 0
-    await harness.text(user(MEMBER_TG, "en"), "/lang")
+    await harness.text(user(MEMBER_TG, "en"), "/language")
     await harness.press(user(MEMBER_TG, "en"), "lg:zh_Hans")
     assert begins.count >= 1
     await harness.text(user(MEMBER_TG, "en"), "/me")  # in the language the press saved
