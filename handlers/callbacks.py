@@ -153,6 +153,18 @@ class Decide(Press, prefix="dc"):
     ok: bool
 
 
+# The list of pending join requests (/requests): its pages, and a decision taken there,
+# which redraws the same page.
+class Requests(Press, prefix="rq"):
+    page: Page = 0
+
+
+class RequestDecide(Press, prefix="rd"):
+    request: Id
+    ok: bool
+    page: Page = 0
+
+
 class OrgView(Press, prefix="ov"):
     org: Id  # 0: the principal's own top level
     page: Page = 0

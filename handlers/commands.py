@@ -21,6 +21,7 @@ def command_list() -> list[BotCommand]:
         BotCommand(command="mygrade", description=_("My Vanguard Index grade")),
         BotCommand(command="me", description=_("Who I am, my branch and roles")),
         BotCommand(command="roster", description=_("Branch roster (secretaries)")),
+        BotCommand(command="requests", description=_("Join requests waiting for my decision")),
         BotCommand(command="invite", description=_("Invite link for new members")),
         BotCommand(command="announce", description=_("Announce a meeting in the branch group")),
         BotCommand(command="orgs", description=_("Organisations I oversee (staff)")),

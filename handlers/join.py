@@ -26,7 +26,7 @@ from bot.services.onboarding import ClaimKind, ClaimOutcome, Confirmer
 from bot.texts import error_text
 from handlers.callbacks import JoinAsk, JoinNew, JoinPage, JoinPick
 from handlers.menu import menu_keyboard
-from handlers.notify import notify_approvers, tell_joined
+from handlers.notify import notify_approvers, tell_joined, waiting_hint
 from handlers.registry import Handlers
 from handlers.states import Join
 from handlers.views import Button, keyboard, pager, redraw
@@ -69,8 +69,9 @@ async def open_invite(
         )
         principal.staff_orgs.append(org)
         text = _("You now act for {org} and everything under it. Try /orgs.")
+        hint = waiting_hint(await onboarding.pending_count(session, principal))
         await message.answer(
-            text.format(org=html.quote(org.name)), reply_markup=menu_keyboard(principal)
+            text.format(org=html.quote(org.name)) + hint, reply_markup=menu_keyboard(principal)
         )
         return
     if principal.member is not None:

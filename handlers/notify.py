@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import html
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -21,16 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import Member, Organisation, Role
+from bot.i18n import fmt_datetime
 from bot.services import onboarding, orgs, outbox, prefs
 from bot.services.calendar import deliver_at, parse_quiet_hours
 from bot.services.errors import ServiceError
 from bot.services.members import Principal, load_principal
 from bot.services.onboarding import ClaimKind, ClaimOutcome, Confirmer
 from bot.texts import error_text
-from handlers.callbacks import Decide
+from handlers.callbacks import Decide, RequestDecide, Requests
 from handlers.menu import menu_keyboard
 from handlers.registry import Handlers
-from handlers.views import Button, keyboard
+from handlers.views import Button, keyboard, pager, redraw
 
 log = logging.getLogger(__name__)
 router = Handlers("approvals")
@@ -232,7 +234,8 @@ async def tell_joined(
     text = _("Welcome, {name}! You are now linked to {path}. /me shows your record.").format(
         name=html.quote(member.name), path=html.quote(path)
     )
-    await message.answer(text + _role_note(member), reply_markup=menu_keyboard(principal))
+    hint = waiting_hint(await onboarding.pending_count(session, principal))
+    await message.answer(text + _role_note(member) + hint, reply_markup=menu_keyboard(principal))
 
 
 @router.callback_query(Decide.filter())
@@ -266,14 +269,28 @@ async def decide(
     else:
         done = _("❌ {name} rejected.").format(name=html.quote(result.request.name))
     await query.message.edit_text(f"{query.message.html_text}\n\n{done}", reply_markup=None)
+    await _tell_requester(session, clock, settings, i18n, result, callback_data.ok)
+
+
+async def _tell_requester(
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    i18n: I18n,
+    result: onboarding.Decision,
+    ok: bool,
+) -> None:
+    """The person who asked hears the decision, wherever it was taken."""
     requester = result.request.telegram_id
     locale = (await prefs.locales_for(session, [requester], i18n.default_locale))[requester]
     joined = await load_principal(session, requester, settings.superuser_ids)
+    waiting = await onboarding.pending_count(session, joined) if ok else 0
     with i18n.use_locale(locale):
-        if callback_data.ok:
+        if ok:
             path = await orgs.display_path(session, result.org)
             text = _("Your request was approved. Welcome to {path}! /me shows your record.")
             text = text.format(path=html.quote(path)) + _role_note(result.member)
+            text += waiting_hint(waiting)
             markup = menu_keyboard(joined)
         else:
             text = _(
@@ -292,3 +309,118 @@ async def decide(
         markup=markup,
         quiet=False,
     )
+
+
+def waiting_hint(n: int) -> str:
+    """Told once, in the reply to someone who has just become able to decide join
+    requests made before anyone could: nobody else tells them."""
+    if not n:
+        return ""
+    return "\n" + _("Join requests waiting for your decision: {n}. /requests lists them.").format(
+        n=n
+    )
+
+
+async def requests_view(
+    session: AsyncSession, principal: Principal, settings: Settings, locale: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    found = await onboarding.pending_requests(session, principal, page)
+    if not found.total:
+        return _("No join requests are waiting for your decision."), None
+    lines = [
+        _("<b>Join requests waiting for your decision: {n}</b> (newest first)").format(
+            n=found.total
+        )
+    ]
+    rows = []
+    for number, w in enumerate(found.items, start=found.page * found.size + 1):
+        when = fmt_datetime(w.created_at.astimezone(settings.tz), locale, "short")
+        if w.member is None:
+            asked = _("{name}, not on the roster").format(name=html.quote(w.name))
+        else:
+            asked = _("{tg}, as {name} on the roster").format(
+                tg=html.quote(w.name), name=html.quote(w.member)
+            )
+        lines.append(
+            _("{number}. {asked} — {branch}, {when}").format(
+                number=number, asked=asked, branch=html.quote(w.branch), when=when
+            )
+        )
+        label = w.name if len(w.name) <= 24 else w.name[:23] + "…"
+        rows.append(
+            [
+                Button(
+                    text=_("✅ Approve {number}. {name}").format(number=number, name=label),
+                    callback_data=RequestDecide(request=w.id, ok=True, page=found.page).pack(),
+                ),
+                Button(
+                    text=_("❌ Reject {number}").format(number=number),
+                    callback_data=RequestDecide(request=w.id, ok=False, page=found.page).pack(),
+                ),
+            ]
+        )
+    rows.append(pager(found, lambda p: Requests(page=p)))
+    return "\n".join(lines), keyboard(rows)
+
+
+@router.message(Command("requests"))
+async def requests(
+    message: Message,
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    text, markup = await requests_view(session, principal, settings, i18n.current_locale, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(Requests.filter())
+async def requests_page(
+    query: CallbackQuery,
+    callback_data: Requests,
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    page = callback_data.page
+    text, markup = await requests_view(session, principal, settings, i18n.current_locale, page)
+    await redraw(query, text, markup)
+
+
+@router.callback_query(RequestDecide.filter())
+async def decide_listed(
+    query: CallbackQuery,
+    callback_data: RequestDecide,
+    session: AsyncSession,
+    clock: Clock,
+    principal: Principal,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    """A decision from the list: the same decision as the notice's buttons (every refusal
+    included), then the list again, as it stands after it."""
+    ok = callback_data.ok
+    try:
+        result = await onboarding.decide(session, principal, clock.now(), callback_data.request, ok)
+    except ServiceError as err:
+        if err.code not in _SETTLED:
+            raise
+        # Nothing was written: the alert says why, the list shows what is left to decide.
+        text, markup = await requests_view(
+            session, principal, settings, i18n.current_locale, callback_data.page
+        )
+        await redraw(query, text, markup, error_text(err, _), alert=True)
+        return
+    await _tell_requester(session, clock, settings, i18n, result, ok)
+    if ok:
+        done = _("✅ Approved: {tg} is now linked as {name}.").format(
+            tg=result.request.name, name=result.member.name
+        )
+    else:
+        done = _("❌ {name} rejected.").format(name=result.request.name)
+    text, markup = await requests_view(
+        session, principal, settings, i18n.current_locale, callback_data.page
+    )
+    await redraw(query, text, markup, done)

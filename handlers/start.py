@@ -85,6 +85,8 @@ async def help_(message: Message, principal: Principal) -> None:
         lines.append(_("/linkgroup — send it in the branch group to link the group"))
         lines.append(_("/roster — the branch roster; fix a member's record"))
         lines.append(_("/invite — an invite link for new members"))
+        if not principal.is_staff:  # theirs come with the staff's lines
+            lines.append(_("/requests — join requests waiting for your decision"))
     if principal.is_staff:
         lines += staff_lines()
     lines.append(_("You can also just ask, e.g. “what's my star rating?” or “what's left to do?”"))
@@ -101,6 +103,7 @@ def staff_lines() -> list[str]:
     """The commands of the superior's staff, one a line (/help, and the fallback's hint)."""
     return [
         _("/orgs — organisations you oversee: add units, invite links, roles"),
+        _("/requests — join requests waiting for your decision"),
         _("/stars — close a month, confirm or adjust star levels"),
         _("/dashboard — my branches: stars, compliance rate, charts, drill-down"),
         _("/export — the month's ratings ledger as an Excel file"),

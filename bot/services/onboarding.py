@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -29,7 +29,7 @@ from bot.services.audit import Actor
 from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from bot.services.orgs import ancestor_ids, clean_name, require_org
-from bot.services.paging import Page
+from bot.services.paging import Page, paginate_counted
 from bot.services.safetext import telegram_name
 
 CODE_BYTES = 16  # 22 URL-safe characters: unguessable, and well inside /start's 64-char limit
@@ -407,6 +407,66 @@ async def decide(
     request.decided_at = now
     await session.flush()
     return Decision(request, member, org)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A pending join request as the list of requests shows it."""
+
+    id: int
+    name: str  # the Telegram name (a roster claim) or the name typed (not on the roster)
+    member: str | None  # the roster entry asked for; None: not on the roster
+    branch: str
+    created_at: datetime
+
+
+def _decidable(principal: Principal) -> ColumnElement[bool] | None:
+    """The requests `decide` lets this person settle (its `can_lead`), as a condition on
+    the request and its branch; None: none at all."""
+    if principal.is_superuser:
+        return true()
+    scope = [Organisation.path.startswith(root.path) for root in principal.staff_orgs]
+    if principal.is_branch_leader and principal.branch is not None:
+        scope.append(JoinRequest.org_id == principal.branch.id)
+    return or_(*scope) if scope else None
+
+
+def _waiting(scope: ColumnElement[bool]):
+    # Filtered on (org_id, status), ix_join_request_org_status; a staff member's branches
+    # are found by path prefix (ix_org_path).
+    return (
+        select(
+            JoinRequest.id,
+            JoinRequest.name,
+            Member.name,
+            Organisation.name,
+            JoinRequest.created_at,
+        )
+        .join(Organisation, Organisation.id == JoinRequest.org_id)
+        .outerjoin(Member, Member.id == JoinRequest.member_id)
+        .where(JoinRequest.status == RequestStatus.pending.value, scope)
+    )
+
+
+async def pending_requests(session: AsyncSession, principal: Principal, page: int) -> Page[Waiting]:
+    """The pending join requests this person may decide, newest first: one statement
+    per page. A member who decides none is refused like any other act they may not do."""
+    scope = _decidable(principal)
+    if scope is None:
+        raise ServiceError("access.denied")
+    stmt = _waiting(scope).order_by(JoinRequest.created_at.desc(), JoinRequest.id.desc())
+    found = await paginate_counted(session, stmt, page)
+    items = [Waiting(*row) for row in found.items]
+    return Page(items, found.page, found.total, found.size)
+
+
+async def pending_count(session: AsyncSession, principal: Principal) -> int:
+    """How many pending join requests this person may decide (0 if they decide none)."""
+    scope = _decidable(principal)
+    if scope is None:
+        return 0
+    waiting = _waiting(scope).with_only_columns(func.count()).order_by(None)
+    return await session.scalar(waiting) or 0
 
 
 async def _approvable(session: AsyncSession, request: JoinRequest) -> Member | None:

@@ -57,3 +57,24 @@ async def paginate(
     found = await session.execute(stmt.limit(size).offset(page * size))
     items = [tuple(r) for r in found.all()] if rows else list(found.scalars().all())
     return Page(items, page, total, size)
+
+
+async def paginate_counted(
+    session: AsyncSession, stmt: Select, page: int, size: int = PAGE_SIZE
+) -> Page[tuple]:
+    """`paginate` in one statement: the total rides on every row as `count(*) OVER ()`.
+    Items are whole rows (without that column). Only a page past the end (a stale or
+    forged number) costs a second statement, for the last page that exists."""
+    counted = stmt.add_columns(func.count().over().label("_total"))
+    page = max(page, 0)
+    found = (await session.execute(counted.limit(size).offset(page * size))).all()
+    if not found and page > 0:
+        total = (
+            await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        ).scalar_one()
+        if total:
+            last = clamp(page, total, size)
+            found = (await session.execute(counted.limit(size).offset(last * size))).all()
+            page = last
+    total = found[0][-1] if found else 0
+    return Page([tuple(r)[:-1] for r in found], page if found else 0, total, size)
