@@ -1,0 +1,151 @@
+"""Join requests nobody could confirm when they were made: the secretary who links later
+is told they wait, lists them with /requests and decides them there, in zh and en."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import JoinRequest, Member
+from bot.services import members, onboarding, orgs
+from bot.services.members import Principal
+from handlers.callbacks import RequestDecide
+from tests.e2e import seeds
+from tests.e2e.conftest import SUPERUSER
+from tests.e2e.test_onboarding import pick_from_roster
+
+ROOT = Principal(telegram_id=SUPERUSER, is_superuser=True)
+
+T = {
+    "zh": {
+        "lang": "zh-hans",
+        "not_on": "名册里没有我",
+        "nobody": "目前还没有人能审核",
+        "share": "分享您的手机号",
+        "hint": "有 2 个加入申请等待您审核，发送 /requests 查看。",
+        "heading": "待您审核的加入申请：{n} 个",
+        "wang": "Wang，申请认领名册中的王芳",
+        "chen": "陈晓（名册中没有）",
+        "approve": "✅ 通过 1. Wang",
+        "reject": "❌ 不通过 1",
+        "approved_toast": "已绑定为王芳",
+        "approved": "您的申请已通过",
+        "stale": "该申请已处理过了",
+        "none": "目前没有待您审核的加入申请。",
+        "denied": "您没有权限",
+        "help": "/requests — 查看待您审核的加入申请",
+    },
+    "en": {
+        "lang": "en",
+        "not_on": "I am not on the roster",
+        "nobody": "no one can confirm it yet",
+        "share": "share your phone number",
+        "hint": "Join requests waiting for your decision: 2. /requests lists them.",
+        "heading": "Join requests waiting for your decision: {n}",
+        "wang": "Wang, as 王芳 on the roster",
+        "chen": "陈晓, not on the roster",
+        "approve": "✅ Approve 1. Wang",
+        "reject": "❌ Reject 1",
+        "approved_toast": "is now linked as 王芳",
+        "approved": "was approved",
+        "stale": "already been handled",
+        "none": "No join requests are waiting for your decision.",
+        "denied": "not allowed",
+        "help": "/requests — join requests waiting for your decision",
+    },
+}
+
+
+async def _unattended_branch(session, now):
+    """A new city with no staff on the bot, and a branch whose secretary has not linked."""
+    branch = await orgs.create_org(
+        session,
+        ROOT.actor,
+        now,
+        name="一支部",
+        kind="branch",
+        parent_id=(await seeds.city(session, now)).id,
+        domain="community",
+    )
+    li = await members.add_member(
+        session,
+        ROOT.actor,
+        now,
+        org_id=branch.id,
+        name="李强",
+        category="rural_community",
+        phone="13900000001",
+    )
+    await members.set_role(session, ROOT.actor, now, li, "secretary")
+    await members.add_member(
+        session, ROOT.actor, now, org_id=branch.id, name="王芳", category="rural_community"
+    )
+    return (await onboarding.create_invite(session, ROOT, now, branch.id)).code
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_secretary_who_links_later_lists_and_decides_waiting_requests(world, lang):
+    t = T[lang]
+    code = await world.seed(_unattended_branch)
+    chen = await world.emu.create_user("Xiao", language_code=t["lang"])
+    await chen.send(f"/start {code}")
+    await chen.expect()
+    await chen.expect()
+    await chen.press(t["not_on"])
+    await chen.expect()
+    await chen.send("陈晓")
+    await chen.expect(t["nobody"])
+    wang = await world.emu.create_user("Wang", language_code=t["lang"])
+    await pick_from_roster(wang, code, "王芳")
+    await wang.expect(t["nobody"])
+
+    li = await world.emu.create_user("Li Qiang", language_code=t["lang"], phone="+8613900000001")
+    await pick_from_roster(li, code, "李强")
+    await li.expect(t["share"])
+    await li.share_contact()
+    assert t["hint"] in (await li.expect()).text
+    await li.send("/help")
+    assert t["help"] in (await li.expect()).text
+
+    await li.send("/requests")
+    listing = await li.expect(t["heading"].format(n=2))
+    lines = listing.text.splitlines()
+    assert t["wang"] in lines[1] and t["chen"] in lines[2]  # newest first
+    assert listing.buttons[0] == [t["approve"], t["reject"]]
+
+    answer = await li.press(t["approve"], message=listing)
+    assert t["approved_toast"] in answer.text and not answer.show_alert
+    redrawn = await li.expect(t["heading"].format(n=1), edited=True)
+    assert t["chen"] in redrawn.text and t["wang"] not in redrawn.text
+    assert t["approved"] in (await wang.expect()).text
+
+    async def wang_request(session, now):
+        found = await session.execute(
+            select(JoinRequest.id).where(JoinRequest.telegram_id == wang.id)
+        )
+        return found.scalar_one()
+
+    # A second tap of the old Approve (a client that had not redrawn yet): refused, and
+    # the list shown as it stands.
+    stale = RequestDecide(request=await world.seed(wang_request), ok=False, page=0)
+    again = await li.press_data(stale.pack(), listing.message_id, force=True)
+    assert again.show_alert and t["stale"] in again.text
+
+    await li.press(t["reject"], message=listing)
+    assert t["none"] in (await li.expect(t["none"], edited=True)).text
+    await li.send("/requests")
+    await li.expect(t["none"])
+
+    async def linked(session, now):
+        found = await session.execute(
+            select(Member.name, Member.telegram_id).where(Member.telegram_id.is_not(None))
+        )
+        statuses = await session.execute(select(JoinRequest.status).order_by(JoinRequest.id))
+        return sorted(found.all()), list(statuses.scalars())
+
+    assert await world.seed(linked) == (
+        sorted([("李强", li.id), ("王芳", wang.id)]),
+        ["rejected", "approved"],
+    )
+    await wang.send("/requests")
+    await wang.expect(t["denied"])
