@@ -17,6 +17,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import Principal
 from handlers.callbacks import Lang
 from handlers.menu import HELP, LANGUAGE, ME, MenuButton, menu_keyboard
+from handlers.notify import waiting_hint
 from handlers.registry import Handlers
 from handlers.states import Join
 from handlers.views import Button, keyboard, whoami
@@ -45,7 +46,9 @@ async def cancel(message: Message, state: FSMContext, principal: Principal) -> N
 
 
 @router.message(CommandStart(deep_link=False), F.text.regexp(r"^/start(@\w+)?\s*$"))
-async def start(message: Message, state: FSMContext, principal: Principal) -> None:
+async def start(
+    message: Message, state: FSMContext, principal: Principal, session: AsyncSession
+) -> None:
     await state.clear()
     if principal.left_branch is not None and not principal.is_staff:
         # Their old menu goes with the membership.
@@ -64,8 +67,11 @@ async def start(message: Message, state: FSMContext, principal: Principal) -> No
         return
     name = principal.member.name if principal.member else message.from_user.full_name
     # Not "welcome back": staff named from the command line meet the bot here first.
+    # Staff named from the command line are told nothing else of the join requests that
+    # waited for someone able to decide them.
+    hint = waiting_hint(await onboarding.pending_count(session, principal))
     await message.answer(
-        _("Hello, {name}. Use the menu below, or /help.").format(name=html.quote(name)),
+        _("Hello, {name}. Use the menu below, or /help.").format(name=html.quote(name)) + hint,
         reply_markup=menu_keyboard(principal),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import JoinRequest, Member
+from bot.db.models import JoinRequest, Member, Organisation, Staff
 from bot.services import members, onboarding, orgs
 from bot.services.members import Principal
 from handlers.callbacks import RequestDecide
@@ -34,6 +34,12 @@ T = {
         "none": "目前没有待您审核的加入申请。",
         "denied": "您没有权限",
         "help": "/requests — 查看待您审核的加入申请",
+        "hint1": "有 1 个加入申请等待您审核，发送 /requests 查看。",
+        "mismatch": "不一致",
+        "ask_staff": "请上级党组织确认我的身份",
+        "to_staff": "已发送给上级党组织的工作人员",
+        "chen_line": "1. 陈晓（名册中没有） — 一支部，",
+        "notice_approve": "✅ 通过",
     },
     "en": {
         "lang": "en",
@@ -52,6 +58,12 @@ T = {
         "none": "No join requests are waiting for your decision.",
         "denied": "not allowed",
         "help": "/requests — join requests waiting for your decision",
+        "hint1": "Join requests waiting for your decision: 1. /requests lists them.",
+        "mismatch": "does not match",
+        "ask_staff": "Ask the superior organisation to confirm me",
+        "to_staff": "sent to the superior organisation's staff",
+        "chen_line": "1. 陈晓, not on the roster — 一支部, ",
+        "notice_approve": "✅ Approve",
     },
 }
 
@@ -149,3 +161,47 @@ async def test_the_secretary_who_links_later_lists_and_decides_waiting_requests(
     )
     await wang.send("/requests")
     await wang.expect(t["denied"])
+
+
+async def _staff_from_the_cli(session, now):
+    city = await session.scalar(select(Organisation).where(Organisation.name == "冷水江市委"))
+    session.add(Staff(org_id=city.id, telegram_id=9001, name="周组织", created_at=now))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_added_later_and_a_secretary_they_approve_are_told(world, lang):
+    t = T[lang]
+    code = await world.seed(_unattended_branch)
+    chen = await world.emu.create_user("Xiao", language_code=t["lang"])
+    await chen.send(f"/start {code}")
+    await chen.expect()
+    await chen.expect()
+    await chen.press(t["not_on"])
+    await chen.expect()
+    await chen.send("陈晓")
+    await chen.expect(t["nobody"])
+
+    await world.seed(_staff_from_the_cli)
+    staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
+    await staff.send("/start")
+    assert t["hint1"] in (await staff.expect()).text
+    await staff.send("/help")
+    assert t["help"] in (await staff.expect()).text
+    await staff.send("/requests")
+    listing = await staff.expect(t["heading"].format(n=1))
+    assert t["chen_line"] in listing.text
+
+    # The branch's secretary asks the staff, who approve from the notice: the secretary
+    # may decide the request still waiting, and the approval says so.
+    li = await world.emu.create_user("Li Qiang", language_code=t["lang"], phone="13700000000")
+    await pick_from_roster(li, code, "李强")
+    await li.share_contact()
+    await li.expect(t["mismatch"])
+    await li.press(t["ask_staff"])
+    await li.expect(t["to_staff"])
+    notice = await staff.expect("李强")
+    await staff.press(t["notice_approve"], message=notice)
+    await staff.expect(edited=True)
+    assert t["hint1"] in (await li.expect()).text
+    await li.send("/requests")
+    assert t["chen_line"] in (await li.expect(t["heading"].format(n=1))).text
