@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import JoinRequest, Member, Organisation, Staff
+from bot.db.models import InviteKind, JoinRequest, Member, Organisation, Staff
 from bot.services import members, onboarding, orgs
 from bot.services.members import Principal
 from handlers.callbacks import RequestDecide
@@ -40,6 +40,7 @@ T = {
         "to_staff": "已发送给上级党组织的工作人员",
         "chen_line": "1. 陈晓（名册中没有） — 一支部，",
         "notice_approve": "✅ 通过",
+        "hint9": "有 9 个加入申请等待您审核，发送 /requests 查看。",
     },
     "en": {
         "lang": "en",
@@ -64,6 +65,7 @@ T = {
         "to_staff": "sent to the superior organisation's staff",
         "chen_line": "1. 陈晓, not on the roster — 一支部, ",
         "notice_approve": "✅ Approve",
+        "hint9": "Join requests waiting for your decision: 9. /requests lists them.",
     },
 }
 
@@ -205,3 +207,30 @@ async def test_staff_added_later_and_a_secretary_they_approve_are_told(world, la
     assert t["hint1"] in (await li.expect()).text
     await li.send("/requests")
     assert t["chen_line"] in (await li.expect(t["heading"].format(n=1))).text
+
+
+async def _nine_waiting(session, now):
+    """Nine requests made before anyone could confirm them, and a staff invite."""
+    code = await _unattended_branch(session, now)
+    invite = await onboarding.open_invite(session, code, now)
+    for i in range(9):
+        await onboarding.request_as_new(session, now, invite[0].id, 7000 + i, f"新人{i}")
+    city = await session.scalar(select(Organisation).where(Organisation.name == "冷水江市委"))
+    return (await onboarding.create_invite(session, ROOT, now, city.id, kind=InviteKind.staff)).code
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_by_invite_are_told_and_turn_the_pages(world, lang):
+    t = T[lang]
+    code = await world.seed(_nine_waiting)
+    staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
+    await staff.send(f"/start {code}")
+    assert t["hint9"] in (await staff.expect()).text
+    await staff.send("/requests")
+    first = await staff.expect(t["heading"].format(n=9))
+    assert "新人8" in first.text.splitlines()[1]
+    assert first.buttons[-1] == ["1/2", "▶"] and len(first.buttons) == 9
+    await staff.press("▶", message=first)
+    second = await staff.expect(edited=True)
+    assert second.text.splitlines()[1].startswith("9. 新人0")
+    assert second.buttons[-1] == ["◀", "2/2"]
