@@ -457,7 +457,7 @@ async def test_commands_are_registered_in_chinese_and_english(world):
     finally:
         await bot.session.close()
     names = ["start", "month", "evaluation", "rating", "tasks", "mygrade", "me", "roster"]
-    names += ["invite", "announce", "orgs", "stars", "dashboard", "export", "content"]
+    names += ["requests", "invite", "announce", "orgs", "stars", "dashboard", "export", "content"]
     names += ["broadcast", "notifications"]
     names += ["language", "help", "cancel"]
     for listing in (default, zh, en):
