@@ -350,15 +350,14 @@ async def _driver(session: AsyncSession, writes: bool = False) -> Any:
     if not sync._is_clean():
         await session.flush()
     lean = sync.info.get(LEAN)
-    if lean is None:
-        transaction = sync.get_transaction()
-        if sync.info.get(LEAN_ON) and (transaction is None or not transaction._connections):
+    transaction = sync.get_transaction()
+    if lean is None and sync.info.get(LEAN_ON):
+        if transaction is None or not transaction._connections:
             lean = await _begin_lean(session, reading=READS in sync.info)
     if lean is not None:
         if writes and lean.driver.autocommit and sync.info.get(READS) != DEDUPE:
             lean.driver.begin()  # a reading update's write, and what follows: one transaction
         return lean.driver
-    transaction = sync.get_transaction()
     held = sync.info.get(_DRIVER)
     if held is not None:
         if held[0]() is transaction and transaction is not None and transaction.is_active:
