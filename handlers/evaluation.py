@@ -858,7 +858,7 @@ async def self_summary(message: Message, state: FSMContext, principal: Principal
 
 
 async def start_ballot(session, principal, state: FSMContext, clock: Clock, cid: int, rubric):
-    shown = await _ballot_people(session, principal, clock, cid, rubric, 0)
+    shown = await _ballot_people(session, principal, clock, cid, 0)
     await state.set_state(Evaluate.ballot)
     await state.update_data(ballot={"campaign": cid, "marks": {}})
     return ballot_page(rubric, shown, cid, {})
@@ -925,13 +925,8 @@ def _ballot_tail(cid: int, page: int, pages: int, submit: str) -> tuple[list[But
     return [shared(b) for b in pages_row], [shared(submit_button)]
 
 
-async def _ballot_people(
-    session, principal, clock, cid, rubric, page: int
-) -> Page[tuple[int, str]]:
-    bands = len(rubric.vote_options)
-    sheet = await ballots.ballot_sheet(
-        session, principal, cid, clock.today(), bands, page, BALLOT_PAGE
-    )
+async def _ballot_people(session, principal, clock, cid, page: int) -> Page[tuple[int, str]]:
+    sheet = await ballots.ballot_sheet(session, principal, cid, clock.today(), page, BALLOT_PAGE)
     return sheet.candidates
 
 
@@ -985,7 +980,7 @@ async def ballot_act(
 ) -> None:
     cid, act = callback_data.campaign, callback_data.act
     # The ballot's checks before the draft's, as for a mark.
-    shown = await _ballot_people(session, principal, clock, cid, vrubric, callback_data.page)
+    shown = await _ballot_people(session, principal, clock, cid, callback_data.page)
     draft = await step_data(state, "ballot", cid)
     if act == "confirm":
         marks = {int(k): v for k, v in draft["marks"].items()}

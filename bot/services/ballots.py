@@ -58,6 +58,7 @@ from bot.db.rows import Prepared, fetch_first
 from bot.services.errors import ServiceError
 from bot.services.evaluation import (
     ELIGIBLE,
+    check_stage,
     eligible_members,
     require_campaign,
     stage_index,
@@ -115,9 +116,7 @@ async def has_voted(session: AsyncSession, campaign_id: int, member_id: int) -> 
 
 @dataclass(frozen=True)
 class Sheet:
-    voter_id: int
     candidates: Page[tuple[int, str]]  # (member id, name), the voter left out, one page
-    bands: int
 
 
 # Built once: every mark pressed on a ballot runs it (a city's evening vote is tens of
@@ -175,8 +174,7 @@ def _check_voter(member: Member | None, org_id: int, stage: str, vote_due: date,
     """A member of the campaign's branch (`org_id`), who may vote, while the vote runs."""
     if member is None or member.org_id != org_id or member.status not in ELIGIBLE:
         raise ServiceError("ballot.not_voter")
-    if stage != EvalStage.vote.value:
-        raise ServiceError("eval.wrong_stage")
+    check_stage(stage, EvalStage.vote.value)
     if today > vote_due:
         raise ServiceError("eval.stage_over")
 
@@ -186,7 +184,6 @@ async def ballot_sheet(
     principal: Principal,
     campaign_id: int,
     today: date,
-    bands: int,
     page: int = 0,
     size: int = PAGE_SIZE,
     *,
@@ -234,7 +231,7 @@ async def ballot_sheet(
         if first <= seat < end and mid != voter
     ]
     shown = Page(items, page, total, size)
-    return Sheet(voter, shown, bands)
+    return Sheet(shown)
 
 
 async def check_mark(
@@ -254,7 +251,7 @@ async def check_mark(
     if not 0 <= band < bands:
         raise ServiceError("ballot.mark_invalid")
     return await ballot_sheet(
-        session, principal, campaign_id, today, bands, page, size, marked=candidate_id
+        session, principal, campaign_id, today, page, size, marked=candidate_id
     )
 
 

@@ -143,7 +143,12 @@ async def managed_campaign(
 
 
 def require_stage(campaign: EvalCampaign, stage: str) -> None:
-    if campaign.stage != stage:
+    check_stage(campaign.stage, stage)
+
+
+def check_stage(current: str, stage: str) -> None:
+    """`current` (a campaign's stage, read as a value) is `stage`."""
+    if current != stage:
         raise ServiceError("eval.wrong_stage")
 
 

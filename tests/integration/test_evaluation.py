@@ -443,19 +443,18 @@ async def test_a_ballot_is_read_a_page_at_a_time_and_a_stale_page_shows_the_last
     the size counts everyone else, and a page past the end (an old button) is the last."""
     w = await make_world(session, 20)
     c = await to_vote(session, w)
-    bands = len(VRUBRIC.vote_options)
     # Voters whose own seat is first, inside a page, at a page's edges, and last.
     for who in range(20):
         voter = await w.voter(session, who)
         others = sorted((m.name, m.id) for m in w.members if m.id != voter.member.id)
         for page in (0, 1, 2):
-            sheet = await ballots.ballot_sheet(session, voter, c.id, TODAY, bands, page, 8)
+            sheet = await ballots.ballot_sheet(session, voter, c.id, TODAY, page, 8)
             shown = sheet.candidates
             assert shown.page == page and shown.total == 19 and shown.pages == 3
             assert shown.items == [(i, n) for n, i in others[page * 8 : page * 8 + 8]], who
     me = await w.voter(session, 4)
     others = sorted((m.name, m.id) for m in w.members if m.id != me.member.id)
-    stale = await ballots.ballot_sheet(session, me, c.id, TODAY, bands, 7, 8)
+    stale = await ballots.ballot_sheet(session, me, c.id, TODAY, 7, 8)
     assert stale.candidates.page == 2 and len(stale.candidates.items) == 3
     marked = others[10][1]
     sheet = await ballots.check_mark(session, me, c.id, marked, 1, TODAY, VRUBRIC, 1, 8)
