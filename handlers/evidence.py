@@ -35,6 +35,29 @@ def _nav(skip: bool = False) -> list[Button]:
     return row
 
 
+async def _led_item(
+    session: AsyncSession,
+    rubric,
+    principal: Principal,
+    clock: Clock,
+    pressed: RecordItem | FixItem,
+):
+    """The branch a checklist item's button names (refused unless one leads it), this
+    month, and the item's entry there (None when the checklist has no such item)."""
+    branch = await orgs.require_org(session, pressed.org)
+    if not principal.can_lead(branch):
+        raise ServiceError("access.denied")
+    period = clock.today().strftime("%Y-%m")
+    _cl, entry = await _entry(session, rubric, branch, period, pressed.item)
+    return branch, period, entry
+
+
+async def _entry(session: AsyncSession, rubric, branch, period: str, key: str):
+    """This month's checklist and the item's entry in it."""
+    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
+    return cl, next((e for e in cl.entries if e.spec.key == key), None)
+
+
 @router.callback_query(RecordItem.filter())
 async def begin(
     query: CallbackQuery,
@@ -46,12 +69,7 @@ async def begin(
     rubric,
 ) -> None:
     key = callback_data.item
-    branch = await orgs.require_org(session, callback_data.org)
-    if not principal.can_lead(branch):
-        raise ServiceError("access.denied")
-    period = clock.today().strftime("%Y-%m")
-    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
-    entry = next((e for e in cl.entries if e.spec.key == key), None)
+    branch, period, entry = await _led_item(session, rubric, principal, clock, callback_data)
     if entry is None or entry.recordable_by == "meeting":
         raise ServiceError("evidence.item_unknown")
     kind = str(entry.spec.evidence)
@@ -130,12 +148,7 @@ async def begin_fix(
     """Correct the count recorded for an item this month, from the item view that showed
     it: a view older than the item's latest recording has an expired button."""
     key = callback_data.item
-    branch = await orgs.require_org(session, callback_data.org)
-    if not principal.can_lead(branch):
-        raise ServiceError("access.denied")
-    period = clock.today().strftime("%Y-%m")
-    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
-    entry = next((e for e in cl.entries if e.spec.key == key), None)
+    branch, period, entry = await _led_item(session, rubric, principal, clock, callback_data)
     if entry is None or str(entry.spec.evidence) not in ("events", "ratio"):
         raise ServiceError("stale")  # no correction button is drawn for these
     if entry.recordable_by != "leader" and not principal.can_manage(branch):
@@ -311,8 +324,7 @@ async def _save_fix(
         )
     await state.clear()
     await state.update_data(recorded=data["item"])
-    cl = await checklist.month_checklist(session, rubric, branch, data["month"], with_gap=False)
-    entry = next(e for e in cl.entries if e.spec.key == data["item"])
+    cl, entry = await _entry(session, rubric, branch, data["month"], data["item"])
     return _(
         "✏️ Corrected: {item}, this month {before} → {after}. Checklist {done}/{total}, "
         "score {score}."
@@ -547,8 +559,7 @@ async def _save(
         # A second tap of the same last button (queued behind the first) is told it was
         # recorded, not that the button expired.
         await state.update_data(recorded=data["item"])
-    cl = await checklist.month_checklist(session, rubric, branch, period, with_gap=False)
-    entry = next(e for e in cl.entries if e.spec.key == data["item"])
+    cl, entry = await _entry(session, rubric, branch, period, data["item"])
     mark = "✅" if entry.done else "⬜"
     if stale is not None:
         now = _("Now: {mark} {item}, {earned} of {possible} points. Checklist {done}/{total}.")
