@@ -209,10 +209,7 @@ async def count_pressed(
     if count is None or data.get("ratio") or data.get("kind") == "grade" or data.get("fix"):
         raise ServiceError("stale")  # no count button is drawn for these
     evidence.check_count(count)
-    await state.update_data(count=count)
-    text, markup = await _after_count(state, session, principal, clock, rubric)
-    await query.answer()
-    await query.message.edit_text(text, reply_markup=markup)
+    await _count_pressed_on(query, count, state, session, principal, clock, rubric)
 
 
 @router.message(RecordEvidence.count, F.text, ~F.text.startswith("/"))
@@ -278,6 +275,20 @@ async def unusual_confirmed(
     count = typed_count(callback_data.value, digits=len(callback_data.value))
     if count is None or count != (await state.get_data()).get("unusual"):
         raise ServiceError("stale")
+    await _count_pressed_on(query, count, state, session, principal, clock, rubric)
+
+
+async def _count_pressed_on(
+    query: CallbackQuery,
+    count: int,
+    state: FSMContext,
+    session: AsyncSession,
+    principal: Principal,
+    clock: Clock,
+    rubric,
+) -> None:
+    """A count taken from a button (a number, or an unusual one confirmed): the draft goes
+    on from the message that showed it."""
     await state.update_data(count=count)
     text, markup = await _counted(state, session, principal, clock, rubric)
     await query.answer()
