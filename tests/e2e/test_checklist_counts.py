@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bot.db.models import Evidence
 from bot.services import evidence
 from scoring import load_fortress_rubric
-from tests.e2e.test_hostile_steps import BACK, EXPIRED, NOTE
-from tests.e2e.test_month import ROOT, SECRETARY, T, _branch
+from tests.e2e.test_hostile_steps import BACK, EXPIRED, NOTE, secretary_at_month
+from tests.e2e.test_month import ROOT, T, _branch
 
 UNUSUAL = {"zh": "一个月 999 次", "en": "999 times in one month"}
 SURE = {"zh": "✔ 确认，999 次", "en": "✔ Yes, 999"}
@@ -39,10 +39,7 @@ async def _branch_with_999(session, now):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_an_unusual_count_is_confirmed_before_it_is_kept(world, lang):
     t = T[lang]
-    branch = await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await sec.send("/month")
-    month = await sec.expect(t["progress"])
+    sec, branch, month = await secretary_at_month(world, lang)
     await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
     await sec.expect()
     await sec.send("999")
@@ -74,10 +71,7 @@ async def test_an_unusual_count_is_confirmed_before_it_is_kept(world, lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_a_count_recorded_this_month_is_shown_and_corrected(world, lang):
     t = T[lang]
-    branch = await world.seed(_branch_with_999)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await sec.send("/month")
-    month = await sec.expect(t["progress"])
+    sec, branch, month = await secretary_at_month(world, lang, _branch_with_999)
     await sec.press_data(f"iv:{branch}:member_education", month.message_id)
     view = (await sec.expect(edited=True)).text
     assert RECORDED[lang] in view and FIGURE[lang].format(n=999) in view, view

@@ -21,6 +21,14 @@ RECORDED = {"zh": "已登记", "en": "Recorded"}
 FAILED = ("That failed", "操作失败")
 
 
+async def secretary_at_month(world, lang, seed=_branch):
+    """The secretary, their branch (as seeded) and the /month checklist they asked for."""
+    branch = await world.seed(seed)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=T[lang]["lang"])
+    await sec.send("/month")
+    return sec, branch, await sec.expect(T[lang]["progress"])
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_forged_calendar_month_or_year_leaves_the_date_step_working(world, lang):
     t = T[lang]
@@ -44,11 +52,7 @@ async def test_forged_calendar_month_or_year_leaves_the_date_step_working(world,
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_unicode_digits_typed_as_a_count(world, lang):
-    t = T[lang]
-    branch = await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await sec.send("/month")
-    month = await sec.expect(t["progress"])
+    sec, branch, month = await secretary_at_month(world, lang)
     await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
     await sec.expect()
     for odd in ("²", "①", "⁵", "two", "3次"):
@@ -72,11 +76,7 @@ async def _evidence(session, now):
 async def test_a_photo_sent_at_the_note_step_is_the_proof(world, lang):
     """The walk: "Type a short note" answered with the photo. It is recorded as the
     proof (its caption, if any, as the note), not dropped with a hint."""
-    t = T[lang]
-    branch = await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await sec.send("/month")
-    month = await sec.expect(t["progress"])
+    sec, branch, month = await secretary_at_month(world, lang)
     await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
     await sec.expect()
     await sec.send("2")
@@ -98,11 +98,7 @@ async def test_a_photo_sent_at_the_note_step_is_the_proof(world, lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_a_photo_sent_at_the_count_step_is_kept_for_the_record(world, lang):
-    t = T[lang]
-    branch = await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await sec.send("/month")
-    month = await sec.expect(t["progress"])
+    sec, branch, month = await secretary_at_month(world, lang)
     await sec.press_data(f"ri:{branch}:member_education", month.message_id, force=True)
     await sec.expect()
     await sec.send_photo(PNG)
