@@ -7,12 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import InviteKind, JoinRequest, Member, Organisation, Staff
-from bot.services import members, onboarding, orgs
+from bot.services import onboarding
 from bot.services.members import Principal
 from handlers.callbacks import RequestDecide
-from tests.e2e import seeds
 from tests.e2e.conftest import SUPERUSER
-from tests.e2e.test_onboarding import pick_from_roster
+from tests.e2e.test_onboarding import new_branch, pick_from_roster
 
 ROOT = Principal(telegram_id=SUPERUSER, is_superuser=True)
 
@@ -72,29 +71,7 @@ T = {
 
 async def _unattended_branch(session, now):
     """A new city with no staff on the bot, and a branch whose secretary has not linked."""
-    branch = await orgs.create_org(
-        session,
-        ROOT.actor,
-        now,
-        name="一支部",
-        kind="branch",
-        parent_id=(await seeds.city(session, now)).id,
-        domain="community",
-    )
-    li = await members.add_member(
-        session,
-        ROOT.actor,
-        now,
-        org_id=branch.id,
-        name="李强",
-        category="rural_community",
-        phone="13900000001",
-    )
-    await members.set_role(session, ROOT.actor, now, li, "secretary")
-    await members.add_member(
-        session, ROOT.actor, now, org_id=branch.id, name="王芳", category="rural_community"
-    )
-    return (await onboarding.create_invite(session, ROOT, now, branch.id)).code
+    return await new_branch(session, now, staff=None)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

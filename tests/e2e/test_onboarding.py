@@ -178,15 +178,16 @@ async def test_wrong_contact_second_account_and_bad_codes(world, lang):
     await liar.expect(t["bad"])
 
 
-async def _new_branch(session, now):
-    """A branch as a fresh city sets it up: from the roster, its secretary not on the bot."""
+async def new_branch(session, now, staff=(9001, "周组织")):
+    """A branch as a fresh city sets it up: from the roster, its secretary not on the bot;
+    its invite's code. The city's staff (Telegram id, name) are on the bot unless None."""
     branch = await orgs.create_org(
         session,
         ROOT.actor,
         now,
         name="一支部",
         kind="branch",
-        parent_id=(await seeds.city(session, now, staff=(9001, "周组织"))).id,
+        parent_id=(await seeds.city(session, now, staff=staff)).id,
         domain="community",
     )
     li = await members.add_member(
@@ -210,7 +211,7 @@ async def test_secretary_joining_a_new_branch_under_a_wrong_name_first(world, la
     """The secretary's request goes to the staff and says so; the request made under the
     wrong name is withdrawn when they link by phone, and its old Approve links nobody."""
     t = T[lang]
-    code = await world.seed(_new_branch)
+    code = await world.seed(new_branch)
     staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
     await staff.send("/help")  # the bot learns the staff member's language
     await staff.expect()
@@ -243,7 +244,7 @@ async def test_secretary_joining_a_new_branch_under_a_wrong_name_first(world, la
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_staff_are_told_they_confirm_the_branch_secretary(world, lang):
     t = T[lang]
-    code = await world.seed(_new_branch)
+    code = await world.seed(new_branch)
     staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
     await staff.send("/help")
     await staff.expect()
@@ -264,7 +265,7 @@ async def test_staff_are_told_they_confirm_the_branch_secretary(world, lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_the_secretary_typing_their_name_as_new_is_shown_their_entry(world, lang):
     t = T[lang]
-    code = await world.seed(_new_branch)
+    code = await world.seed(new_branch)
     li = await world.emu.create_user("Li Qiang", language_code=t["lang"], phone="+8613900000001")
     await li.send(f"/start {code}")
     await li.expect(t["joining"])
