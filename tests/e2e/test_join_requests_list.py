@@ -74,10 +74,8 @@ async def _unattended_branch(session, now):
     return await new_branch(session, now, staff=None)
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-async def test_the_secretary_who_links_later_lists_and_decides_waiting_requests(world, lang):
-    t = T[lang]
-    code = await world.seed(_unattended_branch)
+async def _unconfirmable_request(world, t, code):
+    """陈晓, not on the roster, asks to join by the invite: nobody can confirm it yet."""
     chen = await world.emu.create_user("Xiao", language_code=t["lang"])
     await chen.send(f"/start {code}")
     await chen.expect()
@@ -86,6 +84,13 @@ async def test_the_secretary_who_links_later_lists_and_decides_waiting_requests(
     await chen.expect()
     await chen.send("陈晓")
     await chen.expect(t["nobody"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_secretary_who_links_later_lists_and_decides_waiting_requests(world, lang):
+    t = T[lang]
+    code = await world.seed(_unattended_branch)
+    await _unconfirmable_request(world, t, code)
     wang = await world.emu.create_user("Wang", language_code=t["lang"])
     await pick_from_roster(wang, code, "王芳")
     await wang.expect(t["nobody"])
@@ -151,14 +156,7 @@ async def _staff_from_the_cli(session, now):
 async def test_staff_added_later_and_a_secretary_they_approve_are_told(world, lang):
     t = T[lang]
     code = await world.seed(_unattended_branch)
-    chen = await world.emu.create_user("Xiao", language_code=t["lang"])
-    await chen.send(f"/start {code}")
-    await chen.expect()
-    await chen.expect()
-    await chen.press(t["not_on"])
-    await chen.expect()
-    await chen.send("陈晓")
-    await chen.expect(t["nobody"])
+    await _unconfirmable_request(world, t, code)
 
     await world.seed(_staff_from_the_cli)
     staff = await world.emu.create_user("周组织", user_id=9001, language_code=t["lang"])
