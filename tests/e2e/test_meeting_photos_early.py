@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Meeting, MeetingPhoto
-from tests.e2e.test_month import PNG, SECRETARY, T, _branch, _start_log
+from tests.e2e.test_month import PNG, T, secretary_logging_all
 
 KEPT = {"zh": "照片已保留", "en": "Photo kept for this meeting"}
 TOPIC = {"zh": "请用文字输入会议主题", "en": "Type the topic of the meeting"}
@@ -28,11 +28,7 @@ async def _saved(session, now):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_a_photo_at_the_topic_or_notes_step_is_kept(world, lang):
     t = T[lang]
-    await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await _start_log(sec, t)
-    await sec.press(t["all"])
-    await sec.expect(edited=True)
+    sec = await secretary_logging_all(world, t)
     await sec.press(t["done"])
     await sec.expect(edited=True)  # the topic step
     await sec.send_photo(PNG)

@@ -124,6 +124,16 @@ async def _start_log(sec, t):
     return first
 
 
+async def secretary_logging_all(world, t):
+    """The secretary of a seeded branch, logging today's general meeting: all present."""
+    await world.seed(_branch)
+    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
+    await _start_log(sec, t)
+    await sec.press(t["all"])
+    await sec.expect(edited=True)
+    return sec
+
+
 async def _finish_log(sec, t, topic):
     await sec.press(t["done"])
     await sec.expect(edited=True)
@@ -188,11 +198,7 @@ async def test_cancel_mid_way_saves_nothing(world, lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_edit_after_logging_keeps_old_values_in_audit(world, lang):
     t = T[lang]
-    await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await _start_log(sec, t)
-    await sec.press(t["all"])
-    await sec.expect(edited=True)
+    sec = await secretary_logging_all(world, t)
     await _finish_log(sec, t, t["topic"])
     await sec.expect(t["saved"])
     await sec.send("/month")
@@ -225,11 +231,7 @@ async def test_edit_after_logging_keeps_old_values_in_audit(world, lang):
 
 async def test_second_tap_on_save_makes_no_duplicate(world):
     t = T["zh"]
-    await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await _start_log(sec, t)
-    await sec.press(t["all"])
-    await sec.expect(edited=True)
+    sec = await secretary_logging_all(world, t)
     summary = await _finish_log(sec, t, t["topic"])
     await sec.expect(t["saved"])
     answer = await sec.press_data(
@@ -291,11 +293,7 @@ async def test_attendees_listed_in_the_replys_language(world, lang, sep, other):
     """The attendees of the record under review are a list in the reply's language:
     刘00、刘01 in Chinese, 刘00, 刘01 in English (no Chinese punctuation in English)."""
     t = T[lang]
-    await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await _start_log(sec, t)
-    await sec.press(t["all"])
-    await sec.expect(edited=True)
+    sec = await secretary_logging_all(world, t)
     summary = await _finish_log(sec, t, t["topic"])
     assert f"刘00{sep}刘01" in summary.text and other not in summary.text, summary.text
 

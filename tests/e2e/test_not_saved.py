@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Meeting
 from bot.services import prefs
-from tests.e2e.test_month import SECRETARY, T, _branch, _start_log
+from tests.e2e.test_month import T, secretary_logging_all
 
 NOT_SAVED = {"zh": "未保存", "en": "Not saved"}
 
@@ -56,11 +56,7 @@ async def _meetings(session, now) -> int:
 
 async def _to_summary(world, lang):
     t = T[lang]
-    await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await _start_log(sec, t)
-    await sec.press(t["all"])
-    await sec.expect(edited=True)
+    sec = await secretary_logging_all(world, t)
     await sec.press(t["done"])
     await sec.expect(edited=True)
     await sec.send(t["topic"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_month import PNG, SECRETARY, T, _branch, _start_log
+from tests.e2e.test_month import PNG, T, secretary_logging_all
 
 EXPIRED = {"zh": "此按钮已失效", "en": "This button has expired"}
 FAILED = ("That failed", "操作失败")
@@ -15,11 +15,7 @@ FAILED = ("That failed", "操作失败")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_text_into_a_lost_conversation_is_answered(world, lang):
     t = T[lang]
-    await world.seed(_branch)
-    sec = await world.emu.create_user("李书记", user_id=SECRETARY, language_code=t["lang"])
-    await _start_log(sec, t)
-    await sec.press(t["all"])
-    await sec.expect(edited=True)
+    sec = await secretary_logging_all(world, t)
     await sec.press(t["done"])
     await sec.expect(edited=True)  # the log now waits for the topic
 
