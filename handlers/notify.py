@@ -261,15 +261,20 @@ async def decide(
         await query.message.edit_text(f"{query.message.html_text}\n\n⚠️ {reason}", reply_markup=None)
         return
     await query.answer()
-    if callback_data.ok:
-        # The roster entry that was linked, not only the name the request was made under.
-        done = _("✅ Approved: {tg} is now linked as {name}.").format(
-            tg=html.quote(result.request.name), name=html.quote(result.member.name)
-        )
-    else:
-        done = _("❌ {name} rejected.").format(name=html.quote(result.request.name))
+    done = _decided(result, callback_data.ok, html.quote)
     await query.message.edit_text(f"{query.message.html_text}\n\n{done}", reply_markup=None)
     await _tell_requester(session, clock, settings, i18n, result, callback_data.ok)
+
+
+def _decided(result: onboarding.Decision, ok: bool, quote) -> str:
+    """What was decided, said where it was taken; names through quote (html.quote in a
+    message, str in a toast)."""
+    if ok:
+        # The roster entry that was linked, not only the name the request was made under.
+        return _("✅ Approved: {tg} is now linked as {name}.").format(
+            tg=quote(result.request.name), name=quote(result.member.name)
+        )
+    return _("❌ {name} rejected.").format(name=quote(result.request.name))
 
 
 async def _tell_requester(
@@ -414,12 +419,7 @@ async def decide_listed(
         await redraw(query, text, markup, error_text(err, _), alert=True)
         return
     await _tell_requester(session, clock, settings, i18n, result, ok)
-    if ok:
-        done = _("✅ Approved: {tg} is now linked as {name}.").format(
-            tg=result.request.name, name=result.member.name
-        )
-    else:
-        done = _("❌ {name} rejected.").format(name=result.request.name)
+    done = _decided(result, ok, str)  # a toast: plain text
     text, markup = await requests_view(
         session, principal, settings, i18n.current_locale, callback_data.page
     )
