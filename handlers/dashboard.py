@@ -45,6 +45,10 @@ def _names(lines: list[dash.BranchLine], locale: str, extra) -> str:
 
 def home_text(board: dash.Dashboard) -> str:
     locale = get_i18n().current_locale
+    if not board.total:
+        # A new city: a page of zeros ("0 branches", "compliance 0.0%") read as a verdict.
+        head = _("{title} · {period}").format(title=html.quote(_title(board)), period=board.period)
+        return f"📊 <b>{head}</b>\n" + _("No month has been closed yet: close one with /stars.")
     spread = " · ".join(f"{'★' * n} {count}" for n, count in board.stars.items())
     lines = [
         _("📊 <b>{title}</b> · {period} · {n} branches").format(
@@ -68,12 +72,13 @@ def home_text(board: dash.Dashboard) -> str:
         ),
         _("⏰ Branches with overdue items: {n}").format(n=len(board.overdue())),
     ]
-    if not board.total:
-        lines.append(_("No month has been closed yet: close one with /stars."))
     return "\n".join(lines)
 
 
 def home_keyboard(board: dash.Dashboard, org: int):
+    if not board.total:
+        return None  # every list, chart and ledger would be empty
+
     def b(text: str, view: str) -> Button:
         return Button(text=text, callback_data=Dash(org=org, view=view).pack())
 

@@ -298,7 +298,7 @@ async def test_forged_presses_are_refused(world):
     await world.seed(other_staff)
     user = await world.emu.create_user("外人", user_id=outsider, language_code="en")
     await user.send("/dashboard")
-    home = await user.expect("Compliance rate")
+    home = await user.expect("No month has been closed yet")
     for data in (
         RateBranch(org=branch_id).pack(),
         Chart(kind="b", org=branch_id).pack(),

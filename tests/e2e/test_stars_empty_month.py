@@ -211,3 +211,23 @@ def test_the_confirmation_presses_parse_strictly():
     ):
         with pytest.raises((ValueError, TypeError)):
             StarAll.unpack(forged)
+
+
+DASH = {
+    "zh": {"hint": "尚无已结算的月份，可用 /stars 进行月度结算。", "zeros": ["0 个支部", "0.0%"]},
+    "en": {
+        "hint": "No month has been closed yet: close one with /stars.",
+        "zeros": ["0 branches", "0.0%"],
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_new_citys_dashboard_says_no_month_is_closed_not_a_page_of_zeros(world, lang):
+    await world.seed(_new_city)
+    staff, _sec = await _people(world, lang)
+    await staff.send("/dashboard")
+    board = await staff.expect(DASH[lang]["hint"])
+    for zero in DASH[lang]["zeros"]:
+        assert zero not in board.text
+    assert "2026-10" in board.text and board.buttons == []
