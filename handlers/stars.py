@@ -74,13 +74,16 @@ async def list_view(session: AsyncSession, principal: Principal, period: str, pa
             ]
         )
     rows.append(pager(found, lambda p: StarList(period=period, page=p)))
-    rows.append(
-        [
-            Button(
-                text=_("✓ Confirm all proposed levels"), callback_data=StarAll(period=period).pack()
-            )
-        ]
-    )
+    if (await periods.pending(session, principal, period)).n:
+        # Offered only while something waits: once all are confirmed it could only be refused.
+        rows.append(
+            [
+                Button(
+                    text=_("✓ Confirm all proposed levels"),
+                    callback_data=StarAll(period=period).pack(),
+                )
+            ]
+        )
     text = _("Star levels for {period} (⏳ proposed, ✓ confirmed): {n} branches.").format(
         period=period, n=found.total
     )

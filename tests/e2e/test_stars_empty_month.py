@@ -36,6 +36,7 @@ T = {
         "told": "星级已确认",
         "nothing_left": "2026-10 的拟评星级均已确认，不会重复确认",
         "confirm_changed": "现有 {n} 个待确认），本次一个也没有确认",
+        "listing": "2026-10 星级评定",
     },
     "en": {
         "lang": "en",
@@ -56,6 +57,7 @@ T = {
         "told": "is confirmed",
         "nothing_left": "every proposed star level for 2026-10 is confirmed",
         "confirm_changed": "({n} waiting now), so none was confirmed",
+        "listing": "Star levels for 2026-10",
     },
 }
 
@@ -162,6 +164,11 @@ async def test_an_empty_month_is_closed_and_confirmed_only_when_the_staff_confir
     answer = await staff.press_data(sure, ask.message_id, force=True)
     assert answer.show_alert and t["nothing_left"] in answer.text
     assert await world.seed(_state) == (2, 2, 1)
+
+    # All confirmed: the month's list no longer offers "confirm all", which could only be refused.
+    await staff.send("/stars 2026-10")
+    listing = await staff.expect(t["listing"])
+    assert [row[0][:2] for row in listing.buttons] == ["✓ ", "✓ "]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
