@@ -119,7 +119,14 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         ),
         "locale.unknown": _("That language is not available."),
         "stale": _("This button has expired. Please start again."),
-        "month.no_branch": _("You are not a member of a branch, so there is no checklist."),
+        "month.no_branch": _(
+            "You have not joined a branch yet, so there is no checklist. "
+            "To join, open the invite link your branch secretary gives you."
+        ),
+        "month.staff": _(
+            "Staff see each branch's checklist in /orgs (open the branch, then 📋 Checklist); "
+            "the overview is /dashboard."
+        ),
         "meeting.kind_unknown": _("Unknown kind of meeting."),
         "meeting.future_date": _("The meeting date cannot be in the future."),
         "meeting.period_closed": _(
@@ -207,7 +214,10 @@ def error_text(err: ServiceError, _: Gettext, *, html: bool = False) -> str:
         "eval.wrong_stage": _("The evaluation is no longer at that stage."),
         "eval.min_voters_invalid": _("The fewest ballots to show results must be 1 to 1,000."),
         "eval.objection_days_invalid": _("The objection window must be 1 to 60 days."),
-        "eval.no_branch": _("You are not a member of a branch, so there is no evaluation."),
+        "eval.no_branch": _(
+            "You have not joined a branch yet, so there is no evaluation. "
+            "To join, open the invite link your branch secretary gives you."
+        ),
         "eval.none_open": _("No democratic evaluation is open for your branch."),
         "eval.notice_running": _(
             "The public notice runs until {until}; objections may still come."

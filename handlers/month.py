@@ -50,7 +50,8 @@ def _branch_id(principal: Principal, org: int) -> int:
     if org:
         return org
     if principal.branch is None:
-        raise ServiceError("month.no_branch")
+        # Staff belong to no branch but oversee many: point them to where those are.
+        raise ServiceError("month.staff" if principal.is_staff else "month.no_branch")
     return principal.branch.id
 
 
