@@ -93,6 +93,11 @@ async def confirm_move(
 
 def _linked_text(link: rsvp.GroupLink) -> str:
     branch = html.quote(link.branch.name)
+    if link.unchanged:
+        return _(
+            "This group was already linked to {branch}: meeting notices are posted here. "
+            "Nothing was changed."
+        ).format(branch=branch)
     if link.taken_from is not None:
         return _(
             "This group is now linked to {branch} instead of {other}. Meeting notices will be "

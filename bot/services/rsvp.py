@@ -57,6 +57,7 @@ class GroupLink:
     done: bool
     taken_from: Organisation | None = None
     replaces: int | None = None  # the branch's previous group chat
+    unchanged: bool = False  # the group was this branch's already
 
 
 async def link_group(
@@ -75,7 +76,7 @@ async def link_group(
     if chat_id >= 0:
         raise ServiceError("group.not_a_group")
     if branch.group_chat_id == chat_id:
-        return GroupLink(branch, True)
+        return GroupLink(branch, True, unchanged=True)
     holder = await branch_for_group(session, chat_id)
     if holder is not None and not principal.can_lead(holder):
         raise ServiceError("group.taken", branch=holder.name)

@@ -22,6 +22,7 @@ T = {
         "ask": "红旗村党支部已绑定了另一个群",
         "link_here": "✅ 绑定到本群",
         "moved": "本群已绑定红旗村党支部",
+        "again": "本群此前已绑定红旗村党支部，会议通知会发在本群，无需再次绑定。",
     },
     "en": {
         "lang": "en",
@@ -30,6 +31,8 @@ T = {
         "ask": "红旗村党支部 is already linked to another group",
         "link_here": "✅ Link here",
         "moved": "This group is now linked to 红旗村党支部",
+        "again": "This group was already linked to 红旗村党支部: meeting notices are posted here. "
+        "Nothing was changed.",
     },
 }
 
@@ -70,6 +73,9 @@ async def test_linkgroup_refuses_or_asks_before_moving(world, lang):
     first = await emu.create_group("支部群", members=[other, member], admins=[sec])
     await sec.send_in(first, "/linkgroup")
     await first.expect(t["linked"])
+    # Sent again (the leader unsure it worked): said to be so already, not "now linked".
+    await sec.send_in(first, "/linkgroup")
+    await first.expect(t["again"])
 
     await other.send_in(first, "/linkgroup")
     await first.expect(t["taken"])
