@@ -147,10 +147,17 @@ async def _render(step: str, draft: dict, data: dict, session: AsyncSession, clo
             bool(notices),
         )
         markup.inline_keyboard.append(_nav())
-        return _(
+        text = _(
             "Who attended? Tap names to mark them (⏸ on leave and ✈ mobile members are "
             "not counted for the quorum). Type part of a name to search."
-        ), markup
+        )
+        if draft["kind"] == MeetingKind.committee.value:
+            # Everyone is listed, but ticking a plain member leaves "Done (0/2)" unchanged.
+            text += "\n" + _(
+                "For a committee meeting only the branch committee members count: "
+                "the count on “Done”."
+            )
+        return text, markup
     if step == "topic":
         return _("Type the topic of the meeting:"), keyboard([_nav()])
     if step == "notes":
